@@ -30,7 +30,7 @@ node_modules/.install-stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-dashboard/static/vendor/MANIFEST.json: node_modules/.install-stamp dashboard/vendor_assets.py $(VENV)/.runtime-stamp
+dashboard/static/vendor/MANIFEST.json: node_modules/.install-stamp dashboard/vendor_assets.py dashboard/assets.py $(VENV)/.runtime-stamp
 	$(PY) -m dashboard.vendor_assets
 
 assets: dashboard/static/vendor/MANIFEST.json

@@ -14,7 +14,7 @@ from folium.plugins import Draw, Fullscreen
 from jinja2 import Template
 from streamlit_folium import st_folium
 
-from dashboard.assets import use_local_assets
+from dashboard.assets import streamlit_base_path, use_local_assets
 from dashboard.i18n import t
 from dashboard.settings import Settings
 from geo.crs import from_wgs84
@@ -97,7 +97,7 @@ def build_map(
 
     ``layers`` maps a layer key to its (already as-of filtered, public) frame.
     """
-    use_local_assets()
+    use_local_assets(streamlit_base_path())
     counties = city_counties(settings.city_adcode)
     minx, miny, maxx, maxy = counties.total_bounds
     m = folium.Map(
@@ -107,7 +107,8 @@ def build_map(
         control_scale=True,
         prefer_canvas=True,
         min_zoom=4,
-        max_zoom=18,
+        maxZoom=18,  # with tiles=None the map itself needs it (MarkerCluster refuses otherwise)
+        attributionControl=bool(settings.tile_url),
     )
     if settings.tile_url:
         folium.TileLayer(tiles=settings.tile_url, attr=settings.tile_attribution, name="basemap", control=False).add_to(m)

@@ -1,0 +1,1 @@
+"""riskmap Streamlit dashboard."""
