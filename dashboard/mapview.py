@@ -51,7 +51,7 @@ class Legend(MacroElement):
         {% macro header(this, kwargs) %}""" + _CSS + """{% endmacro %}
         {% macro script(this, kwargs) %}
         (function(){
-          var legend = L.control({position: 'bottomright'});
+          var legend = L.control({position: 'bottomleft'});
           legend.onAdd = function () {
             var div = L.DomUtil.create('div', 'rm-legend');
             div.innerHTML = {{ this.html|tojson }};
@@ -99,7 +99,9 @@ def build_map(
     """
     use_local_assets(streamlit_base_path())
     counties = city_counties(settings.city_adcode)
-    minx, miny, maxx, maxy = counties.total_bounds
+    # open on the urban districts (where people, sites and zones are), the whole city one zoom-out away
+    urban = counties[counties["urban"].fillna(False).astype(bool)] if "urban" in counties.columns else counties
+    minx, miny, maxx, maxy = (urban if len(urban) else counties).total_bounds
     m = folium.Map(
         location=((miny + maxy) / 2, (minx + maxx) / 2),
         zoom_start=10,

@@ -88,7 +88,7 @@ def page_frame(page_key: str) -> PageContext:
     meta = _store_meta(str(store.path), store.version())
     ctx = PageContext(settings=s, lang=lang, store=store, meta=meta)
     if ctx.is_demo:
-        st.warning(t("demo_banner", lang), icon="🧪")
+        st.warning(t("demo_banner", lang), icon=":material/science:")
     return ctx
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["esc", "table_html", "fmt", "truthy", "geojson_group", "compact_geojson"]
+__all__ = ["esc", "table_html", "fmt", "text", "truthy", "geojson_group", "compact_geojson"]
 
 
 def esc(value: object) -> str:
@@ -61,6 +61,11 @@ def compact_geojson(
             {"type": "Feature", "id": i, "properties": props, "geometry": json.loads(shapely.to_geojson(geom))}
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+def text(v: object) -> str:
+    """A cell as plain text ('' for missing values); escape it before it reaches HTML."""
+    return "" if _isna(v) else str(v)
 
 
 def truthy(v: object) -> bool:

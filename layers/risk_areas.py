@@ -5,7 +5,7 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 
-from layers._render import geojson_group, table_html, truthy
+from layers._render import geojson_group, table_html, text, truthy
 from layers.spec import Column, LayerSpec, LegendEntry
 
 LEVELS = {
@@ -39,14 +39,18 @@ def render(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True) -> fol
     zh = lang == "zh"
 
     def title(r):
-        place = "".join(str(x) for x in (r.get("province"), r.get("city"), r.get("county")) if x and str(x) != "<NA>")
-        area = r.get("area_name")
-        return f"{level_label(r['level'], lang)} · {place}{(' ' + str(area)) if area and str(area) != '<NA>' else ''}"
+        parts = [text(r.get(k)) for k in ("province", "city", "county")]
+        place = "".join(dict.fromkeys(p for p in parts if p))  # municipalities repeat their name
+        area = text(r.get("area_name"))
+        return f"{level_label(r['level'], lang)} · {place}{(' ' + area) if area else ''}"
 
     def pop(r):
-        note = None
+        notes = []
         if truthy(r.get("approximate")):
-            note = "边界为所在区县（近似）" if zh else "Boundary shown is the whole county (approximate)"
+            notes.append("边界为所在区县（近似）" if zh else "Boundary shown is the whole county (approximate)")
+        if truthy(r.get("demo")):
+            notes.append("演示数据" if zh else "Demo data")
+        note = "；".join(notes) if zh else "; ".join(notes)
         return table_html(
             title(r),
             [

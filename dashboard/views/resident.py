@@ -12,6 +12,7 @@ ctx = page_frame("page_resident")
 lang = ctx.lang
 st.caption(t("resident_intro", lang))
 today = ctx.scenario_today
-frames = {key: read_public_layer(ctx, key, as_of=today) for key in ("risk_areas", "zones", "testing_sites")}
+# Public layers only: boundaries, neighbourhood outlines, risk areas, zones, testing sites.
+frames = {key: read_public_layer(ctx, key, as_of=today) for key in ("neighbourhoods", "risk_areas", "zones", "testing_sites")}
 m = build_map(ctx.settings, lang, frames, render_options={"zones": {"as_of": today}})
 show_map(m, key="resident_map", height=560)

@@ -6,8 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import t
-from dashboard.ui import page_frame
-from layers import REGISTRY
+from dashboard.mapview import build_map, show_map
+from dashboard.ui import page_frame, read_public_layer
+from layers import MAP_LAYERS, REGISTRY
 
 ctx = page_frame("page_data")
 lang = ctx.lang
@@ -22,7 +23,11 @@ rows = [
     }
     for spec in REGISTRY.values()
 ]
-st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+st.subheader(t("data_preview", lang))
+frames = {key: read_public_layer(ctx, key, as_of=ctx.scenario_today) for key in MAP_LAYERS}
+show_map(build_map(ctx.settings, lang, frames, render_options={"zones": {"as_of": ctx.scenario_today}}), key="data_map", height=480)
 
 st.subheader(t("provenance", lang))
 st.markdown(t("provenance_text", lang))

@@ -44,6 +44,6 @@ labels = {"date": "日期" if lang == "zh" else "Date"} | {k: (zh if lang == "zh
 st.dataframe(
     recent[list(labels)].rename(columns=labels),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
     column_config={labels["date"]: st.column_config.DateColumn(format="YYYY-MM-DD")},
 )

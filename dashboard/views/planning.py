@@ -42,4 +42,4 @@ view = pd.DataFrame(
 if view.empty:
     st.caption(t("empty_layer", lang))
 else:
-    st.dataframe(view, hide_index=True, use_container_width=True)
+    st.dataframe(view, hide_index=True, width="stretch")

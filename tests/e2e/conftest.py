@@ -1,0 +1,149 @@
+"""Browser tests: the real app on a free loopback port, driven by Debian's Chromium via Playwright.
+
+The server stops itself at the end of the session (and is killed if it outlives its time limit).
+Every request the browser makes is recorded so tests can prove nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = os.environ.get("RISKMAP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SERVER_LIMIT_S = 900
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory) -> Path:
+    """The demo scenario written once per test session into a temporary store."""
+    from data.demo import build_demo, demo_meta
+    from layers.store import write_new_store
+
+    path = tmp_path_factory.mktemp("store") / "riskmap.gpkg"
+    write_new_store(path, build_demo(20220328), meta=demo_meta(20220328))
+    return path
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_store) -> Iterator[str]:
+    port = _free_port()
+    env = dict(os.environ)
+    env.update(
+        {
+            "RISKMAP_STORE": str(demo_store),
+            "PYTHONPATH": str(ROOT),
+            "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        }
+    )
+    env.pop("RISKMAP_TILE_URL", None)
+    cmd = [
+        "timeout", "--signal=KILL", str(SERVER_LIMIT_S),
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+        "--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false",
+    ]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = (ARTIFACTS / "server.log").open("w")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start; see {ARTIFACTS / 'server.log'}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test` (it installs Debian's chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@dataclass
+class Traffic:
+    """Every request a browser context made, and every failure."""
+
+    requests: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    bytes_in: int = 0
+
+    def foreign(self, own: str) -> list[str]:
+        own_netloc = urlsplit(own).netloc
+        out = []
+        for u in self.requests:
+            parts = urlsplit(u)
+            if parts.scheme in ("data", "blob", "about", "chrome-extension"):
+                continue
+            if parts.netloc != own_netloc:
+                out.append(u)
+        return out
+
+
+@pytest.fixture
+def page_and_traffic(browser, request):
+    viewport = getattr(request, "param", None) or {"width": 1600, "height": 1000}
+    context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
+    traffic = Traffic()
+    context.on("request", lambda r: traffic.requests.append(r.url))
+    context.on("requestfailed", lambda r: traffic.failures.append(f"{r.url} ({r.failure})"))
+
+    def on_response(r):
+        # Streamlit's front end probes for its base path by asking <page path>/_stcore/health and
+        # /host-config first; on a page URL those 404 by design before it falls back to the root.
+        path = urlsplit(r.url).path
+        probe = path.endswith(("/_stcore/health", "/_stcore/host-config")) and path.count("/") > 2
+        if r.status >= 400 and not probe:
+            traffic.failures.append(f"{r.url} (HTTP {r.status})")
+
+    context.on("response", on_response)
+    page = context.new_page()
+    yield page, traffic
+    context.close()
