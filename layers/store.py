@@ -8,10 +8,14 @@ half a store. Row versions, history and the PostGIS backend build on this interf
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import pandas as pd
@@ -77,11 +81,62 @@ def write_new_store(
             tmp.unlink()
 
 
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock beside the store, so writers take turns (readers need none)."""
+    lock = path.with_name(path.name + ".lock")
+    with lock.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 class GpkgStore:
-    """Read access to a GeoPackage store (writes beyond whole-store replacement come later)."""
+    """A GeoPackage store. Every write is atomic: the new store is written beside the old one and
+    renamed into place under an exclusive lock, so readers see the old or the new store, never half."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
+
+    def write_layer(self, key: str, frame: pd.DataFrame, *, mode: Literal["append", "replace"] = "append") -> int:
+        """Write rows of one layer atomically and return how many rows the layer has afterwards.
+
+        ``append`` adds the rows (the caller has checked their ids are new); ``replace`` makes
+        ``frame`` the whole layer. On any error the store is unchanged.
+        """
+        if mode not in ("append", "replace"):
+            msg = f"mode must be 'append' or 'replace', got {mode!r}"
+            raise ValueError(msg)
+        spec = get_spec(key)
+        new = spec.coerce(frame)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(self.path):
+            if mode == "append" and self.path.exists() and key in self.layers():
+                old = self.read(key)
+                combined = pd.concat([old, new], ignore_index=True)
+                new = gpd.GeoDataFrame(combined, geometry="geometry", crs="EPSG:4326") if spec.geometry else combined
+                if spec.id_column:
+                    dup = new[spec.id_column].dropna()
+                    dup = dup[dup.duplicated()].unique().tolist()
+                    if dup:
+                        msg = f"layer {key!r}: ids already in the store: {', '.join(map(str, dup[:10]))}"
+                        raise ValueError(msg)
+            fd, tmp_name = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp.gpkg", dir=self.path.parent)
+            os.close(fd)
+            tmp = Path(tmp_name)
+            try:
+                if self.path.exists():
+                    shutil.copyfile(self.path, tmp)
+                else:
+                    tmp.unlink()
+                _write_layer(tmp, key, new)
+                os.replace(tmp, self.path)
+            finally:
+                if tmp.exists():
+                    tmp.unlink()
+        return len(new)
 
     def exists(self) -> bool:
         return self.path.exists()

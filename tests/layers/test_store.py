@@ -88,3 +88,26 @@ def test_write_is_atomic_on_failure(tmp_path):
 def test_unknown_layer_lists_known():
     with pytest.raises(KeyError, match="known layers"):
         get_spec("nope")
+
+
+def test_write_layer_append_replace_and_duplicate_ids(tmp_path):
+    path = tmp_path / "s.gpkg"
+    write_new_store(path, {"zones": _zones()})
+    store = GpkgStore(path)
+    extra = _zones().iloc[[0]].assign(id=["Z3"])
+    assert store.write_layer("zones", extra) == 3
+    assert sorted(store.read("zones")["id"]) == ["Z1", "Z2", "Z3"]
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="ids already in the store: Z1"):
+        store.write_layer("zones", _zones().iloc[[0]])
+    assert path.read_bytes() == before
+    assert store.write_layer("zones", extra, mode="replace") == 1
+    assert list(store.read("zones")["id"]) == ["Z3"]
+    # other layers untouched by a layer write
+    assert store.meta() == {}
+
+
+def test_write_layer_creates_a_store(tmp_path):
+    store = GpkgStore(tmp_path / "new.gpkg")
+    assert store.write_layer("zones", _zones()) == 2
+    assert store.count("zones") == 2
