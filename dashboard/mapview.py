@@ -17,13 +17,13 @@ from streamlit_folium import st_folium
 from dashboard.assets import streamlit_base_path, use_local_assets
 from dashboard.i18n import t
 from dashboard.settings import Settings
-from geo.crs import from_wgs84
+from geo.crs import convert_xy, from_wgs84
 from layers import get_spec
 from layers._render import esc
 from layers.boundaries import city_counties, render_districts
 from layers.spec import LegendEntry
 
-__all__ = ["build_map", "show_map", "Legend"]
+__all__ = ["build_map", "show_map", "Legend", "display_crs", "to_store_coords"]
 
 _CSS = """
 <style>
@@ -76,11 +76,22 @@ class Legend(MacroElement):
         self.html = "".join(parts)
 
 
+def display_crs(settings: Settings) -> str:
+    """The coordinate system the map is drawn in: GCJ-02 under Amap/Tencent tiles, else WGS-84."""
+    return "gcj02" if settings.tile_url and settings.tile_crs == "gcj02" else "wgs84"
+
+
 def _display(gdf: gpd.GeoDataFrame, settings: Settings) -> gpd.GeoDataFrame:
     """Shift overlays into the basemap's coordinate system (GCJ-02 tiles need GCJ-02 overlays)."""
-    if settings.tile_url and settings.tile_crs == "gcj02" and not gdf.empty:
+    if display_crs(settings) == "gcj02" and not gdf.empty:
         return from_wgs84(gdf, dst="gcj02")
     return gdf
+
+
+def to_store_coords(lon: float, lat: float, settings: Settings) -> tuple[float, float]:
+    """A position read off the map (a click, a drawn vertex) in the store's WGS-84."""
+    x, y = convert_xy([lon], [lat], src=display_crs(settings), dst="wgs84")
+    return float(x[0]), float(y[0])
 
 
 def build_map(
@@ -101,7 +112,7 @@ def build_map(
     counties = city_counties(settings.city_adcode)
     # open on the urban districts (where people, sites and zones are), the whole city one zoom-out away
     urban = counties[counties["urban"].fillna(False).astype(bool)] if "urban" in counties.columns else counties
-    minx, miny, maxx, maxy = (urban if len(urban) else counties).total_bounds
+    minx, miny, maxx, maxy = _display(urban if len(urban) else counties, settings).total_bounds
     m = folium.Map(
         location=((miny + maxy) / 2, (minx + maxx) / 2),
         zoom_start=10,
