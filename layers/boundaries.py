@@ -9,7 +9,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from layers._render import geojson_group, table_html
+from layers._render import geojson_group
 
 __all__ = ["BOUNDARY_DIR", "city_counties", "gazetteer", "render_districts"]
 
@@ -46,13 +46,10 @@ def gazetteer() -> pd.DataFrame:
 def render_districts(gdf: gpd.GeoDataFrame, lang: str = "zh", *, name: str) -> folium.FeatureGroup:
     """The offline basemap: district polygons in a quiet fill with a strong outline."""
     label = "name" if lang == "zh" else "name_en"
-
-    def tip(r):
-        return table_html(str(r.get(label) or r.get("name")), [("adcode", r.get("adcode"))])
-
+    frame = gdf.assign(_label=gdf[label].fillna(gdf["name"]) if label in gdf.columns else gdf["name"])
     return geojson_group(
-        gdf,
+        frame,
         name=name,
         style=lambda p: {"color": "#34495e", "weight": 2, "fillColor": "#eef1f4", "fillOpacity": 0.9},
-        tooltip=tip,
+        tooltip_fields=[("_label", "区县" if lang == "zh" else "District"), ("adcode", "adcode")],
     )

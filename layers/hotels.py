@@ -5,7 +5,8 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 
-from layers._render import esc, table_html, truthy
+from layers._markers import CompactMarkers, marker_rows
+from layers._render import truthy
 from layers.spec import Column, LayerSpec, LegendEntry
 
 STATUS = {"in_use": ("使用中", "In use"), "standby": ("备用", "Standby"), "closed": ("停用", "Closed")}
@@ -42,28 +43,31 @@ def occupancy_colour(occupied: int, total: int, status: str) -> str:
 
 
 def render(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True) -> folium.FeatureGroup:
+    """One marker per hotel, coloured by occupancy (grey when standby or closed)."""
     zh = lang == "zh"
     fg = folium.FeatureGroup(name=SPEC.name(lang), show=show)
+    colours = ["green", "orange", "red", "lightgray"]
+    rows = []
     for _, r in gdf.iterrows():
         total = int(r["rooms_total"])
         occ = int(r["rooms_occupied"])
         st_zh, st_en = STATUS.get(str(r["status"]), (r["status"], r["status"]))
-        popup = table_html(
-            str(r["name"]),
-            [
-                ("状态" if zh else "Status", st_zh if zh else st_en),
-                ("空余/总房间" if zh else "Rooms free / total", f"{total - occ} / {total}"),
-                ("持证上岗人数" if zh else "Certified staff", r.get("staff_certified")),
-                ("地址" if zh else "Address", r.get("address")),
-            ],
-            note=("演示数据" if zh else "Demo data") if truthy(r.get("demo")) else None,
+        colour = occupancy_colour(occ, total, str(r["status"]))
+        rows.append(
+            marker_rows(
+                r.geometry.y,
+                r.geometry.x,
+                colours.index(colour),
+                r["name"],
+                f"{r['name']} · {total - occ}/{total}",
+                [st_zh if zh else st_en, f"{total - occ} / {total}", r.get("staff_certified"), r.get("address")],
+                note=("演示数据" if zh else "Demo data") if truthy(r.get("demo")) else "",
+            )
         )
-        folium.Marker(
-            location=(r.geometry.y, r.geometry.x),
-            icon=folium.Icon(color=occupancy_colour(occ, total, str(r["status"])), icon="bed", prefix="fa"),
-            popup=folium.Popup(popup, max_width=320),
-            tooltip=folium.Tooltip(esc(f"{r['name']} · {total - occ}/{total}")),
-        ).add_to(fg)
+    labels = (
+        ["状态", "空余/总房间", "持证上岗人数", "地址"] if zh else ["Status", "Rooms free / total", "Certified staff", "Address"]
+    )
+    CompactMarkers(rows, labels=labels, styles=[("bed", c) for c in colours], with_note=True).add_to(fg)
     return fg
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 
-from layers._render import geojson_group, table_html, truthy
+from layers._render import geojson_group
 from layers.spec import Column, LayerSpec, LegendEntry
 
 SPEC_COLUMNS = (
@@ -20,25 +20,18 @@ SPEC_COLUMNS = (
 
 
 def render(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True) -> folium.FeatureGroup:
-    """Thin outlines with a tooltip (name, street, population)."""
+    """Thin outlines with a tooltip (name, street, district, population)."""
     zh = lang == "zh"
-
-    def tip(r):
-        demo = ("（演示）" if zh else " (demo)") if truthy(r.get("demo")) else ""
-        return table_html(
-            f"{r['name']}{demo}",
-            [
-                ("街道" if zh else "Street", r.get("street")),
-                ("区县" if zh else "District", r.get("district")),
-                ("人口" if zh else "Population", r.get("population")),
-            ],
-        )
-
     return geojson_group(
         gdf,
         name=SPEC.name(lang),
         style=lambda p: {"color": "#6b7c93", "weight": 0.7, "fillColor": "#ffffff", "fillOpacity": 0.05},
-        tooltip=tip,
+        tooltip_fields=[
+            ("name", "社区/村" if zh else "Neighbourhood"),
+            ("street", "街道" if zh else "Street"),
+            ("district", "区县" if zh else "District"),
+            ("population", "人口" if zh else "Population"),
+        ],
         show=show,
     )
 

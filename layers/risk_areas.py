@@ -5,7 +5,7 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 
-from layers._render import geojson_group, table_html, text, truthy
+from layers._render import esc, geojson_group, table_html, text, truthy
 from layers.spec import Column, LayerSpec, LegendEntry
 
 LEVELS = {
@@ -66,7 +66,16 @@ def render(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True) -> fol
         dashed = "5,4" if p.get("approximate") else None
         return {"color": colour, "weight": 1.5, "fillColor": colour, "fillOpacity": 0.35, "dashArray": dashed}
 
-    return geojson_group(gdf, name=SPEC.name(lang), style=style, tooltip=lambda r: table_html(title(r), []), popup=pop, show=show, precision=4)
+    return geojson_group(
+        gdf,
+        name=SPEC.name(lang),
+        style=style,
+        style_columns=("level", "approximate"),
+        tooltip=lambda r: esc(title(r)),
+        popup=pop,
+        show=show,
+        precision=4,
+    )
 
 
 SPEC = LayerSpec(

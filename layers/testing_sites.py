@@ -6,7 +6,8 @@ import folium
 import geopandas as gpd
 from folium.plugins import MarkerCluster
 
-from layers._render import _isna, esc, table_html, truthy
+from layers._markers import CompactMarkers, marker_rows
+from layers._render import _isna, truthy
 from layers.spec import Column, LayerSpec, LegendEntry
 
 SITE_TYPES = {
@@ -44,33 +45,33 @@ def _fee(free: object, zh: bool) -> str | None:
 
 
 def render(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True) -> folium.FeatureGroup:
-    """Clustered markers, icon colour by type; popup with hours, capacity, free/paid."""
+    """Clustered markers, colour by type; popup with hours, capacity, fee, address."""
     zh = lang == "zh"
     fg = folium.FeatureGroup(name=SPEC.name(lang), show=show)
-    cluster = MarkerCluster(options={"disableClusteringAtZoom": 15, "showCoverageOnHover": False})
+    cluster = MarkerCluster(options={"disableClusteringAtZoom": 15, "showCoverageOnHover": False, "chunkedLoading": True})
     cluster.add_to(fg)
+    types = list(SITE_TYPES)
+    rows = []
     for _, r in gdf.iterrows():
-        _, _, colour, _ = SITE_TYPES.get(r["type"], ("", "", "gray", ""))
         h24 = str(r.get("hours")) == "24h"
         hours = ("24小时" if zh else "24 h") if h24 else r.get("hours")
-        note = ("演示数据" if zh else "Demo data") if truthy(r.get("demo")) else None
-        popup = table_html(
-            str(r["name"]),
-            [
-                ("类型" if zh else "Type", type_label(r["type"], lang)),
-                ("开放时间" if zh else "Hours", hours),
-                ("每小时采样" if zh else "Capacity / h", r.get("capacity_per_hour")),
-                ("收费" if zh else "Fee", _fee(r.get("free"), zh)),
-                ("地址" if zh else "Address", r.get("address")),
-            ],
-            note=note,
+        idx = types.index(r["type"]) if r["type"] in types else len(types)
+        rows.append(
+            marker_rows(
+                r.geometry.y,
+                r.geometry.x,
+                idx,
+                r["name"],
+                r["name"],
+                [type_label(r["type"], lang), hours, r.get("capacity_per_hour"), _fee(r.get("free"), zh), r.get("address")],
+                note=("演示数据" if zh else "Demo data") if truthy(r.get("demo")) else "",
+            )
         )
-        folium.Marker(
-            location=(r.geometry.y, r.geometry.x),
-            icon=folium.Icon(color=colour, icon="vial", prefix="fa"),
-            popup=folium.Popup(popup, max_width=320),
-            tooltip=folium.Tooltip(esc(r["name"])),
-        ).add_to(cluster)
+    labels = (
+        ["类型", "开放时间", "每小时采样", "收费", "地址"] if zh else ["Type", "Hours", "Capacity / h", "Fee", "Address"]
+    )
+    styles = [("vial", colour) for _, _, colour, _ in SITE_TYPES.values()] + [("vial", "gray")]
+    CompactMarkers(rows, labels=labels, styles=styles, with_note=True).add_to(cluster)
     return fg
 
 

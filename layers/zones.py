@@ -6,7 +6,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from layers._render import geojson_group, table_html, truthy
+from layers._render import esc, geojson_group, table_html, truthy
 from layers.spec import Column, LayerSpec, LegendEntry
 
 TIERS = {
@@ -67,7 +67,8 @@ def render(
         frame.drop(columns="_o"),
         name=SPEC.name(lang),
         style=style,
-        tooltip=lambda r: table_html(f"{tier_label(r['tier'], lang)} · {r['name']}", []),
+        style_columns=("tier",),
+        tooltip=lambda r: esc(f"{tier_label(r['tier'], lang)} · {r['name']}"),
         popup=pop,
         show=show,
     )
