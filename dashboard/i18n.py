@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["STRINGS", "t", "LANGUAGES"]
+__all__ = ["STRINGS", "t", "LANGUAGES", "compact_number"]
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 
@@ -57,8 +57,34 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "store_info": ("数据库", "Store"),
     "data_preview": ("图层预览", "Layer preview"),
+    "provinces": ("省界", "Province boundaries"),
+    "view": ("视图", "View"),
+    "view_city": ("本市", "City"),
+    "view_national": ("全国", "National"),
+    "fig_risk_province": ("省内中高风险区", "Risk areas in the province"),
+    "fig_zone_pop": ("管控区域内人口", "People inside zones"),
+    "fig_zone_pop_help": ("封控 / 管控 / 防范（按社区人口与面积比例估算）", "sealed / controlled / precaution (apportioned from neighbourhood populations by area)"),
+    "fig_rooms_help": ("使用中的隔离酒店；另有备用房间", "hotels in use; standby rooms in reserve"),
+    "fig_sites_open": ("当前开放的检测点", "Testing sites open now"),
+    "fig_travellers": ("待排查 / 已逾期", "Pending / overdue"),
+    "fig_travellers_help": ("返（抵）并人员：待核实或未完成首个处置，及已超过时限", "Arrivals awaiting investigation, and those past their deadline"),
+    "risk_by_province": ("各省现有风险区", "Risk areas in force by province"),
+    "province": ("省份", "Province"),
+    "high": ("高风险", "High"),
+    "medium": ("中风险", "Medium"),
+    "cases_unrated": ("有病例尚未定级", "Cases, not yet rated"),
+    "total": ("合计", "Total"),
     "empty_layer": ("（该日期无记录）", "(nothing in force on this date)"),
 }
+
+
+def compact_number(n: int, lang: str) -> str:
+    """Large counts short enough for a metric tile: 25,310 → 2.5万 (zh) / 25.3k (en)."""
+    if abs(n) < 10_000:
+        return f"{n:,}"
+    if lang == "zh":
+        return f"{n / 10_000:.1f}万"
+    return f"{n / 1_000:.1f}k"
 
 
 def t(key: str, lang: str) -> str:

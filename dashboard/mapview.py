@@ -18,9 +18,10 @@ from dashboard.assets import streamlit_base_path, use_local_assets
 from dashboard.i18n import t
 from dashboard.settings import Settings
 from geo.crs import convert_xy, from_wgs84
-from layers import get_spec
+from layers import REGISTRY
 from layers._render import esc
-from layers.boundaries import city_counties, render_districts
+from layers.boundaries import city_counties, provinces, render_districts
+from layers.derived import NEIGHBOURHOOD_SCREENING, TRAVELLER_DENSITY
 from layers.spec import LegendEntry
 
 __all__ = ["build_map", "show_map", "Legend", "display_crs", "to_store_coords"]
@@ -32,8 +33,9 @@ _CSS = """
 .rm-popup td{padding:1px 0}
 .rm-note{margin-top:4px;color:#8a6d3b;font-size:11px}
 .rm-legend{background:rgba(255,255,255,.93);padding:8px 10px;border-radius:6px;
-  box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.5 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;max-height:60vh;overflow:auto}
-.rm-legend h4{margin:0 0 4px;font-size:13px}
+  box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.5 "Noto Sans CJK SC","Microsoft YaHei",sans-serif}
+.rm-legend summary{font-weight:bold;font-size:13px;cursor:pointer}
+.rm-legend .rm-body{max-height:38vh;overflow:auto}
 .rm-legend .rm-sec{margin-top:4px;font-weight:bold}
 .rm-legend i{display:inline-block;width:14px;height:12px;margin-right:6px;vertical-align:middle;opacity:.85}
 .rm-legend i.circle{border-radius:50%}
@@ -67,13 +69,17 @@ class Legend(MacroElement):
     def __init__(self, title: str, sections: Sequence[tuple[str, Iterable[LegendEntry]]], lang: str):
         super().__init__()
         self._name = "Legend"
-        parts = [f"<h4>{esc(title)}</h4>"]
+        parts = [f"<details open><summary>{esc(title)}</summary><div class='rm-body'>"]
         for name, entries in sections:
             parts.append(f"<div class='rm-sec'>{esc(name)}</div>")
             for e in entries:
                 style = f"border-color:{esc(e.color)}" if e.shape == "line" else f"background:{esc(e.color)}"
                 parts.append(f"<div><i class='{esc(e.shape)}' style='{style}'></i>{esc(e.label(lang))}</div>")
+        parts.append("</div></details>")
         self.html = "".join(parts)
+
+
+_DISPLAY_SPECS = {**REGISTRY, TRAVELLER_DENSITY.key: TRAVELLER_DENSITY, NEIGHBOURHOOD_SCREENING.key: NEIGHBOURHOOD_SCREENING}
 
 
 def display_crs(settings: Settings) -> str:
@@ -102,17 +108,21 @@ def build_map(
     hidden: Iterable[str] = (),
     draw: bool = False,
     render_options: dict[str, dict] | None = None,
-    height_hint: int = 620,
+    national: bool = False,
 ) -> folium.Map:
     """A map of the configured city with the offline boundary basemap and ``layers`` in registry order.
 
     ``layers`` maps a layer key to its (already as-of filtered, public) frame.
     """
     use_local_assets(streamlit_base_path())
-    counties = city_counties(settings.city_adcode)
-    # open on the urban districts (where people, sites and zones are), the whole city one zoom-out away
-    urban = counties[counties["urban"].fillna(False).astype(bool)] if "urban" in counties.columns else counties
-    minx, miny, maxx, maxy = _display(urban if len(urban) else counties, settings).total_bounds
+    if national:
+        counties = provinces()
+        minx, miny, maxx, maxy = 73.5, 18.0, 135.0, 53.6  # mainland China
+    else:
+        counties = city_counties(settings.city_adcode)
+        # open on the urban districts (where people, sites and zones are), the whole city one zoom-out away
+        urban = counties[counties["urban"].fillna(False).astype(bool)] if "urban" in counties.columns else counties
+        minx, miny, maxx, maxy = _display(urban if len(urban) else counties, settings).total_bounds
     m = folium.Map(
         location=((miny + maxy) / 2, (minx + maxx) / 2),
         zoom_start=10,
@@ -125,14 +135,15 @@ def build_map(
     )
     if settings.tile_url:
         folium.TileLayer(tiles=settings.tile_url, attr=settings.tile_attribution, name="basemap", control=False).add_to(m)
-    render_districts(_display(counties, settings), lang, name=t("districts", lang)).add_to(m)
+    boundary_name = t("provinces", lang) if national else t("districts", lang)
+    render_districts(_display(counties, settings), lang, name=boundary_name).add_to(m)
     hidden = set(hidden)
     options = render_options or {}
     legend_sections: list[tuple[str, Iterable[LegendEntry]]] = [
-        (t("districts", lang), [LegendEntry("#34495e", t("districts", lang), t("districts", lang), "line")])
+        (boundary_name, [LegendEntry("#34495e", boundary_name, boundary_name, "line")])
     ]
     for key, frame in layers.items():
-        spec = get_spec(key)
+        spec = _DISPLAY_SPECS[key]
         if spec.render is None:
             continue
         spec.render(_display(frame, settings), lang, show=key not in hidden, **options.get(key, {})).add_to(m)

@@ -110,3 +110,21 @@ def read_public_layer(ctx: PageContext, key: str, *, as_of: pd.Timestamp | None 
 
     frame = _read_public(str(ctx.store.path), ctx.store.version(), key)
     return get_spec(key).as_of(frame, as_of).reset_index(drop=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _traveller_aggregates(path: str, version: float, as_of: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    # Reads personal data but returns (and so caches) only aggregates: arrivals per
+    # neighbourhood, and per 500 m cell with cells under 3 people dropped.
+    from geo.density import grid_counts
+
+    trav = GpkgStore(path).read("travellers")
+    trav = trav[trav["arrival_date"].isna() | (trav["arrival_date"] <= pd.Timestamp(as_of))]
+    per_nbh = trav.groupby("neighbourhood_id").size().rename("travellers").reset_index()
+    grid = grid_counts(trav.geometry, cell_m=500, min_count=3)
+    return per_nbh, pd.DataFrame({"lon": grid.geometry.x, "lat": grid.geometry.y, "count": grid["count"]})
+
+
+def traveller_aggregates(ctx: PageContext, as_of: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Arrivals (up to ``as_of``) per neighbourhood and per grid cell: aggregates only, cached."""
+    return _traveller_aggregates(str(ctx.store.path), ctx.store.version(), as_of.strftime("%Y-%m-%d"))

@@ -11,7 +11,7 @@ import pandas as pd
 
 from layers._render import geojson_group
 
-__all__ = ["BOUNDARY_DIR", "city_counties", "gazetteer", "render_districts"]
+__all__ = ["BOUNDARY_DIR", "city_counties", "provinces", "gazetteer", "render_districts"]
 
 BOUNDARY_DIR = Path(__file__).resolve().parent.parent / "data" / "boundaries"
 
@@ -31,6 +31,11 @@ def city_counties(city_adcode: str = "140100") -> gpd.GeoDataFrame:
         return _read("taiyuan_counties.geojson").copy()
     counties = _read("china_counties.geojson")
     return counties[counties["adcode"].str[:4] == city_adcode[:4]].copy()
+
+
+def provinces() -> gpd.GeoDataFrame:
+    """China's provinces, simplified for a national view."""
+    return _read("china_provinces.geojson").copy()
 
 
 @lru_cache(maxsize=1)

@@ -2,40 +2,111 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import t
+from dashboard.i18n import compact_number, t
 from dashboard.mapview import build_map, show_map
-from dashboard.ui import page_frame, read_public_layer
+from dashboard.ui import page_frame, read_public_layer, traveller_aggregates
 from layers import MAP_LAYERS
+from layers.boundaries import gazetteer
 from layers.daily_reports import CUMULATIVE, FIGURES
+from layers.figures import key_figures
 
 ctx = page_frame("page_command")
 lang = ctx.lang
 
-as_of = pd.Timestamp(st.date_input(t("as_of", lang), value=ctx.scenario_today.date(), key="as_of"))
-frames = {key: read_public_layer(ctx, key, as_of=as_of) for key in MAP_LAYERS}
+c_date, c_view = st.columns([3, 2])
+as_of = pd.Timestamp(c_date.date_input(t("as_of", lang), value=ctx.scenario_today.date(), key="as_of"))
+national = (
+    c_view.segmented_control(
+        t("view", lang),
+        options=["city", "national"],
+        format_func=lambda v: t(f"view_{v}", lang),
+        default="city",
+        key="view",
+    )
+    == "national"
+)
 
-risk = frames["risk_areas"]
-zones = frames["zones"]
-hotels = frames["hotels"]
-sites = frames["testing_sites"]
-c1, c2, c3, c4 = st.columns(4)
+frames = {key: read_public_layer(ctx, key, as_of=as_of) for key in MAP_LAYERS}
+gaz = gazetteer()
+province = gaz.loc[gaz["adcode"] == ctx.settings.city_adcode[:2] + "0000", "name"]
+province_name = str(province.iloc[0]) if len(province) else ""
+per_nbh, grid = traveller_aggregates(ctx, as_of)
+
+fig = key_figures(
+    risk_areas=frames["risk_areas"],
+    zones=frames["zones"],
+    hotels=frames["hotels"],
+    sites=frames["testing_sites"],
+    neighbourhoods=frames["neighbourhoods"],
+    province=province_name,
+)
+
+c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric(
     t("fig_risk", lang),
-    f"{int((risk['level'] == 'high').sum())} / {int((risk['level'] == 'medium').sum())}",
+    f"{fig.risk_national['high']} / {fig.risk_national['medium']}",
     help=t("fig_risk_help", lang),
 )
-tiers = zones["tier"].value_counts()
-c2.metric(t("fig_zones", lang), f"{tiers.get('sealed', 0)} / {tiers.get('controlled', 0)} / {tiers.get('precaution', 0)}")
-in_use = hotels[hotels["status"] == "in_use"]
-free = int((in_use["rooms_total"] - in_use["rooms_occupied"]).sum())
-c3.metric(t("fig_rooms", lang), f"{free:,} / {int(in_use['rooms_total'].sum()):,}")
-c4.metric(t("fig_sites", lang), f"{len(sites)}", help=f"{t('fig_sites_24h', lang)}: {int((sites['hours'] == '24h').sum())}")
+c2.metric(f"{t('fig_risk_province', lang)}（{province_name}）" if lang == "zh" else t("fig_risk_province", lang),
+          f"{fig.risk_province['high']} / {fig.risk_province['medium']}")
+c3.metric(
+    t("fig_zones", lang),
+    f"{fig.zones['sealed']} / {fig.zones['controlled']} / {fig.zones['precaution']}",
+)
+c4.metric(
+    t("fig_zone_pop", lang),
+    " / ".join(compact_number(fig.zone_population[k], lang) for k in ("sealed", "controlled", "precaution")),
+    help=t("fig_zone_pop_help", lang)
+    + ": "
+    + " / ".join(f"{fig.zone_population[k]:,}" for k in ("sealed", "controlled", "precaution")),
+)
+c5.metric(t("fig_rooms", lang), f"{fig.rooms_free:,} / {fig.rooms_total:,}", help=f"{t('fig_rooms_help', lang)}: {fig.rooms_standby:,}")
 
-m = build_map(ctx.settings, lang, frames, render_options={"zones": {"as_of": as_of}})
-show_map(m, key="command_map", height=640)
+if national:
+    m = build_map(ctx.settings, lang, {"risk_areas": frames["risk_areas"]}, national=True)
+    show_map(m, key="command_national_map", height=600)
+    risk = frames["risk_areas"]
+    table = (
+        risk.pivot_table(index="province", columns="level", values="id", aggfunc="count", fill_value=0)
+        .reindex(columns=["high", "medium", "cases_unrated"], fill_value=0)
+        .assign(total=lambda d: d.sum(axis=1))
+        .sort_values("total", ascending=False)
+        .reset_index()
+    )
+    st.subheader(t("risk_by_province", lang))
+    st.dataframe(
+        table.rename(columns={k: t(k, lang) for k in ("province", "high", "medium", "cases_unrated", "total")}),
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    nbh = frames["neighbourhoods"]
+    screening = nbh[["id", "name", "geometry"]].merge(per_nbh, left_on="id", right_on="neighbourhood_id", how="left")
+    screening["travellers"] = screening["travellers"].fillna(0).astype(int)
+    density = gpd.GeoDataFrame(
+        grid[["count"]], geometry=gpd.points_from_xy(grid["lon"], grid["lat"]), crs="EPSG:4326"
+    )
+    layers = {
+        "neighbourhoods": nbh,
+        "neighbourhood_screening": gpd.GeoDataFrame(screening.drop(columns="neighbourhood_id"), crs="EPSG:4326"),
+        "traveller_density": density,
+        "risk_areas": frames["risk_areas"],
+        "zones": frames["zones"],
+        "hotels": frames["hotels"],
+        "testing_sites": frames["testing_sites"],
+    }
+    m = build_map(
+        ctx.settings,
+        lang,
+        layers,
+        hidden=("neighbourhood_screening", "traveller_density"),
+        render_options={"zones": {"as_of": as_of}},
+    )
+    show_map(m, key="command_map", height=640)
 
 st.subheader(t("daily_recent", lang))
 reports = read_public_layer(ctx, "daily_reports")

@@ -56,7 +56,7 @@ def _map_state(page, timeout_s: float = 60.0) -> dict:
 
 PAGES = [
     # path, lang, layer names expected in the layer control, min polygons, min markers, draw toolbar
-    ("command", "zh", ["区县界", "社区/村", "中高风险区", "封控/管控/防范区", "集中隔离酒店", "核酸检测点"], 300, 10, False),
+    ("command", "zh", ["区县界", "社区/村", "社区筛查", "返并人员密度", "中高风险区", "封控/管控/防范区", "集中隔离酒店", "核酸检测点"], 300, 10, False),
     ("planning", "zh", ["区县界", "社区/村", "封控/管控/防范区"], 300, 0, True),
     ("resident", "zh", ["区县界", "社区/村", "封控/管控/防范区", "核酸检测点"], 300, 3, False),
     ("data", "zh", ["区县界", "社区/村", "集中隔离酒店", "核酸检测点"], 300, 10, False),
