@@ -32,6 +32,8 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SERVER_LIMIT_S = 900
+XSS_NAME = "<img src=x onerror=alert(1)>"
+XSS_POINT = (112.5712, 37.8571)  # lon, lat in 迎泽区
 
 
 def _free_port() -> int:
@@ -43,11 +45,21 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory) -> Path:
     """The demo scenario written once per test session into a temporary store."""
+    import geopandas as gpd
+    import shapely
+
     from data.demo import build_demo, demo_meta
-    from layers.store import write_new_store
+    from layers.store import GpkgStore, write_new_store
 
     path = tmp_path_factory.mktemp("store") / "riskmap.gpkg"
     write_new_store(path, build_demo(20220328), meta=demo_meta(20220328))
+    # one site with a hostile name, as an import could bring it: it must show as text
+    hostile = gpd.GeoDataFrame(
+        {"id": ["S9999"], "name": [XSS_NAME], "type": ["fixed"], "hours": ["24h"], "address": [XSS_NAME], "demo": [True]},
+        geometry=[shapely.Point(*XSS_POINT)],
+        crs="EPSG:4326",
+    )
+    GpkgStore(path).write_layer("testing_sites", hostile)
     return path
 
 

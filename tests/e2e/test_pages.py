@@ -2,57 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.helpers import map_state
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 pytestmark = pytest.mark.e2e
-
-MAP_STATE_JS = """
-() => {
-  const m = window.map;
-  if (!m || !window.L) return null;
-  let polygons = 0, markers = 0;
-  m.eachLayer(l => {
-    if (l instanceof L.Polygon) polygons++;
-    else if (l instanceof L.Marker) markers++;
-  });
-  const text = s => (document.querySelector(s) || {}).innerText || "";
-  return {
-    polygons, markers,
-    control: text('.leaflet-control-layers'),
-    legend: text('.rm-legend'),
-    scale: !!document.querySelector('.leaflet-control-scale'),
-    draw: document.querySelectorAll('.leaflet-draw-toolbar a').length,
-    awesome: document.querySelectorAll('.awesome-marker, .marker-cluster').length,
-    faFont: document.fonts.check('900 16px "Font Awesome 6 Free"'),
-    faLoaded: [...document.fonts].filter(f => f.family.includes('Font Awesome') && f.status === 'loaded').length,
-  };
-}
-"""
-
-
-def _map_state(page, timeout_s: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        for frame in page.frames:
-            if "streamlit_folium" in frame.url:
-                try:
-                    state = frame.evaluate(MAP_STATE_JS)
-                except Exception:  # noqa: BLE001 - the frame may be navigating; retry
-                    state = None
-                if state and state["polygons"] > 0:
-                    last = state
-                    # let markers/fonts settle, then read once more
-                    page.wait_for_timeout(1500)
-                    return frame.evaluate(MAP_STATE_JS)
-        page.wait_for_timeout(300)
-    pytest.fail(f"Leaflet map did not draw within {timeout_s}s (last state {last})")
-
 
 PAGES = [
     # path, lang, layer names expected in the layer control, min polygons, min markers, draw toolbar
@@ -70,7 +28,7 @@ def test_page_draws_map_offline(app_url, page_and_traffic, path, lang, layers, m
     # the default page (command centre) lives at the root
     url_path = "" if path == "command" else path
     page.goto(f"{app_url}/{url_path}?lang={lang}", wait_until="domcontentloaded")
-    state = _map_state(page)
+    state = map_state(page)
     for name in layers:
         assert name in state["control"], f"layer {name!r} missing from the layer switcher: {state['control']!r}"
         assert name in state["legend"] or name == "社区/村" or name == "Neighbourhoods", state["legend"]
