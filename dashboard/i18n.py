@@ -75,6 +75,52 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cases_unrated": ("有病例尚未定级", "Cases, not yet rated"),
     "total": ("合计", "Total"),
     "empty_layer": ("（该日期无记录）", "(nothing in force on this date)"),
+    # 日报告/零报告 section (dashboard/daily_report_ui.py)
+    "dr_section": ("日报告 / 零报告", "Daily report / zero report"),
+    "dr_date": ("报告日期", "Report date"),
+    "dr_new": ("{date} 尚无日报。", "No report for {date} yet."),
+    "dr_existing": (
+        "{date} 已有日报（当前修订 {revision}）。提交后保存为新的修订，原数据保留在修订记录中。",
+        "There is a report for {date} (revision {revision}). Submitting saves a new revision; the earlier values stay in the revision history.",
+    ),
+    "dr_figures": ("当日数字", "The day's figures"),
+    "dr_cumulative": (
+        "累计数：上一份日报的累计数加当日数字，自动计算，请核对",
+        "Cumulative totals: the previous report's totals plus the day's figures, computed; please check",
+    ),
+    "dr_no_previous": ("尚无更早的日报，累计数从 0 起算。", "No earlier report: totals start from 0."),
+    "dr_col_item": ("项目", "Item"),
+    "dr_col_previous": ("上一份日报（{date}）", "Previous report ({date})"),
+    "dr_col_day": ("当日", "This day"),
+    "dr_col_total": ("累计", "Total"),
+    "dr_note": ("修订说明（可选）", "Note (optional)"),
+    "dr_submit": ("提交日报", "Submit report"),
+    "dr_zero": ("一键零报告", "Zero report"),
+    "dr_zero_help": (
+        "当日无新增病例：各项病例数与返（抵）并人员记为 0，累计数沿用上一份日报；当日核酸检测人次按上面填写的数值记录（默认 0）。",
+        "Nothing new this day: every case figure and returnees are 0 and the totals are carried from the previous report; tests performed are recorded as entered above (default 0).",
+    ),
+    "dr_saved": ("已保存 {date} 日报（修订 {revision}）。", "Saved the report of {date} (revision {revision})."),
+    "dr_unchanged": (
+        "{date} 日报与已保存的内容相同，未记录新的修订。",
+        "The report of {date} is unchanged; no new revision was recorded.",
+    ),
+    "dr_rejected": ("日报未保存，请更正以下字段：", "The report was not saved. Please correct these fields:"),
+    "dr_stale": (
+        "保存时他人同时修改了数据库，请重新提交。",
+        "Someone else saved at the same moment; please submit again.",
+    ),
+    "dr_recent": ("最近30天日报", "Daily reports, last 30 days"),
+    "dr_chart_cases": ("每日新增病例", "New cases per day"),
+    "dr_chart_tests": ("每日核酸检测人次", "Tests per day"),
+    "dr_bulletin": ("通报文字", "Bulletin text"),
+    "dr_no_report": ("该日尚无日报。", "No report for this day."),
+    "dr_revisions": ("修订记录", "Revision history"),
+    "dr_no_revisions": ("该日日报尚无修订记录。", "No revisions recorded for this day."),
+    "dr_original": ("原始报告", "original report"),
+    "dr_download_xlsx": ("下载 Excel", "Download Excel"),
+    "dr_download_csv": ("下载 CSV", "Download CSV"),
+    "dr_download_help": ("截至所选日期的全部日报，中英文表头。", "Every report up to the selected date, bilingual headers."),
 }
 
 

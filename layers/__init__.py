@@ -18,6 +18,7 @@ REGISTRY: dict[str, LayerSpec] = {
         travellers.SPEC,
         visits.SPEC,
         daily_reports.SPEC,
+        daily_reports.REVISIONS_SPEC,
     )
 }
 

@@ -31,3 +31,21 @@ SPEC = LayerSpec(
     + tuple(Column(k, "int", zh, en, required=True) for k, zh, en in FIGURES + CUMULATIVE)
     + (Column("demo", "bool", "演示数据", "Demo data"),),
 )
+
+#: Every save of a daily report, kept: one row per (date, revision). Revision 0 is a report that
+#: was in the store before revisions were recorded (the original), kept when it is first edited.
+REVISION_COLUMNS = (
+    Column("revision", "int", "修订号", "Revision", required=True),
+    Column("saved_at", "str", "保存时间", "Saved at"),
+    Column("saved_by", "str", "保存人", "Saved by"),
+    Column("note", "str", "修订说明", "Note"),
+)
+
+REVISIONS_SPEC = LayerSpec(
+    key="daily_report_revisions",
+    name_zh="日报告修订记录",
+    name_en="Daily report revisions",
+    geometry=None,
+    id_column=None,  # the key is (date, revision); layers.daily_report.save_report assigns it
+    columns=SPEC.columns[:1] + REVISION_COLUMNS + SPEC.columns[1:],
+)

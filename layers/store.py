@@ -21,6 +21,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from geo.errors import StaleWrite
 from layers import get_spec
 
 __all__ = ["GpkgStore", "StoreMissing", "write_new_store"]
@@ -106,23 +107,56 @@ class GpkgStore:
         ``append`` adds the rows (the caller has checked their ids are new); ``replace`` makes
         ``frame`` the whole layer. On any error the store is unchanged.
         """
-        if mode not in ("append", "replace"):
-            msg = f"mode must be 'append' or 'replace', got {mode!r}"
+        return self.write_layers({key: frame}, {key: mode})[key]
+
+    def write_layers(
+        self,
+        frames: Mapping[str, pd.DataFrame],
+        modes: Mapping[str, Literal["append", "replace"]],
+        *,
+        expect_version: float | None = None,
+    ) -> dict[str, int]:
+        """Write several layers in one atomic step; return each layer's row count afterwards.
+
+        ``modes[key]`` is ``append`` or ``replace`` as in :meth:`write_layer` (a key missing from
+        ``modes`` is appended). Readers see either none or all of the writes. With
+        ``expect_version`` (a :meth:`version` read earlier), the write is refused with
+        ``StaleWrite`` when the store has changed since, so a read-modify-write cannot lose
+        someone else's save. On any error the store is unchanged.
+        """
+        if not frames:
+            return {}
+        unknown = set(modes) - set(frames)
+        if unknown:
+            msg = f"modes given for layers not written: {', '.join(sorted(unknown))}"
             raise ValueError(msg)
-        spec = get_spec(key)
-        new = spec.coerce(frame)
+        for key in frames:
+            mode = modes.get(key, "append")
+            if mode not in ("append", "replace"):
+                msg = f"mode must be 'append' or 'replace', got {mode!r} for layer {key!r}"
+                raise ValueError(msg)
+        coerced = {key: get_spec(key).coerce(frame) for key, frame in frames.items()}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _locked(self.path):
-            if mode == "append" and self.path.exists() and key in self.layers():
-                old = self.read(key)
-                combined = pd.concat([old, new], ignore_index=True)
-                new = gpd.GeoDataFrame(combined, geometry="geometry", crs="EPSG:4326") if spec.geometry else combined
-                if spec.id_column:
-                    dup = new[spec.id_column].dropna()
-                    dup = dup[dup.duplicated()].unique().tolist()
-                    if dup:
-                        msg = f"layer {key!r}: ids already in the store: {', '.join(map(str, dup[:10]))}"
-                        raise ValueError(msg)
+            if expect_version is not None and (not self.path.exists() or self.version() != expect_version):
+                msg = f"{self.path.name} changed since it was read; read it again and retry"
+                raise StaleWrite(msg)
+            present = self.layers() if self.path.exists() else []
+            final: dict[str, pd.DataFrame] = {}
+            for key, new in coerced.items():
+                spec = get_spec(key)
+                if modes.get(key, "append") == "append" and key in present:
+                    combined = pd.concat([self.read(key), new], ignore_index=True)
+                    new = (
+                        gpd.GeoDataFrame(combined, geometry="geometry", crs="EPSG:4326") if spec.geometry else combined
+                    )
+                    if spec.id_column:
+                        dup = new[spec.id_column].dropna()
+                        dup = dup[dup.duplicated()].unique().tolist()
+                        if dup:
+                            msg = f"layer {key!r}: ids already in the store: {', '.join(map(str, dup[:10]))}"
+                            raise ValueError(msg)
+                final[key] = new
             fd, tmp_name = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp.gpkg", dir=self.path.parent)
             os.close(fd)
             tmp = Path(tmp_name)
@@ -131,12 +165,13 @@ class GpkgStore:
                     shutil.copyfile(self.path, tmp)
                 else:
                     tmp.unlink()
-                _write_layer(tmp, key, new)
+                for key, new in final.items():
+                    _write_layer(tmp, key, new)
                 os.replace(tmp, self.path)
             finally:
                 if tmp.exists():
                     tmp.unlink()
-        return len(new)
+        return {key: len(new) for key, new in final.items()}
 
     def exists(self) -> bool:
         return self.path.exists()

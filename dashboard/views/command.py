@@ -6,12 +6,12 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from dashboard.daily_report_ui import render_daily_report
 from dashboard.i18n import compact_number, t
 from dashboard.mapview import build_map, show_map
 from dashboard.ui import page_frame, read_public_layer, traveller_aggregates
 from layers import MAP_LAYERS
 from layers.boundaries import gazetteer
-from layers.daily_reports import CUMULATIVE, FIGURES
 from layers.figures import key_figures
 
 ctx = page_frame("page_command")
@@ -108,13 +108,4 @@ else:
     )
     show_map(m, key="command_map", height=640)
 
-st.subheader(t("daily_recent", lang))
-reports = read_public_layer(ctx, "daily_reports")
-recent = reports[reports["date"] <= as_of].sort_values("date", ascending=False).head(14)
-labels = {"date": "日期" if lang == "zh" else "Date"} | {k: (zh if lang == "zh" else en) for k, zh, en in FIGURES + CUMULATIVE}
-st.dataframe(
-    recent[list(labels)].rename(columns=labels),
-    hide_index=True,
-    width="stretch",
-    column_config={labels["date"]: st.column_config.DateColumn(format="YYYY-MM-DD")},
-)
+render_daily_report(ctx, as_of)

@@ -1,0 +1,114 @@
+"""The daily-report section, run headless with Streamlit's AppTest (no browser, no server)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from layers import get_spec
+from layers.daily_report import bulletin_text
+from layers.store import GpkgStore, write_new_store
+
+FIGS = ("new_local_confirmed", "new_suspected", "new_local_asymptomatic", "new_imported_confirmed")
+
+
+def _section(path: str, as_of: str, lang: str) -> None:
+    import pandas as pd
+
+    from dashboard.daily_report_ui import render_daily_report
+    from dashboard.settings import Settings
+    from dashboard.ui import PageContext
+    from layers.store import GpkgStore
+
+    ctx = PageContext(settings=Settings(), lang=lang, store=GpkgStore(path), meta={})
+    render_daily_report(ctx, pd.Timestamp(as_of))
+
+
+def _row(day, tests, cum_tests, **kw):
+    base = dict.fromkeys(
+        (*FIGS, "new_imported_asymptomatic", "recovered", "returnees_key_regions"),
+        0,
+    )
+    return (
+        {"date": day, **base, "tests": tests}
+        | {
+            "cum_confirmed": 21,
+            "cum_imported_confirmed": 99,
+            "cum_imported_asymptomatic": 22,
+            "cum_tests": cum_tests,
+            "demo": False,
+        }
+        | kw
+    )
+
+
+@pytest.fixture
+def app(tmp_path):
+    path = tmp_path / "s.gpkg"
+    frame = pd.DataFrame([_row("2022-02-05", 15_000, 2_160_195), _row("2022-02-06", 16_000, 2_176_195)])
+    write_new_store(path, {"daily_reports": get_spec("daily_reports").coerce(frame)})
+    at = AppTest.from_function(_section, args=(str(path), "2022-02-07", "zh"), default_timeout=30)
+    at.run()
+    assert not at.exception
+    return at, GpkgStore(path)
+
+
+def test_enter_and_submit_a_report(app):
+    at, store = app
+    assert "2022-02-07 尚无日报。" in [c.value for c in at.caption]
+    at.number_input(key="dr_new_imported_asymptomatic_20220207").set_value(2)
+    at.number_input(key="dr_recovered_20220207").set_value(1)
+    at.number_input(key="dr_tests_20220207").set_value(17_012)
+    at.run()
+    preview = at.dataframe[0].value
+    assert list(preview["累计"]) == [21, 99, 24, 2_193_207]
+    at.text_input(key="dr_note_20220207").input("首报")
+    at.button(key="dr_submit_20220207").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["已保存 2022-02-07 日报（修订 1）。"]
+    saved = store.read("daily_reports")
+    row = saved[saved["date"] == "2022-02-07"].iloc[0]
+    assert (int(row["tests"]), int(row["cum_tests"]), int(row["cum_imported_asymptomatic"])) == (
+        17_012,
+        2_193_207,
+        24,
+    )
+    assert at.code[0].value == bulletin_text(row, "zh")
+    revs = store.read("daily_report_revisions")
+    assert list(revs["saved_by"]) == ["command"] and list(revs["note"]) == ["首报"]
+
+
+def test_errors_name_each_field_and_nothing_is_written(app):
+    at, store = app
+    before = store.path.read_bytes()
+    at.number_input(key="dr_new_suspected_20220207").set_value(-1)
+    at.number_input(key="dr_tests_20220207").set_value(-3)
+    at.button(key="dr_submit_20220207").click().run()
+    (error,) = at.error
+    assert error.value.startswith("日报未保存，请更正以下字段：")
+    assert "- 新增疑似：不能为负数（-1）" in error.value
+    assert "- 当日核酸检测人次：不能为负数（-3）" in error.value
+    assert store.path.read_bytes() == before
+
+
+def test_zero_report_keeps_the_tests_entered(app):
+    at, store = app
+    at.number_input(key="dr_new_suspected_20220207").set_value(5)
+    at.number_input(key="dr_tests_20220207").set_value(900)
+    at.button(key="dr_zero_20220207").click().run()
+    assert not at.exception and len(at.success) == 1
+    row = store.read("daily_reports").iloc[-1]
+    assert (int(row["new_suspected"]), int(row["tests"]), int(row["cum_tests"])) == (0, 900, 2_177_095)
+    assert at.number_input(key="dr_new_suspected_20220207").value == 0  # the form shows what was saved
+
+
+def test_a_gap_is_shown_as_a_warning_and_english_works(tmp_path):
+    path = tmp_path / "s.gpkg"
+    frame = pd.DataFrame([_row("2022-02-05", 15_000, 2_160_195)])
+    write_new_store(path, {"daily_reports": get_spec("daily_reports").coerce(frame)})
+    at = AppTest.from_function(_section, args=(str(path), "2022-02-07", "en"), default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert any("the previous report is from 2022-02-05; 1 day(s) missing" in w.value for w in at.warning)
+    assert at.button(key="dr_zero_20220207").label == "Zero report"
