@@ -6,9 +6,12 @@ No page builds a folium map by hand; they call :func:`build_map` and :func:`show
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
+import streamlit as st
+import streamlit_folium as _sf
 from branca.element import MacroElement
 from folium.plugins import Draw, Fullscreen
 from jinja2 import Template
@@ -24,7 +27,7 @@ from layers.boundaries import city_counties, provinces, render_districts
 from layers.derived import NEIGHBOURHOOD_SCREENING, TRAVELLER_DENSITY
 from layers.spec import LegendEntry
 
-__all__ = ["build_map", "show_map", "Legend", "display_crs", "to_store_coords"]
+__all__ = ["build_map", "show_map", "Legend", "display_crs", "to_store_coords", "MapPayload", "prepare_map", "show_prepared"]
 
 _CSS = """
 <style>
@@ -163,12 +166,99 @@ def build_map(
     return m
 
 
-def show_map(m: folium.Map, *, key: str, height: int = 620, returned: list[str] | None = None) -> dict:
-    """Render with streamlit-folium; a stable ``key`` keeps the map from flashing on reruns."""
+def show_map(
+    m: folium.Map, *, key: str, height: int = 620, returned: list[str] | None = None, rendered: bool = False
+) -> dict:
+    """Show with streamlit-folium; a stable ``key`` keeps the map from flashing on reruns.
+
+    ``rendered=True`` for a cached map that was rendered once already (skips re-rendering).
+    """
     return st_folium(
         m,
         key=key,
         height=height,
         use_container_width=True,
         returned_objects=returned if returned is not None else [],
+        render=not rendered,
+    ) or {}
+
+
+@dataclass(frozen=True)
+class MapPayload:
+    """What streamlit-folium sends to the browser for a map, computed once.
+
+    Built with streamlit-folium's own helpers (version pinned in requirements.txt; the browser
+    tests exercise it) so a cached map costs no template rendering on reruns.
+    """
+
+    script: str
+    header: str
+    html: str
+    map_id: str
+    bounds: dict
+    zoom: object
+    css_links: tuple[str, ...]
+    js_links: tuple[str, ...]
+
+
+def prepare_map(m: folium.Map) -> MapPayload:
+    """Render ``m`` once and return its payload (call inside a cached builder)."""
+    m.get_root().render()
+    m.render()
+    html = _sf._get_html(m)
+    header = _sf._get_header(m)
+    script = _sf._get_map_string(m)
+    (s_lat, s_lng), (n_lat, n_lng) = m.get_bounds()
+    css: list[str] = []
+    js: list[str] = []
+
+    def walk(el):
+        yield el
+        for child in getattr(el, "_children", {}).values():
+            yield from walk(child)
+
+    for el in walk(m):
+        css.extend(href for _, href in getattr(el, "default_css", []))
+        js.extend(src for _, src in getattr(el, "default_js", []))
+    return MapPayload(
+        script=script,
+        header=header,
+        html=html,
+        map_id=_sf.get_full_id(m),
+        bounds={"_southWest": {"lat": s_lat, "lng": s_lng}, "_northEast": {"lat": n_lat, "lng": n_lng}},
+        zoom=m.options.get("zoom"),
+        css_links=tuple(dict.fromkeys(css)),
+        js_links=tuple(dict.fromkeys(js)),
+    )
+
+
+def show_prepared(p: MapPayload, *, key: str, height: int = 620, returned: list[str] | None = None) -> dict:
+    """Show a prepared map; same component and behaviour as ``st_folium`` without re-rendering."""
+    returned = returned if returned is not None else []
+    defaults = {"bounds": p.bounds, "zoom": p.zoom, "last_clicked": None, "last_active_drawing": None, "all_drawings": None}
+    hash_key = _sf.generate_js_hash(p.script, key, False)
+
+    def _on_change() -> None:
+        st.session_state[key] = st.session_state.get(hash_key, {})
+
+    return _sf._component_func(
+        script=p.script,
+        header=p.header,
+        html=p.html,
+        id=p.map_id,
+        key=hash_key,
+        height=height,
+        width=None,
+        returned_objects=returned,
+        default={k: v for k, v in defaults.items() if k in returned},
+        zoom=None,
+        center=None,
+        feature_group=None,
+        return_on_hover=False,
+        layer_control=None,
+        pixelated=False,
+        css_links=list(p.css_links),
+        js_links=list(p.js_links),
+        on_change=_on_change,
+        wrap_longitude=False,
     ) or {}

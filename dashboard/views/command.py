@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
 from dashboard.daily_report_ui import render_daily_report
 from dashboard.i18n import compact_number, t
-from dashboard.mapview import build_map, show_map
-from dashboard.ui import page_frame, read_public_layer, traveller_aggregates
+from dashboard.maps import command_map
+from dashboard.mapview import show_prepared
+from dashboard.ui import page_frame, read_public_layer
 from layers import MAP_LAYERS
 from layers.boundaries import gazetteer
 from layers.figures import key_figures
@@ -34,7 +34,6 @@ frames = {key: read_public_layer(ctx, key, as_of=as_of) for key in MAP_LAYERS}
 gaz = gazetteer()
 province = gaz.loc[gaz["adcode"] == ctx.settings.city_adcode[:2] + "0000", "name"]
 province_name = str(province.iloc[0]) if len(province) else ""
-per_nbh, grid = traveller_aggregates(ctx, as_of)
 
 fig = key_figures(
     risk_areas=frames["risk_areas"],
@@ -66,9 +65,12 @@ c4.metric(
 )
 c5.metric(t("fig_rooms", lang), f"{fig.rooms_free:,} / {fig.rooms_total:,}", help=f"{t('fig_rooms_help', lang)}: {fig.rooms_standby:,}")
 
+show_prepared(
+    command_map(ctx, as_of, national=national),
+    key="command_national_map" if national else "command_map",
+    height=600 if national else 640,
+)
 if national:
-    m = build_map(ctx.settings, lang, {"risk_areas": frames["risk_areas"]}, national=True)
-    show_map(m, key="command_national_map", height=600)
     risk = frames["risk_areas"]
     table = (
         risk.pivot_table(index="province", columns="level", values="id", aggfunc="count", fill_value=0)
@@ -83,29 +85,5 @@ if national:
         hide_index=True,
         width="stretch",
     )
-else:
-    nbh = frames["neighbourhoods"]
-    screening = nbh[["id", "name", "geometry"]].merge(per_nbh, left_on="id", right_on="neighbourhood_id", how="left")
-    screening["travellers"] = screening["travellers"].fillna(0).astype(int)
-    density = gpd.GeoDataFrame(
-        grid[["count"]], geometry=gpd.points_from_xy(grid["lon"], grid["lat"]), crs="EPSG:4326"
-    )
-    layers = {
-        "neighbourhoods": nbh,
-        "neighbourhood_screening": gpd.GeoDataFrame(screening.drop(columns="neighbourhood_id"), crs="EPSG:4326"),
-        "traveller_density": density,
-        "risk_areas": frames["risk_areas"],
-        "zones": frames["zones"],
-        "hotels": frames["hotels"],
-        "testing_sites": frames["testing_sites"],
-    }
-    m = build_map(
-        ctx.settings,
-        lang,
-        layers,
-        hidden=("neighbourhood_screening", "traveller_density"),
-        render_options={"zones": {"as_of": as_of}},
-    )
-    show_map(m, key="command_map", height=640)
 
 render_daily_report(ctx, as_of)

@@ -1,0 +1,53 @@
+"""Cached maps for the pages: a map is built and rendered once per store version, date, language
+and view, then reused on every rerun (so a rerun costs milliseconds and the map does not flash).
+
+Only public layers and aggregates go into these maps, so sharing them across users is safe.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from dashboard.mapview import MapPayload, build_map, prepare_map
+from dashboard.settings import Settings
+from dashboard.ui import PageContext, read_public_layer, traveller_aggregates
+from layers import MAP_LAYERS
+
+__all__ = ["command_map"]
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _command_map(_ctx: PageContext, path: str, version: float, as_of: str, lang: str, settings: Settings, national: bool) -> MapPayload:
+    ctx = _ctx
+    day = pd.Timestamp(as_of)
+    frames = {key: read_public_layer(ctx, key, as_of=day) for key in MAP_LAYERS}
+    if national:
+        m = build_map(settings, lang, {"risk_areas": frames["risk_areas"]}, national=True)
+    else:
+        per_nbh, grid = traveller_aggregates(ctx, day)
+        nbh = frames["neighbourhoods"]
+        screening = nbh[["id", "name", "geometry"]].merge(per_nbh, left_on="id", right_on="neighbourhood_id", how="left")
+        screening["travellers"] = screening["travellers"].fillna(0).astype(int)
+        density = gpd.GeoDataFrame(grid[["count"]], geometry=gpd.points_from_xy(grid["lon"], grid["lat"]), crs="EPSG:4326")
+        layers = {
+            "neighbourhoods": nbh,
+            "neighbourhood_screening": gpd.GeoDataFrame(screening.drop(columns="neighbourhood_id"), crs="EPSG:4326"),
+            "traveller_density": density,
+            "risk_areas": frames["risk_areas"],
+            "zones": frames["zones"],
+            "hotels": frames["hotels"],
+            "testing_sites": frames["testing_sites"],
+        }
+        m = build_map(
+            settings, lang, layers, hidden=("neighbourhood_screening", "traveller_density"), render_options={"zones": {"as_of": day}}
+        )
+    return prepare_map(m)
+
+
+def command_map(ctx: PageContext, as_of: pd.Timestamp, *, national: bool) -> MapPayload:
+    """The command centre's map (already rendered; show it with ``show_map(..., rendered=True)``)."""
+    return _command_map(
+        ctx, str(ctx.store.path), ctx.store.version(), as_of.strftime("%Y-%m-%d"), ctx.lang, ctx.settings, national
+    )
