@@ -10,6 +10,8 @@ from geo.crs import (
     utm_crs_for,
 )
 from geo.errors import CoordinateError, ImportRejected, SettingsError, StaleWrite
+from geo.hours import is_open, next_opening, open_mask, parse_hours
+from geo.nearest import Nearest, NearestIndex, sites_near
 
 __all__ = [
     "convert_geometry",
@@ -19,6 +21,13 @@ __all__ = [
     "to_metric",
     "to_wgs84",
     "utm_crs_for",
+    "Nearest",
+    "NearestIndex",
+    "sites_near",
+    "is_open",
+    "next_opening",
+    "open_mask",
+    "parse_hours",
     "CoordinateError",
     "ImportRejected",
     "SettingsError",

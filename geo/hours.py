@@ -1,0 +1,220 @@
+"""Opening hours of testing sites: parse ``"07:00-19:00"``-style text, ask "open now?".
+
+Format (the ``hours`` column of the testing-site layer)
+-------------------------------------------------------
+* ``"24h"`` (also ``"24小时"``, ``"全天"``): open all day, every day.
+* One or more ranges ``HH:MM-HH:MM`` separated by commas: ``"08:00-12:00,14:00-18:00"``.
+  Hours may have one digit (``"7:30"``); an end of ``24:00`` means midnight at the end of the day.
+* A range whose end is at or before its start runs past midnight into the next day:
+  ``"20:00-02:00"`` is open from 20:00 until 02:00 the next morning (so it is open at 01:30
+  of any day), and ``"08:00-08:00"`` is a full 24 hours.
+* ``"closed"`` (also ``"暂停"``, ``"暂停开放"``): never open.
+* Full-width characters (``：``, ``，``, ``～``), ``;``/``、`` as separators, ``~``/``–``/``—``/``至`` as
+  dashes and spaces around them are accepted. The same hours apply every day of the week.
+
+Times
+-----
+All times are local to Asia/Shanghai (UTC+8, no daylight saving since 1991). A naive
+``datetime`` is read as Shanghai local time and naive results are returned for it; an aware
+``datetime`` is converted to Shanghai time and aware results (``Asia/Shanghai``) are returned.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SHANGHAI", "parse_hours", "is_open", "next_opening", "open_mask"]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+_DAY_MIN = 24 * 60
+_ALL_DAY = {"24h", "24小时", "全天"}
+_CLOSED = {"closed", "暂停", "暂停开放"}
+_RANGE = re.compile(r"(\d{1,2}):(\d{2})\s*(?:-|–|—|~|至)\s*(\d{1,2}):(\d{2})")
+_SEPARATORS = re.compile(r"\s*[,;、]\s*")
+
+
+def _minutes(hh: str, mm: str, *, end: bool) -> int | None:
+    h, m = int(hh), int(mm)
+    if m > 59 or h > 24 or (h == 24 and (m != 0 or not end)):
+        return None
+    return h * 60 + m
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> tuple[tuple[int, int], ...]:
+    norm = unicodedata.normalize("NFKC", text).strip()
+    key = re.sub(r"\s+", "", norm).lower()
+    if key in _ALL_DAY:
+        return ((0, _DAY_MIN),)
+    if key in _CLOSED:
+        return ()
+    ranges = []
+    for part in _SEPARATORS.split(norm):
+        m = _RANGE.fullmatch(part)
+        start = _minutes(m[1], m[2], end=False) if m else None
+        stop = _minutes(m[3], m[4], end=True) if m else None
+        if start is None or stop is None:
+            msg = (
+                f"malformed opening hours {text!r}: expected '24h', 'closed' or ranges like "
+                f"'08:00-12:00,14:00-18:00' (a range ending at or before its start runs past midnight)"
+            )
+            raise ValueError(msg)
+        ranges.append((start, stop))
+    return tuple(ranges)
+
+
+def parse_hours(text: str) -> list[tuple[int, int]]:
+    """Opening ranges as ``(start, end)`` minutes after midnight, in the order written.
+
+    Parameters
+    ----------
+    text : str
+        Opening hours (see the module docstring for the format).
+
+    Returns
+    -------
+    list of tuple of int
+        ``[(0, 1440)]`` for all day, ``[]`` for closed. ``end`` is in ``0..1440``; a range
+        with ``end <= start`` runs past midnight: ``"20:00-02:00"`` → ``[(1200, 120)]``.
+
+    Raises
+    ------
+    ValueError
+        The text is not in the format; the message quotes it.
+
+    Examples
+    --------
+    >>> parse_hours("08:00-12:00,14:00-18:00")
+    [(480, 720), (840, 1080)]
+    >>> parse_hours("24h")
+    [(0, 1440)]
+    """
+    if not isinstance(text, str):
+        msg = f"malformed opening hours {text!r}: expected text such as '07:00-19:00'"
+        raise ValueError(msg)
+    return list(_parse(text))
+
+
+def _local(when: datetime) -> datetime:
+    if not isinstance(when, datetime):
+        msg = f"when must be a datetime, got {type(when).__name__}"
+        raise TypeError(msg)
+    return when if when.tzinfo is None else when.astimezone(SHANGHAI)
+
+
+def _open_at(ranges: tuple[tuple[int, int], ...], local: datetime) -> bool:
+    t = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+    for start, end in ranges:
+        s, e = start * 60, end * 60
+        if (s <= t < e) if end > start else (t >= s or t < e):
+            return True
+    return False
+
+
+def is_open(hours_text: str, when: datetime) -> bool:
+    """Whether a site with these opening hours is open at ``when``.
+
+    Parameters
+    ----------
+    hours_text : str
+        Opening hours (see the module docstring).
+    when : datetime.datetime
+        Naive (Asia/Shanghai local) or aware.
+
+    Returns
+    -------
+    bool
+        ``True`` from a range's start (inclusive) to its end (exclusive): ``"20:00-02:00"`` is
+        open at 20:00 and 01:59:59, closed at 02:00 and at 19:59.
+
+    Raises
+    ------
+    ValueError
+        ``hours_text`` is malformed.
+    """
+    return _open_at(tuple(parse_hours(hours_text)), _local(when))
+
+
+def next_opening(hours_text: str, when: datetime) -> datetime | None:
+    """The earliest moment at or after ``when`` at which the site is open.
+
+    Parameters
+    ----------
+    hours_text : str
+        Opening hours (see the module docstring).
+    when : datetime.datetime
+        Naive (Asia/Shanghai local) or aware.
+
+    Returns
+    -------
+    datetime.datetime or None
+        ``when`` itself (in Shanghai time) if open then, else the next start of a range; naive
+        for a naive ``when``, aware (Asia/Shanghai) for an aware one. ``None`` if the hours say
+        closed.
+
+    Raises
+    ------
+    ValueError
+        ``hours_text`` is malformed.
+
+    Examples
+    --------
+    >>> next_opening("08:00-12:00,14:00-18:00", datetime(2022, 4, 1, 12, 30))
+    datetime.datetime(2022, 4, 1, 14, 0)
+    """
+    ranges = tuple(parse_hours(hours_text))
+    local = _local(when)
+    if not ranges:
+        return None
+    if _open_at(ranges, local):
+        return local
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    starts = (midnight + timedelta(days=day, minutes=s) for day in (0, 1) for s, _ in ranges)
+    return min(t for t in starts if t > local)
+
+
+def open_mask(hours_series: Iterable[Any], when: datetime) -> np.ndarray:
+    """Open-at-``when`` flags for many sites; each distinct text is parsed once.
+
+    Parameters
+    ----------
+    hours_series : pandas.Series or iterable of str
+        One opening-hours text per site.
+    when : datetime.datetime
+        Naive (Asia/Shanghai local) or aware.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n,)`` bool, in the order given; usable as ``mask`` for :func:`geo.sites_near`.
+
+    Raises
+    ------
+    ValueError
+        A text is malformed or missing; the message gives its row position and quotes it.
+    """
+    values = hours_series if isinstance(hours_series, pd.Series) else pd.Series(list(hours_series), dtype=object)
+    local = _local(when)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if (codes < 0).any():
+        i = int(np.flatnonzero(codes < 0)[0])
+        msg = f"hours row {i}: malformed opening hours {values.iloc[i]!r}: missing"
+        raise ValueError(msg)
+    flags = np.empty(len(uniques), dtype=bool)
+    for j, text in enumerate(uniques):
+        try:
+            flags[j] = _open_at(tuple(parse_hours(text)), local)
+        except ValueError as exc:
+            i = int(np.flatnonzero(codes == j)[0])
+            msg = f"hours row {i}: {exc}"
+            raise ValueError(msg) from exc
+    return flags[codes]
