@@ -6,6 +6,8 @@ Only public layers and aggregates go into these maps, so sharing them across use
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
@@ -19,7 +21,9 @@ __all__ = ["command_map"]
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _command_map(_ctx: PageContext, path: str, version: float, as_of: str, lang: str, settings: Settings, national: bool) -> MapPayload:
+def _command_map(
+    _ctx: PageContext, path: str, version: float, as_of: str, when: str, lang: str, settings: Settings, national: bool
+) -> MapPayload:
     ctx = _ctx
     day = pd.Timestamp(as_of)
     frames = {key: read_public_layer(ctx, key, as_of=day) for key in MAP_LAYERS}
@@ -41,13 +45,14 @@ def _command_map(_ctx: PageContext, path: str, version: float, as_of: str, lang:
             "testing_sites": frames["testing_sites"],
         }
         m = build_map(
-            settings, lang, layers, hidden=("neighbourhood_screening", "traveller_density"), render_options={"zones": {"as_of": day}}
+            settings, lang, layers, hidden=("neighbourhood_screening", "traveller_density"), render_options={"zones": {"as_of": day}, "testing_sites": {"when": datetime.fromisoformat(when)}}
         )
     return prepare_map(m)
 
 
-def command_map(ctx: PageContext, as_of: pd.Timestamp, *, national: bool) -> MapPayload:
-    """The command centre's map (already rendered; show it with ``show_map(..., rendered=True)``)."""
+def command_map(ctx: PageContext, as_of: pd.Timestamp, when: datetime, *, national: bool) -> MapPayload:
+    """The command centre's map, prepared once per store version, date, clock time (testing
+    sites' open/closed; pass it rounded to a few minutes), language and view."""
     return _command_map(
-        ctx, str(ctx.store.path), ctx.store.version(), as_of.strftime("%Y-%m-%d"), ctx.lang, ctx.settings, national
+        ctx, str(ctx.store.path), ctx.store.version(), as_of.strftime("%Y-%m-%d"), when.isoformat(), ctx.lang, ctx.settings, national
     )

@@ -43,6 +43,7 @@ _CSS = """
 .rm-legend i{display:inline-block;width:14px;height:12px;margin-right:6px;vertical-align:middle;opacity:.85}
 .rm-legend i.circle{border-radius:50%}
 .rm-legend i.line{height:0;border-top:2px solid;opacity:1}
+.rm-legend .rm-icon{display:inline-block;width:14px;margin-right:6px;text-align:center}
 .leaflet-container{background:#dfe6ec}
 </style>
 """
@@ -76,8 +77,12 @@ class Legend(MacroElement):
         for name, entries in sections:
             parts.append(f"<div class='rm-sec'>{esc(name)}</div>")
             for e in entries:
-                style = f"border-color:{esc(e.color)}" if e.shape == "line" else f"background:{esc(e.color)}"
-                parts.append(f"<div><i class='{esc(e.shape)}' style='{style}'></i>{esc(e.label(lang))}</div>")
+                if e.shape == "icon" and e.icon:
+                    swatch = f"<span class='fa fa-{esc(e.icon)} rm-icon' style='color:{esc(e.color)}'></span>"
+                else:
+                    style = f"border-color:{esc(e.color)}" if e.shape == "line" else f"background:{esc(e.color)}"
+                    swatch = f"<i class='{esc(e.shape)}' style='{style}'></i>"
+                parts.append(f"<div>{swatch}{esc(e.label(lang))}</div>")
         parts.append("</div></details>")
         self.html = "".join(parts)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 import streamlit as st
@@ -44,6 +45,13 @@ class PageContext:
     @property
     def is_demo(self) -> bool:
         return self.meta.get("demo") == "true"
+
+    def clock(self, day: pd.Timestamp, *, minutes: int = 5) -> datetime:
+        """Now in Asia/Shanghai (naive local time) moved onto ``day`` — the moment "open now" is
+        judged for a page showing ``day`` — rounded down to ``minutes`` so caches stay warm."""
+        now = pd.Timestamp.now(tz="Asia/Shanghai").tz_localize(None)
+        t = now.floor(f"{minutes}min").time()
+        return datetime.combine(day.date(), t)
 
     @property
     def scenario_today(self) -> pd.Timestamp:

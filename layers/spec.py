@@ -68,7 +68,8 @@ class LegendEntry:
     color: str
     label_zh: str
     label_en: str
-    shape: Literal["square", "circle", "line"] = "square"
+    shape: Literal["square", "circle", "line", "icon"] = "square"
+    icon: str | None = None  # a Font Awesome icon name, shown instead of a swatch when shape="icon"
 
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import folium
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 from folium.plugins import MarkerCluster
 
+from geo.hours import is_open, parse_hours
 from layers._markers import CompactMarkers, marker_rows
 from layers._render import _isna, truthy
 from layers.spec import Column, LayerSpec, LegendEntry
 
 SITE_TYPES = {
-    # type: (zh, en, awesome-markers colour, legend hex)
-    "hospital": ("医院", "Hospital", "red", "#d63e2a"),
-    "fixed": ("固定采样点", "Fixed site", "blue", "#38aadd"),
-    "convenience": ("便民采样点", "Convenience site", "green", "#72b026"),
-    "mobile": ("流动采样车", "Mobile unit", "purple", "#d252b9"),
+    # type: (zh, en, Font Awesome icon, legend hex)
+    "hospital": ("医院", "Hospital", "hospital", "#444"),
+    "fixed": ("固定采样点", "Fixed site", "vial", "#444"),
+    "convenience": ("便民采样点", "Convenience site", "house-medical", "#444"),
+    "mobile": ("流动采样车", "Mobile unit", "truck-medical", "#444"),
+}
+STATUS = {
+    # status: (zh, en, awesome-markers colour, legend hex)
+    "open": ("开放中", "Open now", "green", "#72b026"),
+    "24h": ("24小时开放", "Open 24 h", "darkgreen", "#3f6a1b"),
+    "closed": ("当前关闭", "Closed now", "lightgray", "#a3a3a3"),
+    "unknown": ("开放时间未知", "Hours unknown", "cadetblue", "#436978"),
 }
 
 SPEC_COLUMNS = (
@@ -44,18 +56,49 @@ def _fee(free: object, zh: bool) -> str | None:
     return "收费" if zh else "paid"
 
 
-def render(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True) -> folium.FeatureGroup:
-    """Clustered markers, colour by type; popup with hours, capacity, fee, address."""
+def site_status(hours: pd.Series, when: datetime | None) -> list[str]:
+    """``open``/``24h``/``closed`` at ``when`` (Asia/Shanghai), ``unknown`` where the text does not parse."""
+    out = []
+    for text in hours:
+        if when is None or _isna(text):
+            out.append("unknown")
+            continue
+        try:
+            spans = parse_hours(str(text))
+        except ValueError:
+            out.append("unknown")
+            continue
+        if spans == [(0, 1440)]:
+            out.append("24h")
+        else:
+            out.append("open" if is_open(str(text), when) else "closed")
+    return out
+
+
+def open_now(gdf: pd.DataFrame, when: datetime) -> np.ndarray:
+    """Which sites are open at ``when`` (unparseable hours count as not open)."""
+    return np.array([s in ("open", "24h") for s in site_status(gdf["hours"], when)], dtype=bool)
+
+
+def render(
+    gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True, when: datetime | None = None
+) -> folium.FeatureGroup:
+    """Clustered markers: icon by type, colour by open now / closed / 24 h at ``when``."""
     zh = lang == "zh"
     fg = folium.FeatureGroup(name=SPEC.name(lang), show=show)
     cluster = MarkerCluster(options={"disableClusteringAtZoom": 15, "showCoverageOnHover": False, "chunkedLoading": True})
     cluster.add_to(fg)
-    types = list(SITE_TYPES)
+    types = list(SITE_TYPES) + ["other"]
+    statuses = list(STATUS)
+    styles = [
+        (SITE_TYPES[t][2] if t in SITE_TYPES else "vial", STATUS[s][2]) for t in types for s in statuses
+    ]
     rows = []
-    for _, r in gdf.iterrows():
-        h24 = str(r.get("hours")) == "24h"
+    for (_, r), status in zip(gdf.iterrows(), site_status(gdf["hours"], when), strict=True):
+        h24 = status == "24h"
         hours = ("24小时" if zh else "24 h") if h24 else r.get("hours")
-        idx = types.index(r["type"]) if r["type"] in types else len(types)
+        t = r["type"] if r["type"] in SITE_TYPES else "other"
+        idx = types.index(t) * len(statuses) + statuses.index(status)
         rows.append(
             marker_rows(
                 r.geometry.y,
@@ -63,14 +106,22 @@ def render(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True) -> fol
                 idx,
                 r["name"],
                 r["name"],
-                [type_label(r["type"], lang), hours, r.get("capacity_per_hour"), _fee(r.get("free"), zh), r.get("address")],
+                [
+                    type_label(r["type"], lang),
+                    STATUS[status][0] if zh else STATUS[status][1],
+                    hours,
+                    r.get("capacity_per_hour"),
+                    _fee(r.get("free"), zh),
+                    r.get("address"),
+                ],
                 note=("演示数据" if zh else "Demo data") if truthy(r.get("demo")) else "",
             )
         )
     labels = (
-        ["类型", "开放时间", "每小时采样", "收费", "地址"] if zh else ["Type", "Hours", "Capacity / h", "Fee", "Address"]
+        ["类型", "状态", "开放时间", "每小时采样", "收费", "地址"]
+        if zh
+        else ["Type", "Status", "Hours", "Capacity / h", "Fee", "Address"]
     )
-    styles = [("vial", colour) for _, _, colour, _ in SITE_TYPES.values()] + [("vial", "gray")]
     CompactMarkers(rows, labels=labels, styles=styles, with_note=True).add_to(cluster)
     return fg
 
@@ -81,6 +132,7 @@ SPEC = LayerSpec(
     name_en="Testing sites",
     geometry="Point",
     columns=SPEC_COLUMNS,
-    legend=tuple(LegendEntry(hx, zh, en, "circle") for zh, en, _, hx in SITE_TYPES.values()),
+    legend=tuple(LegendEntry(hx, zh, en, "circle") for zh, en, _, hx in list(STATUS.values())[:3])
+    + tuple(LegendEntry(hx, zh, en, "icon", icon) for zh, en, icon, hx in SITE_TYPES.values()),
     render=render,
 )

@@ -13,6 +13,7 @@ from dashboard.ui import page_frame, read_public_layer
 from layers import MAP_LAYERS
 from layers.boundaries import gazetteer
 from layers.figures import key_figures
+from layers.testing_sites import open_now
 
 ctx = page_frame("page_command")
 lang = ctx.lang
@@ -35,6 +36,7 @@ gaz = gazetteer()
 province = gaz.loc[gaz["adcode"] == ctx.settings.city_adcode[:2] + "0000", "name"]
 province_name = str(province.iloc[0]) if len(province) else ""
 
+when = ctx.clock(as_of)
 fig = key_figures(
     risk_areas=frames["risk_areas"],
     zones=frames["zones"],
@@ -42,9 +44,10 @@ fig = key_figures(
     sites=frames["testing_sites"],
     neighbourhoods=frames["neighbourhoods"],
     province=province_name,
+    sites_open_mask=open_now(frames["testing_sites"], when),
 )
 
-c1, c2, c3, c4, c5 = st.columns(5)
+c1, c2, c3, c4, c5, c6 = st.columns(6)
 c1.metric(
     t("fig_risk", lang),
     f"{fig.risk_national['high']} / {fig.risk_national['medium']}",
@@ -64,9 +67,14 @@ c4.metric(
     + " / ".join(f"{fig.zone_population[k]:,}" for k in ("sealed", "controlled", "precaution")),
 )
 c5.metric(t("fig_rooms", lang), f"{fig.rooms_free:,} / {fig.rooms_total:,}", help=f"{t('fig_rooms_help', lang)}: {fig.rooms_standby:,}")
+c6.metric(
+    t("fig_sites_open", lang),
+    f"{fig.sites_open} / {fig.sites_total}",
+    help=f"{when:%H:%M} · {t('fig_sites_24h', lang)}: {fig.sites_24h}",
+)
 
 show_prepared(
-    command_map(ctx, as_of, national=national),
+    command_map(ctx, as_of, when, national=national),
     key="command_national_map" if national else "command_map",
     height=600 if national else 640,
 )
