@@ -7,13 +7,12 @@ creates Leaflet awesome-markers with a popup table built from shared labels.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from branca.element import MacroElement
 from jinja2 import Template
 
-from layers._render import esc, fmt
+from layers._render import esc, fmt, js_payload
 
 __all__ = ["CompactMarkers", "marker_rows"]
 
@@ -63,11 +62,9 @@ class CompactMarkers(MacroElement):
     ):
         super().__init__()
         self._name = "CompactMarkers"
-        self.payload = json.dumps(
-            {"s": [list(s) for s in styles], "l": [esc(x) for x in labels], "r": [list(r) for r in rows], "n": with_note},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).replace("</", "<\\/")
+        self.payload = js_payload(
+            {"s": [list(s) for s in styles], "l": [esc(x) for x in labels], "r": [list(r) for r in rows], "n": with_note}
+        )
 
 
 def marker_rows(

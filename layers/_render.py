@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 
 import folium
@@ -12,14 +13,31 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["esc", "table_html", "fmt", "text", "truthy", "geojson_group", "compact_geojson"]
+__all__ = ["esc", "js_payload", "table_html", "fmt", "text", "truthy", "geojson_group", "compact_geojson"]
 
 
 def esc(value: object) -> str:
-    """HTML-escape any value (quotes included). ``None``/NaN become an em dash."""
+    """HTML-escape any value (quotes included). ``None``/NaN become an em dash.
+
+    Braces are escaped too: folium's renderer (branca) parses every rendered script again as a
+    Jinja template, so a name like ``{{ 7*7 }}`` would otherwise be evaluated on the server.
+    """
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
         return "—"
-    return html.escape(str(value), quote=True)
+    return html.escape(str(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
+
+
+_TEMPLATE_OPENER = re.compile(r"\{(?=[{%#])")
+
+
+def js_payload(data: object) -> str:
+    """JSON for embedding in a folium script: no ``</`` (ends a script tag) and no Jinja openers.
+
+    JSON's own structure never produces ``{{``, ``{%`` or ``{#`` (object keys are strings), so
+    those sequences can only come from string contents, where ``\\u007b`` means the same ``{``.
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return _TEMPLATE_OPENER.sub(r"\\u007b", text).replace("</", "<\\/")
 
 
 def fmt(value: object) -> str:
@@ -92,45 +110,33 @@ def geojson_group(
     show: bool = True,
     precision: int = 5,
 ) -> folium.FeatureGroup:
-    """Polygons as one GeoJson layer inside a FeatureGroup, with as few bytes as possible.
+    """Polygons in a FeatureGroup, sent as compactly as possible (see ``layers._encoded``).
 
-    ``style`` receives the feature's properties (only ``style_columns`` travel for it; folium
-    folds equal styles into one switch). Tooltips come from ``tooltip_fields`` (column, label):
-    the values are escaped here and laid out by Leaflet, or from ``tooltip``/``popup`` callables
-    that return *already escaped* HTML (use :func:`table_html`/:func:`esc`); use those only for
-    layers with few features.
+    ``style`` receives the row's values as a dict (``style_columns`` documents which it reads;
+    equal styles are sent once). Tooltips come from ``tooltip_fields`` (column, label), escaped
+    here and laid out as a table in the browser, or from ``tooltip``/``popup`` callables that
+    return *already escaped* HTML (build it with :func:`table_html`/:func:`esc`).
     """
+    from layers._encoded import EncodedPolygons, encode_geometry
+
+    del style_columns  # documentation only: style() gets every column of the row
     fg = folium.FeatureGroup(name=name, show=show)
     if gdf.empty:
         return fg
-    frame = gdf.copy()
-    props: list[str] = list(style_columns)
-    tip_props: list[str] = []
-    for i, (col, _label) in enumerate(tooltip_fields):
-        key = f"t{i}"
-        frame[key] = [esc(fmt(v)) for v in frame[col]]
-        tip_props.append(key)
-    if tooltip is not None:
-        frame["_tip"] = [tooltip(r) for _, r in frame.iterrows()]
-        tip_props = ["_tip"]
-    if popup is not None:
-        frame["_pop"] = [popup(r) for _, r in frame.iterrows()]
-        props.append("_pop")
-    props += tip_props
-    data = compact_geojson(frame, props, precision=precision)
-    tip = None
-    if tooltip is not None:
-        tip = folium.GeoJsonTooltip(fields=["_tip"], labels=False)
-    elif tooltip_fields:
-        tip = folium.GeoJsonTooltip(fields=tip_props, aliases=[esc(label) for _, label in tooltip_fields], labels=True)
-    gj = folium.GeoJson(
-        data,
-        name=name,
-        style_function=lambda f: style(f["properties"]),
-        highlight_function=lambda f: {"weight": 3, "fillOpacity": 0.55},
-        tooltip=tip,
-        popup=folium.GeoJsonPopup(fields=["_pop"], labels=False) if popup else None,
-        smooth_factor=1.0,
-    )
-    gj.add_to(fg)
+    styles: list[dict] = []
+    style_index: dict[str, int] = {}
+    features = []
+    for (_, r), geom in zip(gdf.iterrows(), gdf.geometry, strict=True):
+        enc = encode_geometry(geom, precision=precision)
+        if not enc:
+            continue
+        st = style(r.to_dict())
+        key = json.dumps(st, sort_keys=True)
+        if key not in style_index:
+            style_index[key] = len(styles)
+            styles.append(st)
+        tip = [tooltip(r)] if tooltip is not None else [esc(fmt(r[col])) for col, _ in tooltip_fields]
+        features.append((enc, style_index[key], tip, popup(r) if popup is not None else None))
+    labels = [] if tooltip is not None else [esc(label) for _, label in tooltip_fields]
+    EncodedPolygons(features, styles=styles, tooltip_labels=labels, precision=precision).add_to(fg)
     return fg

@@ -18,13 +18,16 @@ ZONE = get_spec("zones").coerce(
 
 
 def _zone_coords(m):
-    import folium
+    import json
+
+    from layers._encoded import EncodedPolygons, decode_ring
 
     for el in _walk(m):
-        feats = el.data["features"] if isinstance(el, folium.GeoJson) else []
-        if feats and "封控区" in feats[0]["properties"].get("_pop", ""):
-            ring = feats[0]["geometry"]["coordinates"][0]
-            return min(p[0] for p in ring), min(p[1] for p in ring)  # south-west corner
+        if isinstance(el, EncodedPolygons):
+            feats = json.loads(el.payload.replace("<\\/", "</"))["x"]
+            if feats and "封控区" in (feats[0][3] or ""):
+                ring = decode_ring(feats[0][0][0][0])
+                return ring[:, 0].min(), ring[:, 1].min()  # south-west corner
     raise AssertionError("zone layer not found")
 
 
