@@ -1,0 +1,222 @@
+"""Import and export of layers: bad input gets a clear error and loses nothing.
+
+    raw = read_file("sites.csv")                    # cells as written; malformed file → ImportRejected
+    checked = validate(raw, "testing_sites", crs="gcj02")   # .good (WGS-84), .rejects, .notes
+    import_file("sites.csv", "testing_sites", store=store, crs="gcj02")   # all or nothing
+    export_layer(store, "testing_sites", "sites.xlsx", crs="gcj02")
+
+Formats: GeoJSON (``.geojson``/``.json``), GeoPackage (``.gpkg``), zipped Shapefile (``.zip``),
+KML (``.kml``), CSV (``.csv``; UTF-8, UTF-8 with BOM or GBK/GB18030, detected) and Excel
+(``.xlsx``). Coordinate systems: ``wgs84``, ``gcj02``, ``bd09``, ``EPSG:n``.
+
+Every reject is ``(row, column, reason_zh, reason_en)``: ``row`` is the spreadsheet row number
+for CSV/XLSX (the header is row 1, so the first data row is 2) and the feature number (from 1)
+for the other formats; ``None`` for a problem with the whole file. Values of personal columns
+never appear in messages; the rejects file the operator asks for does hold the rows as given.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import shapely
+
+from geo.errors import ImportRejected
+from layers import get_spec
+from layers._issues import Issue, Unit, format_issue, row_numbers_note
+from layers._readers import FORMATS, RawTable, format_of, read_file
+from layers._validate import Validated, validate
+from layers._writers import export_frame, export_layer, short_field_names
+
+__all__ = [
+    "FORMATS",
+    "ImportReport",
+    "Issue",
+    "RawTable",
+    "Validated",
+    "export_frame",
+    "export_layer",
+    "format_issue",
+    "format_of",
+    "import_file",
+    "read_file",
+    "short_field_names",
+    "validate",
+    "write_rejects",
+    "rejects_path_for",
+]
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: rows written, rows skipped (each in ``rejects``), notes, files."""
+
+    key: str
+    path: Path
+    mode: str
+    written: int
+    layer_rows: int
+    total: int
+    unit: Unit
+    rejects: list[Issue] = field(default_factory=list)
+    notes: list[Issue] = field(default_factory=list)
+    rejects_path: Path | None = None
+    encoding: str | None = None
+    crs_used: str | None = None
+
+    @property
+    def skipped(self) -> int:
+        return len({r.row for r in self.rejects if r.row is not None})
+
+    def summary(self) -> str:
+        """One bilingual sentence: what was written, what was skipped and where the rejects are."""
+        spec = get_spec(self.key)
+        unit_zh = "个要素" if self.unit == "feature" else "行"
+        unit_en = "feature" if self.unit == "feature" else "row"
+        verb_zh, verb_en = ("替换为", "replaced the layer with") if self.mode == "replace" else ("导入", "imported")
+        zh = f"已{verb_zh} {self.written} 行到“{spec.name_zh}”（{self.key}），该图层现有 {self.layer_rows} 行"
+        en = f"{verb_en} {_count(self.written, 'row')} into {spec.name_en} ({self.key}); the layer now has {_count(self.layer_rows, 'row')}"
+        if self.rejects:
+            zh += f"；跳过 {self.skipped} {unit_zh}（{len(self.rejects)} 处问题）"
+            en += f"; skipped {_count(self.skipped, unit_en)} ({_count(len(self.rejects), 'problem')})"
+            if self.rejects_path is not None:
+                zh += f"，详见 {self.rejects_path.name}"
+                en += f", listed in {self.rejects_path.name}"
+        return f"{zh}。 / {en[0].upper()}{en[1:]}."
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def rejects_path_for(path: Path | str) -> Path:
+    """The default rejects file: ``<file stem>.rejects.csv`` beside the input."""
+    p = Path(path)
+    return p.with_name(f"{p.stem}.rejects.csv")
+
+
+def _cell_text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v != v:
+        return ""
+    return str(v)
+
+
+def write_rejects(checked: Validated, path: Path | str) -> Path:
+    """Write every reject with the original row values (UTF-8 with BOM, so Excel opens it).
+
+    Columns: ``行号 row`` (or ``要素 feature``), ``列 column``, ``错误原因 reason_zh``,
+    ``reason_en``, then the row's cells under the file's own headers (and ``几何 WKT`` for
+    files with geometry). A row with several problems appears once per problem.
+    """
+    raw = checked.raw
+    path = Path(path)
+    headers = [str(h) for h in raw.frame.columns]
+    with_geom = raw.geometry is not None
+    pos_of = {row: i for i, row in enumerate(raw.rows)}
+    first = "要素 feature" if raw.unit == "feature" else "行号 row"
+    cells = raw.frame.to_numpy(dtype=object) if len(headers) else None
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow([first, "列 column", "错误原因 reason_zh", "reason_en", *headers, *(["几何 WKT"] if with_geom else [])])
+        for r in checked.rejects:
+            line = ["" if r.row is None else r.row, r.column or "", r.reason_zh, r.reason_en]
+            pos = pos_of.get(r.row) if r.row is not None else None
+            if pos is None:
+                line += [""] * (len(headers) + with_geom)
+            else:
+                line += [_cell_text(v) for v in (cells[pos] if cells is not None else [])]
+                if with_geom:
+                    g = raw.geometry[pos]
+                    line.append(shapely.to_wkt(g, rounding_precision=-1) if g is not None else "")
+            w.writerow(line)
+    return path
+
+
+def _rejected(checked: Validated, *, skip_hint: bool) -> ImportRejected:
+    if checked.fatal:
+        errors = [r for r in checked.rejects if r.row is None]
+        zh = "；".join(r.reason_zh for r in errors)
+        en = "; ".join(r.reason_en for r in errors)
+        msg = f"{checked.raw.name}：{zh}；未写入任何数据 / {checked.raw.name}: {en}; nothing was written"
+    else:
+        bad = len(checked.rejected_rows)
+        how_zh, how_en = row_numbers_note(checked.unit)
+        unit_zh = "个要素" if checked.unit == "feature" else "行"
+        unit_en = "features" if checked.unit == "feature" else "rows"
+        zh = f"导入被拒绝：{checked.total} {unit_zh}中有 {bad} {unit_zh}有问题（共 {len(checked.rejects)} 处），未写入任何数据；{how_zh}"
+        en = f"import rejected: {bad} of {checked.total} {unit_en} have problems ({len(checked.rejects)} in all); nothing was written; {how_en}"
+        if skip_hint:
+            zh += "；可选择跳过错误行（--skip-bad）只导入无误的行"
+            en += "; choose to skip bad rows (--skip-bad) to import the good ones"
+        msg = f"{zh} / {en}"
+    exc = ImportRejected(msg, rows=list(checked.rejects))
+    for note in checked.notes:
+        exc.add_note(format_issue(note))
+    return exc
+
+
+def import_file(
+    path: Path | str,
+    key: str,
+    *,
+    store: Any,
+    crs: str | None = None,
+    skip_bad: bool = False,
+    rejects_path: Path | str | None = None,
+    mode: Literal["append", "replace"] = "append",
+    layer: str | None = None,
+    city_adcode: str = "140100",
+) -> ImportReport:
+    """Read, validate and write a file into layer ``key`` of ``store``.
+
+    All or nothing by default: any reject raises :class:`ImportRejected` (``.rows`` lists every
+    ``(row, column, reason_zh, reason_en)``) and the store is not touched. With ``skip_bad`` the
+    good rows are written and every reject goes to ``rejects_path`` (default
+    ``<file stem>.rejects.csv`` beside the input); the rejects file is also written without
+    ``skip_bad`` when ``rejects_path`` is given. A problem with the whole file (malformed,
+    missing required columns) and a file without a single good row always raise. If someone else
+    writes the store between the checks and the write, :class:`geo.errors.StaleWrite` is raised and
+    nothing is written (run the import again). Notes (encoding,
+    coordinate system, repairs) are on the report, or attached to the exception as ``__notes__``.
+    """
+    if mode not in ("append", "replace"):
+        msg = f"mode must be 'append' or 'replace', got {mode!r}"
+        raise ValueError(msg)
+    spec = get_spec(key)
+    path = Path(path)
+    # what the checks below see (ids already stored) must still hold when we write
+    version = store.version() if store.exists() else None
+    raw = read_file(path, crs=crs, layer=layer, key=key)
+    checked = validate(raw, key, crs=crs, store=store, mode=mode, city_adcode=city_adcode)
+    target = Path(rejects_path) if rejects_path is not None else (rejects_path_for(path) if skip_bad else None)
+    if checked.rejects and target is not None:
+        write_rejects(checked, target)
+    if checked.fatal or (checked.rejects and not skip_bad):
+        raise _rejected(checked, skip_hint=not skip_bad)
+    if checked.good.empty:
+        zh, en = "没有可导入的行，未写入任何数据", "no row can be imported; nothing was written"
+        exc = ImportRejected(f"{raw.name}：{zh} / {raw.name}: {en}", rows=list(checked.rejects))
+        for note in checked.notes:
+            exc.add_note(format_issue(note))
+        raise exc
+    layer_rows = store.write_layers({spec.key: checked.good}, {spec.key: mode}, expect_version=version)[spec.key]
+    return ImportReport(
+        key=key,
+        path=path,
+        mode=mode,
+        written=len(checked.good),
+        layer_rows=layer_rows,
+        total=checked.total,
+        unit=checked.unit,
+        rejects=list(checked.rejects),
+        notes=list(checked.notes),
+        rejects_path=target if checked.rejects else None,
+        encoding=raw.encoding,
+        crs_used=checked.crs_used,
+    )
+
