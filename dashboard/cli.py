@@ -5,6 +5,7 @@
     riskmap settings                                   print the effective settings
     riskmap import LAYER FILE [--crs C] [--skip-bad] [--rejects F] [--mode append|replace] [--store PATH]
     riskmap export LAYER FILE [--crs C] [--store PATH]
+    riskmap screen --as-of DATE [--out FILE.csv|FILE.xlsx] [--store PATH]
 
 Exit codes: 0 done, 1 the file was rejected (every reject printed) or the export failed,
 2 usage or settings error (bad option, unknown coordinate system, missing file or store).
@@ -156,6 +157,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_screen(args: argparse.Namespace) -> int:
+    from layers.screening_io import cli_screen
+
+    path = Path(args.store) if args.store else load_settings().store_path
+    return cli_screen(args.as_of, args.out, path)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="riskmap", description="riskmap: epidemic risk-area mapping dashboard")
     sub = p.add_subparsers(dest="command", required=True)
@@ -188,6 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--crs", default=None, help=crs_help + " (default: wgs84)")
     ex.add_argument("--store", default=None, help="GeoPackage path (default: setting store)")
     ex.set_defaults(func=_cmd_export)
+    sc = sub.add_parser("screen", help="classify travellers and list the neighbourhoods to screen on a date")
+    sc.add_argument("--as-of", required=True, help="date, YYYY-MM-DD")
+    sc.add_argument("--out", default=None, help="write the lists to .csv (two files) or .xlsx (a sheet per district)")
+    sc.add_argument("--store", default=None, help="GeoPackage path (default: setting store)")
+    sc.set_defaults(func=_cmd_screen)
     return p
 
 

@@ -12,6 +12,21 @@ from geo.crs import (
 from geo.errors import CoordinateError, ImportRejected, SettingsError, StaleWrite
 from geo.hours import is_open, next_opening, open_mask, parse_hours
 from geo.nearest import Nearest, NearestIndex, sites_near
+from geo.screening import (
+    NoRuleSetInForce,
+    Phase,
+    Rule,
+    RuleSet,
+    Screening,
+    Step,
+    classify_travellers,
+    mask_id,
+    mask_phone,
+    rule_set_in_force,
+    screen,
+    screen_neighbourhoods,
+    suppress_small,
+)
 
 __all__ = [
     "convert_geometry",
@@ -28,6 +43,19 @@ __all__ = [
     "next_opening",
     "open_mask",
     "parse_hours",
+    "NoRuleSetInForce",
+    "Phase",
+    "Rule",
+    "RuleSet",
+    "Screening",
+    "Step",
+    "classify_travellers",
+    "mask_id",
+    "mask_phone",
+    "rule_set_in_force",
+    "screen",
+    "screen_neighbourhoods",
+    "suppress_small",
     "CoordinateError",
     "ImportRejected",
     "SettingsError",
