@@ -12,6 +12,7 @@ st.set_page_config(page_title=t("app_title", lang), page_icon=str(Path(__file__)
 st.navigation(
     [
         st.Page("views/command.py", title=t("page_command", lang), icon=":material/monitor_heart:", default=True),
+        st.Page("views/screening.py", title=t("page_screening", lang), icon=":material/groups:", url_path="screening"),
         st.Page("views/planning.py", title=t("page_planning", lang), icon=":material/draw:", url_path="planning"),
         st.Page("views/resident.py", title=t("page_resident", lang), icon=":material/near_me:", url_path="resident"),
         st.Page("views/data.py", title=t("page_data", lang), icon=":material/database:", url_path="data"),

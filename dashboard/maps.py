@@ -30,14 +30,15 @@ def _command_map(
     if national:
         m = build_map(settings, lang, {"risk_areas": frames["risk_areas"]}, national=True)
     else:
-        per_nbh, grid = traveller_aggregates(ctx, day)
+        per_nbh, grid, _ = traveller_aggregates(ctx, day)
         nbh = frames["neighbourhoods"]
-        screening = nbh[["id", "name", "geometry"]].merge(per_nbh, left_on="id", right_on="neighbourhood_id", how="left")
+        screening = nbh[["id", "name", "geometry"]].merge(per_nbh[["id", "travellers", "screening"]], on="id", how="left")
         screening["travellers"] = screening["travellers"].fillna(0).astype(int)
+        screening = screening.rename(columns={"screening": "screening_level"})
         density = gpd.GeoDataFrame(grid[["count"]], geometry=gpd.points_from_xy(grid["lon"], grid["lat"]), crs="EPSG:4326")
         layers = {
             "neighbourhoods": nbh,
-            "neighbourhood_screening": gpd.GeoDataFrame(screening.drop(columns="neighbourhood_id"), crs="EPSG:4326"),
+            "neighbourhood_screening": gpd.GeoDataFrame(screening, crs="EPSG:4326"),
             "traveller_density": density,
             "risk_areas": frames["risk_areas"],
             "zones": frames["zones"],

@@ -121,18 +121,39 @@ def read_public_layer(ctx: PageContext, key: str, *, as_of: pd.Timestamp | None 
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _traveller_aggregates(path: str, version: float, as_of: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    # Reads personal data but returns (and so caches) only aggregates: arrivals per
-    # neighbourhood, and per 500 m cell with cells under 3 people dropped.
+def _traveller_aggregates(path: str, version: float, as_of: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    # Reads personal data but returns (and so caches, shared across users) only aggregates:
+    # screening per neighbourhood, arrivals per 500 m cell with cells under 3 people dropped,
+    # and city-wide counts.
     from geo.density import grid_counts
+    from layers.screening_io import screen_store
 
+    result = screen_store(path, as_of)
+    per_nbh = pd.DataFrame(result.neighbourhoods.drop(columns="geometry"))
+    per_nbh = per_nbh[["id", "travellers", "red", "yellow", "green", "pending", "overdue", "screening"]]
     trav = GpkgStore(path).read("travellers")
     trav = trav[trav["arrival_date"].isna() | (trav["arrival_date"] <= pd.Timestamp(as_of))]
-    per_nbh = trav.groupby("neighbourhood_id").size().rename("travellers").reset_index()
     grid = grid_counts(trav.geometry, cell_m=500, min_count=3)
-    return per_nbh, pd.DataFrame({"lon": grid.geometry.x, "lat": grid.geometry.y, "count": grid["count"]})
+    t = result.travellers
+    counts = {c: int(v) for c, v in result.code_counts().items()}
+    counts["overdue"] = int((t["overdue"] & (t["code"] != "green")).sum())
+    counts["to_verify"] = int(t["needs_verification"].sum())
+    return per_nbh, pd.DataFrame({"lon": grid.geometry.x, "lat": grid.geometry.y, "count": grid["count"]}), counts
 
 
-def traveller_aggregates(ctx: PageContext, as_of: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Arrivals (up to ``as_of``) per neighbourhood and per grid cell: aggregates only, cached."""
+def traveller_aggregates(ctx: PageContext, as_of: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    """Screening per neighbourhood, arrivals per grid cell and city-wide counts on ``as_of``:
+    aggregates only, cached across users."""
     return _traveller_aggregates(str(ctx.store.path), ctx.store.version(), as_of.strftime("%Y-%m-%d"))
+
+
+def session_screening(ctx: PageContext, as_of: pd.Timestamp):
+    """The full screening (personal data) for this session only — never a shared cache."""
+    from layers.screening_io import screen_store
+
+    key = (str(ctx.store.path), ctx.store.version(), as_of.strftime("%Y-%m-%d"))
+    cached = st.session_state.get("_screening")
+    if cached is None or cached[0] != key:
+        cached = (key, screen_store(ctx.store.path, as_of))
+        st.session_state["_screening"] = cached
+    return cached[1]

@@ -97,7 +97,7 @@ NEIGHBOURHOOD_SCREENING = LayerSpec(
         Column("travellers", "int", "返并人员", "Arrivals"),
         Column("screening_level", "str", "筛查级别", "Screening level"),
     ),
-    legend=tuple(LegendEntry(c, zh, en) for _, c, zh, en in COUNT_CLASSES[1:]),
+    legend=tuple(LegendEntry(c, zh, en) for c, zh, en in SCREENING_LEVELS.values()),
     public=False,
     render=render_screening,
 )

@@ -9,7 +9,7 @@ from dashboard.daily_report_ui import render_daily_report
 from dashboard.i18n import compact_number, t
 from dashboard.maps import command_map
 from dashboard.mapview import show_prepared
-from dashboard.ui import page_frame, read_public_layer
+from dashboard.ui import page_frame, read_public_layer, traveller_aggregates
 from layers import MAP_LAYERS
 from layers.boundaries import gazetteer
 from layers.figures import key_figures
@@ -37,6 +37,7 @@ province = gaz.loc[gaz["adcode"] == ctx.settings.city_adcode[:2] + "0000", "name
 province_name = str(province.iloc[0]) if len(province) else ""
 
 when = ctx.clock(as_of)
+_, _, arrivals = traveller_aggregates(ctx, as_of)
 fig = key_figures(
     risk_areas=frames["risk_areas"],
     zones=frames["zones"],
@@ -45,9 +46,10 @@ fig = key_figures(
     neighbourhoods=frames["neighbourhoods"],
     province=province_name,
     sites_open_mask=open_now(frames["testing_sites"], when),
+    travellers=arrivals,
 )
 
-c1, c2, c3, c4, c5, c6 = st.columns(6)
+c1, c2, c3, c4, c5, c6, c7 = st.columns(7)
 c1.metric(
     t("fig_risk", lang),
     f"{fig.risk_national['high']} / {fig.risk_national['medium']}",
@@ -71,6 +73,11 @@ c6.metric(
     t("fig_sites_open", lang),
     f"{fig.sites_open} / {fig.sites_total}",
     help=f"{when:%H:%M} · {t('fig_sites_24h', lang)}: {fig.sites_24h}",
+)
+c7.metric(
+    t("fig_travellers", lang),
+    f"{fig.travellers.get('pending', 0):,} / {fig.travellers.get('overdue', 0):,}",
+    help=t("fig_travellers_help", lang),
 )
 
 show_prepared(

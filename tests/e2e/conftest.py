@@ -125,7 +125,11 @@ class Traffic:
 
     requests: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
-    bytes_in: int = 0
+    received: list[bytes] = field(default_factory=list)  # websocket frames and response bodies
+
+    def contains(self, needle: str) -> bool:
+        b = needle.encode("utf-8")
+        return any(b in chunk for chunk in self.received)
 
     def foreign(self, own: str) -> list[str]:
         own_netloc = urlsplit(own).netloc
@@ -155,7 +159,23 @@ def page_and_traffic(browser, request):
         if r.status >= 400 and not probe:
             traffic.failures.append(f"{r.url} (HTTP {r.status})")
 
+    from playwright.sync_api import Error as PlaywrightError
+
+    def on_body(r):
+        try:
+            traffic.received.append(r.body())
+        except PlaywrightError:  # bodies of redirects and aborted loads are unavailable
+            return
+
     context.on("response", on_response)
+    context.on("requestfinished", lambda req: on_body(req.response()) if req.response() else None)
     page = context.new_page()
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda payload: traffic.received.append(payload if isinstance(payload, bytes) else payload.encode("utf-8")),
+        ),
+    )
     yield page, traffic
     context.close()
