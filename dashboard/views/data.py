@@ -32,7 +32,7 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 st.subheader(t("data_preview", lang))
 frames = {key: read_public_layer(ctx, key, as_of=ctx.scenario_today) for key in MAP_LAYERS}
-show_map(build_map(ctx.settings, lang, frames, render_options={"zones": {"as_of": ctx.scenario_today}}), key="data_map", height=480)
+show_map(build_map(ctx.settings, lang, frames, render_options={"zones": {"as_of": ctx.scenario_today}, "testing_sites": {"when": ctx.clock(ctx.scenario_today)}}), key="data_map", height=480)
 
 st.subheader(t("provenance", lang))
 st.markdown(t("provenance_text", lang))

@@ -19,7 +19,7 @@ st.caption(t("planning_intro", lang))
 
 as_of = pd.Timestamp(st.date_input(t("as_of", lang), value=ctx.scenario_today.date(), key="plan_as_of"))
 frames = {key: read_public_layer(ctx, key, as_of=as_of) for key in ("neighbourhoods", "zones", "hotels", "testing_sites")}
-m = build_map(ctx.settings, lang, frames, draw=True, hidden=("hotels", "testing_sites"), render_options={"zones": {"as_of": as_of}})
+m = build_map(ctx.settings, lang, frames, draw=True, hidden=("hotels", "testing_sites"), render_options={"zones": {"as_of": as_of}, "testing_sites": {"when": ctx.clock(as_of)}})
 out = show_map(m, key="planning_map", height=600, returned=["last_active_drawing"])
 
 drawing = out.get("last_active_drawing")

@@ -14,5 +14,5 @@ st.caption(t("resident_intro", lang))
 today = ctx.scenario_today
 # Public layers only: boundaries, neighbourhood outlines, risk areas, zones, testing sites.
 frames = {key: read_public_layer(ctx, key, as_of=today) for key in ("neighbourhoods", "risk_areas", "zones", "testing_sites")}
-m = build_map(ctx.settings, lang, frames, render_options={"zones": {"as_of": today}})
+m = build_map(ctx.settings, lang, frames, render_options={"zones": {"as_of": today}, "testing_sites": {"when": ctx.clock(today)}})
 show_map(m, key="resident_map", height=560)
