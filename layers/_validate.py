@@ -218,7 +218,10 @@ def validate(
         values = _check_attributes(ck, raw, spec, cmap)
         _check_ids(ck, spec, values, store if mode == "append" else None)
     geoms: list[BaseGeometry | None] = [None] * n
-    if not ck.file_errors and source is not None:
+    if not ck.file_errors and source == "admin":
+        geoms = _admin_boundaries(ck, values, n)
+        cmap.schema.setdefault("approximate", "approximate")
+    elif not ck.file_errors and source is not None:
         geoms = _check_geometry(ck, raw, spec, cmap, source, address, src, store, city_adcode)
 
     rejects = list(ck.file_errors)
@@ -242,6 +245,28 @@ def validate(
         raw=raw,
         crs_used=crs_display(src) if src is not None and spec.geometry else None,
     )
+
+
+def _admin_boundaries(ck: _Checker, values: dict[str, list[Any]], n: int) -> list[BaseGeometry | None]:
+    """Risk-list rows without geometry: their county's boundary, from code or names."""
+    from layers.risk_areas import resolve_boundaries
+
+    frame = pd.DataFrame({k: values.get(k, [None] * n) for k in ("province", "city", "county", "adcode", "area_name")})
+    geoms, approx, reasons, units = resolve_boundaries(frame)
+    for pos, why in enumerate(reasons):
+        if why is not None:
+            ck.reject(pos, "区县 county", why[0], why[1], frame["county"][pos] or frame["adcode"][pos])
+    # names and code filled from the resolved county (derived from what the row gives, not guessed)
+    for name, attr in (("city", "city"), ("county", "county"), ("adcode", "county_adcode")):
+        col = values.setdefault(name, [None] * n)
+        for pos, unit in enumerate(units):
+            if unit is not None and reasons[pos] is None and is_empty(col[pos]):
+                col[pos] = getattr(unit, attr) or None
+    given = values.get("approximate")
+    values["approximate"] = [
+        bool(a) or (given is not None and given[pos] is True) for pos, a in enumerate(approx)
+    ]
+    return geoms
 
 
 def _declared_crs(ck: _Checker, raw: RawTable, crs: str | None, spec: LayerSpec) -> CrsLike | None:
@@ -283,6 +308,12 @@ def _geometry_source(
         return "geometry", None
     if cmap.wkt:
         return "wkt", None
+    if spec.key == "risk_areas" and any(c in cmap.schema for c in ("adcode", "county")):
+        ck.note(
+            "没有几何，按区县代码/地名取所在区县边界（写到区县以下的风险区标记为近似）",
+            "no geometry; each row gets its county's boundary from the code or names (areas below county level are marked approximate)",
+        )
+        return "admin", None
     address = cmap.address(headers, spec.key) if spec.geometry == "Point" else None
     if spec.geometry == "Point" and (cmap.lon or cmap.lat):
         if not (cmap.lon and cmap.lat):

@@ -11,7 +11,7 @@ import pandas as pd
 
 from layers._render import geojson_group
 
-__all__ = ["BOUNDARY_DIR", "city_counties", "provinces", "gazetteer", "render_districts"]
+__all__ = ["BOUNDARY_DIR", "city_counties", "county_boundary", "provinces", "gazetteer", "render_districts"]
 
 BOUNDARY_DIR = Path(__file__).resolve().parent.parent / "data" / "boundaries"
 
@@ -31,6 +31,19 @@ def city_counties(city_adcode: str = "140100") -> gpd.GeoDataFrame:
         return _read("taiyuan_counties.geojson").copy()
     counties = _read("china_counties.geojson")
     return counties[counties["adcode"].str[:4] == city_adcode[:4]].copy()
+
+
+@lru_cache(maxsize=1)
+def _county_geoms() -> dict[str, object]:
+    out = dict(zip(_read("china_counties.geojson")["adcode"], _read("china_counties.geojson").geometry, strict=True))
+    # Shanxi's own counties at finer detail
+    out.update(zip(_read("shanxi_counties.geojson")["adcode"], _read("shanxi_counties.geojson").geometry, strict=True))
+    return out
+
+
+def county_boundary(adcode: str):
+    """A county's boundary (WGS-84 shapely geometry), finer for Shanxi; None if unknown."""
+    return _county_geoms().get(str(adcode))
 
 
 def provinces() -> gpd.GeoDataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import folium
 import geopandas as gpd
+import pandas as pd
 
 from layers._render import esc, geojson_group, table_html, text, truthy
 from layers.spec import Column, LayerSpec, LegendEntry
@@ -88,3 +89,52 @@ SPEC = LayerSpec(
     legend=tuple(LegendEntry(c, zh, en) for zh, en, c in LEVELS.values()),
     render=render,
 )
+
+
+def resolve_boundaries(frame: pd.DataFrame) -> tuple[list, list[bool], list[tuple[str, str] | None], list]:
+    """County boundaries for risk-list rows given by admin names or codes (no geometry).
+
+    Each row's ``adcode`` and/or ``province``+``city``+``county`` resolve through the gazetteer
+    (exact or unambiguous suffix-stripped names, never fuzzy). The boundary is the county's; a row
+    that names an area inside the county (``area_name``) is marked approximate. Returns per row:
+    geometry (or None), approximate flag, a (zh, en) reason where the row cannot be resolved,
+    and the resolved gazetteer unit (or None).
+    """
+    from geo._gazetteer_match import PlaceIndex
+    from layers.boundaries import county_boundary, gazetteer
+
+    index = PlaceIndex.from_gazetteer(gazetteer())
+
+    def col(name: str) -> list:
+        return list(frame[name]) if name in frame.columns else [None] * len(frame)
+
+    places = []
+    for parts in zip(col("province"), col("city"), col("county"), strict=True):
+        names = [text(p) for p in parts]
+        places.append("".join(dict.fromkeys(n for n in names if n)))  # municipalities repeat their name
+    resolutions = index.resolve_pairs(places, [text(c) or None for c in col("adcode")])
+    geoms, approx, reasons = [], [], []
+    units = [r.unit if r.status == "ok" else None for r in resolutions]
+    for res, area in zip(resolutions, col("area_name"), strict=True):
+        unit = res.unit if res.status == "ok" else None
+        if unit is None:
+            why = {
+                "ambiguous": ("地名不唯一，请填写区县代码", "the place name is ambiguous; give the county code"),
+                "conflict": ("区县代码与地名不一致", "the county code and the place names disagree"),
+                "empty": ("缺少地点（省/市/区县或区县代码）", "no place given (province/city/county or county code)"),
+            }.get(res.status, ("地点无法识别", "place not recognised"))
+            geoms.append(None), approx.append(False), reasons.append(why)
+            continue
+        if unit.level != "county" or not unit.county_adcode:
+            geoms.append(None), approx.append(False)
+            reasons.append(("需要区县级地点（风险区须落到区县）", "a county-level place is needed (risk areas are resolved to a county)"))
+            continue
+        geom = county_boundary(unit.county_adcode)
+        if geom is None:
+            geoms.append(None), approx.append(False)
+            reasons.append(("该区县没有边界数据", "no boundary for this county"))
+            continue
+        geoms.append(geom)
+        approx.append(bool(text(area)) or bool(res.rest))
+        reasons.append(None)
+    return geoms, approx, reasons, units
