@@ -90,6 +90,7 @@ def _lazy(module: str) -> Callable[[], list[dict]]:
 
 BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "coordinates": bench_coordinates,
+    "assign": _lazy("bench.bench_assign"),
     "nearest": _lazy("bench.bench_nearest"),
     "screening": _lazy("bench.bench_screening"),
     "command_page": _lazy("bench.bench_command"),

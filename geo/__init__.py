@@ -1,5 +1,6 @@
 """The spatial engine: pure functions on arrays and GeoDataFrames (no Streamlit, no files)."""
 
+from geo.assign import REASON_TEXT, Assignment, Reason, neighbourhood_of_points
 from geo.crs import (
     convert_geometry,
     convert_xy,
@@ -29,6 +30,10 @@ from geo.screening import (
 )
 
 __all__ = [
+    "neighbourhood_of_points",
+    "Assignment",
+    "Reason",
+    "REASON_TEXT",
     "convert_geometry",
     "convert_xy",
     "from_wgs84",
