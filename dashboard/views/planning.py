@@ -8,9 +8,9 @@ import shapely
 import streamlit as st
 
 from dashboard.i18n import t
-from dashboard.mapview import build_map, show_map
+from dashboard.mapview import build_map, display_crs, show_map
 from dashboard.ui import page_frame, read_public_layer
-from geo.crs import to_metric
+from geo.crs import convert_geometry, to_metric
 from layers.zones import tier_label
 
 ctx = page_frame("page_planning")
@@ -24,7 +24,8 @@ out = show_map(m, key="planning_map", height=600, returned=["last_active_drawing
 
 drawing = out.get("last_active_drawing")
 if drawing and drawing.get("geometry"):
-    shape = shapely.geometry.shape(drawing["geometry"])
+    # drawn on the map: in the basemap's coordinate system; the store and all measures use WGS-84
+    shape = convert_geometry(shapely.geometry.shape(drawing["geometry"]), src=display_crs(ctx.settings), dst="wgs84")
     area = to_metric(gpd.GeoDataFrame(geometry=[shape], crs="EPSG:4326")).area.iloc[0] / 1e6
     st.info(f"{t('drawn_shape', lang)} · {t('drawn_area', lang)}: {area:,.3f}")
 
