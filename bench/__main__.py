@@ -113,6 +113,9 @@ def main(argv: list[str]) -> int:
                 f"({r['baseline_name']})  ratio {r['ratio']}x",
                 flush=True,
             )
+            extra = {k: v for k, v in r.items() if k.startswith(("value_", "ratio_", "identical", "peak_mem", "index_build"))}
+            if extra:
+                print("    " + ", ".join(f"{k}={v}" for k, v in extra.items()), flush=True)
     RESULTS.write_text(
         json.dumps(
             {"machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()}, "results": rows},

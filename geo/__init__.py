@@ -1,6 +1,6 @@
 """The spatial engine: pure functions on arrays and GeoDataFrames (no Streamlit, no files)."""
 
-from geo.assign import REASON_TEXT, Assignment, Reason, neighbourhood_of_points
+from geo.assign import REASON_TEXT, AssignIndex, Assignment, Reason, neighbourhood_of_points
 from geo.crs import (
     convert_geometry,
     convert_xy,
@@ -31,6 +31,7 @@ from geo.screening import (
 
 __all__ = [
     "neighbourhood_of_points",
+    "AssignIndex",
     "Assignment",
     "Reason",
     "REASON_TEXT",

@@ -70,6 +70,7 @@ from __future__ import annotations
 import enum
 import functools
 import math
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -79,7 +80,7 @@ import shapely
 
 from geo.errors import CoordinateError
 
-__all__ = ["Reason", "REASON_TEXT", "Assignment", "neighbourhood_of_points"]
+__all__ = ["Reason", "REASON_TEXT", "Assignment", "AssignIndex", "neighbourhood_of_points"]
 
 
 class Reason(enum.IntEnum):
@@ -242,6 +243,60 @@ def neighbourhood_of_points(
     finally:
         shapely.destroy_prepared(geoms[~was_prepared])
     return Assignment(index=index, reason=reason, ids=id_table)
+
+
+class AssignIndex:
+    """A reusable index over one set of polygons, for assigning many batches of points.
+
+    Neighbourhoods change rarely while points arrive often (imports, screening, the census
+    case): building the grid once and reusing it saves its cost on every call. Results are the
+    same as :func:`neighbourhood_of_points`. The index works on its own copies of the polygons
+    (the caller's are never left prepared) and serialises calls with a lock, because GEOS
+    completes prepared geometries lazily and must not do so from two threads at once.
+
+    Parameters
+    ----------
+    polygons, ids
+        As for :func:`neighbourhood_of_points`.
+    expected_points : int
+        Typical batch size; sizes the grid (speed only, never the result).
+    grid_size : int, optional
+        Overrides the grid size chosen from ``expected_points``.
+    """
+
+    def __init__(
+        self,
+        polygons: Any,
+        *,
+        ids: str | Sequence[Any] | np.ndarray | None = None,
+        expected_points: int = 1_000_000,
+        grid_size: int | None = None,
+    ) -> None:
+        if grid_size is not None and (not isinstance(grid_size, int) or grid_size < 1):
+            msg = f"grid_size must be a positive integer, got {grid_size!r}"
+            raise ValueError(msg)
+        geoms = _polygon_array(polygons)
+        self._geoms = shapely.transform(geoms, lambda xy: xy)  # own copies: prepared for life
+        self._crs = getattr(polygons, "crs", None)
+        self._ids = _id_table(ids, polygons, len(geoms))
+        self._grid = _build_grid(self._geoms, n_points=max(int(expected_points), 1), grid_size=grid_size)
+        self._lock = threading.Lock()
+
+    @property
+    def crs(self) -> Any:
+        return self._crs
+
+    def assign(self, points: Any) -> Assignment:
+        """Assign ``points`` (any form :func:`neighbourhood_of_points` accepts)."""
+        _check_same_crs(points, self)
+        source = _PointSource(points)
+        n = len(source)
+        index = np.empty(n, dtype=np.int64)
+        reason = np.empty(n, dtype=np.int8)
+        with self._lock:
+            for lo, hi, x, y in source.chunks(_CHUNK):
+                _assign_chunk(self._grid, self._geoms, x, y, index[lo:hi], reason[lo:hi])
+        return Assignment(index=index, reason=reason, ids=self._ids)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -470,3 +470,24 @@ def test_demo_travellers_get_their_neighbourhood(demo):
     xy = np.column_stack([travellers.geometry.x, travellers.geometry.y])
     again = neighbourhood_of_points(xy, neighbourhoods.geometry)
     np.testing.assert_array_equal(again.index, result.index)
+
+
+def test_assign_index_reused_equals_one_shot():
+    """A prebuilt index gives exactly what the one-shot function gives, batch after batch."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from geo.assign import AssignIndex, neighbourhood_of_points
+
+    rng = np.random.default_rng(7)
+    seeds = shapely.MultiPoint(rng.uniform(0, 10, size=(60, 2)))
+    cells = shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=shapely.box(-1, -1, 11, 11)))
+    polys = gpd.GeoSeries(shapely.intersection(cells, shapely.box(0, 0, 10, 10)))
+    index = AssignIndex(polys, expected_points=1000)
+    assert not shapely.is_prepared(np.asarray(polys.values)).any()  # the caller's polygons untouched
+    vertices = shapely.get_coordinates(np.asarray(polys.values))[:50]  # ties on vertices
+    for batch in (rng.uniform(-1, 11, size=(2000, 2)), vertices, np.empty((0, 2))):
+        got = index.assign(batch)
+        want = neighbourhood_of_points(batch, polys)
+        assert np.array_equal(got.index, want.index) and np.array_equal(got.reason, want.reason)
