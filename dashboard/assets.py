@@ -75,13 +75,12 @@ _Links = tuple[tuple[str, str], ...]
 
 # Entry names are folium's own, so that ``add_js_link`` / ``add_css_link`` keep
 # replacing the same entries. Paths are relative to VENDOR_DIR.
-_MAP_JS: _Links = (
-    ("leaflet", "leaflet/dist/leaflet.js"),
-    ("riskmap_leaflet_icon_path", ICON_PATH_SCRIPT),
-    ("jquery", "jquery/dist/jquery.min.js"),
-    ("bootstrap", "bootstrap/dist/js/bootstrap.bundle.min.js"),
-    ("awesome_markers", "leaflet.awesome-markers/dist/leaflet.awesome-markers.js"),
-)
+# One script: Leaflet, the icon path, awesome-markers, markercluster, heat, fullscreen and draw
+# (``dashboard.vendor_assets.BUNDLE``). streamlit-folium loads scripts one after another, so one
+# file instead of seven saves six round trips before the map draws. jQuery and Bootstrap's
+# script, which folium's template lists, are vendored but not loaded: nothing on our maps uses
+# them (the browser tests draw every page, popups and the draw toolbar without them).
+_MAP_JS: _Links = (("leaflet", "riskmap/leaflet-bundle.js"),)
 _MAP_CSS: _Links = (
     ("leaflet_css", "leaflet/dist/leaflet.css"),
     ("bootstrap_css", "bootstrap/dist/css/bootstrap.min.css"),
@@ -96,11 +95,11 @@ _MAP_CSS: _Links = (
 LOCALISED: dict[type[JSCSSMixin], dict[str, _Links]] = {
     Map: {"default_js": _MAP_JS, "default_css": _MAP_CSS},
     folium.plugins.Draw: {
-        "default_js": (("leaflet_draw_js", "leaflet-draw/dist/leaflet.draw.js"),),
+        "default_js": (),  # in the bundle
         "default_css": (("leaflet_draw_css", "leaflet-draw/dist/leaflet.draw.css"),),
     },
     folium.plugins.MarkerCluster: {
-        "default_js": (("markerclusterjs", "leaflet.markercluster/dist/leaflet.markercluster.js"),),
+        "default_js": (),  # in the bundle
         "default_css": (
             ("markerclustercss", "leaflet.markercluster/dist/MarkerCluster.css"),
             ("markerclusterdefaultcss", "leaflet.markercluster/dist/MarkerCluster.Default.css"),
@@ -109,11 +108,11 @@ LOCALISED: dict[type[JSCSSMixin], dict[str, _Links]] = {
     # folium's own build of Leaflet.heat 0.2.0 (shipped in the folium wheel) carries the
     # patch for point weights that folium's HeatMap relies on; the npm 0.2.0 build lacks it.
     folium.plugins.HeatMap: {
-        "default_js": (("leaflet-heat.js", "folium/leaflet_heat.min.js"),),
+        "default_js": (),  # in the bundle
         "default_css": (),
     },
     folium.plugins.Fullscreen: {
-        "default_js": (("Control.Fullscreen.js", "leaflet.fullscreen/Control.FullScreen.js"),),
+        "default_js": (),  # in the bundle
         "default_css": (("Control.FullScreen.css", "leaflet.fullscreen/Control.FullScreen.css"),),
     },
 }

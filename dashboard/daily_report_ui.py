@@ -228,7 +228,7 @@ def _downloads(ctx: PageContext, as_of: pd.Timestamp) -> None:
     c1, c2 = st.columns(2)
     c1.download_button(
         t("dr_download_xlsx", lang),
-        data=_export_bytes(path, version, _day(as_of), "xlsx"),
+        data=lambda: _export_bytes(path, version, _day(as_of), "xlsx"),  # built on click, not on every load
         file_name=f"{stem}.xlsx",
         mime=XLSX_MIME,
         help=t("dr_download_help", lang),
@@ -238,7 +238,7 @@ def _downloads(ctx: PageContext, as_of: pd.Timestamp) -> None:
     )
     c2.download_button(
         t("dr_download_csv", lang),
-        data=_export_bytes(path, version, _day(as_of), "csv"),
+        data=lambda: _export_bytes(path, version, _day(as_of), "csv"),
         file_name=f"{stem}.csv",
         mime="text/csv",
         help=t("dr_download_help", lang),

@@ -430,6 +430,35 @@ def _write_manifest(out: Path, sources: dict[str, str]) -> None:
 # ------------------------------------------------------------------------ build
 
 
+#: Scripts concatenated, in this order, into one file (see :func:`_write_bundle`).
+BUNDLE = "riskmap/leaflet-bundle.js"
+BUNDLE_PARTS = (
+    "leaflet/dist/leaflet.js",
+    "riskmap/leaflet-icon-path.js",
+    "leaflet.awesome-markers/dist/leaflet.awesome-markers.js",
+    "leaflet.markercluster/dist/leaflet.markercluster.js",
+    "folium/leaflet_heat.min.js",
+    "leaflet.fullscreen/Control.FullScreen.js",
+    "leaflet-draw/dist/leaflet.draw.js",
+)
+
+
+def _write_bundle(out: Path) -> None:
+    """Leaflet and the plugins the app uses in one script.
+
+    streamlit-folium loads a map's scripts one after another (to keep their order), so seven
+    files cost seven round trips before the map can draw; one file costs one. The icon-path
+    script finds the images relative to its own URL, which stays ``riskmap/`` in the bundle.
+    """
+    parts = []
+    for rel in BUNDLE_PARTS:
+        src = out / rel
+        if not src.is_file():
+            raise _missing(src)
+        parts.append(f"/* ---- {rel} ---- */\n" + src.read_text(encoding="utf-8") + "\n;\n")
+    (out / BUNDLE).write_text("".join(parts), encoding="utf-8")
+
+
 def build(
     node_modules: Path = NODE_MODULES, dest: Path = VENDOR_DIR, package_json: Path = PACKAGE_JSON
 ) -> dict[str, str]:
@@ -464,6 +493,7 @@ def build(
         _build_glyphicons_css(node_modules / "bootstrap3", staging)
         _write_icon_path_script(staging)
         sources["folium"] = _copy_folium_files(staging)
+        _write_bundle(staging)
         _verify(staging)
         _write_manifest(staging, sources)
         if old.exists():

@@ -24,6 +24,7 @@ from folium.elements import JSCSSMixin
 
 from dashboard import vendor_assets
 from dashboard.assets import (
+    ICON_PATH_SCRIPT,
     LEAFLET_IMAGES,
     LOCALISED,
     UNAVAILABLE,
@@ -151,10 +152,13 @@ def test_streamlit_folium_header_has_no_remote_urls() -> None:
 
 
 def test_default_marker_icon_path_is_set_right_after_leaflet() -> None:
-    names = [name for name, _ in folium.Map.default_js]
-    assert names[:2] == ["leaflet", "riskmap_leaflet_icon_path"]
-    script_url = dict(folium.Map.default_js)["riskmap_leaflet_icon_path"]
-    script = local_file(script_url)
+    # one bundle: Leaflet first, then the icon-path script, then the plugins
+    assert [name for name, _ in folium.Map.default_js] == ["leaflet"]
+    bundle = local_file(dict(folium.Map.default_js)["leaflet"]).read_text("utf-8")
+    order = [bundle.find(f"/* ---- {rel} ---- */") for rel in vendor_assets.BUNDLE_PARTS]
+    assert all(i >= 0 for i in order) and order == sorted(order), order
+    assert vendor_assets.BUNDLE_PARTS[:2] == ("leaflet/dist/leaflet.js", ICON_PATH_SCRIPT)
+    script = VENDOR_DIR / ICON_PATH_SCRIPT
     rel = re.search(
         r'L\.Icon\.Default\.imagePath = new URL\("([^"]+)", script\.src\)', script.read_text("utf-8")
     )
@@ -175,7 +179,7 @@ def test_default_marker_icon_resolves_locally() -> None:
 
 def test_local_asset_paths_exist() -> None:
     paths = local_asset_paths()
-    assert len(paths) == len(set(paths)) == 19
+    assert len(paths) == len(set(paths)) == 11  # the bundle + 10 stylesheets
     missing = [str(p) for p in paths if not p.is_file()]
     assert not missing, f"{missing}: {BUILD_HINT}"
 
@@ -252,7 +256,8 @@ def test_every_remote_folium_class_is_localised_or_unavailable() -> None:
         remote = [u for u in urls if "://" in u or u.startswith("//")]
         if cls in LOCALISED:
             checked += 1
-            assert urls and not remote, f"{cls.__qualname__}: {remote}"
+            # plugins' scripts live in the map's bundle; each still needs its CSS or the bundle
+            assert (urls or cls is folium.plugins.HeatMap) and not remote, f"{cls.__qualname__}: {remote}"
         elif remote:
             assert cls in UNAVAILABLE, (
                 f"{cls.__module__}.{cls.__qualname__} loads {remote}: localise it or list it"
