@@ -75,11 +75,11 @@ _Links = tuple[tuple[str, str], ...]
 
 # Entry names are folium's own, so that ``add_js_link`` / ``add_css_link`` keep
 # replacing the same entries. Paths are relative to VENDOR_DIR.
-# One script: Leaflet, the icon path, awesome-markers, markercluster, heat, fullscreen and draw
-# (``dashboard.vendor_assets.BUNDLE``). streamlit-folium loads scripts one after another, so one
-# file instead of seven saves six round trips before the map draws. jQuery and Bootstrap's
-# script, which folium's template lists, are vendored but not loaded: nothing on our maps uses
-# them (the browser tests draw every page, popups and the draw toolbar without them).
+# One script: Leaflet, jQuery (folium's Popup needs it), the icon path, awesome-markers,
+# markercluster, heat, fullscreen and draw (``dashboard.vendor_assets.BUNDLE``). streamlit-folium
+# loads scripts one after another, so one file instead of eight saves seven round trips before
+# the map draws. Bootstrap's script, which folium's template also lists, is vendored but not
+# loaded: nothing on a folium map uses it.
 _MAP_JS: _Links = (("leaflet", "riskmap/leaflet-bundle.js"),)
 _MAP_CSS: _Links = (
     ("leaflet_css", "leaflet/dist/leaflet.css"),

@@ -434,6 +434,7 @@ def _write_manifest(out: Path, sources: dict[str, str]) -> None:
 BUNDLE = "riskmap/leaflet-bundle.js"
 BUNDLE_PARTS = (
     "leaflet/dist/leaflet.js",
+    "jquery/dist/jquery.min.js",  # folium's Popup builds its element with jQuery
     "riskmap/leaflet-icon-path.js",
     "leaflet.awesome-markers/dist/leaflet.awesome-markers.js",
     "leaflet.markercluster/dist/leaflet.markercluster.js",

@@ -28,6 +28,19 @@ from geo.screening import (
     screen_neighbourhoods,
     suppress_small,
 )
+from geo.zones import (
+    Impact,
+    ZoneCheck,
+    ZoneVersion,
+    check_save,
+    days_since,
+    diff_versions,
+    downgrade_date,
+    snap_to_neighbourhoods,
+    validate_zone,
+    zone_impact,
+    zones_from_cases,
+)
 
 __all__ = [
     "neighbourhood_of_points",
@@ -62,6 +75,17 @@ __all__ = [
     "screen",
     "screen_neighbourhoods",
     "suppress_small",
+    "Impact",
+    "ZoneCheck",
+    "ZoneVersion",
+    "check_save",
+    "days_since",
+    "diff_versions",
+    "downgrade_date",
+    "snap_to_neighbourhoods",
+    "validate_zone",
+    "zone_impact",
+    "zones_from_cases",
     "CoordinateError",
     "ImportRejected",
     "SettingsError",
