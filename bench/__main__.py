@@ -9,22 +9,16 @@ import json
 import math
 import platform
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from bench._timing import best_of
+
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
-def _best_of(fn: Callable[[], object], repeat: int = 3) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _scalar_wgs_to_gcj(lon: float, lat: float) -> tuple[float, float]:
@@ -63,10 +57,10 @@ def bench_coordinates() -> list[dict]:
     n = 1_000_000
     lon = rng.uniform(111.5, 113.2, n)
     lat = rng.uniform(37.4, 38.5, n)
-    ours = _best_of(lambda: gcj02_to_wgs84(lon, lat))
+    ours = best_of(lambda: gcj02_to_wgs84(lon, lat))
     nb = 100_000  # the loop baseline on a sample, scaled to n
     xs, ys = lon[:nb].tolist(), lat[:nb].tolist()
-    base = _best_of(lambda: [_scalar_gcj_to_wgs(x, y) for x, y in zip(xs, ys, strict=True)], 1) * (n / nb)
+    base = best_of(lambda: [_scalar_gcj_to_wgs(x, y) for x, y in zip(xs, ys, strict=True)], 1) * (n / nb)
     return [
         {
             "name": "gcj02_to_wgs84_1M_points",

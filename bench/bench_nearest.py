@@ -17,12 +17,12 @@ Cases (seeded, Taiyuan extent 111.5–113.2 °E, 37.4–38.5 °N, 2,000 sites):
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable
 
 import numpy as np
 from pyproj import Geod
+
+from bench._timing import best_of
 
 N_POINTS = 1_000_000
 N_SITES = 2_000
@@ -32,13 +32,6 @@ K = 3
 _GEOD = Geod(ellps="WGS84")
 
 
-def _best_of(fn: Callable[[], object], repeat: int = 3) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _taiyuan(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -87,12 +80,12 @@ def run() -> list[dict]:
         msg = "sites_near disagrees with brute force on the benchmark sample"
         raise RuntimeError(msg)
     brute_name = f"brute-force Geod.inv to all {N_SITES} sites per query, 1 thread ({N_BRUTE} measured, scaled)"
-    fast = _best_of(lambda: sites_near(points, sites, k=K), 5)
+    fast = best_of(lambda: sites_near(points, sites, k=K), 5)
     rows.append(
         _row("nearest_bulk_1M_points_2000_sites_k3", "queries/s", N_POINTS / fast, brute_qps, brute_name,
              higher_better=True)
     )
-    exact = _best_of(lambda: sites_near(points, sites, k=K, exact=True), 5)
+    exact = best_of(lambda: sites_near(points, sites, k=K, exact=True), 5)
     rows.append(
         _row("nearest_bulk_1M_points_2000_sites_k3_exact", "queries/s", N_POINTS / exact, brute_qps, brute_name,
              higher_better=True)
@@ -105,8 +98,8 @@ def run() -> list[dict]:
         right = gpd.GeoDataFrame(geometry=gpd.points_from_xy(sites[:, 0], sites[:, 1]), crs="EPSG:4326").to_crs(utm)
         return gpd.sjoin_nearest(left, right, how="left", distance_col="distance")
 
-    sjoin = _best_of(_sjoin, 1)
-    k1 = _best_of(lambda: sites_near(points, sites, k=1), 5)
+    sjoin = best_of(_sjoin, 1)
+    k1 = best_of(lambda: sites_near(points, sites, k=1), 5)
     rows.append(
         _row("nearest_bulk_1M_points_2000_sites_k1", "queries/s", N_POINTS / k1, N_POINTS / sjoin,
              "geopandas.sjoin_nearest in UTM 49N (EPSG:32649), frames and projection included, k=1 only",

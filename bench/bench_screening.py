@@ -16,13 +16,11 @@ keeps its source traveller's travel history, and extra stays drawn from the demo
 from __future__ import annotations
 
 import datetime as dt
-import math
-import time
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
+from bench._timing import best_of
 from geo._gazetteer_match import OK, PlaceIndex
 from geo.screening import (
     LANDING,
@@ -53,13 +51,6 @@ COMPARED_COLUMNS = (
 _I_PLACE, _I_DATE, _I_PROVINCE, _I_ARRIVAL, _I_INBOUND, _I_FLAG = 1, 2, 4, 8, 16, 32
 
 
-def _best_of(fn: Callable[[], object], repeat: int = 3) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def scaled_inputs(
@@ -348,8 +339,8 @@ def run() -> list[dict]:
         raise AssertionError(msg)
 
     PlaceIndex.from_gazetteer(gaz)  # built once per process, as in the app
-    ours = _best_of(lambda: classify_travellers(t, v, risk, gaz, rs, as_of=AS_OF), 3)
-    base = _best_of(lambda: classify_reference(ts, vs, risk, gaz, rs, as_of=AS_OF), 1) * (len(t) / SAMPLE)
+    ours = best_of(lambda: classify_travellers(t, v, risk, gaz, rs, as_of=AS_OF), 3)
+    base = best_of(lambda: classify_reference(ts, vs, risk, gaz, rs, as_of=AS_OF), 1) * (len(t) / SAMPLE)
     return [
         {
             "name": f"classify_{len(t) // 1000}k_travellers_{len(v) // 1000}k_visits",

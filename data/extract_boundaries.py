@@ -45,6 +45,7 @@ _REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(_REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(_REPO_ROOT))
 
+from data.divisions import TAIYUAN_DISTRICTS as TAIYUAN_EXPECTED  # noqa: E402 - one table for app and script
 from geo.crs import convert_geometry  # noqa: E402
 
 __all__ = [
@@ -109,18 +110,6 @@ NAME_EN: dict[str, str] = {
     "140181": "Gujiao City",
 }
 
-TAIYUAN_EXPECTED: dict[str, str] = {
-    "140105": "小店区",
-    "140106": "迎泽区",
-    "140107": "杏花岭区",
-    "140108": "尖草坪区",
-    "140109": "万柏林区",
-    "140110": "晋源区",
-    "140121": "清徐县",
-    "140122": "阳曲县",
-    "140123": "娄烦县",
-    "140181": "古交市",
-}
 
 LEVELS: dict[str, str] = {"省": "province", "市": "city", "区县": "county"}
 LEVEL_ORDER = ("province", "city", "county")

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from data.divisions import TAIYUAN_DISTRICTS as _DIVISIONS
+
 __all__ = [
     "SEED_FILES",
     "TAIYUAN_DISTRICTS",
@@ -49,19 +51,9 @@ SEED_FILES: dict[str, str] = {
     "seed 004": "004_09eccd75828fcdac.txt",
 }
 
-#: Taiyuan's ten county-level divisions (GB/T 2260), urban districts first.
-TAIYUAN_DISTRICTS: dict[str, str] = {
-    "140105": "小店区",
-    "140106": "迎泽区",
-    "140107": "杏花岭区",
-    "140108": "尖草坪区",
-    "140109": "万柏林区",
-    "140110": "晋源区",
-    "140121": "清徐县",
-    "140122": "阳曲县",
-    "140123": "娄烦县",
-    "140181": "古交市",
-}
+#: Taiyuan's ten county-level divisions (GB/T 2260), urban districts first (one table, kept by the
+#: boundary extraction).
+TAIYUAN_DISTRICTS: dict[str, str] = dict(_DIVISIONS)
 
 
 @dataclass(frozen=True)
