@@ -87,6 +87,7 @@ BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "assign": _lazy("bench.bench_assign"),
     "nearest": _lazy("bench.bench_nearest"),
     "screening": _lazy("bench.bench_screening"),
+    "resident_lookup": _lazy("bench.bench_lookup"),
     "command_page": _lazy("bench.bench_command"),
 }
 

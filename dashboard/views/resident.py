@@ -1,18 +1,333 @@
-"""便民查询 Resident lookup (public): testing sites and zones. Reads public layers only."""
+"""便民查询 Resident lookup (public): where am I, which zone, the nearest testing sites.
+
+Reads public layers only (boundaries, neighbourhood names and outlines, risk areas, zones,
+testing sites). The logic lives in :mod:`geo.geocode` and :mod:`layers.lookup`; this page wires
+widgets, the URL and the map. The answer is in the URL (``loc=lon,lat`` in WGS-84, ``k``,
+``open``, ``type``, ``lang``), so a copied link opens the same answer.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from urllib.parse import urlencode, urlsplit
+
+import folium
+import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import t
-from dashboard.mapview import build_map, show_map
-from dashboard.ui import page_frame, read_public_layer
+from dashboard.mapview import build_map, display_crs, show_map, to_store_coords
+from dashboard.ui import PageContext, page_frame, read_public_layer
+from geo.crs import convert_xy
+from geo.geocode import KINDS, Place, PlaceGazetteer, read_coordinates
+from geo.nearest import NearestIndex
+from layers._render import esc
+from layers.boundaries import city_counties
+from layers.lookup import (
+    SiteAnswer,
+    district_at,
+    location_status,
+    nearest_sites,
+    sealed_zone_of_sites,
+    site_mask,
+)
+from layers.risk_areas import LEVELS, level_label
+from layers.testing_sites import SITE_TYPES, type_label
+from layers.zones import TIERS, tier_label
+
+K_DEFAULT, K_MAX = 5, 20
+TYPE_ALL = "all"
+_SYSTEMS = ("wgs84", "gcj02")
+
+_CSS = """<style>
+.rm-status{margin:2px 0 6px}
+.rm-badge{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-weight:600;font-size:15px;margin:0 6px 4px 0}
+.rm-meaning{margin:2px 0;font-size:15px;line-height:1.45}
+.rm-sites{display:flex;flex-direction:column;gap:8px;margin:4px 0 8px}
+.rm-site{border:1px solid #d5dbe1;border-radius:8px;padding:8px 10px;background:#fff}
+.rm-site.rm-unav-card{background:#f6f6f6;color:#666}
+.rm-site-h{display:flex;justify-content:space-between;align-items:baseline;gap:8px}
+.rm-site-name{font-weight:600;font-size:16px;word-break:break-all}
+.rm-dist{font-weight:700;font-size:16px;white-space:nowrap;color:#1f4e79}
+.rm-site-m{font-size:14px;color:#444;margin-top:2px;line-height:1.5}
+.rm-open{color:#2e7d32;font-weight:600}.rm-closed{color:#8d6e00;font-weight:600}
+.rm-unav{color:#c0392b;font-weight:600;font-size:14px;margin-top:2px}
+</style>"""
+
+
+# --- cached, public data only ------------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _gazetteer(_ctx: PageContext, path: str, version: float, city: str) -> PlaceGazetteer:
+    return PlaceGazetteer.from_frames(
+        city_counties(city), read_public_layer(_ctx, "neighbourhoods"), read_public_layer(_ctx, "testing_sites")
+    )
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _site_index(_sites: pd.DataFrame, path: str, version: float, as_of: str, open_at: str, types: tuple[str, ...]) -> NearestIndex:
+    """One index per (store version, day, filters); ``open_at`` is '' without the open-now filter."""
+    when = datetime.fromisoformat(open_at) if open_at else None
+    return NearestIndex(_sites, mask=site_mask(_sites, when=when, open_now=bool(open_at), types=types))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _sealed_sites(_sites: pd.DataFrame, _zones: pd.DataFrame, path: str, version: float, as_of: str) -> list[tuple[str, ...]]:
+    return sealed_zone_of_sites(_sites, _zones)
+
+
+# --- state: session, widgets and the URL --------------------------------------------------------
+
+
+def _init_from_url() -> None:
+    """First run of a session: widgets and the location from the query parameters."""
+    if st.session_state.get("_rl_init"):
+        return
+    qp = st.query_params
+    ss = st.session_state
+    ss["_rl_init"] = True
+    ss["rl_loc"] = None
+    ss["rl_label"] = ""
+    loc = qp.get("loc")
+    if loc:
+        reading = read_coordinates(loc)
+        if reading.lonlat is not None:
+            ss["rl_loc"] = (round(reading.lonlat[0], 5), round(reading.lonlat[1], 5))
+        else:
+            ss["rl_msg"] = reading.reason
+    try:
+        ss["rl_k"] = min(max(int(qp.get("k", K_DEFAULT)), 1), K_MAX)
+    except ValueError:
+        ss["rl_k"] = K_DEFAULT
+    ss["rl_open"] = qp.get("open") in ("1", "true", "yes")
+    typ = qp.get("type", TYPE_ALL)
+    ss["rl_type"] = typ if typ in SITE_TYPES else TYPE_ALL
+
+
+def _set_location(lon: float, lat: float, label: str) -> None:
+    st.session_state["rl_loc"] = (round(lon, 5), round(lat, 5))
+    st.session_state["rl_label"] = label
+    st.session_state["rl_msg"] = None
+
+
+def _choose(place: Place) -> None:
+    _set_location(place.lon, place.lat, place.name)
+
+
+def _on_place(gaz: PlaceGazetteer) -> None:
+    text = st.session_state.get("rl_place", "")
+    matches = gaz.search(text) if text.strip() else []
+    st.session_state["rl_matches"] = list(matches)
+    st.session_state["rl_msg"] = getattr(matches, "message", None) if text.strip() else None
+    if matches and (matches[0].how == "exact" or len(matches) == 1):
+        _choose(matches[0].place)
+
+
+def _on_coords() -> None:
+    text = st.session_state.get("rl_coords", "")
+    if not text.strip():
+        return
+    reading = read_coordinates(text)
+    if reading.lonlat is None:
+        st.session_state["rl_msg"] = reading.reason
+        return
+    x, y = convert_xy([reading.lonlat[0]], [reading.lonlat[1]], src=st.session_state.get("rl_sys", "wgs84"), dst="wgs84")
+    _set_location(float(x[0]), float(y[0]), f"{reading.lonlat[0]:.5f}, {reading.lonlat[1]:.5f}")
+
+
+def _share_params(lang: str) -> dict[str, str]:
+    ss = st.session_state
+    params = {"lang": lang}
+    if ss.get("rl_loc"):
+        lon, lat = ss["rl_loc"]
+        params["loc"] = f"{lon:.5f},{lat:.5f}"
+    if ss["rl_k"] != K_DEFAULT:
+        params["k"] = str(ss["rl_k"])
+    if ss["rl_open"]:
+        params["open"] = "1"
+    if ss["rl_type"] != TYPE_ALL:
+        params["type"] = ss["rl_type"]
+    return params
+
+
+# --- rendering helpers --------------------------------------------------------------------------
+
+
+def _distance(m: float, lang: str) -> str:
+    if m < 1000:
+        return f"{m:.0f} m" if lang == "en" else f"{m:.0f} 米"
+    return f"{m / 1000:.1f} km" if lang == "en" else f"{m / 1000:.1f} 公里"
+
+
+def _open_text(a: SiteAnswer, when: datetime, lang: str) -> tuple[str, str]:
+    if a.status == "24h":
+        return t("rl_24h", lang), "rm-open"
+    if a.status == "open":
+        return t("rl_open_now", lang), "rm-open"
+    if a.status == "closed":
+        if a.opens_at is None:
+            return t("rl_closed", lang), "rm-closed"
+        hhmm = a.opens_at.strftime("%H:%M")
+        day = "" if a.opens_at.date() == when.date() else t("rl_tomorrow", lang) + " "
+        return t("rl_opens_at", lang).format(when=day + hhmm), "rm-closed"
+    return t("rl_hours_unknown", lang), "rm-closed"
+
+
+def _cards_html(answers: list[SiteAnswer], when: datetime, lang: str) -> str:
+    parts = ["<div class='rm-sites'>"]
+    for i, a in enumerate(answers, start=1):
+        status, cls = _open_text(a, when, lang)
+        meta = [esc(type_label(a.type, lang))]
+        if a.status != "24h" and a.hours:
+            meta.append(esc(a.hours))
+        meta.append(f"<span class='{cls}'>{esc(status)}</span>")
+        if a.free is not None:
+            meta.append(esc(t("rl_free" if a.free else "rl_paid", lang)))
+        unav = f"<div class='rm-unav'>{esc(t('rl_unavailable', lang))}</div>" if a.unavailable else ""
+        card_cls = "rm-site rm-unav-card" if a.unavailable else "rm-site"
+        parts.append(
+            f"<div class='{card_cls}' data-distance-m='{a.distance_m:.0f}'>"
+            f"<div class='rm-site-h'><span class='rm-site-name'>{i}. {esc(a.name)}</span>"
+            f"<span class='rm-dist'>{esc(_distance(a.distance_m, lang))}</span></div>"
+            f"<div class='rm-site-m'>{' · '.join(meta)}</div>{unav}</div>"
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _status_html(status, lang: str) -> str:
+    badges = []
+    if status.tier:
+        colour = TIERS[status.tier][2]
+        badges.append((colour, f"{tier_label(status.tier, lang)} · {status.zone_name}"))
+    if status.risk_level:
+        colour = LEVELS.get(status.risk_level, ("", "", "#888"))[2]
+        badges.append((colour, f"{level_label(status.risk_level, lang)}" + (f" · {status.risk_name}" if status.risk_name else "")))
+    if not badges:
+        badges.append(("#2e7d32", t("rl_zone_none", lang)))
+    html = "".join(f"<span class='rm-badge' style='background:{c}'>{esc(label)}</span>" for c, label in badges)
+    lines = "".join(f"<div class='rm-meaning'>{esc(m)}</div>" for m in status.meanings(lang))
+    return f"<div class='rm-status'>{html}{lines}</div>"
+
+
+def _overlay(m: folium.Map, loc: tuple[float, float], answers: list[SiteAnswer], lang: str, crs: str) -> None:
+    """The location, the nearest sites and a straight line to each, in the map's system."""
+    pts = [loc] + [(a.lon, a.lat) for a in answers]
+    xs, ys = convert_xy([p[0] for p in pts], [p[1] for p in pts], src="wgs84", dst=crs)
+    here = (float(ys[0]), float(xs[0]))
+    # control=False: build_map has already added the layer control, which must not list a layer
+    # defined after it (Leaflet would get an undefined layer).
+    fg = folium.FeatureGroup(name=t("rl_layer_nearest", lang), show=True, control=False)
+    for i, a in enumerate(answers, start=1):
+        there = (float(ys[i]), float(xs[i]))
+        colour = "#999999" if a.unavailable else "#1f4e79"
+        folium.PolyLine([here, there], color=colour, weight=3, opacity=0.8, dash_array="6,6").add_to(fg)
+        folium.CircleMarker(
+            there, radius=9, color="#ffffff", weight=2, fill=True, fill_color=colour, fill_opacity=0.95,
+            tooltip=esc(f"{i}. {a.name} · {_distance(a.distance_m, lang)}"),
+        ).add_to(fg)
+    folium.CircleMarker(
+        here, radius=10, color="#ffffff", weight=3, fill=True, fill_color="#d81b60", fill_opacity=1.0,
+        tooltip=esc(t("rl_you", lang)),
+    ).add_to(fg)
+    fg.add_to(m)
+    lats = [float(y) for y in ys]
+    lons = [float(x) for x in xs]
+    pad = 0.003
+    m.fit_bounds([[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]])
+
+
+# --- the page ---------------------------------------------------------------------------------
 
 ctx = page_frame("page_resident")
 lang = ctx.lang
-st.caption(t("resident_intro", lang))
+zh = lang == "zh"
 today = ctx.scenario_today
+when = ctx.clock(today)
+store_key = (str(ctx.store.path), ctx.store.version())
 # Public layers only: boundaries, neighbourhood outlines, risk areas, zones, testing sites.
 frames = {key: read_public_layer(ctx, key, as_of=today) for key in ("neighbourhoods", "risk_areas", "zones", "testing_sites")}
-m = build_map(ctx.settings, lang, frames, render_options={"zones": {"as_of": today}, "testing_sites": {"when": ctx.clock(today)}})
-show_map(m, key="resident_map", height=560)
+sites = frames["testing_sites"]
+counties = city_counties(ctx.settings.city_adcode)
+gaz = _gazetteer(ctx, *store_key, ctx.settings.city_adcode)
+_init_from_url()
+ss = st.session_state
+st.html(_CSS)
+
+st.markdown(f"##### {t('rl_where', lang)}")
+st.text_input(t("rl_place", lang), key="rl_place", placeholder=t("rl_place_ph", lang), on_change=_on_place, args=(gaz,))
+suggestions = ss.get("rl_matches") or []
+if suggestions and not (suggestions[0].how == "exact" and ss.get("rl_label") == suggestions[0].place.name):
+    st.caption(t("rl_suggest", lang))
+    for i, match in enumerate(suggestions[:6]):
+        p = match.place
+        kind = KINDS[p.kind][0 if zh else 1]
+        st.button(f"{p.name} · {kind}" + (f" · {p.district}" if p.district and p.kind != "district" else ""),
+                  key=f"rl_sug_{i}", on_click=_choose, args=(p,), use_container_width=True)
+# On a phone the answer should be near the top: coordinates and filters fold away (open when used).
+with st.expander(t("rl_coords", lang), expanded=bool(ss.get("rl_coords"))):
+    st.text_input(t("rl_coords", lang), key="rl_coords", placeholder=t("rl_coords_ph", lang), on_change=_on_coords,
+                  label_visibility="collapsed")
+    st.selectbox(
+        t("rl_system", lang), _SYSTEMS, key="rl_sys", format_func=lambda s: t(f"rl_sys_{s}", lang), on_change=_on_coords
+    )
+filtered = ss["rl_k"] != K_DEFAULT or ss["rl_open"] or ss["rl_type"] != TYPE_ALL
+with st.expander(t("rl_filters", lang), expanded=filtered):
+    f1, f2 = st.columns(2)
+    f1.number_input(t("rl_k", lang), min_value=1, max_value=K_MAX, step=1, key="rl_k")
+    f2.selectbox(
+        t("rl_type", lang), [TYPE_ALL, *SITE_TYPES], key="rl_type",
+        format_func=lambda v: t("all", lang) if v == TYPE_ALL else type_label(v, lang),
+    )
+    st.toggle(t("rl_open", lang), key="rl_open")
+st.caption(t("rl_map_hint", lang))
+if ss.get("rl_msg"):
+    st.warning(ss["rl_msg"][0 if zh else 1])
+
+loc = ss.get("rl_loc")
+answers: list[SiteAnswer] = []
+inside_city = False
+if loc is None:
+    st.info(t("rl_no_location", lang))
+else:
+    lon, lat = loc
+    district = district_at(lon, lat, counties)
+    inside_city = district is not None
+    if not inside_city:
+        st.error(t("rl_outside", lang).format(lon=lon, lat=lat))
+    else:
+        label = ss.get("rl_label") or f"{lon:.5f}, {lat:.5f}"
+        st.html(f"<div class='rm-where'><b>{esc(t('rl_location', lang).format(place=label, district=district))}</b></div>")
+        status = location_status(lon, lat, frames["zones"], frames["risk_areas"])
+        st.html(_status_html(status, lang))
+        types = () if ss["rl_type"] == TYPE_ALL else (ss["rl_type"],)
+        index = _site_index(sites, *store_key, today.strftime("%Y-%m-%d"), when.isoformat() if ss["rl_open"] else "", types)
+        sealed = _sealed_sites(sites, frames["zones"], *store_key, today.strftime("%Y-%m-%d"))
+        answers = nearest_sites(
+            index, sites, (lon, lat), k=int(ss["rl_k"]), when=when, sealed_of_site=sealed, resident_sealed=status.sealed_zone_ids
+        )
+        st.markdown(f"##### {t('rl_nearest', lang)}")
+        st.caption(f"{t('rl_straight', lang)} · {when:%Y-%m-%d %H:%M}")
+        if answers:
+            st.html(_cards_html(answers, when, lang))
+        else:
+            st.info(t("rl_none_found", lang))
+
+params = _share_params(lang)
+st.query_params.from_dict(params)
+base = urlsplit(st.context.url or "")
+page_url = f"{base.scheme}://{base.netloc}{base.path}" if base.netloc else "/resident"
+st.caption(t("rl_link", lang))
+st.code(f"{page_url}?{urlencode(params, safe=',')}", language=None, wrap_lines=True)
+
+m = build_map(ctx.settings, lang, frames, render_options={"zones": {"as_of": today}, "testing_sites": {"when": when}})
+if loc is not None:
+    _overlay(m, loc, answers if inside_city else [], lang, display_crs(ctx.settings))
+out = show_map(m, key="resident_map", height=520, returned=["last_clicked"])
+click = out.get("last_clicked")
+if click and click != ss.get("_rl_click"):
+    ss["_rl_click"] = click
+    clon, clat = to_store_coords(float(click["lng"]), float(click["lat"]), ctx.settings)
+    _set_location(clon, clat, "")
+    st.rerun()

@@ -1,0 +1,79 @@
+"""The resident lookup on a phone: a shared link opens the answer, nothing personal arrives."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.helpers import map_state
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 390, "height": 844}
+# Bring an element to the top of Streamlit's scrolling pane, clear of its 60 px header.
+SCROLL_BELOW_HEADER_JS = """
+e => {
+  e.scrollIntoView({block: 'start'});
+  let p = e.parentElement;
+  while (p && !['auto', 'scroll'].includes(getComputedStyle(p).overflowY)) p = p.parentElement;
+  (p || window).scrollBy(0, -70);
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def people(demo_store):
+    from layers.store import GpkgStore
+
+    trav = GpkgStore(demo_store).read("travellers")
+    sample = trav.sample(300, random_state=2)
+    names = [n for n in sample["name"] if len(n) >= 3][:100]
+    return {"names": names, "phones": list(sample["phone"]), "ids": list(sample["id_number"])}
+
+
+@pytest.mark.parametrize("page_and_traffic", [PHONE], indirect=True)
+def test_shared_link_on_a_phone(app_url, page_and_traffic, people):
+    page, traffic = page_and_traffic
+    page.goto(f"{app_url}/resident?loc=112.5712,37.8571&lang=zh", wait_until="domcontentloaded")
+    page.locator(".rm-site").first.wait_for(timeout=60_000)
+    page.locator("iframe[title*='streamlit_folium']").scroll_into_view_if_needed(timeout=60_000)
+    state = map_state(page)
+    assert state["markers"] >= 1  # testing-site markers
+    cards = page.locator(".rm-site")
+    assert cards.count() == 5
+    texts = [cards.nth(i).inner_text() for i in range(5)]
+    dists = [float(cards.nth(i).get_attribute("data-distance-m")) for i in range(5)]
+    assert dists == sorted(dists)
+    for i, text in enumerate(texts, start=1):
+        assert text.startswith(f"{i}. ")
+        assert re.search(r"\d+(\.\d)? (米|公里)", text), text
+    # the hostile site sits on the location itself: first, as text, 0 m away
+    assert "<img src=x onerror=alert(1)>" in texts[0]
+    assert dists[0] == 0
+    assert page.locator(".rm-site img").count() == 0
+    assert page.get_by_text("不在管控区域内").is_visible()
+    assert page.get_by_text("位置：112.57120, 37.85710（迎泽区）").is_visible()
+    # the share link reproduces the answer
+    assert page.get_by_text("loc=112.57120,37.85710").count() >= 1
+    # phone first: nothing wider than the screen
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"]
+    page.evaluate("window.scrollTo(0, 0)")
+    page.locator(".rm-where").evaluate(SCROLL_BELOW_HEADER_JS)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / "page-resident-phone.png"), full_page=False)
+    page.screenshot(path=str(ARTIFACTS / "page-resident-phone-full.png"), full_page=True)
+    assert traffic.foreign(app_url) == []
+    leaked = [v for v in people["phones"] + people["ids"] + people["names"] if traffic.contains(v)]
+    assert leaked == []
+
+
+@pytest.mark.parametrize("page_and_traffic", [PHONE], indirect=True)
+def test_outside_the_city_says_so(app_url, page_and_traffic):
+    page, traffic = page_and_traffic
+    page.goto(f"{app_url}/resident?loc=116.40,39.90&lang=en", wait_until="domcontentloaded")
+    page.get_by_text("This location is outside Taiyuan").wait_for(timeout=60_000)
+    assert page.locator(".rm-site").count() == 0
+    assert traffic.foreign(app_url) == []
