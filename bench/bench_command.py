@@ -116,37 +116,43 @@ def _server_rerun_ms(store: Path) -> tuple[float, float]:
     return cold, statistics.median(warm)
 
 
-def run() -> list[dict]:
+def _compare(tmp: Path, store: Path, view: str, query: str, *, min_polygons: int) -> tuple[list, list]:
+    """Serve ``dashboard/views/<view>`` as is and with a naive map; measure both in one run."""
     from playwright.sync_api import sync_playwright
 
-    from data.demo import build_demo, demo_meta
-    from layers.store import write_new_store
-
-    tmp = Path(tempfile.mkdtemp(prefix="riskmap-bench-"))
-    store = tmp / "riskmap.gpkg"
-    write_new_store(store, build_demo(20220328), meta=demo_meta(20220328))
     procs = {}
     for name in ("ours", "naive"):
-        # each variant runs the command page script beside the app's static folder (local Leaflet)
-        d = tmp / name
+        # each variant runs the page script beside the app's static folder (local Leaflet)
+        d = tmp / f"{Path(view).stem}-{name}"
         d.mkdir()
         (d / "static").symlink_to(ROOT / "dashboard" / "static", target_is_directory=True)
-        (d / "page.py").write_text((ROOT / "dashboard" / "views" / "command.py").read_text(encoding="utf-8"), encoding="utf-8")
+        (d / "page.py").write_text((ROOT / "dashboard" / "views" / view).read_text(encoding="utf-8"), encoding="utf-8")
         (d / "app.py").write_text((ROOT / "bench" / f"{name}_command_app.py").read_text(encoding="utf-8"), encoding="utf-8")
         procs[name] = _serve(d / "app.py", store)
     (ours_proc, ours_url), (naive_proc, naive_url) = procs["ours"], procs["naive"]
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            _measure(browser, ours_url, 300)  # warm both servers' caches and the browser
-            _measure(browser, naive_url, 300)
-            ours = [_measure(browser, ours_url, 300) for _ in range(RUNS)]
-            naive = [_measure(browser, naive_url, 300) for _ in range(RUNS)]
+            _measure(browser, ours_url + query, min_polygons)  # warm both servers' caches and the browser
+            _measure(browser, naive_url + query, min_polygons)
+            ours = [_measure(browser, ours_url + query, min_polygons) for _ in range(RUNS)]
+            naive = [_measure(browser, naive_url + query, min_polygons) for _ in range(RUNS)]
             browser.close()
     finally:
         for proc in (ours_proc, naive_proc):
             proc.terminate()
             proc.wait(timeout=10)
+    return ours, naive
+
+
+def run() -> list[dict]:
+    from data.demo import build_demo, demo_meta
+    from layers.store import write_new_store
+
+    tmp = Path(tempfile.mkdtemp(prefix="riskmap-bench-"))
+    store = tmp / "riskmap.gpkg"
+    write_new_store(store, build_demo(20220328), meta=demo_meta(20220328))
+    ours, naive = _compare(tmp, store, "command.py", "", min_polygons=300)
     cold_ms, warm_ms = _server_rerun_ms(store)
     t_ours = statistics.median(r[0] for r in ours)
     t_naive = statistics.median(r[0] for r in naive)
@@ -165,4 +171,19 @@ def run() -> list[dict]:
          "ratio": round(h_naive / h_ours, 2)},
         {"name": "command_page_warm_rerun_server_time", "unit": "ms", "value": round(warm_ms, 1), "baseline": round(cold_ms, 1),
          "baseline_name": "first (cold) run of the same page", "ratio": round(cold_ms / warm_ms, 2), "target_ms": 300},
+    ] + _resident_rows(tmp, store)
+
+
+def _resident_rows(tmp: Path, store: Path) -> list[dict]:
+    """The public resident page answering one location, vs the same page with every site as its
+    own folium Marker (with popup) and plain GeoJson layers."""
+    ours, naive = _compare(tmp, store, "resident.py", "/?loc=112.5712,37.8571&lang=zh", min_polygons=300)
+    t_ours, t_naive = statistics.median(r[0] for r in ours), statistics.median(r[0] for r in naive)
+    b_ours, b_naive = statistics.median(r[1] for r in ours), statistics.median(r[1] for r in naive)
+    return [
+        {"name": "resident_page_data_bytes_to_browser", "unit": "bytes", "value": int(b_ours), "baseline": int(b_naive),
+         "baseline_name": "same page, naive map: every site its own Marker with popup, plain GeoJson (websocket data)",
+         "ratio": round(b_naive / b_ours, 2), "target_ratio": 3},
+        {"name": "resident_page_time_to_map_drawn", "unit": "s", "value": round(t_ours, 3), "baseline": round(t_naive, 3),
+         "baseline_name": "same page, naive map", "ratio": round(t_naive / t_ours, 2), "runs": RUNS},
     ]

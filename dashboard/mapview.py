@@ -70,10 +70,13 @@ class Legend(MacroElement):
         """
     )
 
-    def __init__(self, title: str, sections: Sequence[tuple[str, Iterable[LegendEntry]]], lang: str):
+    def __init__(
+        self, title: str, sections: Sequence[tuple[str, Iterable[LegendEntry]]], lang: str, *, folded: bool = False
+    ):
         super().__init__()
         self._name = "Legend"
-        parts = [f"<details open><summary>{esc(title)}</summary><div class='rm-body'>"]
+        opened = "" if folded else " open"
+        parts = [f"<details{opened}><summary>{esc(title)}</summary><div class='rm-body'>"]
         for name, entries in sections:
             parts.append(f"<div class='rm-sec'>{esc(name)}</div>")
             for e in entries:
@@ -117,10 +120,12 @@ def build_map(
     draw: bool = False,
     render_options: dict[str, dict] | None = None,
     national: bool = False,
+    compact: bool = False,
 ) -> folium.Map:
     """A map of the configured city with the offline boundary basemap and ``layers`` in registry order.
 
-    ``layers`` maps a layer key to its (already as-of filtered, public) frame.
+    ``layers`` maps a layer key to its (already as-of filtered, public) frame. ``compact`` (for
+    phone-first pages): the layer switcher and the legend start folded so the map stays visible.
     """
     use_local_assets(streamlit_base_path())
     if national:
@@ -165,8 +170,8 @@ def build_map(
             edit_options={"edit": True, "remove": True},
         ).add_to(m)
     Fullscreen(position="topright").add_to(m)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    Legend(t("legend", lang), legend_sections, lang).add_to(m)
+    folium.LayerControl(collapsed=compact, position="topright").add_to(m)
+    Legend(t("legend", lang), legend_sections, lang, folded=compact).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
 

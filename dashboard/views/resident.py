@@ -321,7 +321,9 @@ page_url = f"{base.scheme}://{base.netloc}{base.path}" if base.netloc else "/res
 st.caption(t("rl_link", lang))
 st.code(f"{page_url}?{urlencode(params, safe=',')}", language=None, wrap_lines=True)
 
-m = build_map(ctx.settings, lang, frames, render_options={"zones": {"as_of": today}, "testing_sites": {"when": when}})
+m = build_map(
+    ctx.settings, lang, frames, compact=True, render_options={"zones": {"as_of": today}, "testing_sites": {"when": when}}
+)
 if loc is not None:
     _overlay(m, loc, answers if inside_city else [], lang, display_crs(ctx.settings))
 out = show_map(m, key="resident_map", height=520, returned=["last_clicked"])

@@ -15,7 +15,7 @@ MAP_STATE_JS = """
     if (l instanceof L.Polygon) polygons++;
     else if (l instanceof L.Marker) markers++;
   });
-  const text = s => (document.querySelector(s) || {}).innerText || "";
+  const text = s => (document.querySelector(s) || {}).textContent || "";  // folded controls still hold their layers
   return {
     polygons, markers,
     control: text('.leaflet-control-layers'),
