@@ -58,6 +58,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "store_info": ("数据库", "Store"),
     "data_preview": ("图层预览", "Layer preview"),
     "provinces": ("省界", "Province boundaries"),
+    "rl_my_location": ("使用我的位置", "Use my location"),
+    "rl_my_location_label": ("我的位置", "My location"),
+    "rl_my_location_insecure": ("浏览器仅在安全连接（https）下提供位置；请输入地名或粘贴坐标", "Browsers give your location only over a secure (https) connection; type a place or paste coordinates"),
+    "rl_my_location_waiting": ("正在获取位置……", "Getting your location…"),
+    "rl_my_location_failed": ("无法获取位置（未授权或不可用）", "Location not available (not allowed or unavailable)"),
     "page_screening": ("人员筛查", "Screening"),
     "screening_intro": (
         "按数据日期适用的防控规则，对每位返（抵）并人员赋码并给出处置时限；个人信息仅限指挥中心查看，电话与身份证号在屏幕上脱敏显示。",

@@ -15,6 +15,7 @@ import folium
 import pandas as pd
 import streamlit as st
 
+from dashboard.geolocate import my_location
 from dashboard.i18n import t
 from dashboard.mapview import build_map, display_crs, show_map, to_store_coords
 from dashboard.ui import PageContext, page_frame, read_public_layer
@@ -265,6 +266,17 @@ if suggestions and not (suggestions[0].how == "exact" and ss.get("rl_label") == 
         kind = KINDS[p.kind][0 if zh else 1]
         st.button(f"{p.name} · {kind}" + (f" · {p.district}" if p.district and p.kind != "district" else ""),
                   key=f"rl_sug_{i}", on_click=_choose, args=(p,), use_container_width=True)
+here = my_location(
+    label=t("rl_my_location", lang), insecure=t("rl_my_location_insecure", lang),
+    waiting=t("rl_my_location_waiting", lang), failed=t("rl_my_location_failed", lang), key="rl_geo",
+)
+if here and here.get("at") != ss.get("_rl_geo_at"):
+    ss["_rl_geo_at"] = here.get("at")
+    if "lon" in here:
+        _set_location(float(here["lon"]), float(here["lat"]), t("rl_my_location_label", lang))
+    else:
+        ss["rl_msg"] = (t("rl_my_location_failed", "zh"), t("rl_my_location_failed", "en"))
+    st.rerun()
 # On a phone the answer should be near the top: coordinates and filters fold away (open when used).
 with st.expander(t("rl_coords", lang), expanded=bool(ss.get("rl_coords"))):
     st.text_input(t("rl_coords", lang), key="rl_coords", placeholder=t("rl_coords_ph", lang), on_change=_on_coords,
