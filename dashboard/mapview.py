@@ -176,12 +176,10 @@ def build_map(
     return m
 
 
-def show_map(
-    m: folium.Map, *, key: str, height: int = 620, returned: list[str] | None = None, rendered: bool = False
-) -> dict:
+def show_map(m: folium.Map, *, key: str, height: int = 620, returned: list[str] | None = None) -> dict:
     """Show with streamlit-folium; a stable ``key`` keeps the map from flashing on reruns.
 
-    ``rendered=True`` for a cached map that was rendered once already (skips re-rendering).
+    A cached map goes through :func:`prepare_map` and :func:`show_prepared` instead.
     """
     return st_folium(
         m,
@@ -189,7 +187,6 @@ def show_map(
         height=height,
         use_container_width=True,
         returned_objects=returned if returned is not None else [],
-        render=not rendered,
     ) or {}
 
 

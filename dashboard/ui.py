@@ -128,10 +128,10 @@ def _traveller_aggregates(path: str, version: float, as_of: str) -> tuple[pd.Dat
     from geo.density import grid_counts
     from layers.screening_io import screen_store
 
-    result = screen_store(path, as_of)
+    trav = GpkgStore(path).read("travellers")
+    result = screen_store(path, as_of, travellers=trav)
     per_nbh = pd.DataFrame(result.neighbourhoods.drop(columns="geometry"))
     per_nbh = per_nbh[["id", "travellers", "red", "yellow", "green", "pending", "overdue", "screening"]]
-    trav = GpkgStore(path).read("travellers")
     trav = trav[trav["arrival_date"].isna() | (trav["arrival_date"] <= pd.Timestamp(as_of))]
     grid = grid_counts(trav.geometry, cell_m=500, min_count=3)
     t = result.travellers

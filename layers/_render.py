@@ -11,9 +11,8 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-__all__ = ["esc", "js_payload", "table_html", "fmt", "text", "truthy", "geojson_group", "compact_geojson"]
+__all__ = ["esc", "js_payload", "table_html", "fmt", "text", "truthy", "geojson_group"]
 
 
 def esc(value: object) -> str:
@@ -61,26 +60,6 @@ def table_html(title: str, rows: Iterable[tuple[str, object]], *, note: str | No
     return f"<div class='rm-popup'><b>{esc(title)}</b><table>{body}</table>{extra}</div>"
 
 
-def compact_geojson(
-    gdf: gpd.GeoDataFrame, properties: Sequence[str], *, precision: int = 5
-) -> dict:
-    """A GeoJSON FeatureCollection with only ``properties`` and coordinates rounded.
-
-    5 decimals is about 1 m at Taiyuan's latitude, far below what a screen can show; this keeps
-    the bytes sent to the browser small.
-    """
-    geoms = shapely.set_precision(np.asarray(gdf.geometry.values), 10.0 ** (-precision))
-    features = []
-    for i, (geom, (_, row)) in enumerate(zip(geoms, gdf[list(properties)].iterrows(), strict=True)):
-        if geom is None or shapely.is_empty(geom):
-            continue
-        props = {k: (None if _isna(v) else (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
-        features.append(
-            {"type": "Feature", "id": i, "properties": props, "geometry": json.loads(shapely.to_geojson(geom))}
-        )
-    return {"type": "FeatureCollection", "features": features}
-
-
 def text(v: object) -> str:
     """A cell as plain text ('' for missing values); escape it before it reaches HTML."""
     return "" if _isna(v) else str(v)
@@ -103,7 +82,6 @@ def geojson_group(
     *,
     name: str,
     style: Callable[[dict], dict],
-    style_columns: Sequence[str] = (),
     tooltip_fields: Sequence[tuple[str, str]] = (),
     tooltip: Callable[[pd.Series], str] | None = None,
     popup: Callable[[pd.Series], str] | None = None,
@@ -112,14 +90,12 @@ def geojson_group(
 ) -> folium.FeatureGroup:
     """Polygons in a FeatureGroup, sent as compactly as possible (see ``layers._encoded``).
 
-    ``style`` receives the row's values as a dict (``style_columns`` documents which it reads;
-    equal styles are sent once). Tooltips come from ``tooltip_fields`` (column, label), escaped
+    ``style`` receives the row's values as a dict (equal styles are sent once). Tooltips come from ``tooltip_fields`` (column, label), escaped
     here and laid out as a table in the browser, or from ``tooltip``/``popup`` callables that
     return *already escaped* HTML (build it with :func:`table_html`/:func:`esc`).
     """
     from layers._encoded import EncodedPolygons, encode_geometry
 
-    del style_columns  # documentation only: style() gets every column of the row
     fg = folium.FeatureGroup(name=name, show=show)
     if gdf.empty:
         return fg

@@ -68,7 +68,6 @@ def render_screening(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = Tr
         frame,
         name=NEIGHBOURHOOD_SCREENING.name(lang),
         style=style,
-        style_columns=("travellers", "screening_level") if by_level else ("travellers",),
         tooltip_fields=fields,
         show=show,
     )

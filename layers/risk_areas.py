@@ -71,7 +71,6 @@ def render(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True) -> fol
         gdf,
         name=SPEC.name(lang),
         style=style,
-        style_columns=("level", "approximate"),
         tooltip=lambda r: esc(title(r)),
         popup=pop,
         show=show,

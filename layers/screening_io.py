@@ -97,15 +97,18 @@ def _safe(v: object) -> object:
     return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
 
 
-def screen_store(store_path: Path | str, as_of: object) -> Screening:
-    """Read travellers, visits, risk areas, neighbourhoods and zones from a store and screen them."""
+def screen_store(store_path: Path | str, as_of: object, *, travellers: pd.DataFrame | None = None) -> Screening:
+    """Read travellers, visits, risk areas, neighbourhoods and zones from a store and screen them.
+
+    ``travellers``: the layer already read by the caller, so it is not read twice.
+    """
     from layers.boundaries import gazetteer
     from layers.rules import load_rule_sets
     from layers.store import GpkgStore
 
     store = GpkgStore(Path(store_path))
     return screen(
-        store.read("travellers"),
+        store.read("travellers") if travellers is None else travellers,
         store.read("visits"),
         store.read("risk_areas"),
         gazetteer(),

@@ -67,7 +67,6 @@ def render(
         frame.drop(columns="_o"),
         name=SPEC.name(lang),
         style=style,
-        style_columns=("tier",),
         tooltip=lambda r: esc(f"{tier_label(r['tier'], lang)} · {r['name']}"),
         popup=pop,
         show=show,
