@@ -41,6 +41,8 @@ class PageContext:
     lang: str
     store: GpkgStore
     meta: dict[str, str]
+    user: str | None = None  # the signed-in account name; None on public pages
+    role: str = "public"  # public, grid, planner, command or admin (see dashboard/auth.py)
 
     @property
     def is_demo(self) -> bool:
