@@ -40,7 +40,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     print(f"building demo scenario (seed {seed}) …", flush=True)
     layers = build_demo(seed)
-    write_new_store(path, layers, meta=demo_meta(seed))
+    write_new_store(path, layers, meta=demo_meta(seed), user="demo")
     counts = ", ".join(f"{k} {len(v):,}" for k, v in layers.items())
     print(f"wrote {path.name} in {time.perf_counter() - t0:.1f} s: {counts}")
     return 0

@@ -729,6 +729,10 @@ class ZoneVersion:
         The zone, WGS-84, as WKB.
     attributes : mapping
         The other columns (tier, name, reason, start, planned_end, lifted, ...).
+    action : str
+        Why this version was written: create, edit, lift, downgrade, restore vN or import.
+    changes : str
+        What changed against the version before, one line each.
     """
 
     zone_id: str
@@ -737,6 +741,8 @@ class ZoneVersion:
     saved_at: dt.datetime
     geometry_wkb: bytes
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    action: str = ""  # create, edit, lift, downgrade, restore vN, import
+    changes: str = ""  # what changed against the version before, one line each (diff_versions)
 
     @property
     def geometry(self) -> BaseGeometry:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from layers import daily_reports, hotels, neighbourhoods, risk_areas, testing_sites, travellers, visits, zones
+from layers import (
+    daily_reports,
+    hotels,
+    neighbourhoods,
+    risk_areas,
+    testing_sites,
+    travellers,
+    visits,
+    zone_versions,
+    zones,
+)
 from layers.spec import Column, LayerSpec, LegendEntry
 
 __all__ = ["REGISTRY", "MAP_LAYERS", "LayerSpec", "Column", "LegendEntry", "get_spec"]
@@ -19,6 +29,7 @@ REGISTRY: dict[str, LayerSpec] = {
         visits.SPEC,
         daily_reports.SPEC,
         daily_reports.REVISIONS_SPEC,
+        zone_versions.HISTORY_SPEC,
     )
 }
 

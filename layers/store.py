@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +23,7 @@ import pandas as pd
 import pyogrio
 
 from geo.errors import StaleWrite
+from geo.zones import ZoneVersion
 from layers import get_spec
 
 __all__ = ["GpkgStore", "StoreMissing", "write_new_store"]
@@ -60,17 +62,45 @@ def _write_layer(path: Path, key: str, frame: pd.DataFrame) -> None:
         pyogrio.write_dataframe(pd.DataFrame(data), path, layer=key, driver="GPKG")
 
 
+def _with_zone_history(
+    frames: Mapping[str, pd.DataFrame],
+    existing_zones: pd.DataFrame | None,
+    *,
+    user: str,
+    action: str = "import",
+    existing_history: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
+    """``frames`` with the ``zones`` rows stamped with their next version and their history rows
+    appended to ``zone_history`` (layers/zone_versions.py). The history is written by the store
+    only: a caller writing ``zone_history`` directly is refused."""
+    from layers.zone_versions import stamp_zones
+
+    if "zone_history" in frames:
+        msg = "zone_history is written by the store when zones are saved, never directly"
+        raise ValueError(msg)
+    out = dict(frames)
+    if "zones" in out:
+        zones, history = stamp_zones(out["zones"], existing_zones, user=user, action=action)
+        out["zones"] = zones
+        if existing_history is not None and not existing_history.empty:
+            history = pd.concat([existing_history, history], ignore_index=True)
+        out["zone_history"] = gpd.GeoDataFrame(history, geometry="geometry", crs="EPSG:4326")
+    return out
+
+
 def write_new_store(
-    path: Path, layers: Mapping[str, pd.DataFrame], *, meta: Mapping[str, str] | None = None
+    path: Path, layers: Mapping[str, pd.DataFrame], *, meta: Mapping[str, str] | None = None, user: str = "system"
 ) -> None:
-    """Write a complete store atomically: into a temporary file beside ``path``, then rename."""
+    """Write a complete store atomically: into a temporary file beside ``path``, then rename.
+
+    Zones are stamped as version 1 saved by ``user``, with an ``import`` history row each."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp.gpkg", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()
     try:
-        for key, frame in layers.items():
+        for key, frame in _with_zone_history(layers, None, user=user).items():
             _write_layer(tmp, key, frame)
         meta_df = pd.DataFrame(
             {"key": list((meta or {}).keys()), "value": [str(v) for v in (meta or {}).values()]}
@@ -115,6 +145,8 @@ class GpkgStore:
         modes: Mapping[str, Literal["append", "replace"]],
         *,
         expect_version: float | None = None,
+        user: str = "system",
+        action: str = "import",
     ) -> dict[str, int]:
         """Write several layers in one atomic step; return each layer's row count afterwards.
 
@@ -123,6 +155,9 @@ class GpkgStore:
         ``expect_version`` (a :meth:`version` read earlier), the write is refused with
         ``StaleWrite`` when the store has changed since, so a read-modify-write cannot lose
         someone else's save. On any error the store is unchanged.
+
+        Zones written this way (imports) get their next version, saved by ``user``, and a history
+        row with ``action`` (see layers/zone_versions.py); planners' saves use :meth:`save_zone`.
         """
         if not frames:
             return {}
@@ -142,6 +177,15 @@ class GpkgStore:
                 msg = f"{self.path.name} changed since it was read; read it again and retry"
                 raise StaleWrite(msg)
             present = self.layers() if self.path.exists() else []
+            if "zones" in coerced or "zone_history" in coerced:
+                coerced = _with_zone_history(
+                    coerced,
+                    self.read("zones") if "zones" in present else None,
+                    user=user,
+                    action=action,
+                    existing_history=self.read("zone_history") if "zone_history" in present else None,
+                )
+                modes = {**modes, "zone_history": "replace"}
             final: dict[str, pd.DataFrame] = {}
             for key, new in coerced.items():
                 spec = get_spec(key)
@@ -157,21 +201,85 @@ class GpkgStore:
                             msg = f"layer {key!r}: ids already in the store: {', '.join(map(str, dup[:10]))}"
                             raise ValueError(msg)
                 final[key] = new
-            fd, tmp_name = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp.gpkg", dir=self.path.parent)
-            os.close(fd)
-            tmp = Path(tmp_name)
-            try:
-                if self.path.exists():
-                    shutil.copyfile(self.path, tmp)
-                else:
-                    tmp.unlink()
-                for key, new in final.items():
-                    _write_layer(tmp, key, new)
-                os.replace(tmp, self.path)
-            finally:
-                if tmp.exists():
-                    tmp.unlink()
-        return {key: len(new) for key, new in final.items()}
+            self._commit(final)
+        return {key: len(new) for key, new in final.items() if key in frames}
+
+    def _commit(self, final: Mapping[str, pd.DataFrame]) -> None:
+        """Write whole layers into a copy of the store and move it into place (call under the lock)."""
+        fd, tmp_name = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp.gpkg", dir=self.path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            if self.path.exists():
+                shutil.copyfile(self.path, tmp)
+            else:
+                tmp.unlink()
+            for key, new in final.items():
+                _write_layer(tmp, key, new)
+            os.replace(tmp, self.path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+    # -- zone versions (layers/zone_versions.py) ----------------------------------------------
+
+    def save_zone(
+        self,
+        zone: Mapping[str, object],
+        *,
+        based_on: int | None,
+        user: str,
+        action: str = "edit",
+        now: datetime | None = None,
+    ) -> ZoneVersion:
+        """Save one zone as a new version, atomically, and return that version.
+
+        ``based_on`` is the version the planner started from (None for a new zone). The check
+        and the write happen under the writer lock, so of two planners who started from the
+        same version, the second is refused with ``StaleWrite`` ("changed by X at T — reload").
+        """
+        from layers.zone_versions import prepare_save
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(self.path):
+            self._require()
+            present = self.layers()
+            zones = self.read("zones") if "zones" in present else get_spec("zones").coerce(
+                gpd.GeoDataFrame({"id": []}, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+            )
+            match = zones[zones["id"] == str(zone.get("id") or "").strip()]
+            current = match.iloc[0].to_dict() if len(match) else None
+            row, hist, version = prepare_save(current, zone, based_on=based_on, user=user, action=action, now=now)
+            rest = zones[zones["id"] != row["id"].iloc[0]]
+            new_zones = pd.concat([rest, row], ignore_index=True) if len(rest) else row
+            history = self.read("zone_history") if "zone_history" in present else None
+            new_history = pd.concat([history, hist], ignore_index=True) if history is not None and len(history) else hist
+            self._commit(
+                {
+                    "zones": gpd.GeoDataFrame(new_zones, geometry="geometry", crs="EPSG:4326"),
+                    "zone_history": gpd.GeoDataFrame(new_history, geometry="geometry", crs="EPSG:4326"),
+                }
+            )
+        return version
+
+    def zone_history(self, zone_id: str) -> list[ZoneVersion]:
+        """Every saved version of a zone, oldest first ([] for an unknown zone)."""
+        from layers.zone_versions import versions_from_history
+
+        self._require()
+        if "zone_history" not in self.layers():
+            return []
+        return versions_from_history(self.read("zone_history"), zone_id)
+
+    def restore_zone(self, zone_id: str, version: int, *, based_on: int, user: str) -> ZoneVersion:
+        """Save an earlier version of a zone again as its newest version (action ``restore vN``)."""
+        from layers.zone_versions import restored_zone
+
+        old = [v for v in self.zone_history(zone_id) if v.version == int(version)]
+        if not old:
+            msg = f"zone {zone_id} has no version {version}"
+            raise ValueError(msg)
+        return self.save_zone(restored_zone(old[0]), based_on=based_on, user=user, action=f"restore v{int(version)}")
 
     def exists(self) -> bool:
         return self.path.exists()

@@ -26,6 +26,10 @@ SPEC_COLUMNS = (
     Column("lifted", "date", "解除日期", "Lifted"),
     Column("district_adcode", "str", "区县代码", "District code"),
     Column("demo", "bool", "演示数据", "Demo data"),
+    # Written by the store on every save (layers/zone_versions.py), never taken from an import:
+    Column("version", "int", "版本", "Version"),
+    Column("saved_by", "str", "保存人", "Saved by"),  # a staff account, never shown to residents
+    Column("saved_at", "str", "保存时间", "Saved at"),
 )
 
 
