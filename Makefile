@@ -38,9 +38,10 @@ assets: dashboard/static/vendor/MANIFEST.json
 setup: $(VENV)/.runtime-stamp assets
 setup-dev: setup $(VENV)/.dev-stamp system-deps
 
-# --- System packages the browser tests need (Chromium, CJK fonts) ---------------------------------
+# --- System packages the tests need (Chromium, CJK fonts; PostgreSQL + PostGIS) --------------------
 system-deps:
 	bash scripts/ensure-system-deps.sh
+	bash scripts/ensure-postgis.sh
 
 # --- Store ---------------------------------------------------------------------------------------
 demo: setup
@@ -50,9 +51,11 @@ run: setup
 	$(VENV)/bin/riskmap demo
 	$(VENV)/bin/riskmap serve --port $(PORT) --address $(ADDRESS)
 
+# PostGIS store tests run on a throw-away cluster the tests start and stop (tests/conftest.py);
+# PostGIS is installed above, so its absence fails the run instead of skipping those tests.
 test: setup-dev
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	RISKMAP_REQUIRE_POSTGIS=1 $(PY) -m pytest
 
 bench: setup-dev
 	$(PY) -m bench

@@ -36,9 +36,9 @@ def _frames(store: Path):
     import pandas as pd
 
     from layers import get_spec
-    from layers.store import GpkgStore
+    from layers.stores import open_store
 
-    s = GpkgStore(store)
+    s = open_store(store)
     day = pd.Timestamp(DAY)
     return {
         key: get_spec(key).as_of(s.read(key, public=True), day).reset_index(drop=True)

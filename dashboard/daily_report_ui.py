@@ -32,7 +32,7 @@ from layers.daily_report import (
     zero_report,
 )
 from layers.daily_reports import REVISIONS_SPEC, SPEC
-from layers.store import GpkgStore
+from layers.stores import Store, open_store
 
 __all__ = ["render_daily_report"]
 
@@ -81,7 +81,7 @@ def _user() -> str:
 # Saving (button callbacks: they run before the rerun, so the page shows the new store)
 
 
-def _save(store: GpkgStore, day: pd.Timestamp, zero: bool) -> None:
+def _save(store: Store, day: pd.Timestamp, zero: bool) -> None:
     figures = {name: st.session_state.get(_key(name, day)) for name in FIGURE_NAMES}
     note = str(st.session_state.get(_key("note", day)) or "")
     history = store.read("daily_reports")
@@ -214,21 +214,21 @@ def _revision_history(lang: str, revs: pd.DataFrame) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _export_bytes(path: str, version: float, as_of: str, fmt: str) -> bytes:
+def _export_bytes(location: str, version: float, as_of: str, fmt: str) -> bytes:
     # Shared across users: daily reports are a public layer without personal data.
-    frame = GpkgStore(path).read("daily_reports", public=True)
+    frame = open_store(location).read("daily_reports", public=True)
     frame = frame[frame["date"] <= pd.Timestamp(as_of)]
     return reports_xlsx_bytes(frame) if fmt == "xlsx" else reports_csv_bytes(frame)
 
 
 def _downloads(ctx: PageContext, as_of: pd.Timestamp) -> None:
     lang = ctx.lang
-    path, version = str(ctx.store.path), ctx.store.version()
+    location, version = ctx.store.location, ctx.store.version()
     stem = f"daily_reports_{as_of:%Y%m%d}"
     c1, c2 = st.columns(2)
     c1.download_button(
         t("dr_download_xlsx", lang),
-        data=lambda: _export_bytes(path, version, _day(as_of), "xlsx"),  # built on click, not on every load
+        data=lambda: _export_bytes(location, version, _day(as_of), "xlsx"),  # built on click, not on every load
         file_name=f"{stem}.xlsx",
         mime=XLSX_MIME,
         help=t("dr_download_help", lang),
@@ -238,7 +238,7 @@ def _downloads(ctx: PageContext, as_of: pd.Timestamp) -> None:
     )
     c2.download_button(
         t("dr_download_csv", lang),
-        data=lambda: _export_bytes(path, version, _day(as_of), "csv"),
+        data=lambda: _export_bytes(location, version, _day(as_of), "csv"),
         file_name=f"{stem}.csv",
         mime="text/csv",
         help=t("dr_download_help", lang),

@@ -57,7 +57,7 @@ from geo.errors import StaleWrite
 from layers.daily_reports import CUMULATIVE, FIGURES, REVISIONS_SPEC, SPEC
 
 if TYPE_CHECKING:
-    from layers.store import GpkgStore
+    from layers.stores import Store
 
 __all__ = [
     "FIGURE_NAMES",
@@ -396,7 +396,7 @@ def _clean(report: Mapping[str, Any] | pd.Series) -> dict[str, Any]:
 
 
 def save_report(
-    store: GpkgStore,
+    store: Store,
     report: Mapping[str, Any] | pd.Series,
     *,
     user: str,
@@ -405,7 +405,7 @@ def save_report(
 ) -> SaveResult:
     """Validate and save a report: one row per day, every save kept as a revision.
 
-    In one atomic write (:meth:`layers.store.GpkgStore.write_layers`) the date's row of
+    In one atomic write (the store's ``write_layers``) the date's row of
     ``daily_reports`` is replaced and a revision row appended to ``daily_report_revisions``
     (numbered previous maximum + 1; an unrecorded original is kept first as revision 0).
     The write is refused if someone else saved in between; it is then retried from a fresh
@@ -413,7 +413,7 @@ def save_report(
 
     Parameters
     ----------
-    store : GpkgStore
+    store : Store
         An existing store.
     report : mapping or Series
         As for :func:`validate_report`. ``demo`` defaults to ``False`` (a person entered it).

@@ -97,16 +97,17 @@ def _safe(v: object) -> object:
     return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
 
 
-def screen_store(store_path: Path | str, as_of: object, *, travellers: pd.DataFrame | None = None) -> Screening:
+def screen_store(store_location: Path | str, as_of: object, *, travellers: pd.DataFrame | None = None) -> Screening:
     """Read travellers, visits, risk areas, neighbourhoods and zones from a store and screen them.
 
+    ``store_location``: a GeoPackage path or a ``postgresql://`` URL (:func:`layers.stores.open_store`).
     ``travellers``: the layer already read by the caller, so it is not read twice.
     """
     from layers.boundaries import gazetteer
     from layers.rules import load_rule_sets
-    from layers.store import GpkgStore
+    from layers.stores import open_store
 
-    store = GpkgStore(Path(store_path))
+    store = open_store(store_location)
     return screen(
         store.read("travellers") if travellers is None else travellers,
         store.read("visits"),
@@ -241,7 +242,7 @@ def summary_lines(result: Screening) -> list[str]:
 
 
 def cli_screen(
-    as_of: str, out: str | None, store_path: Path | str, *, role: Role = "grid", stdout: TextIO | None = None
+    as_of: str, out: str | None, store_location: Path | str, *, role: Role = "grid", stdout: TextIO | None = None
 ) -> int:
     """``riskmap screen --as-of DATE [--out FILE]``; returns the exit status.
 
@@ -263,7 +264,7 @@ def cli_screen(
         print(f"riskmap screen: --out: use a .csv or .xlsx file, got {out!r}", file=sys.stderr)
         return 2
     try:
-        result = screen_store(store_path, day)
+        result = screen_store(store_location, day)
     except StoreMissing as exc:
         print(f"riskmap screen: {exc}", file=sys.stderr)
         return 1

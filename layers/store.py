@@ -3,7 +3,10 @@
 Layers are stored in WGS-84 (EPSG:4326) under their registry key; dates as ISO dates; a small
 ``riskmap_meta`` table holds scenario metadata (e.g. whether the store holds demo data).
 A whole new store is written to a temporary file and moved into place, so a reader never sees
-half a store. Row versions, history and the PostGIS backend build on this interface.
+half a store. A writer killed midway can leave its temporary copy (``<store>.*.tmp.gpkg``) behind:
+it is never read and blocks nothing (tests/layers/test_store_crash.py), and may be deleted when no
+riskmap process is writing. The PostGIS backend (layers/store_pg.py) has the same interface;
+:func:`layers.stores.open_store` picks the backend from the store location.
 """
 
 from __future__ import annotations
@@ -112,6 +115,19 @@ def write_new_store(
             tmp.unlink()
 
 
+def _check_modes(frames: Mapping[str, pd.DataFrame], modes: Mapping[str, str]) -> None:
+    """Refuse modes for layers not written and modes other than ``append`` / ``replace``."""
+    unknown = set(modes) - set(frames)
+    if unknown:
+        msg = f"modes given for layers not written: {', '.join(sorted(unknown))}"
+        raise ValueError(msg)
+    for key in frames:
+        mode = modes.get(key, "append")
+        if mode not in ("append", "replace"):
+            msg = f"mode must be 'append' or 'replace', got {mode!r} for layer {key!r}"
+            raise ValueError(msg)
+
+
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     """An exclusive advisory lock beside the store, so writers take turns (readers need none)."""
@@ -130,6 +146,11 @@ class GpkgStore:
 
     def __init__(self, path: Path):
         self.path = Path(path)
+
+    @property
+    def location(self) -> str:
+        """Where the store is, as given to :func:`layers.stores.open_store` (for cache keys)."""
+        return str(self.path)
 
     def write_layer(self, key: str, frame: pd.DataFrame, *, mode: Literal["append", "replace"] = "append") -> int:
         """Write rows of one layer atomically and return how many rows the layer has afterwards.
@@ -161,15 +182,7 @@ class GpkgStore:
         """
         if not frames:
             return {}
-        unknown = set(modes) - set(frames)
-        if unknown:
-            msg = f"modes given for layers not written: {', '.join(sorted(unknown))}"
-            raise ValueError(msg)
-        for key in frames:
-            mode = modes.get(key, "append")
-            if mode not in ("append", "replace"):
-                msg = f"mode must be 'append' or 'replace', got {mode!r} for layer {key!r}"
-                raise ValueError(msg)
+        _check_modes(frames, modes)
         coerced = {key: get_spec(key).coerce(frame) for key, frame in frames.items()}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _locked(self.path):

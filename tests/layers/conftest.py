@@ -1,5 +1,7 @@
-"""Fixtures for the store suite. ``new_store`` makes a store of the backend under test, filled
-with the given layers; the PostGIS backend joins the parameters when it is available."""
+"""Fixtures for the store suite: every test that takes ``store_location`` or ``new_store`` runs once
+per backend — ``gpkg`` (a GeoPackage file in the test's temporary directory) and ``postgis`` (a
+fresh PostgreSQL database per test on the throw-away cluster of tests/conftest.py; skipped with
+the reason when PostGIS is not available)."""
 
 from __future__ import annotations
 
@@ -8,14 +10,27 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 import pytest
 
-from layers.store import GpkgStore, write_new_store
+from layers.stores import open_store, write_new_store_at
+
+BACKENDS = ["gpkg", "postgis"]
 
 
-@pytest.fixture(params=["gpkg"])
-def new_store(request, tmp_path) -> Callable[..., object]:
+@pytest.fixture(params=BACKENDS)
+def store_location(request, tmp_path) -> str:
+    """Where an empty store of the backend under test goes: a ``.gpkg`` path that does not exist
+    yet, or the URL of an empty database with PostGIS."""
+    if request.param == "postgis":
+        return request.getfixturevalue("postgis_db")
+    return str(tmp_path / "store.gpkg")
+
+
+@pytest.fixture
+def new_store(store_location) -> Callable[..., object]:
+    """``new_store(layers, meta=…, user=…)`` writes a complete store of the backend under test
+    (:func:`layers.stores.write_new_store_at`) and returns it opened."""
+
     def make(layers: Mapping[str, pd.DataFrame], *, meta: Mapping[str, str] | None = None, user: str = "system"):
-        path = tmp_path / "store.gpkg"
-        write_new_store(path, layers, meta=meta, user=user)
-        return GpkgStore(path)
+        write_new_store_at(store_location, layers, meta=meta, user=user)
+        return open_store(store_location)
 
     return make

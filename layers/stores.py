@@ -1,0 +1,155 @@
+"""Open a store by its location: a GeoPackage path (the embedded default) or a PostgreSQL URL.
+
+    open_store("var/riskmap.gpkg")                      # GpkgStore
+    open_store("postgresql://riskmap@db.intranet/riskmap")  # PostgisStore (layers/store_pg.py)
+
+Both backends have the same interface and behaviour (:class:`Store`): layers read by key, date
+(``as_of``) and bounding box, atomic multi-layer writes with optimistic concurrency
+(``expect_version``), zone versions with history and restore. ``location`` is what pages key
+their caches on; :func:`display_location` is what may be shown or logged — a URL's password is
+never shown (prefer ``PGPASSWORD`` or ``~/.pgpass`` to a password in the URL anyway).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from geo.zones import ZoneVersion
+    from layers.store import GpkgStore
+    from layers.store_pg import PostgisStore
+
+__all__ = ["Store", "open_store", "write_new_store_at", "is_url", "display_location", "URL_SCHEMES"]
+
+URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+class Store(Protocol):
+    """What every store backend offers (see :class:`layers.store.GpkgStore` for the semantics)."""
+
+    @property
+    def location(self) -> str: ...
+
+    def exists(self) -> bool: ...
+
+    def version(self) -> float: ...
+
+    def layers(self) -> list[str]: ...
+
+    def count(self, key: str) -> int: ...
+
+    def meta(self) -> dict[str, str]: ...
+
+    def read(
+        self,
+        key: str,
+        *,
+        as_of: pd.Timestamp | str | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        public: bool = False,
+    ) -> pd.DataFrame: ...
+
+    def write_layer(self, key: str, frame: pd.DataFrame, *, mode: Literal["append", "replace"] = "append") -> int: ...
+
+    def write_layers(
+        self,
+        frames: Mapping[str, pd.DataFrame],
+        modes: Mapping[str, Literal["append", "replace"]],
+        *,
+        expect_version: float | None = None,
+        user: str = "system",
+        action: str = "import",
+    ) -> dict[str, int]: ...
+
+    def save_zone(
+        self,
+        zone: Mapping[str, object],
+        *,
+        based_on: int | None,
+        user: str,
+        action: str = "edit",
+        now: datetime | None = None,
+    ) -> ZoneVersion: ...
+
+    def zone_history(self, zone_id: str) -> list[ZoneVersion]: ...
+
+    def restore_zone(self, zone_id: str, version: int, *, based_on: int, user: str) -> ZoneVersion: ...
+
+
+def is_url(location: str | Path) -> bool:
+    """True for a PostgreSQL URL (``postgresql://`` or ``postgres://``)."""
+    return isinstance(location, str) and location.startswith(URL_SCHEMES)
+
+
+_QUERY_PASSWORD = re.compile(r"(?i)(^|&)(password=)[^&]*")
+
+
+def display_location(location: str | Path) -> str:
+    """The location as it may be shown or logged: a URL with its password masked (``***``),
+    a GeoPackage by its file name."""
+    if not is_url(location):
+        return Path(location).name
+    parts = urlsplit(str(location))
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        if ":" in userinfo:
+            userinfo = userinfo.split(":", 1)[0] + ":***"
+        netloc = f"{userinfo}@{host}"
+    query = _QUERY_PASSWORD.sub(r"\1\2***", parts.query)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _resolve(location: str | Path, root: Path | None) -> str | Path:
+    if is_url(location):
+        return str(location)
+    path = Path(location)
+    return root / path if root is not None and not path.is_absolute() else path
+
+
+def open_store(location: str | Path, *, root: Path | None = None) -> GpkgStore | PostgisStore:
+    """The store at ``location``: a :class:`~layers.store_pg.PostgisStore` for a PostgreSQL URL,
+    else a :class:`~layers.store.GpkgStore` for the path (relative paths are taken relative to
+    ``root`` when given, else to the working directory).
+
+    Opening is cheap; a PostgreSQL store connects, and applies its schema migrations, on first use.
+    """
+    loc = _resolve(location, root)
+    if isinstance(loc, str):
+        from layers.store_pg import PostgisStore
+
+        return PostgisStore(loc)
+    from layers.store import GpkgStore
+
+    return GpkgStore(loc)
+
+
+def write_new_store_at(
+    location: str | Path,
+    layers: Mapping[str, pd.DataFrame],
+    *,
+    meta: Mapping[str, str] | None = None,
+    user: str = "system",
+    root: Path | None = None,
+) -> None:
+    """Write a complete store at ``location``, replacing whatever it held, in one atomic step
+    (a GeoPackage is written beside and renamed; a PostgreSQL store in one transaction).
+
+    Zones are stamped as version 1 saved by ``user``, with an ``import`` history row each.
+    """
+    loc = _resolve(location, root)
+    if isinstance(loc, str):
+        from layers.store_pg import write_new_store_pg
+
+        write_new_store_pg(loc, layers, meta=meta, user=user)
+    else:
+        from layers.store import write_new_store
+
+        write_new_store(loc, layers, meta=meta, user=user)
