@@ -1,20 +1,40 @@
-"""Streamlit entry point: builds the navigation, nothing else."""
+"""Streamlit entry point: builds the navigation, nothing else.
+
+Every page is registered (so its URL works), but the menu shows only the pages the signed-in
+role may open (``dashboard.roles``); each page checks the role again itself (``page_frame``).
+"""
 
 from pathlib import Path
 
 import streamlit as st
 
+from dashboard.auth import nav_role
 from dashboard.i18n import t
-from dashboard.ui import current_language
+from dashboard.roles import may_open
+from dashboard.ui import current_language, settings
+from geo.errors import SettingsError
 
 lang = current_language()
 st.set_page_config(page_title=t("app_title", lang), page_icon=str(Path(__file__).parent / "static" / "favicon.png"), layout="wide")
+try:
+    role = nav_role(settings())
+except SettingsError:
+    role = None  # the page shows the settings error
+
+
+def _page(script: str, key: str, icon: str, **kw) -> st.Page:
+    shown = may_open(role, key) and not (key == "page_login" and role is not None)
+    return st.Page(script, title=t(key, lang), icon=icon, visibility="visible" if shown else "hidden", **kw)
+
+
 st.navigation(
     [
-        st.Page("views/command.py", title=t("page_command", lang), icon=":material/monitor_heart:", default=True),
-        st.Page("views/screening.py", title=t("page_screening", lang), icon=":material/groups:", url_path="screening"),
-        st.Page("views/planning.py", title=t("page_planning", lang), icon=":material/draw:", url_path="planning"),
-        st.Page("views/resident.py", title=t("page_resident", lang), icon=":material/near_me:", url_path="resident"),
-        st.Page("views/data.py", title=t("page_data", lang), icon=":material/database:", url_path="data"),
+        _page("views/command.py", "page_command", ":material/monitor_heart:", default=True),
+        _page("views/screening.py", "page_screening", ":material/groups:", url_path="screening"),
+        _page("views/planning.py", "page_planning", ":material/draw:", url_path="planning"),
+        _page("views/resident.py", "page_resident", ":material/near_me:", url_path="resident"),
+        _page("views/data.py", "page_data", ":material/database:", url_path="data"),
+        _page("views/admin.py", "page_admin", ":material/manage_accounts:", url_path="admin"),
+        _page("views/login.py", "page_login", ":material/login:", url_path="login"),
     ]
 ).run()

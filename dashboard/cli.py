@@ -6,6 +6,10 @@
     riskmap import LAYER FILE [--crs C] [--skip-bad] [--rejects F] [--mode append|replace] [--store PATH]
     riskmap export LAYER FILE [--crs C] [--store PATH]
     riskmap screen --as-of DATE [--out FILE.csv|FILE.xlsx] [--store PATH]
+    riskmap user add NAME --role grid|planner|command|admin [--areas IDS] [--display-name D]
+                     [--password-stdin | --no-password] [--store PATH]
+    riskmap user disable|enable|passwd NAME [--password-stdin] [--store PATH]
+    riskmap user list [--store PATH]
 
 Exit codes: 0 done, 1 the file was rejected (every reject printed) or the export failed,
 2 usage or settings error (bad option, unknown coordinate system, missing file or store).
@@ -27,27 +31,40 @@ from layers import REGISTRY
 __all__ = ["main"]
 
 
+def _store_location(args: argparse.Namespace) -> str:
+    """``--store`` (a GeoPackage path, relative to the working directory, or a ``postgresql://``
+    URL), else the ``store`` setting: what :func:`layers.stores.open_store` takes."""
+    from layers.stores import is_url
+
+    if getattr(args, "store", None):
+        return args.store if is_url(args.store) else str(Path(args.store).resolve())
+    return load_settings().store_location
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from data.demo import build_demo, demo_meta
-    from layers.store import write_new_store
+    from layers.stores import display_location, open_store, write_new_store_at
 
     settings = load_settings()
-    path = Path(args.store) if args.store else settings.store_path
-    if path.exists() and not args.force:
-        print(f"store exists, kept: {path.name} (use --force to rebuild)")
+    location = _store_location(args)
+    if open_store(location).exists() and not args.force:
+        print(f"store exists, kept: {display_location(location)} (use --force to rebuild)")
+        _first_accounts(location, demo=True)
         return 0
     seed = settings.demo_seed if args.seed is None else args.seed
     t0 = time.perf_counter()
     print(f"building demo scenario (seed {seed}) …", flush=True)
     layers = build_demo(seed)
-    write_new_store(path, layers, meta=demo_meta(seed), user="demo")
+    write_new_store_at(location, layers, meta=demo_meta(seed), user="demo")
     counts = ", ".join(f"{k} {len(v):,}" for k, v in layers.items())
-    print(f"wrote {path.name} in {time.perf_counter() - t0:.1f} s: {counts}")
+    print(f"wrote {display_location(location)} in {time.perf_counter() - t0:.1f} s: {counts}")
+    _first_accounts(location, demo=True)
     return 0
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    load_settings()  # fail fast, before the server starts, with the key named
+    settings = load_settings()  # fail fast, before the server starts, with the key named
+    _first_accounts(settings.store_location, demo=None)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     cmd = [
@@ -64,16 +81,20 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_settings(_args: argparse.Namespace) -> int:
+    from layers.stores import display_location, is_url
+
     s = load_settings()
     for k, v in vars(s).items():
+        if k == "store" and is_url(v):
+            v = display_location(v)  # never print a password
         print(f"{k} = {v!r}")
     return 0
 
 
 def _store(args: argparse.Namespace):
-    from layers.store import GpkgStore
+    from layers.stores import open_store
 
-    return GpkgStore(Path(args.store) if args.store else load_settings().store_path)
+    return open_store(_store_location(args))
 
 
 def _personal_labels(key: str) -> set[str]:
@@ -123,6 +144,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     except StaleWrite:
         print("riskmap: 导入期间数据库被他人修改，未写入任何数据，请重新运行 / the store changed during the import; nothing was written; run it again", file=sys.stderr)
         return 1
+    _audit_cli(args, "import", args.layer, f"{path.suffix.lower()}; mode={args.mode}; written={report.written}; rejected={len(report.rejects)}")
     print(report.summary())
     for note in report.notes:
         print(f"  说明 note · {format_issue(note)}")
@@ -153,6 +175,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         return 1
     spec = REGISTRY[args.layer]
     crs = args.crs or "wgs84"
+    _audit_cli(args, "export", args.layer, f"{suffix}; crs={crs}; rows={n}")
     print(f"已导出“{spec.name_zh}”{n} 行到 {args.file}（{crs}） / exported {n} rows of {spec.name_en} to {args.file} ({crs})")
     return 0
 
@@ -160,8 +183,104 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_screen(args: argparse.Namespace) -> int:
     from layers.screening_io import cli_screen
 
-    path = Path(args.store) if args.store else load_settings().store_path
-    return cli_screen(args.as_of, args.out, path)
+    return cli_screen(args.as_of, args.out, _store_location(args))
+
+
+# ---------------------------------------------------------------- accounts (dashboard/accounts.py)
+
+
+def _cli_user() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _audit_cli(args: argparse.Namespace, action: str, target: str, detail: str) -> None:
+    from dashboard.audit import record
+
+    record(_cli_user(), action, target, detail, role="", store=_store_location(args))
+
+
+def _first_accounts(store: str, *, demo: bool | None) -> None:
+    """First run: with no account yet, create ``admin`` (and for a demo store one account per
+    role), print the passwords once and keep them in ``initial-accounts.txt`` (mode 0600) beside
+    the store. ``demo=None``: ask the store whether it holds demo data."""
+    from dashboard.accounts import write_initial_accounts
+    from dashboard.audit import accounts_for, record
+    from layers.stores import is_url, open_store
+
+    db = accounts_for(store)
+    if not db.is_empty():
+        return
+    areas: tuple[str, ...] = ()
+    data = open_store(store)
+    if data.exists():
+        if demo is None:
+            demo = data.meta().get("demo") == "true"
+        if demo:  # the demo grid worker covers the district with the most neighbourhoods
+            codes = data.read("neighbourhoods", public=True)["district_adcode"].dropna()
+            areas = (str(codes.mode().iloc[0]),) if len(codes) else ()
+    created = db.bootstrap(demo=bool(demo), grid_areas=areas)
+    if not created:
+        return
+    where = PROJECT_ROOT / "var" if is_url(store) else Path(store).parent
+    out = write_initial_accounts(where / "initial-accounts.txt", created)
+    record("riskmap", "accounts_bootstrap", "", f"created={','.join(n for n, _, _ in created)}", role="", store=store)
+    print(f"首次运行：已创建以下账户，密码只显示这一次，另存于 {out}（仅本机该用户可读）")
+    print(f"first run: created these accounts; the passwords are shown once and kept in {out} (mode 0600)")
+    for name, role, password in created:
+        print(f"  {name:<10} {role:<8} {password}")
+
+
+def _read_password(args: argparse.Namespace, name: str) -> str:
+    import getpass
+
+    if getattr(args, "password_stdin", False):
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(f"{name} 的新密码 / new password for {name}: ")
+    again = getpass.getpass("再次输入 / again: ")
+    if first != again:
+        msg = "两次输入的密码不一致 / the passwords differ"
+        raise ValueError(msg)
+    return first
+
+
+def _cmd_user(args: argparse.Namespace) -> int:
+    from dashboard.accounts import AccountError
+    from dashboard.audit import accounts_for
+
+    db = accounts_for(_store_location(args))
+    by = _cli_user()
+    try:
+        if args.action == "list":
+            for a in db.list():
+                state = "disabled" if a.disabled else "active"
+                pw = "" if a.has_password else " (sign-on only)"
+                areas = f" areas={','.join(a.areas)}" if a.areas else ""
+                print(f"{a.name:<24} {a.role:<8} {state}{pw}{areas}  {a.display_name}")
+            return 0
+        if args.action == "add":
+            password = None if args.no_password else _read_password(args, args.name)
+            acc = db.add(args.name, args.role, password, display_name=args.display_name or "", areas=args.areas, by=by)
+            print(f"已创建账户 / created account: {acc.name} ({acc.role})")
+            if acc.role == "grid" and not acc.areas:
+                print("  注意：网格员尚无负责区域 / note: this grid worker has no areas yet (--areas)", file=sys.stderr)
+        elif args.action in ("disable", "enable"):
+            acc = db.set_disabled(args.name, args.action == "disable", by=by)
+            print(f"{'已停用 / disabled' if acc.disabled else '已启用 / enabled'}: {acc.name}")
+        elif args.action == "passwd":
+            if db.get(args.name) is None:
+                msg = f"没有账户 {args.name!r} / no account named {args.name!r}"
+                raise AccountError(msg)
+            db.set_password(args.name, _read_password(args, args.name), by=by)
+            print(f"已设置新密码 / password set: {args.name.strip().lower()}")
+    except (AccountError, ValueError) as exc:
+        print(f"riskmap: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -169,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("demo", help="build the demo store (seeded, deterministic)")
     d.add_argument("--seed", type=int, default=None, help="scenario seed (default: setting demo_seed)")
-    d.add_argument("--store", default=None, help="GeoPackage path (default: setting store)")
+    d.add_argument("--store", default=None, help="GeoPackage path or postgresql:// URL (default: setting store)")
     d.add_argument("--force", action="store_true", help="rebuild even if the store exists")
     d.set_defaults(func=_cmd_demo)
     s = sub.add_parser("serve", help="serve the dashboard")
@@ -187,20 +306,40 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--skip-bad", action="store_true", help="write the good rows and list the bad ones in the rejects file")
     im.add_argument("--rejects", default=None, help="rejects file (default with --skip-bad: <file stem>.rejects.csv)")
     im.add_argument("--mode", choices=("append", "replace"), default="append", help="append rows (default) or replace the layer")
-    im.add_argument("--store", default=None, help="GeoPackage path (default: setting store)")
+    im.add_argument("--store", default=None, help="GeoPackage path or postgresql:// URL (default: setting store)")
     im.add_argument("--source-layer", default=None, help="GeoPackage layer, shapefile in the zip, or XLSX sheet to read")
     im.set_defaults(func=_cmd_import)
     ex = sub.add_parser("export", help="export a layer to a file (format by suffix)")
     ex.add_argument("layer", choices=layers, metavar="LAYER", help=f"one of: {', '.join(layers)}")
     ex.add_argument("file", metavar="FILE", help=".geojson .json .gpkg .zip (Shapefile) .kml .csv .xlsx")
     ex.add_argument("--crs", default=None, help=crs_help + " (default: wgs84)")
-    ex.add_argument("--store", default=None, help="GeoPackage path (default: setting store)")
+    ex.add_argument("--store", default=None, help="GeoPackage path or postgresql:// URL (default: setting store)")
     ex.set_defaults(func=_cmd_export)
     sc = sub.add_parser("screen", help="classify travellers and list the neighbourhoods to screen on a date")
     sc.add_argument("--as-of", required=True, help="date, YYYY-MM-DD")
     sc.add_argument("--out", default=None, help="write the lists to .csv (two files) or .xlsx (a sheet per district)")
-    sc.add_argument("--store", default=None, help="GeoPackage path (default: setting store)")
+    sc.add_argument("--store", default=None, help="GeoPackage path or postgresql:// URL (default: setting store)")
     sc.set_defaults(func=_cmd_screen)
+    us = sub.add_parser("user", help="manage accounts (roles: grid, planner, command, admin)")
+    usub = us.add_subparsers(dest="action", required=True)
+    ua = usub.add_parser("add", help="add an account (the password is asked for, or read from stdin)")
+    ua.add_argument("name", metavar="NAME")
+    ua.add_argument("--role", required=True, choices=("grid", "planner", "command", "admin"))
+    ua.add_argument("--areas", "--neighbourhoods", dest="areas", default=None,
+                    help="grid workers: neighbourhood ids and/or 6-digit district codes, comma separated")
+    ua.add_argument("--display-name", default=None)
+    pw = ua.add_mutually_exclusive_group()
+    pw.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    pw.add_argument("--no-password", action="store_true", help="no password sign-in (single sign-on only)")
+    for action, text in (("disable", "disable an account (ends its sessions)"), ("enable", "enable an account again")):
+        usub.add_parser(action, help=text).add_argument("name", metavar="NAME")
+    upw = usub.add_parser("passwd", help="set a new password (ends the account's sessions)")
+    upw.add_argument("name", metavar="NAME")
+    upw.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    usub.add_parser("list", help="list the accounts")
+    for sp in usub.choices.values():
+        sp.add_argument("--store", default=None, help="store path or postgresql:// URL (default: setting store)")
+    us.set_defaults(func=_cmd_user)
     return p
 
 
@@ -216,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except CoordinateError as exc:
         print(f"riskmap: 坐标系错误 / coordinate system error: {exc}", file=sys.stderr)
+        return 2
+    except ConnectionError as exc:  # layers.store_pg.StoreUnavailable: the URL's password is masked
+        print(f"riskmap: 无法打开数据库 / store unavailable: {exc}", file=sys.stderr)
         return 2
 
 

@@ -55,5 +55,5 @@ def command_map(ctx: PageContext, as_of: pd.Timestamp, when: datetime, *, nation
     """The command centre's map, prepared once per store version, date, clock time (testing
     sites' open/closed; pass it rounded to a few minutes), language and view."""
     return _command_map(
-        ctx, str(ctx.store.path), ctx.store.version(), as_of.strftime("%Y-%m-%d"), when.isoformat(), ctx.lang, ctx.settings, national
+        ctx, ctx.store.location, ctx.store.version(), as_of.strftime("%Y-%m-%d"), when.isoformat(), ctx.lang, ctx.settings, national
     )

@@ -7,7 +7,8 @@ Every setting is documented here and in the README. Unknown keys and bad values 
 key                 default                meaning
 ==================  =====================  ==================================================
 store               ``var/riskmap.gpkg``   the store: a GeoPackage path (relative to the
-                                           project root) or a ``postgresql://`` URL (later)
+                                           project root) or a ``postgresql://`` URL (PostGIS;
+                                           password via PGPASSWORD or ~/.pgpass)
 city_adcode         ``140100``             the city the dashboard is for (Taiyuan)
 language            ``zh``                 default UI language: ``zh`` or ``en``
 tile_url            (empty)                optional XYZ tile URL; empty = offline boundary
@@ -17,6 +18,16 @@ tile_attribution    (empty)                attribution shown with the tiles; req
 tile_crs            ``wgs84``              the tiles' coordinate system: ``wgs84`` or
                                            ``gcj02`` (Amap/Gaode, Tencent tiles)
 demo_seed           ``20220328``           seed of the demo scenario generator
+auth                ``builtin``            sign-in: ``builtin`` (accounts and passwords kept
+                                           beside the store) or ``oidc`` (intranet single
+                                           sign-on through ``st.login``; identities map to
+                                           accounts by ``oidc_claim``; see the README)
+oidc_provider       (empty)                the ``[auth.<name>]`` provider in
+                                           ``.streamlit/secrets.toml``; empty = ``[auth]``
+oidc_claim          ``email``              the identity claim that names the account
+session_idle_minutes ``30``                a signed-in session ends after this many minutes
+                                           without a page run
+session_max_hours   ``12``                 … and this many hours after sign-in at the latest
 ==================  =====================  ==================================================
 """
 
@@ -47,6 +58,11 @@ class Settings:
     tile_attribution: str = ""
     tile_crs: str = "wgs84"
     demo_seed: int = 20220328
+    auth: str = "builtin"
+    oidc_provider: str = ""
+    oidc_claim: str = "email"
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
     sources: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -59,6 +75,15 @@ class Settings:
         """Absolute path of a GeoPackage store."""
         p = Path(self.store)
         return p if p.is_absolute() else PROJECT_ROOT / p
+
+    @property
+    def store_location(self) -> str:
+        """The store for :func:`layers.stores.open_store`: a ``postgresql://`` URL as set, else the
+        absolute path of the GeoPackage. May hold a password: show it with
+        :func:`layers.stores.display_location`."""
+        if self.store.startswith(("postgresql://", "postgres://")):
+            return self.store
+        return str(self.store_path)
 
 
 _KEYS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "sources"}
@@ -101,10 +126,22 @@ def _validate(s: Settings) -> None:
         if not s.tile_attribution:
             msg = "setting 'tile_attribution' is required when 'tile_url' is set (tile licences require it)"
             raise SettingsError(msg)
+    if s.auth not in ("builtin", "oidc"):
+        msg = f"setting 'auth' must be 'builtin' or 'oidc', got {s.auth!r}"
+        raise SettingsError(msg)
+    if s.auth == "oidc" and not s.oidc_claim:
+        msg = "setting 'oidc_claim' must name an identity claim (e.g. 'email') when 'auth' is 'oidc'"
+        raise SettingsError(msg)
+    if not 1 <= s.session_idle_minutes <= 24 * 60:
+        msg = f"setting 'session_idle_minutes' must be 1 to 1440, got {s.session_idle_minutes!r}"
+        raise SettingsError(msg)
+    if not 1 <= s.session_max_hours <= 24 * 31:
+        msg = f"setting 'session_max_hours' must be 1 to 744, got {s.session_max_hours!r}"
+        raise SettingsError(msg)
     if not s.store:
         msg = "setting 'store' must not be empty"
         raise SettingsError(msg)
-    if not s.store.startswith("postgresql://") and not s.store.endswith(".gpkg"):
+    if not s.store.startswith(("postgresql://", "postgres://")) and not s.store.endswith(".gpkg"):
         msg = f"setting 'store' must be a .gpkg path or a postgresql:// URL, got {s.store!r}"
         raise SettingsError(msg)
 

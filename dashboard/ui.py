@@ -8,10 +8,11 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from dashboard import auth
 from dashboard.i18n import LANGUAGES, t
 from dashboard.settings import Settings, load_settings
 from geo.errors import SettingsError
-from layers.store import GpkgStore
+from layers.stores import Store, open_store
 
 __all__ = ["PageContext", "page_frame", "current_language", "settings", "read_public_layer"]
 
@@ -39,7 +40,7 @@ def current_language() -> str:
 class PageContext:
     settings: Settings
     lang: str
-    store: GpkgStore
+    store: Store
     meta: dict[str, str]
     user: str | None = None  # the signed-in account name; None on public pages
     role: str = "public"  # public, grid, planner, command or admin (see dashboard/auth.py)
@@ -69,10 +70,12 @@ def _switch_language() -> None:
     st.query_params["lang"] = choice
 
 
-def page_frame(page_key: str) -> PageContext:
+def page_frame(page_key: str, *, roles: tuple[str, ...] | None = None) -> PageContext:
     """Render the shared sidebar and header for a page and return what the page needs.
 
-    Stops the page (with a clear message) when settings are bad or the store is missing.
+    Stops the page (with a clear message) when settings are bad or the store is missing, and —
+    before anything is read from the store — when nobody is signed in (sign-in form) or the
+    signed-in role may not open the page (``roles``, default ``dashboard.roles.PAGE_ROLES``).
     """
     lang = current_language()
     try:
@@ -90,48 +93,55 @@ def page_frame(page_key: str) -> PageContext:
             horizontal=True,
             on_change=_switch_language,
         )
+    account = auth.current_account(s)  # checked against the accounts database on every run
+    auth.sidebar(account, s, lang)
     st.title(t(page_key, lang))
-    store = GpkgStore(s.store_path)
+    auth.gate(page_key, account, s, lang, roles)  # sign-in form or refusal, then st.stop()
+    store = open_store(s.store_location)
     if not store.exists():
         st.error(t("store_missing", lang))
         st.stop()
-    meta = _store_meta(str(store.path), store.version())
-    ctx = PageContext(settings=s, lang=lang, store=store, meta=meta)
+    meta = _store_meta(store.location, store.version())
+    ctx = PageContext(
+        settings=s, lang=lang, store=store, meta=meta,
+        user=account.name if account else None, role=account.role if account else "public",
+    )
     if ctx.is_demo:
         st.warning(t("demo_banner", lang), icon=":material/science:")
     return ctx
 
 
 @st.cache_data(show_spinner=False)
-def _store_meta(path: str, version: float) -> dict[str, str]:
-    return GpkgStore(path).meta()
+def _store_meta(location: str, version: float) -> dict[str, str]:
+    # keyed on the store's location (a path or a URL: hashed, never shown) and version
+    return open_store(location).meta()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _read_public(path: str, version: float, key: str) -> pd.DataFrame:
+def _read_public(location: str, version: float, key: str) -> pd.DataFrame:
     # Shared across users: public layers only (store.read(public=True) refuses personal layers
     # and strips personal columns).
-    return GpkgStore(path).read(key, public=True)
+    return open_store(location).read(key, public=True)
 
 
 def read_public_layer(ctx: PageContext, key: str, *, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     """A public layer, cached per store version, filtered to ``as_of`` when the layer is temporal."""
     from layers import get_spec
 
-    frame = _read_public(str(ctx.store.path), ctx.store.version(), key)
+    frame = _read_public(ctx.store.location, ctx.store.version(), key)
     return get_spec(key).as_of(frame, as_of).reset_index(drop=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _traveller_aggregates(path: str, version: float, as_of: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+def _traveller_aggregates(location: str, version: float, as_of: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
     # Reads personal data but returns (and so caches, shared across users) only aggregates:
     # screening per neighbourhood, arrivals per 500 m cell with cells under 3 people dropped,
     # and city-wide counts.
     from geo.density import grid_counts
     from layers.screening_io import screen_store
 
-    trav = GpkgStore(path).read("travellers")
-    result = screen_store(path, as_of, travellers=trav)
+    trav = open_store(location).read("travellers")
+    result = screen_store(location, as_of, travellers=trav)
     per_nbh = pd.DataFrame(result.neighbourhoods.drop(columns="geometry"))
     per_nbh = per_nbh[["id", "travellers", "red", "yellow", "green", "pending", "overdue", "screening"]]
     trav = trav[trav["arrival_date"].isna() | (trav["arrival_date"] <= pd.Timestamp(as_of))]
@@ -146,16 +156,16 @@ def _traveller_aggregates(path: str, version: float, as_of: str) -> tuple[pd.Dat
 def traveller_aggregates(ctx: PageContext, as_of: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
     """Screening per neighbourhood, arrivals per grid cell and city-wide counts on ``as_of``:
     aggregates only, cached across users."""
-    return _traveller_aggregates(str(ctx.store.path), ctx.store.version(), as_of.strftime("%Y-%m-%d"))
+    return _traveller_aggregates(ctx.store.location, ctx.store.version(), as_of.strftime("%Y-%m-%d"))
 
 
 def session_screening(ctx: PageContext, as_of: pd.Timestamp):
     """The full screening (personal data) for this session only — never a shared cache."""
     from layers.screening_io import screen_store
 
-    key = (str(ctx.store.path), ctx.store.version(), as_of.strftime("%Y-%m-%d"))
+    key = (ctx.store.location, ctx.store.version(), as_of.strftime("%Y-%m-%d"))
     cached = st.session_state.get("_screening")
     if cached is None or cached[0] != key:
-        cached = (key, screen_store(ctx.store.path, as_of))
+        cached = (key, screen_store(ctx.store.location, as_of))
         st.session_state["_screening"] = cached
     return cached[1]

@@ -9,6 +9,7 @@ from dashboard.daily_report_ui import render_daily_report
 from dashboard.i18n import compact_number, t
 from dashboard.maps import command_map
 from dashboard.mapview import show_prepared
+from dashboard.roles import may_do
 from dashboard.ui import page_frame, read_public_layer, traveller_aggregates
 from layers import MAP_LAYERS
 from layers.boundaries import gazetteer
@@ -101,4 +102,5 @@ if national:
         width="stretch",
     )
 
-render_daily_report(ctx, as_of)
+if may_do(ctx.role, "daily_report"):  # its form saves on click: command role only (dashboard.roles)
+    render_daily_report(ctx, as_of)

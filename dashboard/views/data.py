@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from dashboard.audit import record
+from dashboard.auth import require_role
 from dashboard.i18n import t
 from dashboard.mapview import build_map, show_map
 from dashboard.ui import page_frame, read_public_layer
@@ -125,7 +127,12 @@ if submitted:
     if upload is None:
         st.warning(t("import_no_file", lang))
     else:
-        st.session_state["import_result"] = _run_import(import_key, upload, import_crs, skip_bad, import_mode)
+        require_role(ctx, action="import")
+        res = st.session_state["import_result"] = _run_import(import_key, upload, import_crs, skip_bad, import_mode)
+        outcome = f"written={res['written']}; total={res['total']}" if res["kind"] == "ok" else "rejected"
+        record(ctx.user, "import", import_key,
+               f"{Path(upload.name).suffix.lower()}; mode={import_mode}; crs={import_crs}; skip_bad={skip_bad}; "
+               f"{outcome}; issues={len(res['rows'])}", role=ctx.role)
         st.rerun()  # so the row counts above include the import
 if "import_result" in st.session_state:
     _show_import_result(st.session_state["import_result"])
@@ -140,6 +147,7 @@ with st.form("export_form"):
     export_crs = st.selectbox(t("crs", lang), [c for c in _IMPORT_CRS if c != "auto"], format_func=lambda c: t(_IMPORT_CRS[c], lang))
     prepare = st.form_submit_button(t("export_submit", lang))
 if prepare:
+    require_role(ctx, action="export")
     file_name = f"{export_key}_{export_crs.replace(':', '').lower()}{export_suffix}"
     with tempfile.TemporaryDirectory(prefix="riskmap-export-") as tmp:
         try:
@@ -149,6 +157,7 @@ if prepare:
             st.error(f"{t('export_failed', lang)}: {exc}")
         else:
             st.session_state["export_file"] = (file_name, (Path(tmp) / file_name).read_bytes(), _EXPORT_FORMATS[export_suffix][1])
+            record(ctx.user, "export", export_key, f"{export_suffix}; crs={export_crs}", role=ctx.role)
 if "export_file" in st.session_state:
     name, data, mime = st.session_state["export_file"]
     st.download_button(t("export_download", lang).format(name=name), data, file_name=name, mime=mime)

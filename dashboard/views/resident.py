@@ -246,7 +246,7 @@ lang = ctx.lang
 zh = lang == "zh"
 today = ctx.scenario_today
 when = ctx.clock(today)
-store_key = (str(ctx.store.path), ctx.store.version())
+store_key = (ctx.store.location, ctx.store.version())
 # Public layers only: boundaries, neighbourhood outlines, risk areas, zones, testing sites.
 frames = {key: read_public_layer(ctx, key, as_of=today) for key in ("neighbourhoods", "risk_areas", "zones", "testing_sites")}
 sites = frames["testing_sites"]

@@ -12,7 +12,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from dashboard.audit import record
+from dashboard.auth import accounts, md_text, require_role
 from dashboard.i18n import t
+from dashboard.roles import may_do, screening_in_scope
 from dashboard.ui import page_frame, session_screening
 from geo.screening import CODE_LABELS, CODES, SCREENING_LEVELS, mask_id, mask_phone
 from layers.screening_io import write_screening
@@ -24,8 +27,16 @@ zh = lang == "zh"
 st.caption(t("screening_intro", lang))
 
 as_of = pd.Timestamp(st.date_input(t("as_of", lang), value=ctx.scenario_today.date(), key="screen_as_of"))
+account = require_role(ctx, action="view_personal")  # command: everyone; grid: their areas only
+if account.role == "grid":
+    st.caption(t("scr_scope", lang).format(areas=md_text("、".join(account.areas) if zh else ", ".join(account.areas)))
+               if account.areas else t("scr_no_scope", lang))
 with st.spinner(t("screening_running", lang)):
-    result = session_screening(ctx, as_of)
+    result = screening_in_scope(session_screening(ctx, as_of), account.role, account.areas)
+_seen = st.session_state.setdefault("_screening_viewed", set())
+if as_of not in _seen:  # one audit entry per session and date, not one per rerun
+    _seen.add(as_of)
+    record(ctx.user, "view_personal", "screening", f"as_of={as_of:%Y-%m-%d}; people={len(result.travellers)}", role=ctx.role)
 st.caption(
     f"{t('rule_set', lang)}: {result.rule_set.effective_from:%Y-%m-%d} ({result.rule_set.source})"
 )
@@ -99,8 +110,18 @@ st.dataframe(
     column_config={t("col_due", lang): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
 )
 
+_db, _who, _role = accounts(ctx.settings), account.name, account.role
+
+
 def _grid_workbook() -> bytes:
-    # built only when the button is clicked (about 4 s for 20,000 people)
+    # built only when the button is clicked (about 4 s for 20,000 people), on another thread:
+    # check the account again and record the export before anything is built
+    now = _db.get(_who)
+    if now is None or now.disabled or now.role != _role or not may_do(now.role, "export_personal"):
+        _db.record(_who, "access_denied", "screening_xlsx", f"role={now.role if now else '-'}")
+        msg = "account no longer allowed to export"
+        raise PermissionError(msg)
+    _db.record(_who, "export_personal", "screening_xlsx", f"as_of={as_of:%Y-%m-%d}; people={len(result.travellers)}; masked", role=_role)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "screening.xlsx"
         write_screening(result, out, role="grid")

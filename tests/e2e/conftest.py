@@ -2,6 +2,8 @@
 
 The server stops itself at the end of the session (and is killed if it outlives its time limit).
 Every request the browser makes is recorded so tests can prove nothing leaves the machine.
+The test store gets one account per role (``accounts``); non-public pages are opened after
+``tests.e2e.helpers.login(page, app_url, role)``.
 """
 
 from __future__ import annotations
@@ -63,8 +65,30 @@ def demo_store(tmp_path_factory) -> Path:
     return path
 
 
+GRID_AREAS = ("140105",)  # the test grid worker covers 小店区
+
+
 @pytest.fixture(scope="session")
-def app_url(demo_store) -> Iterator[str]:
+def accounts(demo_store) -> dict[str, tuple[str, str]]:
+    """One account per role in the test store's accounts database: role → (name, password).
+    Also registered with :func:`tests.e2e.helpers.login`."""
+    import secrets
+
+    from dashboard.accounts import Accounts, accounts_location
+    from tests.e2e import helpers
+
+    db = Accounts(accounts_location(str(demo_store)))
+    made = {}
+    for role in ("grid", "planner", "command", "admin"):
+        password = secrets.token_urlsafe(12)
+        db.add(f"e2e_{role}", role, password, areas=GRID_AREAS if role == "grid" else None, display_name=f"测试 {role}")
+        made[role] = (f"e2e_{role}", password)
+    helpers.CREDENTIALS.update(made)
+    return made
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_store, accounts) -> Iterator[str]:
     port = _free_port()
     env = dict(os.environ)
     env.update(

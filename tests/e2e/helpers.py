@@ -30,6 +30,23 @@ MAP_STATE_JS = """
 """
 
 
+CREDENTIALS: dict[str, tuple[str, str]] = {}  # role → (name, password), filled by the `accounts` fixture
+SIGN_IN = {"zh": ("用户名", "密码", "登录", "已登录。"), "en": ("Account name", "Password", "Sign in", "Signed in.")}
+
+
+def login(page, base_url: str, role: str, *, lang: str = "zh") -> None:
+    """Sign in as the test account of ``role`` on the sign-in page and wait until the session
+    cookie is set, so every page opened afterwards in this browser context is signed in."""
+    name, password = CREDENTIALS[role]
+    label_name, label_pw, button, done = SIGN_IN[lang]
+    page.goto(f"{base_url}/login?lang={lang}", wait_until="domcontentloaded")
+    page.get_by_label(label_name, exact=True).fill(name)
+    page.get_by_label(label_pw, exact=True).fill(password)
+    page.get_by_role("button", name=button, exact=True).click()
+    page.get_by_text(done, exact=True).wait_for(timeout=60_000)
+    page.wait_for_function("() => document.cookie.includes('riskmap_session=')", timeout=30_000)
+
+
 def map_state(page, timeout_s: float = 60.0) -> dict:
     deadline = time.monotonic() + timeout_s
     last = None

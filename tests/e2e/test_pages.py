@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import map_state
+from tests.e2e.helpers import login, map_state
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -25,6 +25,8 @@ PAGES = [
 @pytest.mark.parametrize(("path", "lang", "layers", "min_polys", "min_markers", "draw"), PAGES)
 def test_page_draws_map_offline(app_url, page_and_traffic, path, lang, layers, min_polys, min_markers, draw):
     page, traffic = page_and_traffic
+    if path != "resident":
+        login(page, app_url, "command", lang=lang)  # every page but the resident lookup needs a sign-in
     # the default page (command centre) lives at the root
     url_path = "" if path == "command" else path
     page.goto(f"{app_url}/{url_path}?lang={lang}", wait_until="domcontentloaded")
@@ -52,6 +54,7 @@ def test_page_draws_map_offline(app_url, page_and_traffic, path, lang, layers, m
 
 def test_data_page_lists_layers(app_url, page_and_traffic):
     page, traffic = page_and_traffic
+    login(page, app_url, "command", lang="en")
     page.goto(f"{app_url}/data?lang=en", wait_until="domcontentloaded")
     page.get_by_text("Provenance").wait_for(timeout=30000)
     page.wait_for_timeout(1000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import map_state
+from tests.e2e.helpers import login, map_state
 
 pytestmark = pytest.mark.e2e
 
@@ -32,6 +32,7 @@ def test_public_page_receives_no_traveller_data(app_url, page_and_traffic, peopl
 
 def test_screening_page_masks_phones_and_ids(app_url, page_and_traffic, people):
     page, traffic = page_and_traffic
+    login(page, app_url, "command")
     page.goto(f"{app_url}/screening?lang=zh", wait_until="domcontentloaded")
     page.get_by_text("人员清单").wait_for(timeout=60_000)
     page.wait_for_timeout(2000)
