@@ -24,6 +24,8 @@ SPEC_COLUMNS = (
     Column("start", "date", "开始日期", "Start", required=True),
     Column("planned_end", "date", "计划解除日期", "Planned end"),
     Column("lifted", "date", "解除日期", "Lifted"),
+    # the day of the zone's last case (sealed zones): days since, and when it may be downgraded
+    Column("last_case", "date", "最近病例日期", "Last case"),
     Column("district_adcode", "str", "区县代码", "District code"),
     Column("demo", "bool", "演示数据", "Demo data"),
     # Written by the store on every save (layers/zone_versions.py), never taken from an import:
