@@ -89,6 +89,7 @@ BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "screening": _lazy("bench.bench_screening"),
     "resident_lookup": _lazy("bench.bench_lookup"),
     "command_page": _lazy("bench.bench_command"),
+    "resident_load": _lazy("bench.bench_load"),
 }
 
 
