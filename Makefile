@@ -55,7 +55,7 @@ run: setup
 # PostGIS is installed above, so its absence fails the run instead of skipping those tests.
 test: setup-dev
 	$(VENV)/bin/ruff check .
-	RISKMAP_REQUIRE_POSTGIS=1 $(PY) -m pytest
+	REQUIRE_POSTGIS=1 $(PY) -m pytest
 
 bench: setup-dev
 	$(PY) -m bench

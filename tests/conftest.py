@@ -17,7 +17,7 @@ PostGIS extension, on a throw-away cluster this test run starts and stops itself
 
 Without PostgreSQL server binaries or the PostGIS extension files, the tests that use these
 fixtures are *skipped* with the reason (listed in the summary: pytest runs with ``-ra``); with
-``RISKMAP_REQUIRE_POSTGIS=1`` (set by ``make test``, which installs both) they fail instead, so
+``REQUIRE_POSTGIS=1`` (set by ``make test``, which installs both) they fail instead, so
 a broken setup is never mistaken for a pass.
 """
 
@@ -195,8 +195,8 @@ def _postgis_cluster() -> Iterator[_Cluster]:
     bin_dir = _server_bin()
     reason = _postgis_unavailable(bin_dir)
     if reason is not None:
-        if os.environ.get("RISKMAP_REQUIRE_POSTGIS") == "1":
-            pytest.fail(f"PostGIS required (RISKMAP_REQUIRE_POSTGIS=1) but not available: {reason}")
+        if os.environ.get("REQUIRE_POSTGIS") == "1":
+            pytest.fail(f"PostGIS required (REQUIRE_POSTGIS=1) but not available: {reason}")
         pytest.skip(f"PostGIS not available: {reason}")
     assert bin_dir is not None
     cluster = _Cluster(bin_dir)
