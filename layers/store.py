@@ -27,11 +27,12 @@ import pyogrio
 
 from geo.errors import StaleWrite
 from geo.zones import ZoneVersion
-from layers import get_spec
+from layers import LayerSpec, get_spec
 
 __all__ = ["GpkgStore", "StoreMissing", "write_new_store"]
 
 META_TABLE = "riskmap_meta"
+_HISTORY_DIRECT = "zone_history is written by the store when zones are saved, never directly"
 
 
 class StoreMissing(FileNotFoundError):
@@ -79,8 +80,7 @@ def _with_zone_history(
     from layers.zone_versions import stamp_zones
 
     if "zone_history" in frames:
-        msg = "zone_history is written by the store when zones are saved, never directly"
-        raise ValueError(msg)
+        raise ValueError(_HISTORY_DIRECT)
     out = dict(frames)
     if "zones" in out:
         zones, history = stamp_zones(out["zones"], existing_zones, user=user, action=action)
@@ -116,7 +116,10 @@ def write_new_store(
 
 
 def _check_modes(frames: Mapping[str, pd.DataFrame], modes: Mapping[str, str]) -> None:
-    """Refuse modes for layers not written and modes other than ``append`` / ``replace``."""
+    """Refuse modes for layers not written, modes other than ``append`` / ``replace``, and a
+    direct write of ``zone_history`` (the store writes it when zones are saved)."""
+    if "zone_history" in frames:
+        raise ValueError(_HISTORY_DIRECT)
     unknown = set(modes) - set(frames)
     if unknown:
         msg = f"modes given for layers not written: {', '.join(sorted(unknown))}"
@@ -140,7 +143,37 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-class GpkgStore:
+class StoreBase:
+    """What every store backend does the same way on top of its own ``write_layers``,
+    ``save_zone`` and ``zone_history``."""
+
+    def write_layer(self, key: str, frame: pd.DataFrame, *, mode: Literal["append", "replace"] = "append") -> int:
+        """Write rows of one layer atomically and return how many rows the layer has afterwards.
+
+        ``append`` adds the rows (the caller has checked their ids are new); ``replace`` makes
+        ``frame`` the whole layer. On any error the store is unchanged.
+        """
+        return self.write_layers({key: frame}, {key: mode})[key]
+
+    def restore_zone(self, zone_id: str, version: int, *, based_on: int, user: str) -> ZoneVersion:
+        """Save an earlier version of a zone again as its newest version (action ``restore vN``)."""
+        from layers.zone_versions import restored_zone
+
+        old = [v for v in self.zone_history(zone_id) if v.version == int(version)]
+        if not old:
+            msg = f"zone {zone_id} has no version {version}"
+            raise ValueError(msg)
+        return self.save_zone(restored_zone(old[0]), based_on=based_on, user=user, action=f"restore v{int(version)}")
+
+    @staticmethod
+    def _refuse_private(spec: LayerSpec, public: bool) -> None:
+        """A layer holding personal data is never read for a public page."""
+        if public and not spec.public:
+            msg = f"layer {spec.key!r} holds personal data and is never read for a public page"
+            raise PermissionError(msg)
+
+
+class GpkgStore(StoreBase):
     """A GeoPackage store. Every write is atomic: the new store is written beside the old one and
     renamed into place under an exclusive lock, so readers see the old or the new store, never half."""
 
@@ -151,14 +184,6 @@ class GpkgStore:
     def location(self) -> str:
         """Where the store is, as given to :func:`layers.stores.open_store` (for cache keys)."""
         return str(self.path)
-
-    def write_layer(self, key: str, frame: pd.DataFrame, *, mode: Literal["append", "replace"] = "append") -> int:
-        """Write rows of one layer atomically and return how many rows the layer has afterwards.
-
-        ``append`` adds the rows (the caller has checked their ids are new); ``replace`` makes
-        ``frame`` the whole layer. On any error the store is unchanged.
-        """
-        return self.write_layers({key: frame}, {key: mode})[key]
 
     def write_layers(
         self,
@@ -190,7 +215,7 @@ class GpkgStore:
                 msg = f"{self.path.name} changed since it was read; read it again and retry"
                 raise StaleWrite(msg)
             present = self.layers() if self.path.exists() else []
-            if "zones" in coerced or "zone_history" in coerced:
+            if "zones" in coerced:
                 coerced = _with_zone_history(
                     coerced,
                     self.read("zones") if "zones" in present else None,
@@ -284,16 +309,6 @@ class GpkgStore:
             return []
         return versions_from_history(self.read("zone_history"), zone_id)
 
-    def restore_zone(self, zone_id: str, version: int, *, based_on: int, user: str) -> ZoneVersion:
-        """Save an earlier version of a zone again as its newest version (action ``restore vN``)."""
-        from layers.zone_versions import restored_zone
-
-        old = [v for v in self.zone_history(zone_id) if v.version == int(version)]
-        if not old:
-            msg = f"zone {zone_id} has no version {version}"
-            raise ValueError(msg)
-        return self.save_zone(restored_zone(old[0]), based_on=based_on, user=user, action=f"restore v{int(version)}")
-
     def exists(self) -> bool:
         return self.path.exists()
 
@@ -337,9 +352,7 @@ class GpkgStore:
         ``bbox`` (WGS-84 minx, miny, maxx, maxy), and without personal columns (``public``)."""
         self._require()
         spec = get_spec(key)
-        if public and not spec.public:
-            msg = f"layer {key!r} holds personal data and is never read for a public page"
-            raise PermissionError(msg)
+        self._refuse_private(spec, public)
         if key not in self.layers():
             empty = pd.DataFrame({c: [] for c in spec.column_names})
             if spec.geometry:

@@ -50,7 +50,7 @@ from geo.errors import StaleWrite
 from geo.zones import ZoneVersion
 from layers import REGISTRY, get_spec
 from layers.spec import LayerSpec
-from layers.store import META_TABLE, StoreMissing, _check_modes, _with_zone_history
+from layers.store import META_TABLE, StoreBase, StoreMissing, _check_modes, _with_zone_history
 from layers.stores import display_location
 
 __all__ = [
@@ -263,7 +263,7 @@ def _empty(spec: LayerSpec) -> pd.DataFrame:
 # The store
 
 
-class PostgisStore:
+class PostgisStore(StoreBase):
     """A store in a PostgreSQL database with PostGIS (see the module docstring).
 
     Parameters
@@ -467,9 +467,7 @@ class PostgisStore:
         with self._connect() as con:
             if not self._state(con)[1]:
                 raise self._missing()
-            if public and not spec.public:
-                msg = f"layer {key!r} holds personal data and is never read for a public page"
-                raise PermissionError(msg)
+            self._refuse_private(spec, public)
             conds: list[sql.Composable] = []
             params: list[Any] = []
             if bbox is not None and spec.geometry:
@@ -525,10 +523,6 @@ class PostgisStore:
             return pd.Series(pd.to_datetime(pd.Series(values, dtype=object)))
         return pd.Series(values, dtype=object)
 
-    def write_layer(self, key: str, frame: pd.DataFrame, *, mode: Literal["append", "replace"] = "append") -> int:
-        """Write rows of one layer atomically and return how many rows the layer has afterwards."""
-        return self.write_layers({key: frame}, {key: mode})[key]
-
     def write_layers(
         self,
         frames: Mapping[str, pd.DataFrame],
@@ -549,9 +543,6 @@ class PostgisStore:
         if not frames:
             return {}
         _check_modes(frames, modes)
-        if "zone_history" in frames:
-            msg = "zone_history is written by the store when zones are saved, never directly"
-            raise ValueError(msg)
         coerced: dict[str, pd.DataFrame] = {key: get_spec(key).coerce(frame) for key, frame in frames.items()}
         all_modes: dict[str, str] = {key: modes.get(key, "append") for key in coerced}
         with self._connect() as con, con.transaction():
@@ -649,16 +640,6 @@ class PostgisStore:
                 raise self._missing()
             rows = self._select(con, get_spec("zone_history"), sql.SQL("zone_id = %s"), [str(zone_id)])
         return versions_from_history(rows, zone_id)
-
-    def restore_zone(self, zone_id: str, version: int, *, based_on: int, user: str) -> ZoneVersion:
-        """Save an earlier version of a zone again as its newest version (action ``restore vN``)."""
-        from layers.zone_versions import restored_zone
-
-        old = [v for v in self.zone_history(zone_id) if v.version == int(version)]
-        if not old:
-            msg = f"zone {zone_id} has no version {version}"
-            raise ValueError(msg)
-        return self.save_zone(restored_zone(old[0]), based_on=based_on, user=user, action=f"restore v{int(version)}")
 
 
 def write_new_store_pg(
