@@ -5,7 +5,7 @@ No page builds a folium map by hand; they call :func:`build_map` and :func:`show
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import folium
@@ -239,14 +239,25 @@ def prepare_map(m: folium.Map) -> MapPayload:
     )
 
 
-def show_prepared(p: MapPayload, *, key: str, height: int = 620, returned: list[str] | None = None) -> dict:
-    """Show a prepared map; same component and behaviour as ``st_folium`` without re-rendering."""
-    returned = returned if returned is not None else []
-    defaults = {"bounds": p.bounds, "zoom": p.zoom, "last_clicked": None, "last_active_drawing": None, "all_drawings": None}
+def mount_prepared(
+    p: MapPayload,
+    *,
+    key: str,
+    height: int,
+    returned: list[str],
+    default: dict,
+    overlay: str | None = None,
+    on_value: Callable[[object], None] | None = None,
+) -> dict:
+    """Mount a prepared map in streamlit-folium's component (the one place that calls its
+    private helpers). The component's identity is the map's script and ``key``; ``overlay`` is
+    script evaluated in the mounted map; ``on_value`` gets the map's new value before the page
+    runs again (a Streamlit callback)."""
     hash_key = _sf.generate_js_hash(p.script, key, False)
 
-    def _on_change() -> None:
-        st.session_state[key] = st.session_state.get(hash_key, {})
+    def _changed() -> None:
+        if on_value is not None:
+            on_value(st.session_state.get(hash_key, {}))
 
     return _sf._component_func(
         script=p.script,
@@ -257,15 +268,29 @@ def show_prepared(p: MapPayload, *, key: str, height: int = 620, returned: list[
         height=height,
         width=None,
         returned_objects=returned,
-        default={k: v for k, v in defaults.items() if k in returned},
+        default=default,
         zoom=None,
         center=None,
-        feature_group=None,
+        feature_group=overlay,
         return_on_hover=False,
         layer_control=None,
         pixelated=False,
         css_links=list(p.css_links),
         js_links=list(p.js_links),
-        on_change=_on_change,
+        on_change=_changed,
         wrap_longitude=False,
     ) or {}
+
+
+def show_prepared(p: MapPayload, *, key: str, height: int = 620, returned: list[str] | None = None) -> dict:
+    """Show a prepared map; same component and behaviour as ``st_folium`` without re-rendering."""
+    returned = returned if returned is not None else []
+    defaults = {"bounds": p.bounds, "zoom": p.zoom, "last_clicked": None, "last_active_drawing": None, "all_drawings": None}
+
+    def _keep(value: object) -> None:
+        st.session_state[key] = value
+
+    return mount_prepared(
+        p, key=key, height=height, returned=returned,
+        default={k: v for k, v in defaults.items() if k in returned}, on_value=_keep,
+    )

@@ -24,11 +24,10 @@ from typing import Any
 import pandas as pd
 import shapely
 import streamlit as st
-import streamlit_folium as _sf
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from dashboard.mapview import MapPayload, build_map, prepare_map
+from dashboard.mapview import MapPayload, build_map, mount_prepared, prepare_map
 from dashboard.settings import Settings
 from dashboard.ui import PageContext, read_public_layer
 from geo.crs import convert_geometry
@@ -256,31 +255,12 @@ def show_planning_map(
     map's new value before the page runs again (a Streamlit callback).
     """
     returned = list(returned)
-    defaults = {k: None for k in returned}
-    hash_key = _sf.generate_js_hash(p.script, key, False)
 
-    def _changed() -> None:
+    def _changed(value: object) -> None:
         if on_change is not None:
-            on_change(st.session_state.get(hash_key) or {})
+            on_change(value or {})
 
-    return _sf._component_func(
-        script=p.script,
-        header=p.header,
-        html=p.html,
-        id=p.map_id,
-        key=hash_key,
-        height=height,
-        width=None,
-        returned_objects=returned,
-        default=defaults,
-        zoom=None,
-        center=None,
-        feature_group=overlay,
-        return_on_hover=False,
-        layer_control=None,
-        pixelated=False,
-        css_links=list(p.css_links),
-        js_links=list(p.js_links),
-        on_change=_changed,
-        wrap_longitude=False,
-    ) or {}
+    return mount_prepared(
+        p, key=key, height=height, returned=returned, default={k: None for k in returned},
+        overlay=overlay, on_value=_changed,
+    )
