@@ -62,6 +62,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from dashboard.roles import ROLES
+from layers.stores import is_url
 
 __all__ = [
     "Account",
@@ -279,7 +280,7 @@ class _Postgres:
 def accounts_location(store: str, *, root: Path | None = None) -> str:
     """Where accounts and audit live for the store setting ``store``: the same ``postgresql://``
     URL, or the path of ``<store stem>.accounts.sqlite`` beside a GeoPackage store."""
-    if store.startswith(("postgresql://", "postgres://")):
+    if is_url(store):
         return store
     p = Path(store)
     if not p.is_absolute() and root is not None:
@@ -399,7 +400,7 @@ class Accounts:
     ):
         loc = str(location)
         self.location = loc
-        self._db = _Postgres(loc) if loc.startswith(("postgresql://", "postgres://")) else _Sqlite(Path(loc))
+        self._db = _Postgres(loc) if is_url(loc) else _Sqlite(Path(loc))
         self._clock = clock or (lambda: datetime.now(UTC))
         self._hasher = hasher or PasswordHasher()  # argon2id
         self._dummy: str | None = None

@@ -81,7 +81,9 @@ class Settings:
         """The store for :func:`layers.stores.open_store`: a ``postgresql://`` URL as set, else the
         absolute path of the GeoPackage. May hold a password: show it with
         :func:`layers.stores.display_location`."""
-        if self.store.startswith(("postgresql://", "postgres://")):
+        from layers.stores import is_url
+
+        if is_url(self.store):
             return self.store
         return str(self.store_path)
 
@@ -141,7 +143,9 @@ def _validate(s: Settings) -> None:
     if not s.store:
         msg = "setting 'store' must not be empty"
         raise SettingsError(msg)
-    if not s.store.startswith(("postgresql://", "postgres://")) and not s.store.endswith(".gpkg"):
+    from layers.stores import is_url
+
+    if not is_url(s.store) and not s.store.endswith(".gpkg"):
         msg = f"setting 'store' must be a .gpkg path or a postgresql:// URL, got {s.store!r}"
         raise SettingsError(msg)
 
