@@ -30,6 +30,7 @@ def _page(script: str, key: str, icon: str, **kw) -> st.Page:
 st.navigation(
     [
         _page("views/command.py", "page_command", ":material/monitor_heart:", default=True),
+        _page("views/daily_report.py", "page_daily_report", ":material/summarize:", url_path="daily-report"),
         _page("views/screening.py", "page_screening", ":material/groups:", url_path="screening"),
         _page("views/planning.py", "page_planning", ":material/draw:", url_path="planning"),
         _page("views/resident.py", "page_resident", ":material/near_me:", url_path="resident"),

@@ -78,6 +78,7 @@ _KEEP_ON_SIGN_IN = ("lang", "_lang_choice")
 # relative links to each page (the app's own URL paths; relative so a proxy prefix still works)
 PAGE_PATHS = {
     "page_command": "./",
+    "page_daily_report": "daily-report",
     "page_screening": "screening",
     "page_planning": "planning",
     "page_resident": "resident",

@@ -110,6 +110,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "empty_layer": ("（该日期无记录）", "(nothing in force on this date)"),
     # 日报告/零报告 section (dashboard/daily_report_ui.py)
     "dr_section": ("日报告 / 零报告", "Daily report / zero report"),
+    "page_daily_report": ("日报告", "Daily report"),
+    "dr_page_intro": (
+        "填报全市每日通报数字：当日新增、检测人次与累计数；无新增时可一键零报告。每日一份，修改会留下修订记录。",
+        "The figures of the city's daily bulletin: the day's new cases, tests and cumulative totals; "
+        "a one-click zero report when there is nothing new. One report per day; every edit is kept as a revision.",
+    ),
+    "dr_latest": ("最新日报（{date}）", "Latest daily report ({date})"),
+    "dr_latest_none": ("截至所选日期尚无日报。", "No daily report up to the selected date."),
+    "dr_incomplete": ("日报缺少当日数字，请在日报告页补全。", "The report lacks some of the day's figures; complete it on the daily report page."),
+    "dr_open": ("填报 / 查看日报告", "Enter / view the daily report"),
     "dr_date": ("报告日期", "Report date"),
     "dr_new": ("{date} 尚无日报。", "No report for {date} yet."),
     "dr_existing": (

@@ -9,7 +9,7 @@ public     市民                    the resident lookup (no sign-in)
 grid       社区网格员              command centre (aggregates), screening lists of *their*
                                    neighbourhoods (by neighbourhood id or district adcode)
 planner    规划人员                command centre (aggregates), zone planning
-command    指挥中心                everything with data: command centre incl. the daily report,
+command    指挥中心                everything with data: command centre, the daily report,
                                    screening of everyone (personal data), planning, import/export
 admin      管理员                  accounts and the audit log (no layer data: duties separated)
 =========  ======================  ==========================================================
@@ -43,6 +43,7 @@ ROLES = ("grid", "planner", "command", "admin")  # account roles, least to most 
 
 PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "page_command": ("command", "planner", "grid"),
+    "page_daily_report": ("command",),  # its form saves on click
     "page_screening": ("command", "grid"),
     "page_planning": ("planner", "command"),
     "page_resident": (PUBLIC,),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
-from dashboard.daily_report_ui import render_daily_report
 from dashboard.i18n import compact_number, t
 from dashboard.maps import command_map
 from dashboard.mapview import show_prepared
@@ -13,6 +13,7 @@ from dashboard.roles import may_do
 from dashboard.ui import page_frame, read_public_layer, traveller_aggregates
 from layers import MAP_LAYERS
 from layers.boundaries import gazetteer
+from layers.daily_report import bulletin_text
 from layers.figures import key_figures
 from layers.testing_sites import open_now
 
@@ -50,36 +51,67 @@ fig = key_figures(
     travellers=arrivals,
 )
 
-c1, c2, c3, c4, c5, c6, c7 = st.columns(7)
-c1.metric(
+# two rows of four: seven figures in one row truncate ("1,652 / …") on a 1600-pixel screen
+_row1, _row2 = st.columns([1, 1, 1, 1.5]), st.columns([1, 1, 1, 1.5], vertical_alignment="center")
+_cells = iter([*_row1, *_row2[:3]])
+
+
+def figure(label: str, value: str, help: str | None = None) -> None:  # noqa: A002 - Streamlit's name
+    next(_cells).metric(label, value, help=help)
+
+
+figure(
     t("fig_risk", lang),
     f"{fig.risk_national['high']} / {fig.risk_national['medium']}",
     help=t("fig_risk_help", lang),
 )
-c2.metric(f"{t('fig_risk_province', lang)}（{province_name}）" if lang == "zh" else t("fig_risk_province", lang),
-          f"{fig.risk_province['high']} / {fig.risk_province['medium']}")
-c3.metric(
+figure(
+    f"{t('fig_risk_province', lang)}（{province_name}）" if lang == "zh" else t("fig_risk_province", lang),
+    f"{fig.risk_province['high']} / {fig.risk_province['medium']}",
+)
+figure(
     t("fig_zones", lang),
     f"{fig.zones['sealed']} / {fig.zones['controlled']} / {fig.zones['precaution']}",
 )
-c4.metric(
+figure(
     t("fig_zone_pop", lang),
     " / ".join(compact_number(fig.zone_population[k], lang) for k in ("sealed", "controlled", "precaution")),
     help=t("fig_zone_pop_help", lang)
     + ": "
     + " / ".join(f"{fig.zone_population[k]:,}" for k in ("sealed", "controlled", "precaution")),
 )
-c5.metric(t("fig_rooms", lang), f"{fig.rooms_free:,} / {fig.rooms_total:,}", help=f"{t('fig_rooms_help', lang)}: {fig.rooms_standby:,}")
-c6.metric(
+figure(t("fig_rooms", lang), f"{fig.rooms_free:,} / {fig.rooms_total:,}", help=f"{t('fig_rooms_help', lang)}: {fig.rooms_standby:,}")
+figure(
     t("fig_sites_open", lang),
     f"{fig.sites_open} / {fig.sites_total}",
     help=f"{when:%H:%M} · {t('fig_sites_24h', lang)}: {fig.sites_24h}",
 )
-c7.metric(
+figure(
     t("fig_travellers", lang),
     f"{fig.travellers.get('pending', 0):,} / {fig.travellers.get('overdue', 0):,}",
     help=t("fig_travellers_help", lang),
 )
+
+# the latest daily bulletin up to the as-of date, one line; the form, table and charts are on
+# their own page (dashboard/views/daily_report.py) so the wall screen does not wait for them
+reports = read_public_layer(ctx, "daily_reports")
+latest = reports[reports["date"] <= as_of].sort_values("date").tail(1)
+if latest.empty:
+    line = t("dr_latest_none", lang)
+else:
+    report = latest.iloc[0]
+    heading = t("dr_latest", lang).format(date=pd.Timestamp(report["date"]).strftime("%Y-%m-%d"))
+    try:
+        wording = bulletin_text(report, lang).split("\n")[0]
+    except ValueError:  # an imported report without every daily figure: say so, do not guess
+        wording = t("dr_incomplete", lang)
+    line = f"**{heading}**{'：' if lang == 'zh' else ': '}{wording}"
+st.caption(line)
+if may_do(ctx.role, "daily_report"):  # the page is command-only (dashboard.roles)
+    try:
+        _row2[3].page_link("views/daily_report.py", label=t("dr_open", lang), icon=":material/summarize:")
+    except StreamlitPageNotFoundError:  # the page runs outside the app's navigation (a benchmark)
+        pass
 
 show_prepared(
     command_map(ctx, as_of, when, national=national),
@@ -102,5 +134,3 @@ if national:
         width="stretch",
     )
 
-if may_do(ctx.role, "daily_report"):  # its form saves on click: command role only (dashboard.roles)
-    render_daily_report(ctx, as_of)

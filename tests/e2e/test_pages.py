@@ -61,3 +61,26 @@ def test_data_page_lists_layers(app_url, page_and_traffic):
     page.screenshot(path=str(ARTIFACTS / "page-data-en.png"), full_page=True)
     assert traffic.foreign(app_url) == []
     assert traffic.failures == []
+
+
+def test_daily_report_page_from_the_command_centre(app_url, page_and_traffic):
+    """The command page carries the latest bulletin in one line and links to the daily-report
+    page, which shows the form, the zero-report button, the table and the charts, offline."""
+    page, traffic = page_and_traffic
+    login(page, app_url, "command", lang="zh")
+    page.goto(f"{app_url}/?lang=zh", wait_until="domcontentloaded")
+    summary = page.locator('[data-testid="stCaptionContainer"]').filter(has_text="最新日报（")
+    summary.first.wait_for(timeout=60_000)
+    assert "0时至24时" in summary.first.inner_text()  # the bulletin's own wording, first paragraph
+    assert page.get_by_text("一键零报告").count() == 0  # the form is not on the wall-screen page
+    map_state(page)  # let the map finish loading: leaving earlier aborts its requests
+    page.get_by_role("link", name="填报 / 查看日报告").click()
+    page.get_by_role("button", name="一键零报告").wait_for(timeout=60_000)
+    assert "/daily-report" in page.url
+    page.get_by_text("最近30天日报").wait_for(timeout=30_000)
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "page-daily-report-zh.png"), full_page=True)
+    assert traffic.foreign(app_url) == []
+    assert traffic.failures == []
