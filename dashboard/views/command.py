@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
@@ -108,10 +110,9 @@ else:
     line = f"**{heading}**{'：' if lang == 'zh' else ': '}{wording}"
 st.caption(line)
 if may_do(ctx.role, "daily_report"):  # the page is command-only (dashboard.roles)
-    try:
+    # no link when the page runs outside the app's navigation (a benchmark)
+    with contextlib.suppress(StreamlitPageNotFoundError):
         _row2[3].page_link("views/daily_report.py", label=t("dr_open", lang), icon=":material/summarize:")
-    except StreamlitPageNotFoundError:  # the page runs outside the app's navigation (a benchmark)
-        pass
 
 show_prepared(
     command_map(ctx, as_of, when, national=national),
