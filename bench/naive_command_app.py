@@ -1,51 +1,13 @@
-"""Baseline for the command-centre benchmark: the same command page, with its map built the naive way.
-
-``build_map`` is replaced by one that adds every layer with plain ``folium.GeoJson`` (every column,
-full precision, per-feature tooltips of all columns) and one ``folium.Marker`` with a popup per
-point. Everything else on the page is identical. Run by ``bench/bench_command.py`` only.
+"""Baseline "naive map, our delivery" for the command-centre benchmark: the same command page,
+with ``dashboard.mapview.build_map`` replaced by the naive builder (``bench/naive_map.py``).
+The map still goes through the page's cache and prepared component, so this isolates what the
+map's content costs. Run by ``bench/bench_command.py`` only.
 """
 
 from pathlib import Path
 
-import folium
-from folium.plugins import HeatMap, MarkerCluster
-
 import dashboard.mapview as mapview
-from dashboard.assets import streamlit_base_path, use_local_assets
-from layers.boundaries import city_counties
-
-
-def _json(gdf):
-    out = gdf.copy()
-    for c in out.columns:
-        if c != "geometry" and str(out[c].dtype).startswith("datetime"):
-            out[c] = out[c].dt.strftime("%Y-%m-%d")
-    return out.to_json()
-
-
-def naive_build_map(settings, lang, layers, **_kwargs):
-    use_local_assets(streamlit_base_path())
-    counties = city_counties(settings.city_adcode)
-    minx, miny, maxx, maxy = counties.total_bounds
-    m = folium.Map(location=((miny + maxy) / 2, (minx + maxx) / 2), zoom_start=10, tiles=None, maxZoom=18)
-    folium.GeoJson(_json(counties), name="districts").add_to(m)
-    for key, frame in layers.items():
-        if frame.empty:
-            continue
-        if key == "traveller_density":
-            HeatMap([[p.y, p.x, c] for p, c in zip(frame.geometry, frame["count"], strict=True)], name=key).add_to(m)
-        elif key in ("testing_sites", "hotels"):
-            group = MarkerCluster(name=key) if key == "testing_sites" else folium.FeatureGroup(name=key)
-            for _, r in frame.iterrows():
-                html = "".join(f"<b>{c}</b>: {r[c]}<br>" for c in frame.columns if c != "geometry")
-                folium.Marker((r.geometry.y, r.geometry.x), popup=folium.Popup(html), tooltip=str(r["name"])).add_to(group)
-            group.add_to(m)
-        else:
-            fields = [c for c in frame.columns if c != "geometry"]
-            folium.GeoJson(_json(frame), name=key, tooltip=folium.GeoJsonTooltip(fields=fields)).add_to(m)
-    folium.LayerControl().add_to(m)
-    return m
-
+from bench.naive_map import naive_build_map
 
 mapview.build_map = naive_build_map
 _page = Path(__file__).resolve().parent / "page.py"
