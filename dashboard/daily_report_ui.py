@@ -252,7 +252,7 @@ def _downloads(ctx: PageContext, as_of: pd.Timestamp) -> None:
 # The section
 
 
-def render_daily_report(ctx: PageContext, as_of: pd.Timestamp) -> None:
+def render_daily_report(ctx: PageContext, as_of: pd.Timestamp, *, heading: bool = True) -> None:
     """Render the daily-report section for the day ``as_of`` (the page's as-of date).
 
     The form edits the report of the chosen date (default ``as_of``): each daily figure, the
@@ -260,11 +260,13 @@ def render_daily_report(ctx: PageContext, as_of: pd.Timestamp) -> None:
     buttons: submit, and 一键零报告 (every case figure 0, tests as entered). Below: the last
     30 days' reports, charts, the bulletin wording and revision history of the chosen day, and
     XLSX / CSV downloads of every report up to ``as_of``. The saving user is
-    ``st.session_state["user"]`` (default ``"command"``).
+    ``st.session_state["user"]`` (default ``"command"``). ``heading``: a section heading (not
+    needed on the daily-report page, whose title says it).
     """
     lang = ctx.lang
     as_of = pd.Timestamp(as_of).normalize()
-    st.subheader(t("dr_section", lang))
+    if heading:
+        st.subheader(t("dr_section", lang))
 
     picked = st.date_input(
         t("dr_date", lang), value=as_of.date(), key=f"dr_date_{as_of:%Y%m%d}", format="YYYY-MM-DD"

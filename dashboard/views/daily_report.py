@@ -17,4 +17,4 @@ from dashboard.ui import page_frame
 ctx = page_frame("page_daily_report")
 lang = ctx.lang
 st.caption(t("dr_page_intro", lang))
-render_daily_report(ctx, pd.Timestamp(ctx.scenario_today))
+render_daily_report(ctx, pd.Timestamp(ctx.scenario_today), heading=False)
