@@ -1,41 +1,26 @@
 """Baseline "naive page" for the command-centre benchmark: the same command page, with its map
-made the way a plain Streamlit page makes one: the naive folium map (``bench/naive_map.py``)
-built from the same layers on every run and shown with ``st_folium``. The layer reads, the key
-figures and the rest of the page are the app's own. Run by ``bench/bench_command.py`` only.
+made the way a plain Streamlit page makes one: the naive folium map (``bench/naive_map.py``) of
+the same layers (``dashboard.maps.command_layers``), built on every run and shown with
+``st_folium``. The layer reads, the key figures and the rest of the page are the app's own. Run
+by ``bench/bench_command.py`` only.
 """
 
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 from streamlit_folium import st_folium
 
 import dashboard.maps as maps
 import dashboard.mapview as mapview
 from bench.naive_map import naive_build_map
-from dashboard.ui import read_public_layer, traveller_aggregates
-from layers import MAP_LAYERS
+from dashboard.ui import read_public_layer
 
 
 def plain_command_map(ctx, as_of, when, *, national):
     day = pd.Timestamp(as_of).normalize()
-    frames = {key: read_public_layer(ctx, key, as_of=day) for key in MAP_LAYERS}
     if national:
-        return naive_build_map(ctx.settings, ctx.lang, {"risk_areas": frames["risk_areas"]})
-    per_nbh, grid, _ = traveller_aggregates(ctx, day)
-    nbh = frames["neighbourhoods"]
-    screening = nbh[["id", "name", "geometry"]].merge(per_nbh[["id", "travellers", "screening"]], on="id", how="left")
-    density = gpd.GeoDataFrame(grid[["count"]], geometry=gpd.points_from_xy(grid["lon"], grid["lat"]), crs="EPSG:4326")
-    layers = {
-        "neighbourhoods": nbh,
-        "neighbourhood_screening": gpd.GeoDataFrame(screening, crs="EPSG:4326"),
-        "traveller_density": density,
-        "risk_areas": frames["risk_areas"],
-        "zones": frames["zones"],
-        "hotels": frames["hotels"],
-        "testing_sites": frames["testing_sites"],
-    }
-    return naive_build_map(ctx.settings, ctx.lang, layers)
+        return naive_build_map(ctx.settings, ctx.lang, {"risk_areas": read_public_layer(ctx, "risk_areas", as_of=day)})
+    return naive_build_map(ctx.settings, ctx.lang, maps.command_layers(ctx, day))
 
 
 def plain_show(m, *, key, height=620, returned=None):

@@ -17,7 +17,29 @@ from dashboard.settings import Settings
 from dashboard.ui import PageContext, read_public_layer, traveller_aggregates
 from layers import MAP_LAYERS
 
-__all__ = ["command_map"]
+__all__ = ["command_layers", "command_map"]
+
+
+def command_layers(ctx: PageContext, day: pd.Timestamp) -> dict[str, gpd.GeoDataFrame]:
+    """The city view's layers on ``day``, in map order: public layers as of that day plus the
+    screening choropleth and the arrivals density (aggregates only). The benchmark's naive
+    baseline draws the same frames (``bench/plain_command_app.py``)."""
+    frames = {key: read_public_layer(ctx, key, as_of=day) for key in MAP_LAYERS}
+    per_nbh, grid, _ = traveller_aggregates(ctx, day)
+    nbh = frames["neighbourhoods"]
+    screening = nbh[["id", "name", "geometry"]].merge(per_nbh[["id", "travellers", "screening"]], on="id", how="left")
+    screening["travellers"] = screening["travellers"].fillna(0).astype(int)
+    screening = screening.rename(columns={"screening": "screening_level"})
+    density = gpd.GeoDataFrame(grid[["count"]], geometry=gpd.points_from_xy(grid["lon"], grid["lat"]), crs="EPSG:4326")
+    return {
+        "neighbourhoods": nbh,
+        "neighbourhood_screening": gpd.GeoDataFrame(screening, crs="EPSG:4326"),
+        "traveller_density": density,
+        "risk_areas": frames["risk_areas"],
+        "zones": frames["zones"],
+        "hotels": frames["hotels"],
+        "testing_sites": frames["testing_sites"],
+    }
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -26,27 +48,11 @@ def _command_map(
 ) -> MapPayload:
     ctx = _ctx
     day = pd.Timestamp(as_of)
-    frames = {key: read_public_layer(ctx, key, as_of=day) for key in MAP_LAYERS}
     if national:
-        m = build_map(settings, lang, {"risk_areas": frames["risk_areas"]}, national=True)
+        m = build_map(settings, lang, {"risk_areas": read_public_layer(ctx, "risk_areas", as_of=day)}, national=True)
     else:
-        per_nbh, grid, _ = traveller_aggregates(ctx, day)
-        nbh = frames["neighbourhoods"]
-        screening = nbh[["id", "name", "geometry"]].merge(per_nbh[["id", "travellers", "screening"]], on="id", how="left")
-        screening["travellers"] = screening["travellers"].fillna(0).astype(int)
-        screening = screening.rename(columns={"screening": "screening_level"})
-        density = gpd.GeoDataFrame(grid[["count"]], geometry=gpd.points_from_xy(grid["lon"], grid["lat"]), crs="EPSG:4326")
-        layers = {
-            "neighbourhoods": nbh,
-            "neighbourhood_screening": gpd.GeoDataFrame(screening, crs="EPSG:4326"),
-            "traveller_density": density,
-            "risk_areas": frames["risk_areas"],
-            "zones": frames["zones"],
-            "hotels": frames["hotels"],
-            "testing_sites": frames["testing_sites"],
-        }
         m = build_map(
-            settings, lang, layers, hidden=("neighbourhood_screening", "traveller_density"), render_options={"zones": {"as_of": day}, "testing_sites": {"when": datetime.fromisoformat(when)}}
+            settings, lang, command_layers(ctx, day), hidden=("neighbourhood_screening", "traveller_density"), render_options={"zones": {"as_of": day}, "testing_sites": {"when": datetime.fromisoformat(when)}}
         )
     return prepare_map(m)
 
