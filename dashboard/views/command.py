@@ -1,4 +1,4 @@
-"""指挥中心 Command centre: every layer on one map, key figures, daily report."""
+"""指挥中心 Command centre: every layer on one map, key figures, the latest daily bulletin."""
 
 from __future__ import annotations
 
@@ -54,41 +54,35 @@ fig = key_figures(
 )
 
 # two rows of four: seven figures in one row truncate ("1,652 / …") on a 1600-pixel screen
-_row1, _row2 = st.columns([1, 1, 1, 1.5]), st.columns([1, 1, 1, 1.5], vertical_alignment="center")
-_cells = iter([*_row1, *_row2[:3]])
-
-
-def figure(label: str, value: str, help: str | None = None) -> None:  # noqa: A002 - Streamlit's name
-    next(_cells).metric(label, value, help=help)
-
-
-figure(
+c1, c2, c3, c4 = st.columns([1, 1, 1, 1.5])
+c5, c6, c7, c_link = st.columns([1, 1, 1, 1.5], vertical_alignment="center")
+c1.metric(
     t("fig_risk", lang),
     f"{fig.risk_national['high']} / {fig.risk_national['medium']}",
     help=t("fig_risk_help", lang),
 )
-figure(
+c2.metric(
     f"{t('fig_risk_province', lang)}（{province_name}）" if lang == "zh" else t("fig_risk_province", lang),
     f"{fig.risk_province['high']} / {fig.risk_province['medium']}",
 )
-figure(
+c3.metric(
     t("fig_zones", lang),
     f"{fig.zones['sealed']} / {fig.zones['controlled']} / {fig.zones['precaution']}",
 )
-figure(
+c4.metric(
     t("fig_zone_pop", lang),
     " / ".join(compact_number(fig.zone_population[k], lang) for k in ("sealed", "controlled", "precaution")),
     help=t("fig_zone_pop_help", lang)
     + ": "
     + " / ".join(f"{fig.zone_population[k]:,}" for k in ("sealed", "controlled", "precaution")),
 )
-figure(t("fig_rooms", lang), f"{fig.rooms_free:,} / {fig.rooms_total:,}", help=f"{t('fig_rooms_help', lang)}: {fig.rooms_standby:,}")
-figure(
+c5.metric(t("fig_rooms", lang), f"{fig.rooms_free:,} / {fig.rooms_total:,}", help=f"{t('fig_rooms_help', lang)}: {fig.rooms_standby:,}")
+c6.metric(
     t("fig_sites_open", lang),
     f"{fig.sites_open} / {fig.sites_total}",
     help=f"{when:%H:%M} · {t('fig_sites_24h', lang)}: {fig.sites_24h}",
 )
-figure(
+c7.metric(
     t("fig_travellers", lang),
     f"{fig.travellers.get('pending', 0):,} / {fig.travellers.get('overdue', 0):,}",
     help=t("fig_travellers_help", lang),
@@ -112,7 +106,7 @@ st.caption(line)
 if may_do(ctx.role, "daily_report"):  # the page is command-only (dashboard.roles)
     # no link when the page runs outside the app's navigation (a benchmark)
     with contextlib.suppress(StreamlitPageNotFoundError):
-        _row2[3].page_link("views/daily_report.py", label=t("dr_open", lang), icon=":material/summarize:")
+        c_link.page_link("views/daily_report.py", label=t("dr_open", lang), icon=":material/summarize:")
 
 show_prepared(
     command_map(ctx, as_of, when, national=national),
