@@ -1,15 +1,24 @@
 """The command-centre benchmark compares like with like: each variant is the same page, signed
-in, with a map of every default layer; the naive baselines really are naive (full precision,
-far more data) and the plain one builds its map on every run."""
+in, with a map; the naive baselines really are naive (full precision, far more data) and the
+plain one builds its map on every run; the floor's map is trivial but passes the same readiness
+check (enough polygons and a marker)."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+import dashboard.maps as maps
+import dashboard.mapview as mapview
 from bench.bench_command import _session_token, variant_app
+
+# the variants replace these module attributes (each in its own server when benchmarked); here
+# they all run in one process, so each run starts from the app's own functions and empty caches
+_REPLACED = {(mod, name): getattr(mod, name) for mod, name in
+             ((maps, "command_map"), (maps, "build_map"), (mapview, "build_map"), (mapview, "show_prepared"))}
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +34,9 @@ def bench_store(tmp_path_factory):
 def _run(app, store, monkeypatch) -> AppTest:
     from dashboard.auth import TOKEN_KEY
 
+    for (mod, name), original in _REPLACED.items():
+        monkeypatch.setattr(mod, name, original)
+    st.cache_resource.clear()
     monkeypatch.setenv("RISKMAP_STORE", str(store))
     at = AppTest.from_file(str(app), default_timeout=120)
     at.session_state["lang"] = "zh"
@@ -42,7 +54,7 @@ def _map_args(at: AppTest) -> dict:
 
 def test_every_variant_is_the_same_page_with_a_map(bench_store, tmp_path, monkeypatch):
     scripts = {}
-    for name in ("ours", "plain", "naive"):
+    for name in ("ours", "plain", "naive", "floor"):
         at = _run(variant_app(tmp_path, "command.py", name), bench_store, monkeypatch)
         assert "演示数据" in [w.value for w in at.warning][0]  # signed in: the page content, not the sign-in form
         assert len(at.metric) == 7
@@ -52,6 +64,10 @@ def test_every_variant_is_the_same_page_with_a_map(bench_store, tmp_path, monkey
     assert len(scripts["naive"]) > 3 * len(scripts["ours"])
     for name in ("plain", "naive"):
         assert scripts[name].count("L.marker(") >= 200, "one Marker per testing site and hotel"
+    # the floor: 300 polygons (the benchmark waits for 300) and one marker, a small fraction of ours
+    assert scripts["floor"].count('"Polygon"') == 300
+    assert scripts["floor"].count("L.marker(") == 1
+    assert len(scripts["floor"]) < len(scripts["ours"]) / 3
 
 
 def test_plain_baseline_builds_its_map_on_every_run(bench_store, tmp_path, monkeypatch):
@@ -69,3 +85,24 @@ def test_plain_baseline_builds_its_map_on_every_run(bench_store, tmp_path, monke
     first = len(built)
     at.run()
     assert first >= 1 and len(built) == 2 * first
+
+
+def test_resident_variants_differ_in_their_map_only(bench_store, tmp_path, monkeypatch):
+    scripts = {}
+    for name in ("ours", "naive"):
+        app = variant_app(tmp_path, "resident.py", name)
+        for (mod, attr), original in _REPLACED.items():
+            monkeypatch.setattr(mod, attr, original)
+        st.cache_resource.clear()
+        monkeypatch.setenv("RISKMAP_STORE", str(bench_store))
+        at = AppTest.from_file(str(app), default_timeout=120)
+        at.query_params["loc"] = "112.5712,37.8571"
+        at.query_params["lang"] = "zh"
+        at.run()
+        assert not at.exception, at.exception
+        args = [json.loads(c.proto.json_args) for c in at.get("component_instance")]
+        maps_shown = [a for a in args if "script" in a]  # the page also has a geolocation button
+        assert len(maps_shown) == 1
+        scripts[name] = maps_shown[0]["script"]
+    assert len(scripts["naive"]) > 3 * len(scripts["ours"])
+    assert scripts["naive"].count("L.marker(") >= 200, "every site its own Marker"
