@@ -19,9 +19,11 @@ from layers.daily_report import (
     CUMULATIVE_NAMES,
     FIGURE_NAMES,
     IDENTITIES,
+    ReportChanged,
     ReportRejected,
     SaveResult,
     bulletin_text,
+    current_revision,
     fill_cumulative,
     previous_report,
     reports_csv_bytes,
@@ -91,14 +93,21 @@ def _save(store: Store, day: pd.Timestamp, zero: bool) -> None:
         # the totals shown for confirmation, computed again from the store as it is now
         base = fill_cumulative(day, _whole_numbers(figures), history)
         report = figures | {"date": day} | {c: base[c] for c in CUMULATIVE_NAMES}
+    base = _key("base", day)
     try:
-        result = save_report(store, report, user=_user(), note=note)
+        result = save_report(store, report, user=_user(), note=note, expect_revision=st.session_state.get(base))
     except ReportRejected as exc:
         st.session_state[_OUTCOME] = ("rejected", day, exc.errors)
+        return
+    except ReportChanged as exc:
+        # keep what this user entered; the next submit knowingly replaces the newer revision
+        st.session_state[base] = exc.revision
+        st.session_state[_OUTCOME] = ("changed", day, (exc, report))
         return
     except StaleWrite:
         st.session_state[_OUTCOME] = ("stale", day, None)
         return
+    st.session_state[base] = result.revision
     if zero:
         for name in FIGURE_NAMES:
             st.session_state[_key(name, day)] = int(report[name])
@@ -113,6 +122,19 @@ def _show_outcome(lang: str) -> None:
     if kind == "rejected":
         lines = "\n".join(f"- {e.message(lang)}" for e in payload)
         st.error(f"{t('dr_rejected', lang)}\n\n{lines}")
+    elif kind == "changed":
+        exc, mine = payload
+        by = exc.saved_by or t("dr_changed_someone", lang)
+        head = t("dr_changed", lang).format(by=by, at=exc.saved_at or "—", date=_day(day), revision=exc.revision)
+        rows = [
+            t("dr_changed_row", lang).format(
+                label=_label(n, lang), theirs="—" if exc.current.get(n) is None else exc.current[n], yours=mine.get(n)
+            )
+            for n in FIGURE_NAMES
+            if exc.current.get(n) != mine.get(n)
+        ]
+        body = "\n".join(f"- {r}" for r in rows) if rows else t("dr_changed_same", lang)
+        st.error(f"{head}\n\n{body}")
     elif kind == "stale":
         st.error(t("dr_stale", lang))
     else:
@@ -275,11 +297,13 @@ def render_daily_report(ctx: PageContext, as_of: pd.Timestamp, *, heading: bool 
     reports = read_public_layer(ctx, "daily_reports")
     revs = revisions_for(day, read_public_layer(ctx, "daily_report_revisions"))
     current = reports[reports["date"] == day]
+    revision = current_revision(day, reports, revs)
     if current.empty:
         st.caption(t("dr_new", lang).format(date=_day(day)))
     else:
-        revision = int(revs["revision"].max()) if not revs.empty else 0
         st.caption(t("dr_existing", lang).format(date=_day(day), revision=revision))
+    # the revision this form was filled from: saving checks that nobody saved the day since
+    st.session_state.setdefault(_key("base", day), revision)
 
     figures = _figure_inputs(lang, day, current)
     _cumulative_preview(lang, day, figures, reports)

@@ -153,6 +153,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "保存时他人同时修改了数据库，请重新提交。",
         "Someone else saved at the same moment; please submit again.",
     ),
+    "dr_changed": (
+        "您编辑期间，{by}于 {at} 把 {date} 的日报保存为修订 {revision}，您的修改没有保存，您填写的数值仍在表单中。"
+        "请核对下面的不同之处；再次提交即以您的数值保存为新的修订。",
+        "While you were editing, {by} saved the report of {date} as revision {revision} ({at}). Your changes were not "
+        "saved and are still in the form. Check the differences below; submitting again saves your values as a new revision.",
+    ),
+    "dr_changed_someone": ("他人或一次导入", "someone else or an import"),
+    "dr_changed_row": ("{label}：已保存 {theirs}，您填写 {yours}", "{label}: saved {theirs}, yours {yours}"),
+    "dr_changed_same": ("已保存的当日数字与您填写的相同。", "The saved daily figures are the same as yours."),
     "dr_recent": ("最近30天日报", "Daily reports, last 30 days"),
     "dr_chart_cases": ("每日新增病例", "New cases per day"),
     "dr_chart_tests": ("每日核酸检测人次", "Tests per day"),

@@ -66,6 +66,9 @@ __all__ = [
     "ReportError",
     "ReportRejected",
     "SaveResult",
+    "ReportChanged",
+    "NO_REPORT",
+    "current_revision",
     "validate_report",
     "previous_report",
     "fill_cumulative",
@@ -93,6 +96,8 @@ IDENTITIES: tuple[tuple[str, str], ...] = (
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 SAVE_ATTEMPTS = 3
 ORIGINAL_NOTE = "原始报告 / original report"
+#: ``expect_revision`` of an edit begun when the day had no report yet.
+NO_REPORT = -1
 XLSX_SHEET = "日报告 Daily reports"
 
 _INT_TEXT = re.compile(r"[+-]?\d+")
@@ -134,6 +139,20 @@ class ReportRejected(ValueError):
     def __init__(self, errors: list[ReportError]):
         self.errors = list(errors)
         super().__init__("; ".join(str(e) for e in self.errors) or "report rejected")
+
+
+class ReportChanged(StaleWrite):
+    """The day's report was saved by someone else after the editor opened it: the edit is not
+    written. ``revision``, ``saved_by``, ``saved_at`` describe the report now current and
+    ``current`` holds its figures, so the editor can compare before saving again."""
+
+    def __init__(self, day: pd.Timestamp, revision: int, saved_by: str | None, saved_at: str | None,
+                 current: dict[str, int | None]):
+        self.day, self.revision, self.saved_by, self.saved_at, self.current = day, revision, saved_by, saved_at, current
+        super().__init__(
+            f"{_day(day)} 的日报已被他人修改（修订 {revision}）/ the report of {_day(day)} was changed "
+            f"by someone else (revision {revision})"
+        )
 
 
 @dataclass(frozen=True)
@@ -395,6 +414,16 @@ def _clean(report: Mapping[str, Any] | pd.Series) -> dict[str, Any]:
     return out
 
 
+def current_revision(day: pd.Timestamp | Date | str, reports: pd.DataFrame, revisions: pd.DataFrame) -> int:
+    """The revision of ``day``'s report now in force: :data:`NO_REPORT` when there is none, 0 for
+    an original never edited here, else the highest recorded revision."""
+    d = pd.Timestamp(day).normalize()
+    if not (_history(reports)["date"] == d).any():
+        return NO_REPORT
+    mine = revisions_for(d, revisions)
+    return int(mine["revision"].max()) if not mine.empty else 0
+
+
 def save_report(
     store: Store,
     report: Mapping[str, Any] | pd.Series,
@@ -402,6 +431,7 @@ def save_report(
     user: str,
     note: str = "",
     now: datetime | None = None,
+    expect_revision: int | None = None,
 ) -> SaveResult:
     """Validate and save a report: one row per day, every save kept as a revision.
 
@@ -410,6 +440,10 @@ def save_report(
     (numbered previous maximum + 1; an unrecorded original is kept first as revision 0).
     The write is refused if someone else saved in between; it is then retried from a fresh
     read (up to ``SAVE_ATTEMPTS`` times) before ``StaleWrite`` is raised.
+
+    With ``expect_revision`` (the revision the editor saw, :data:`NO_REPORT` if the day had no
+    report), a save is refused with :class:`ReportChanged` when the day's report has moved on
+    since: one person's edit never silently replaces another's.
 
     Parameters
     ----------
@@ -428,6 +462,8 @@ def save_report(
     ------
     ReportRejected
         When :func:`validate_report` finds errors; nothing is written.
+    ReportChanged
+        When ``expect_revision`` is not the day's current revision; nothing is written.
     """
     if not str(user).strip():
         msg = "user must name who saves the report"
@@ -449,7 +485,19 @@ def save_report(
         last = int(mine["revision"].max()) if not mine.empty else 0
         names = FIGURE_NAMES + CUMULATIVE_NAMES
         if not current.empty and all(_row_value(current.iloc[-1], n) == clean[n] for n in names):
+            # nothing to write, so nothing of anyone's is replaced
             return SaveResult(day, last, False, warnings)
+        now_in_force = last if not current.empty else NO_REPORT
+        if expect_revision is not None and expect_revision != now_in_force:
+            latest = revisions_for(day, revisions).tail(1)
+            by = latest.iloc[0] if not latest.empty and last > 0 else None
+            raise ReportChanged(
+                day,
+                now_in_force,
+                None if by is None else str(by["saved_by"]),
+                None if by is None else str(by["saved_at"]),
+                {} if current.empty else {n: _row_value(current.iloc[-1], n) for n in names},
+            )
 
         stamp = (now or datetime.now(TIMEZONE)).isoformat(timespec="seconds")
         rows = []

@@ -112,3 +112,29 @@ def test_a_gap_is_shown_as_a_warning_and_english_works(tmp_path):
     assert not at.exception
     assert any("the previous report is from 2022-02-05; 1 day(s) missing" in w.value for w in at.warning)
     assert at.button(key="dr_zero_20220207").label == "Zero report"
+
+
+def test_a_save_made_meanwhile_is_not_overwritten(app, tmp_path):
+    at_a, store = app  # desk A has the form of 2022-02-07 open
+    at_b = AppTest.from_function(_section, args=(str(store.path), "2022-02-07", "zh"), default_timeout=30)
+    at_b.run()  # desk B opens the same form, also with no report yet
+    at_a.number_input(key="dr_tests_20220207").set_value(17_012)
+    at_a.button(key="dr_submit_20220207").click().run()
+    assert [s.value for s in at_a.success] == ["已保存 2022-02-07 日报（修订 1）。"]
+
+    at_b.number_input(key="dr_tests_20220207").set_value(18_000)
+    at_b.number_input(key="dr_recovered_20220207").set_value(1)
+    at_b.button(key="dr_submit_20220207").click().run()
+    assert not at_b.exception
+    assert not at_b.success
+    message = at_b.error[0].value
+    assert "command于" in message and "保存为修订 1" in message and "您的修改没有保存" in message
+    assert "核酸检测人次：已保存 17012，您填写 18000" in message
+    assert "治愈出院：已保存 0，您填写 1" in message
+    assert at_b.number_input(key="dr_tests_20220207").value == 18_000  # B's entries are kept
+    assert int(store.read("daily_reports").set_index("date").loc["2022-02-07", "tests"]) == 17_012
+
+    at_b.button(key="dr_submit_20220207").click().run()  # B has seen A's values: saving is deliberate now
+    assert [s.value for s in at_b.success] == ["已保存 2022-02-07 日报（修订 2）。"]
+    revs = store.read("daily_report_revisions")
+    assert list(revs["tests"]) == [17_012, 18_000]

@@ -16,8 +16,11 @@ from layers import MAP_LAYERS, get_spec
 from layers.daily_report import (
     CUMULATIVE_NAMES,
     FIGURE_NAMES,
+    NO_REPORT,
+    ReportChanged,
     ReportRejected,
     bulletin_text,
+    current_revision,
     export_headers,
     export_reports,
     fill_cumulative,
@@ -284,6 +287,57 @@ def test_a_concurrent_save_is_not_lost(store):
     assert int(daily.loc["2022-02-06", "returnees_key_regions"]) == 4
     assert int(daily.loc["2022-02-07", "tests"]) == 17_012
     assert result.revision == 1
+
+
+def _revision_of(store, day):
+    return current_revision(day, store.read("daily_reports"), store.read("daily_report_revisions"))
+
+
+def test_current_revision_none_original_and_edited(store):
+    assert _revision_of(store, "2022-02-07") == NO_REPORT
+    assert _revision_of(store, "2022-02-06") == 0  # an original, never edited here
+    save_report(store, FEB6 | {"recovered": 2}, user="王")
+    assert _revision_of(store, "2022-02-06") == 1
+
+
+def test_an_edit_begun_before_anothers_save_is_refused(store):
+    # two desks open 2022-02-07 while it has no report; the first saves, the second is refused
+    first = save_report(store, FEB7, user="王", expect_revision=NO_REPORT,
+                        now=dt.datetime(2022, 2, 8, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    assert first.revision == 1
+    before = store.path.read_bytes()
+    with pytest.raises(ReportChanged) as info:
+        save_report(store, FEB7 | {"recovered": 3}, user="李", expect_revision=NO_REPORT)
+    exc = info.value
+    assert (exc.revision, exc.saved_by, exc.saved_at) == (1, "王", "2022-02-08T09:00:00+08:00")
+    assert exc.current["recovered"] == 1 and exc.current["tests"] == 17_012
+    assert "2022-02-07" in str(exc) and "修订 1" in str(exc)
+    assert store.path.read_bytes() == before  # nothing written
+    # knowing revision 1, the second desk saves on purpose: revision 2, both kept
+    second = save_report(store, FEB7 | {"recovered": 3}, user="李", expect_revision=1)
+    assert second.revision == 2
+    assert list(revisions_for("2022-02-07", store.read("daily_report_revisions"))["recovered"]) == [1, 3]
+
+
+def test_an_edit_of_an_original_checks_revision_0(store):
+    save_report(store, FEB6 | {"recovered": 2}, user="王", expect_revision=0)
+    with pytest.raises(ReportChanged) as info:
+        save_report(store, FEB6 | {"recovered": 5}, user="李", expect_revision=0)
+    assert info.value.revision == 1 and info.value.saved_by == "王"
+
+
+def test_an_import_that_adds_the_day_is_reported_without_a_name(store):
+    # the report appeared without a recorded revision (an import): no one to name, revision 0
+    store.write_layers({"daily_reports": _history(FEB5, FEB6, FEB7)}, {"daily_reports": "replace"})
+    with pytest.raises(ReportChanged) as info:
+        save_report(store, FEB7 | {"recovered": 4}, user="李", expect_revision=NO_REPORT)
+    assert (info.value.revision, info.value.saved_by, info.value.saved_at) == (0, None, None)
+
+
+def test_same_values_as_the_newer_revision_are_no_conflict(store):
+    save_report(store, FEB7, user="王", expect_revision=NO_REPORT)
+    result = save_report(store, FEB7, user="李", expect_revision=NO_REPORT)
+    assert (result.revision, result.changed) == (1, False)
 
 
 # ----------------------------------------------------------------------------------------------
