@@ -125,7 +125,8 @@ def _show_outcome(lang: str) -> None:
     elif kind == "changed":
         exc, mine = payload
         by = exc.saved_by or t("dr_changed_someone", lang)
-        head = t("dr_changed", lang).format(by=by, at=exc.saved_at or "—", date=_day(day), revision=exc.revision)
+        at = pd.Timestamp(exc.saved_at).strftime("%Y-%m-%d %H:%M") if exc.saved_at else "—"  # Beijing time as saved
+        head = t("dr_changed", lang).format(by=by, at=at, date=_day(day), revision=exc.revision)
         rows = [
             t("dr_changed_row", lang).format(
                 label=_label(n, lang), theirs="—" if exc.current.get(n) is None else exc.current[n], yours=mine.get(n)

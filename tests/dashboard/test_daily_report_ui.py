@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -129,6 +131,7 @@ def test_a_save_made_meanwhile_is_not_overwritten(app, tmp_path):
     assert not at_b.success
     message = at_b.error[0].value
     assert "command于" in message and "保存为修订 1" in message and "您的修改没有保存" in message
+    assert re.search(r"于 \d{4}-\d{2}-\d{2} \d{2}:\d{2} 把 2022-02-07", message)  # when, in minutes
     assert "核酸检测人次：已保存 17012，您填写 18000" in message
     assert "治愈出院：已保存 0，您填写 1" in message
     assert at_b.number_input(key="dr_tests_20220207").value == 18_000  # B's entries are kept
