@@ -31,7 +31,8 @@ def bench_store(tmp_path_factory):
     return path
 
 
-def _run(app, store, monkeypatch) -> AppTest:
+def _run(app, store, monkeypatch, *, query: dict[str, str] | None = None) -> AppTest:
+    """The variant's first run: signed in as a command account, or public with ``query``."""
     from dashboard.auth import TOKEN_KEY
 
     for (mod, name), original in _REPLACED.items():
@@ -40,7 +41,10 @@ def _run(app, store, monkeypatch) -> AppTest:
     monkeypatch.setenv("RISKMAP_STORE", str(store))
     at = AppTest.from_file(str(app), default_timeout=120)
     at.session_state["lang"] = "zh"
-    at.session_state[TOKEN_KEY] = _session_token(store)
+    if query is None:
+        at.session_state[TOKEN_KEY] = _session_token(store)
+    else:
+        at.query_params.update(query)
     at.run()
     assert not at.exception, at.exception
     return at
@@ -90,16 +94,8 @@ def test_plain_baseline_builds_its_map_on_every_run(bench_store, tmp_path, monke
 def test_resident_variants_differ_in_their_map_only(bench_store, tmp_path, monkeypatch):
     scripts = {}
     for name in ("ours", "naive"):
-        app = variant_app(tmp_path, "resident.py", name)
-        for (mod, attr), original in _REPLACED.items():
-            monkeypatch.setattr(mod, attr, original)
-        st.cache_resource.clear()
-        monkeypatch.setenv("RISKMAP_STORE", str(bench_store))
-        at = AppTest.from_file(str(app), default_timeout=120)
-        at.query_params["loc"] = "112.5712,37.8571"
-        at.query_params["lang"] = "zh"
-        at.run()
-        assert not at.exception, at.exception
+        at = _run(variant_app(tmp_path, "resident.py", name), bench_store, monkeypatch,
+                  query={"loc": "112.5712,37.8571", "lang": "zh"})
         args = [json.loads(c.proto.json_args) for c in at.get("component_instance")]
         maps_shown = [a for a in args if "script" in a]  # the page also has a geolocation button
         assert len(maps_shown) == 1
