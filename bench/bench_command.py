@@ -14,7 +14,11 @@ readiness check, through our cache and component. Everything it takes is the pag
 machinery, not the map's content, so the naive page's time over the floor's is the most any map
 could reach on this page.
 
-Both pages are opened signed in (a session cookie of a command-role account in the bench store);
+The wall screen (``/wall``, ``dashboard/wall.py``) shows the same map and figures as one plain
+page; it is measured against the same page with the naive map built on every request
+(``bench/wall_server.py``), and beside the naive Streamlit page.
+
+All pages are opened signed in (a session cookie of a command-role account in the bench store);
 runs alternate between the two so that load from elsewhere on the machine hits both alike, and
 medians are reported."""
 
@@ -68,6 +72,12 @@ def _open(browser, url: str, token: str):
 MAP_FRAME_BYTES = 100_000  # a websocket frame this large carries the map (the rest of the page is small)
 
 
+def _map_frame(page, frame) -> bool:
+    """The frame holding the map: streamlit-folium's iframe on a Streamlit page, the page itself
+    on the wall screen."""
+    return "streamlit_folium" in frame.url or (frame == page.main_frame and "/wall" in frame.url)
+
+
 def _measure(browser, url: str, min_polygons: int, token: str) -> tuple[float, int, int, float]:
     """Seconds from navigation until the map has drawn its layers; bytes received over the
     websocket (the page's data, map included) and over HTTP (scripts, styles, fonts; cold cache);
@@ -92,7 +102,7 @@ def _measure(browser, url: str, min_polygons: int, token: str) -> tuple[float, i
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and elapsed is None:
         for frame in page.frames:
-            if "streamlit_folium" not in frame.url:
+            if not _map_frame(page, frame):
                 continue
             try:
                 state = frame.evaluate(READY_JS)
@@ -173,6 +183,46 @@ def _compare(tmp: Path, store: Path, view: str, query: str, *, min_polygons: int
     return results
 
 
+WALL_VARIANTS = {"wall": "/wall", "wall_naive": "/wall-naive"}
+
+
+def _document_bytes(url: str, token: str, *, gzip: bool = False) -> int:
+    """Bytes of one wall document as the server sends it: uncompressed, or gzip-compressed as a
+    browser asks for it (the server compresses HTML)."""
+    import urllib.request
+
+    from dashboard.auth import COOKIE
+
+    headers = {"Cookie": f"{COOKIE}={token}"} | ({"Accept-Encoding": "gzip"} if gzip else {})
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=120) as response:
+        return len(response.read())
+
+
+def _compare_wall(store: Path, token: str) -> dict[str, list]:
+    """The wall screen (``/wall``) and the same page with the naive map built on every request
+    (``/wall-naive``), one server (``bench/wall_server.py``), alternating runs."""
+    from playwright.sync_api import sync_playwright
+
+    proc, base = serve(ROOT / "bench" / "wall_server.py", store)
+    results: dict[str, list] = {name: [] for name in WALL_VARIANTS}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            for path in WALL_VARIANTS.values():
+                _measure(browser, base + path, 300, token)
+            for _ in range(RUNS):
+                for name, path in WALL_VARIANTS.items():
+                    results[name].append(_measure(browser, base + path, 300, token))
+            browser.close()
+        for name, path in WALL_VARIANTS.items():
+            results[name + "_document"] = [_document_bytes(base + path, token)]
+            results[name + "_document_gzip"] = [_document_bytes(base + path, token, gzip=True)]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    return results
+
+
 def _median(rows: list, i: int) -> float:
     return statistics.median(r[i] for r in rows)
 
@@ -187,6 +237,11 @@ def run() -> list[dict]:
     token = _session_token(store)
     res = _compare(tmp, store, "command.py", "", min_polygons=300, token=token, variants=("ours", "plain", "naive", "floor"))
     cold_ms, warm_ms = _server_rerun_ms(store, token)
+    walls = _compare_wall(store, token)
+    t_wall, t_wall_naive = _median(walls["wall"], 0), _median(walls["wall_naive"], 0)
+    h_wall, h_wall_naive = _median(walls["wall"], 2), _median(walls["wall_naive"], 2)
+    d_wall, d_wall_naive = walls["wall_document"][0], walls["wall_naive_document"][0]
+    z_wall, z_wall_naive = walls["wall_document_gzip"][0], walls["wall_naive_document_gzip"][0]
     ours, plain, naive, floor = res["ours"], res["plain"], res["naive"], res["floor"]
     t_ours, t_plain, t_naive, t_floor = _median(ours, 0), _median(plain, 0), _median(naive, 0), _median(floor, 0)
     b_ours, b_plain = _median(ours, 1), _median(plain, 1)
@@ -213,6 +268,20 @@ def run() -> list[dict]:
          "baseline_name": "naive page (HTTP: scripts, styles, fonts; cold cache)", "ratio": round(h_plain / h_ours, 2)},
         {"name": "command_page_warm_rerun_server_time", "unit": "ms", "value": round(warm_ms, 1), "baseline": round(cold_ms, 1),
          "baseline_name": "first (cold) run of the same page", "ratio": round(cold_ms / warm_ms, 2), "target_ms": 300},
+        {"name": "wall_screen_time_to_map_drawn", "unit": "s", "value": round(t_wall, 3), "baseline": round(t_wall_naive, 3),
+         "baseline_name": "the same wall page with the naive map (plain GeoJson at full precision, one Marker per point) "
+                          "built on every request", "ratio": round(t_wall_naive / t_wall, 2), "target_ratio": 2, "runs": RUNS},
+        {"name": "wall_screen_time_vs_naive_streamlit_page", "unit": "s", "value": round(t_wall, 3), "baseline": round(t_plain, 3),
+         "baseline_name": "the naive Streamlit command page (first rows)", "ratio": round(t_plain / t_wall, 2), "runs": RUNS},
+        {"name": "wall_screen_document_bytes", "unit": "bytes", "value": int(d_wall), "baseline": int(d_wall_naive),
+         "baseline_name": "the naive wall page's document (the page with its map)", "ratio": round(d_wall_naive / d_wall, 2),
+         "target_ratio": 3},
+        {"name": "wall_screen_document_bytes_gzip", "unit": "bytes", "value": int(z_wall), "baseline": int(z_wall_naive),
+         "baseline_name": "the naive wall page's document as sent with gzip (full-precision JSON compresses well)",
+         "ratio": round(z_wall_naive / z_wall, 2)},
+        {"name": "wall_screen_bytes_cold_cache", "unit": "bytes", "value": int(h_wall), "baseline": int(h_wall_naive),
+         "baseline_name": "naive wall page (HTTP: document, scripts, styles, fonts; cold cache)",
+         "ratio": round(h_wall_naive / h_wall, 2)},
     ] + _resident_rows(tmp, store, token)
 
 

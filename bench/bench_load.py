@@ -1,6 +1,6 @@
 """Load: simultaneous resident lookups against the real app running on loopback.
 
-The app (``dashboard/app.py``) is started with the demo store. A *lookup* is what opening a
+The app as served (``dashboard/server.py``) is started with the demo store. A *lookup* is what opening a
 share link does: a fresh session (its own websocket on ``/_stcore/stream``) asks for the public
 resident page with ``?loc=lon,lat&k=5``; its latency is the time until the answer, the list of
 nearest testing sites, has arrived. The client speaks Streamlit's own protocol (``BackMsg`` /
@@ -197,7 +197,7 @@ def run() -> list[dict]:
     store = tmp / "riskmap.gpkg"
     write_new_store(store, build_demo(20220328), meta=demo_meta(20220328))
     points = random_points(BASELINE_LOOKUPS + CLIENTS * LOOKUPS_PER_CLIENT + 2)
-    proc, url = serve(ROOT / "dashboard" / "app.py", store, limit_s=int(3 * PHASE_LIMIT_S + 120))
+    proc, url = serve(ROOT / "dashboard" / "server.py", store, limit_s=int(3 * PHASE_LIMIT_S + 120))
     ws_url = url.replace("http://", "ws://", 1) + "/_stcore/stream"
     try:
         warm = asyncio.run(_phase(ws_url, points[:2], 1))  # caches and imports, not counted

@@ -4,6 +4,7 @@ column, full precision, per-feature tooltips of all columns) and one ``folium.Ma
 popup per point (testing sites inside a ``MarkerCluster``, as the layer requires)."""
 
 import folium
+import pandas as pd
 from folium.plugins import HeatMap, MarkerCluster
 
 from dashboard.assets import streamlit_base_path, use_local_assets
@@ -40,3 +41,15 @@ def naive_build_map(settings, lang, layers, **_kwargs):
             folium.GeoJson(_json(frame), name=key, tooltip=folium.GeoJsonTooltip(fields=fields)).add_to(m)
     folium.LayerControl().add_to(m)
     return m
+
+
+def naive_command_map(ctx, as_of, when, *, national):
+    """The command centre's map built the naive way from the same frames as ours
+    (``dashboard.maps.command_layers``; the national view: the risk areas)."""
+    import dashboard.maps as maps
+    from dashboard.ui import read_public_layer
+
+    day = pd.Timestamp(as_of).normalize()
+    if national:
+        return naive_build_map(ctx.settings, ctx.lang, {"risk_areas": read_public_layer(ctx, "risk_areas", as_of=day)})
+    return naive_build_map(ctx.settings, ctx.lang, maps.command_layers(ctx, day))

@@ -102,3 +102,41 @@ def test_resident_variants_differ_in_their_map_only(bench_store, tmp_path, monke
         scripts[name] = maps_shown[0]["script"]
     assert len(scripts["naive"]) > 3 * len(scripts["ours"])
     assert scripts["naive"].count("L.marker(") >= 200, "every site its own Marker"
+
+
+def test_wall_variants_are_the_same_page_and_the_naive_one_is_naive(bench_store, monkeypatch):
+    """``/wall`` and the benchmark's ``/wall-naive``: the same figures and frame around the map;
+    the naive map built on every request, full precision, one Marker per point."""
+    import re
+
+    from starlette.requests import Request
+
+    import bench.naive_map as naive_map
+    from bench.wall_server import naive_wall
+    from dashboard import wall
+    from dashboard.settings import Settings
+
+    s = Settings(store=str(bench_store))
+    monkeypatch.setattr(wall, "_settings", lambda: s)
+    token = _session_token(bench_store)
+    built = []
+    real = naive_map.naive_command_map
+    monkeypatch.setattr(naive_map, "naive_command_map", lambda *a, **kw: built.append(1) or real(*a, **kw))
+
+    def get(endpoint) -> str:
+        scope = {"type": "http", "method": "GET", "path": "/wall", "query_string": b"",
+                 "headers": [(b"cookie", f"riskmap_session={token}".encode())]}
+        response = endpoint(Request(scope))
+        assert response.status_code == 200
+        return response.body.decode()
+
+    ours, naive = get(wall.wall_endpoint), get(naive_wall)
+    get(naive_wall)
+    assert len(built) == 2, "the naive map is built on every request"
+
+    def frame(doc: str) -> str:  # the page without its map script and the map's own header
+        return re.sub(r"<script>.*?</script>|<link[^>]*>|<script src[^>]*></script>", "", doc.split("<main>")[0], flags=re.S)
+
+    assert frame(ours).split("<body>")[1] == frame(naive).split("<body>")[1]
+    assert len(naive) > 3 * len(ours)
+    assert naive.count("L.marker(") >= 200 and ours.count("L.marker(") < 50

@@ -101,7 +101,7 @@ def app_url(demo_store, accounts) -> Iterator[str]:
     env.pop("RISKMAP_TILE_URL", None)
     cmd = [
         "timeout", "--signal=KILL", str(SERVER_LIMIT_S),
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "server.py"),
         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
         "--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false",
     ]

@@ -1,0 +1,33 @@
+"""The app as served: the Streamlit pages (``dashboard/app.py``) plus the wall screen
+(``dashboard/wall.py``) at ``wall`` beside them, on one server and port.
+
+``streamlit run dashboard/server.py`` (what ``riskmap serve`` and ``make run`` do) finds the
+``app`` below and serves it with all of Streamlit's own settings and routes.
+
+Nothing of the app is imported here: this module is loaded before Streamlit's runtime starts,
+and a component declared then (streamlit-folium's map, imported by the wall's modules) would not
+be registered with the runtime the pages use. The wall's modules load on its first request.
+"""
+
+from pathlib import Path
+
+import streamlit as st
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from streamlit import config
+
+
+def wall_path() -> str:
+    """``/wall``, under ``server.baseUrlPath`` when one is set (the pages' own prefix)."""
+    base = str(config.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/wall" if base else "/wall"
+
+
+def wall(request: Request) -> Response:
+    from dashboard.wall import wall_endpoint
+
+    return wall_endpoint(request)
+
+
+app = st.App(Path(__file__).resolve().parent / "app.py", routes=[Route(wall_path(), wall)])

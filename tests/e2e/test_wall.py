@@ -1,0 +1,74 @@
+"""The wall screen (大屏) in the browser: signed in, every default layer drawn, figures and
+bulletin above the map, nothing fetched from outside the machine, imported text shown as text;
+other roles refused and nobody signed in sent to sign in."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS, XSS_NAME, XSS_POINT
+from tests.e2e.helpers import MAP_STATE_JS, login
+from tests.e2e.test_escaping import OPEN_JS
+
+pytestmark = pytest.mark.e2e
+
+
+def _drawn(page) -> dict:
+    page.wait_for_function(
+        "() => { const m = window.map; if (!m || !window.L) return false; let p = 0, k = 0;"
+        " m.eachLayer(l => { if (l instanceof L.Polygon) p++; else if (l instanceof L.Marker) k++; });"
+        " return p >= 300 && k > 0; }",
+        timeout=60_000,
+    )
+    page.wait_for_timeout(1000)  # fonts and marker icons settle
+    return page.evaluate(MAP_STATE_JS)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_wall_screen_draws_offline_with_figures(app_url, page_and_traffic, lang):
+    page, traffic = page_and_traffic
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    login(page, app_url, "command", lang=lang)
+    response = page.goto(f"{app_url}/wall?lang={lang}", wait_until="domcontentloaded")
+    assert response.status == 200
+    state = _drawn(page)
+    assert state["scale"] and state["faFont"] and state["awesome"] > 0
+    assert ("中高风险区" if lang == "zh" else "Medium/high risk areas") in state["control"]
+    assert ("图例" if lang == "zh" else "Legend") in state["legend"]
+    figures = page.locator(".fig")
+    assert figures.count() == 7
+    assert ("隔离房间" if lang == "zh" else "Quarantine rooms") in page.locator(".figs").inner_text()
+    assert ("最新日报" if lang == "zh" else "Latest daily report") in page.locator(".bulletin").inner_text()
+    assert ("演示数据" if lang == "zh" else "Demo data") in page.locator(".demo").inner_text()
+    # the hostile testing site's name is shown as text in its tooltip and popup
+    result = page.evaluate(OPEN_JS, [XSS_POINT[1], XSS_POINT[0]])
+    assert result is not None and XSS_NAME in result["tooltip"] and XSS_NAME in result["popup"]
+    assert result["injected"] == 0 and dialogs == []
+    page.goto(f"{app_url}/wall?lang={lang}", wait_until="domcontentloaded")
+    _drawn(page)
+    page.screenshot(path=str(ARTIFACTS / f"wall_{lang}.png"))
+    assert traffic.foreign(app_url) == []
+    assert traffic.failures == []
+
+
+def test_wall_screen_national_view(app_url, page_and_traffic):
+    page, traffic = page_and_traffic
+    login(page, app_url, "grid")  # every role that may open the command page may open the wall
+    page.goto(f"{app_url}/wall?view=national&as_of=2022-03-28", wait_until="domcontentloaded")
+    page.wait_for_function("() => window.map && document.querySelector('.rm-legend')", timeout=60_000)
+    nav = page.locator("header nav").inner_text()
+    assert "本市" in nav and "全国" not in nav  # the switch now offers the city view
+    assert traffic.foreign(app_url) == [] and traffic.failures == []
+
+
+def test_wall_screen_refuses_other_roles_and_asks_to_sign_in(app_url, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{app_url}/wall", wait_until="domcontentloaded")
+    assert page.url.rstrip("/").endswith("?lang=zh")  # sent to the app, which shows its sign-in
+    login(page, app_url, "admin")
+    response = page.goto(f"{app_url}/wall", wait_until="domcontentloaded")
+    assert response.status == 403
+    assert "不能查看" in page.inner_text("body")
+    context.close()
