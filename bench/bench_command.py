@@ -159,28 +159,34 @@ def variant_app(tmp: Path, view: str, name: str) -> Path:
     return d / "app.py"
 
 
-def _compare(tmp: Path, store: Path, view: str, query: str, *, min_polygons: int, token: str,
-             variants: tuple[str, ...] = ("ours", "naive")) -> dict[str, list]:
-    """Serve ``dashboard/views/<view>`` as is and with each baseline map (``bench/<variant>_command_app.py``);
-    measure all in one run, alternating, so load from elsewhere on the machine hits each alike."""
+def _alternate(urls: dict[str, str], min_polygons: int, token: str) -> dict[str, list]:
+    """Measure every URL ``RUNS`` times in one browser, alternating, so load from elsewhere on
+    the machine hits each alike (after one warming load each: server caches, browser)."""
     from playwright.sync_api import sync_playwright
 
+    results: dict[str, list] = {name: [] for name in urls}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        for url in urls.values():
+            _measure(browser, url, min_polygons, token)
+        for _ in range(RUNS):
+            for name, url in urls.items():
+                results[name].append(_measure(browser, url, min_polygons, token))
+        browser.close()
+    return results
+
+
+def _compare(tmp: Path, store: Path, view: str, query: str, *, min_polygons: int, token: str,
+             variants: tuple[str, ...] = ("ours", "naive")) -> dict[str, list]:
+    """Serve ``dashboard/views/<view>`` as is and with each baseline map (``bench/<variant>_command_app.py``),
+    each on its own server, and measure them alternately."""
     procs = {name: serve(variant_app(tmp, view, name), store) for name in variants}
-    results: dict[str, list] = {name: [] for name in variants}
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            for name in variants:  # warm each server's caches and the browser
-                _measure(browser, procs[name][1] + query, min_polygons, token)
-            for _ in range(RUNS):
-                for name in variants:
-                    results[name].append(_measure(browser, procs[name][1] + query, min_polygons, token))
-            browser.close()
+        return _alternate({name: url + query for name, (_proc, url) in procs.items()}, min_polygons, token)
     finally:
         for proc, _url in procs.values():
             proc.terminate()
             proc.wait(timeout=10)
-    return results
 
 
 WALL_VARIANTS = {"wall": "/wall", "wall_naive": "/wall-naive"}
@@ -201,19 +207,9 @@ def _document_bytes(url: str, token: str, *, gzip: bool = False) -> int:
 def _compare_wall(store: Path, token: str) -> dict[str, list]:
     """The wall screen (``/wall``) and the same page with the naive map built on every request
     (``/wall-naive``), one server (``bench/wall_server.py``), alternating runs."""
-    from playwright.sync_api import sync_playwright
-
     proc, base = serve(ROOT / "bench" / "wall_server.py", store)
-    results: dict[str, list] = {name: [] for name in WALL_VARIANTS}
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            for path in WALL_VARIANTS.values():
-                _measure(browser, base + path, 300, token)
-            for _ in range(RUNS):
-                for name, path in WALL_VARIANTS.items():
-                    results[name].append(_measure(browser, base + path, 300, token))
-            browser.close()
+        results = _alternate({name: base + path for name, path in WALL_VARIANTS.items()}, 300, token)
         for name, path in WALL_VARIANTS.items():
             results[name + "_document"] = [_document_bytes(base + path, token)]
             results[name + "_document_gzip"] = [_document_bytes(base + path, token, gzip=True)]

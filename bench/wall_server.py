@@ -4,6 +4,7 @@ naive map (``bench/naive_map.py``: plain ``GeoJson`` at full precision, one ``Ma
 built on every request. Run by the benchmark only.
 """
 
+from functools import cache
 from pathlib import Path
 
 import streamlit as st
@@ -11,17 +12,19 @@ from starlette.routing import Route
 
 from dashboard.server import wall
 
-_naive = []
+
+@cache
+def _naive_endpoint():
+    # imported on the first request, after Streamlit's runtime has started (dashboard/server.py)
+    from bench.naive_map import naive_command_map
+    from dashboard.mapview import prepare_map
+    from dashboard.wall import make_wall_endpoint
+
+    return make_wall_endpoint(lambda *a, **kw: prepare_map(naive_command_map(*a, **kw)))
 
 
 def naive_wall(request):
-    if not _naive:  # imported on the first request, after Streamlit's runtime has started
-        from bench.naive_map import naive_command_map
-        from dashboard.mapview import prepare_map
-        from dashboard.wall import make_wall_endpoint
-
-        _naive.append(make_wall_endpoint(lambda *a, **kw: prepare_map(naive_command_map(*a, **kw))))
-    return _naive[0](request)
+    return _naive_endpoint()(request)
 
 
 app = st.App(

@@ -41,7 +41,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from dashboard.accounts import Account, Accounts, LoginRefused, account_for_identity
+from dashboard.accounts import Account, Accounts, LoginRefused, SessionCheck, account_for_identity
 from dashboard.audit import accounts_for, record
 from dashboard.i18n import t
 from dashboard.roles import ACTION_ROLES, PAGE_ROLES, PUBLIC, may_do, pages_for
@@ -63,6 +63,7 @@ __all__ = [
     "page_links",
     "require_role",
     "show_flash",
+    "session_check",
     "sidebar",
 ]
 
@@ -127,19 +128,27 @@ def current_account(s: Settings) -> Account | None:
             token = cookie
     if not token:
         return None
-    idle, absolute = _limits(s)
-    check = accounts(s).session_account(token, idle=idle, absolute=absolute)
+    check = session_check(s, token)
     if check.account is None:
         ss.pop(TOKEN_KEY, None)
         ss.pop("user", None)
         ss[_DEAD] = token  # the browser may still send it; do not look it up again
         if check.reason != "none":
             ss[_FLASH] = "auth_expired"
-            record(check.name, "session_expired", detail=check.reason)
         return None
     ss[TOKEN_KEY] = token
     ss["user"] = check.account.name  # the name other sections record (e.g. the daily report)
     return check.account
+
+
+def session_check(s: Settings, token: str | None) -> SessionCheck:
+    """A session token checked against the accounts database with the configured idle and
+    absolute limits (the pages' check, and the wall screen's); an expired session is audited."""
+    idle, absolute = _limits(s)
+    check = accounts(s).session_account(token, idle=idle, absolute=absolute)
+    if check.account is None and check.reason != "none":
+        record(check.name, "session_expired", detail=check.reason, store=s.store)
+    return check
 
 
 def _cookie_token() -> str | None:

@@ -153,12 +153,8 @@ def make_wall_endpoint(map_for: MapFor = command_map) -> Callable[[Request], Res
         lang = asked if asked in LANGUAGES else s.language
         if s.auth != "builtin":
             return _message(403, lang, "wall_builtin_only")
-        idle, absolute = auth._limits(s)
-        check = auth.accounts(s).session_account(request.cookies.get(auth.COOKIE), idle=idle, absolute=absolute)
-        account = check.account
+        account = auth.session_check(s, request.cookies.get(auth.COOKIE)).account
         if account is None:
-            if check.reason != "none":
-                record(check.name, "session_expired", detail=check.reason, store=s.store)
             return RedirectResponse(f"./?lang={lang}", status_code=303, headers=_HEADERS)
         if not may_open(account.role, WALL_PAGE):
             record(account.name, "access_denied", "wall", f"role={account.role}", role=account.role, store=s.store)
@@ -171,7 +167,7 @@ def make_wall_endpoint(map_for: MapFor = command_map) -> Callable[[Request], Res
         try:
             as_of = pd.Timestamp(text).normalize() if text else ctx.scenario_today
         except ValueError:
-            return _message(400, lang, "wall_bad_date", value=text or "")
+            as_of = pd.NaT
         if pd.isna(as_of):
             return _message(400, lang, "wall_bad_date", value=text or "")
         national = request.query_params.get("view") == "national"
