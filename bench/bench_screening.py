@@ -45,10 +45,10 @@ SEED = 20220328
 #: Columns that must be identical between the fast path and the reference.
 COMPARED_COLUMNS = (
     "id", "code", "assigned_code", "rule_id", "measure_id", "first_action_due", "measure_end", "lifted", "overdue",
-    "pending_issues", "out_of_province", "matched_rules", "test_due",
+    "pending_issues", "out_of_province", "history_incomplete", "matched_rules", "test_due",
 )
 
-_I_PLACE, _I_DATE, _I_PROVINCE, _I_ARRIVAL, _I_INBOUND, _I_FLAG = 1, 2, 4, 8, 16, 32
+_I_PLACE, _I_DATE, _I_PROVINCE, _I_ARRIVAL, _I_INBOUND, _I_FLAG = 1, 2, 4, 8, 16, 32  # 64 county, 128 street needed
 
 
 
@@ -107,6 +107,9 @@ def scaled_inputs(
 # ----------------------------------------------------------------------------------------------
 # The reference: one traveller, one visit, one risk entry at a time.
 
+_MUNI = {"110000", "120000", "310000", "500000"}
+_SEV = {"green": 0, "yellow": 1, "pending": 2, "red": 3}
+
 
 def _date(v: object) -> dt.date | None:
     if v is None or v is pd.NaT or (isinstance(v, float) and v != v) or v is pd.NA:
@@ -126,6 +129,67 @@ def _due(step: Step | None, anchor: dt.date | None) -> pd.Timestamp:
     return pd.Timestamp(anchor) + pd.Timedelta(hours=step.hours)
 
 
+def _street(detail: str) -> str:
+    for i in range(1, len(detail)):
+        if detail[i:].startswith(("街道", "镇", "乡")):
+            return detail[:i]
+    return ""
+
+
+def _entries(risk_areas: pd.DataFrame, idx: PlaceIndex, rs: RuleSet, day: dt.date) -> list[dict]:
+    out = []
+    for _, e in risk_areas.iterrows():
+        since = _date(e.get("since"))
+        if since is None or since > day:
+            continue
+        u = idx.resolve_code(e.get("adcode"))
+        if u is None:
+            p, c, k = _text(e.get("province")), _text(e.get("city")), _text(e.get("county"))
+            r = idx.resolve(p + (c if c != p else "") + k)
+            u = r.unit if r.status == OK and not r.rest else None
+        if u is None or u.level == "province":
+            continue
+        area = "".join(_text(e.get("area_name")).split())
+        for name in sorted((u.label, u.city + u.county, u.county, u.province + u.county), key=len, reverse=True):
+            if name and area.startswith(name):
+                area = area[len(name):]
+                break
+        out.append({"level": str(e["level"]), "county": u.county_adcode, "city": u.city_adcode, "province": u.province_adcode,
+                    "since": since, "lifted": _date(e.get("lifted")), "area": area,
+                    "whole": bool(u.county_adcode) and not area and rs.whole_county_entry == "area",
+                    "street": _street(area) if u.province_adcode in _MUNI else ""})
+    for n in rs.notices:
+        u = idx.resolve_code(n.adcode) if n.adcode else idx.resolve(n.place).unit
+        since = dt.date.fromisoformat(n.since)
+        for e in out:
+            inside = e["county"] == u.county_adcode if u.level == "county" else e["city"] == u.city_adcode
+            if inside:
+                e["since"] = min(e["since"], since)
+        out.append({"level": "notice", "county": u.county_adcode if u.level == "county" else "", "city": u.city_adcode,
+                    "province": u.province_adcode, "since": since, "lifted": None, "area": "", "whole": False, "street": ""})
+    return out
+
+
+def _relation(u, detail: str, e: dict, rs: RuleSet) -> str:  # noqa: ANN001 - a gazetteer unit
+    """area / county / city / unknown for a stay resolved to ``u`` (with ``detail``) and an entry of its city."""
+    if not e["county"]:
+        return "city"
+    if u.level == "city":
+        return "unknown"
+    if u.county_adcode != e["county"]:
+        return "city"
+    if e["whole"] or (detail and detail == e["area"]):
+        return "area"
+    if u.province_adcode in _MUNI and rs.municipality_unit == "street":
+        street = _street(detail)
+        if e["street"] and (street == e["street"] or detail == e["street"]):
+            return "county"
+        if e["street"] and street:
+            return "city"
+        return "unknown"
+    return "county"
+
+
 def classify_reference(
     travellers: pd.DataFrame,
     visits: pd.DataFrame,
@@ -141,39 +205,16 @@ def classify_reference(
     rs = rules if isinstance(rules, RuleSet) else rule_set_in_force(rules, ts)
     idx = PlaceIndex.from_gazetteer(gazetteer)
     H = dt.timedelta(days=rs.history_days)
-
-    entries = []
-    for _, e in risk_areas.iterrows():
-        since = _date(e.get("since"))
-        if since is None or since > day:
-            continue
-        u = idx.resolve_code(e.get("adcode"))
-        if u is None:
-            p, c, k = _text(e.get("province")), _text(e.get("city")), _text(e.get("county"))
-            r = idx.resolve(p + (c if c != p else "") + k)
-            u = r.unit if r.status == OK and not r.rest else None
-        if u is None or u.level == "province":
-            continue
-        keys = set()
-        area = "".join(_text(e.get("area_name")).split())
-        if area:
-            keys.add(area)
-            for name in (u.county, u.city + u.county, u.label):
-                if name and area.startswith(name) and len(area) > len(name):
-                    keys.add(area[len(name):])
-        entries.append(
-            {"level": str(e["level"]), "county": u.county_adcode, "city": u.city_adcode, "province": u.province_adcode,
-             "since": since, "lifted": _date(e.get("lifted")), "keys": keys}
-        )
-
+    entries = _entries(risk_areas, idx, rs, day)
     by_traveller: dict[str, list[dict]] = {}
     for rec in visits.to_dict("records"):
         by_traveller.setdefault(str(rec["traveller_id"]), []).append(rec)
-
     horizon = None
     place_rules = [r for r in rs.rules if r.match in (*PLACE_MATCHES, "inbound")]
     if place_rules and all(r.total_days is not None and r.auto_lift for r in place_rules):
         horizon = max(r.total_days or 0 for r in place_rules)
+    matches = {"area": ("area", "county"), "county": ("county",), "city": ("city",)}
+    health = {"red": "red", "红": "red", "红码": "red", "yellow": "yellow", "黄": "yellow", "黄码": "yellow"}
 
     out = []
     for rec in travellers.to_dict("records"):
@@ -181,119 +222,144 @@ def classify_reference(
         if arrival is not None and arrival > day:
             continue
         issues = 0
-        hits: list[tuple[int, int, int]] = []
+        place_rules_hit: dict[int, int] = {}  # rank → first stay
+        matched: set[int] = set()
         inbound = bool(rec.get("inbound")) if rec.get("inbound") is not pd.NA else False
         out_prov = inbound
+        covered: set[dt.date] = set()
         if arrival is None:
             issues |= _I_ARRIVAL
-        else:
-            for vo, v in enumerate(by_traveller.get(str(rec["id"]), [])):
-                f, to = _date(v.get("from_date")), _date(v.get("to_date"))
-                date_ok = f is not None and to is not None and f <= to
-                in_win = False
-                cf = ct = None
-                if date_ok:
-                    cf, ct = max(f, arrival - H), min(to, arrival)
-                    in_win = cf <= ct
-                r = idx.resolve_pairs([_text(v.get("place"))], [_text(v.get("adcode"))])[0]
-                ok = r.status == OK
-                u = r.unit
-                area_level = False
-                if ok and r.rest:
-                    if any((u.county_adcode, r.rest) == (e["county"], k) for e in entries for k in e["keys"]):
-                        area_level = True
-                    elif not r.coded:
-                        ok = False
-                if not ok and (in_win or not date_ok):
-                    issues |= _I_PLACE
-                if not date_ok:
-                    issues |= _I_DATE
-                if not (ok and in_win):
+        for vo, v in enumerate(by_traveller.get(str(rec["id"]), []) if arrival is not None else []):
+            f, to = _date(v.get("from_date")), _date(v.get("to_date"))
+            date_ok = f is not None and to is not None and f <= to
+            in_win = False
+            cf = ct = None
+            if date_ok:
+                cf, ct = max(f, arrival - H), min(to, arrival)
+                in_win = cf <= ct
+                d = max(f, arrival - H)
+                while d <= min(to, arrival - dt.timedelta(days=1)):
+                    covered.add(d)
+                    d += dt.timedelta(days=1)
+            r = idx.resolve_pairs([_text(v.get("place"))], [_text(v.get("adcode"))], partial=True)[0]
+            ok = r.status == OK
+            if not ok and (in_win or not date_ok):
+                issues |= _I_PLACE
+            if not date_ok:
+                issues |= _I_DATE
+            if ok and r.unit.province_adcode != rs.home_province_adcode and (f is None or f <= arrival):
+                out_prov = True
+            if not (ok and in_win):
+                continue
+            u = r.unit
+            detail = "".join(r.rest.split())
+            county_name = idx.units[u.county_adcode].county if u.county_adcode in idx.units else ""
+            if county_name and detail.startswith(county_name) and len(detail) > len(county_name):
+                detail = detail[len(county_name):]
+            best, undecided = None, 0
+            for e in entries:
+                if not (e["since"] <= ct and (e["lifted"] is None or e["lifted"] > cf)):
                     continue
-                if u.province_adcode != rs.home_province_adcode:
-                    out_prov = True
-                stay_hits: list[tuple[int, int, int]] = []
-                city_hits: list[tuple[int, int, int]] = []
-                for eo, e in enumerate(entries):
-                    if not (e["since"] <= ct and (e["lifted"] is None or e["lifted"] > cf)):
-                        continue
-                    if u.level == "province" and not area_level and e["province"] == u.province_adcode:
+                if u.level == "province":
+                    if e["province"] == u.province_adcode:
                         issues |= _I_PROVINCE
-                    for rank, rule in enumerate(rs.rules):
-                        if e["level"] not in rule.levels:
-                            continue
-                        if rule.match == "area":
-                            if area_level and e["county"] == u.county_adcode and r.rest in e["keys"]:
-                                stay_hits.append((rank, vo, eo))
-                        elif rule.match == "county":
-                            if u.county_adcode and e["county"] == u.county_adcode:
-                                stay_hits.append((rank, vo, eo))
-                        elif rule.match == "city" and u.city_adcode and e["city"] == u.city_adcode:
-                            city_hits.append((rank, vo, eo))
-                # a stay in a county with an entry is not in one of the city's *other* counties
-                hits += stay_hits if stay_hits else city_hits
-            days_q = rec.get("entry_quarantine_days")
-            days_q = None if days_q is None or days_q is pd.NA or (isinstance(days_q, float) and days_q != days_q) else int(days_q)
-            inbound_hit = False
-            for rank, rule in enumerate(rs.rules):
-                if rule.match == "inbound" and inbound and days_q is not None:
-                    lo = rule.min_entry_days or 0
-                    hi = rule.max_entry_days if rule.max_entry_days is not None else 10**9
-                    if lo <= days_q <= hi:
-                        hits.append((rank, -1, -1))
-                        inbound_hit = True
-                elif rule.match in ("companion", "bigdata_push"):
-                    flag = rec.get("companion" if rule.match == "companion" else "bigdata_push")
-                    if flag is True or (flag is not pd.NA and flag is not None and bool(flag)):
-                        if _date(rec.get("companion_date" if rule.match == "companion" else "push_date")) is None:
-                            issues |= _I_FLAG
-                        else:
-                            hits.append((rank, -1, -1))
-            if inbound and not inbound_hit and any(r.match == "inbound" for r in rs.rules):
-                issues |= _I_INBOUND
-        hits.sort()
-        rule = rs.rules[hits[0][0]] if hits else None
-        pending = arrival is None or (issues != 0 and not (rule is not None and rule.code == "red"))
-        if pending:
-            kind, step, code, mid, total, auto, landing_ok = PENDING, rs.pending, "pending", PENDING, None, False, True
-        elif rule is not None:
-            kind, step, code, mid, total, auto, landing_ok = "rule", rule.first_action, rule.code, rule.id, rule.total_days, rule.auto_lift, rule.landing_test
-        elif out_prov and rs.landing_test is not None:
-            kind, step, code, mid, total, auto, landing_ok = LANDING, rs.landing_test, "green", LANDING, None, False, True
-        else:
-            kind, step, code, mid, total, auto, landing_ok = NONE, None, "green", NONE, None, False, False
-        flag_day = None
-        if kind == "rule" and rule is not None and rule.match in ("companion", "bigdata_push"):
-            flag_day = _date(rec.get("companion_date" if rule.match == "companion" else "push_date"))
-        start = flag_day if flag_day is not None else arrival
-        end = start + dt.timedelta(days=total - 1) if total and start is not None else None
+                    continue
+                if e["city"] != u.city_adcode:
+                    continue
+                rel = _relation(u, detail, e, rs)
+                if rel == "unknown":
+                    if any(e["level"] in x.levels and x.match in ("area", "county") for x in rs.rules):
+                        undecided |= 64 if u.level == "city" else 128
+                        continue
+                    rel = "city"
+                for rank, rule in enumerate(rs.rules):
+                    if rule.match in matches[rel] and e["level"] in rule.levels:
+                        matched.add(rank)
+                        best = rank if best is None else min(best, rank)
+                        break
+            issues |= undecided
+            if best is not None and (not undecided or rs.rules[best].code == "red"):
+                place_rules_hit.setdefault(best, vo)
+        # person rules
+        obligations: list[dict] = []
+        days_q = rec.get("entry_quarantine_days")
+        days_q = None if days_q is None or days_q is pd.NA or (isinstance(days_q, float) and days_q != days_q) else int(days_q)
+        inbound_hit = False
+        flags = {
+            "companion": (bool(rec.get("companion")) if rec.get("companion") is not pd.NA else False, _date(rec.get("companion_date"))),
+            "bigdata_push": (bool(rec.get("bigdata_push")) if rec.get("bigdata_push") is not pd.NA else False, _date(rec.get("push_date"))),
+            "health_code": (_text(rec.get("health_code")) in health, _date(rec.get("health_code_date"))),
+        }
+        for rank, rule in enumerate(rs.rules):
+            start = arrival
+            if rank in place_rules_hit:
+                pass
+            elif rule.match == "inbound":
+                lo, hi = rule.min_entry_days or 0, rule.max_entry_days if rule.max_entry_days is not None else 10**9
+                if not (arrival is not None and inbound and days_q is not None and lo <= days_q <= hi):
+                    continue
+                inbound_hit = True
+            elif rule.match in flags:
+                flag, fday = flags[rule.match]
+                if rule.match == "health_code":
+                    flag = flag and health[_text(rec.get("health_code"))] in rule.colours
+                if not flag or arrival is None:
+                    continue
+                if fday is None:
+                    issues |= _I_FLAG
+                    continue
+                start = fday
+            else:
+                continue
+            matched.add(rank)
+            anchor = start if rule.first_action.anchor == "flag" else arrival
+            end = start + dt.timedelta(days=rule.total_days - 1) if rule.total_days else None
+            closed = bool(rule.auto_lift and not rule.until_verified and end is not None and end < day)
+            obligations.append({"kind": rule.id, "code": rule.code, "prio": rule.priority, "due": _due(rule.first_action, anchor),
+                                "start": start, "end": end, "closed": closed, "community": True, "rule": rule})
+        if inbound and not inbound_hit and arrival is not None and any(r.match == "inbound" for r in rs.rules):
+            issues |= _I_INBOUND
         stale = horizon is not None and arrival is not None and arrival + dt.timedelta(days=horizon - 1) < day
-        lifted = bool(auto and end is not None and end < day and (issues == 0 or stale))
-        lapsed = kind in (LANDING, NONE, PENDING) and not lifted and stale
-        closed = lifted or lapsed
-        due = _due(step, flag_day if (step is not None and step.anchor == "flag") else arrival)
+        if out_prov and rs.landing_test is not None and all(o["rule"].landing_test for o in obligations):
+            due = _due(rs.landing_test, arrival)
+            obligations.append({"kind": LANDING, "code": "green", "prio": 10**9 + 1, "due": due, "start": arrival, "end": None,
+                                "closed": bool((due is not pd.NaT and due <= ts) or stale), "community": False, "rule": None})
+        if issues:
+            obligations.append({"kind": PENDING, "code": "pending", "prio": 10**9, "due": _due(rs.pending, arrival), "start": arrival,
+                                "end": None, "closed": stale, "community": True, "rule": None})
+        obligations.sort(key=lambda o: (-_SEV[o["code"]], o["prio"]))
+        for o in obligations:
+            o["overdue"] = o["community"] and not o["closed"] and o["due"] is not pd.NaT and o["due"] < ts
+        open_ = [o for o in obligations if not o["closed"]]
+        assigned = obligations[0] if obligations else None
+        current = open_[0] if open_ else None
+        dated = sorted((o for o in open_ if o["due"] is not pd.NaT and o["community"]), key=lambda o: o["due"])
+        dated = dated or sorted((o for o in open_ if o["due"] is not pd.NaT), key=lambda o: o["due"])
+        shown = dated[0] if dated else (current or assigned)
+        same = [o for o in obligations if assigned is not None and o["code"] == assigned["code"]]
+        end = max(o["end"] for o in same) if same and all(o["end"] is not None for o in same) else None
         tests: list[pd.Timestamp] = []
-        if out_prov and rs.landing_test is not None and landing_ok:
-            tests.append(_due(rs.landing_test, arrival))
-        if kind == "rule" and rule is not None:
-            for st in rule.tests:
-                d = _due(st, flag_day if st.anchor == "flag" else arrival)
-                tests += [d] * st.count
-        matched = sorted({h[0] for h in hits})
+        for o in obligations:
+            if o["kind"] == LANDING:
+                tests.insert(0, o["due"])
+            elif o["rule"] is not None:
+                for st in o["rule"].tests:
+                    tests += [_due(st, o["start"])] * st.count
         out.append(
             {
                 "id": str(rec["id"]),
-                "code": "green" if closed else code,
-                "assigned_code": code,
-                "rule_id": mid,
-                "measure_id": LIFTED if closed and kind != NONE else mid,
-                "first_action_due": due,
+                "code": current["code"] if current else "green",
+                "assigned_code": assigned["code"] if assigned else "green",
+                "rule_id": assigned["kind"] if assigned else NONE,
+                "measure_id": current["kind"] if current else (LIFTED if obligations else NONE),
+                "first_action_due": shown["due"] if shown else pd.NaT,
                 "measure_end": pd.Timestamp(end) if end is not None else pd.NaT,
-                "lifted": closed,
-                "overdue": bool(due is not pd.NaT and due < ts and not closed),
+                "lifted": bool(obligations) and not open_,
+                "overdue": any(o["overdue"] for o in obligations),
                 "pending_issues": issues,
                 "out_of_province": out_prov,
-                "matched_rules": ";".join(rs.rules[k].id for k in matched),
+                "history_incomplete": arrival is not None and len(covered) < rs.history_days,
+                "matched_rules": ";".join(rs.rules[k].id for k in sorted(matched)),
                 "test_due": tests,
             }
         )

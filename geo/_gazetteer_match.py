@@ -130,7 +130,7 @@ class Resolution:
 
     status: str
     unit: Unit | None = None
-    rest: str = ""  # text after a county prefix (only with a county unit)
+    rest: str = ""  # text after a county prefix (or, with ``partial``, a province / city prefix)
     coded: bool = False  # the row's adcode confirms the unit (a ``rest`` is then detail, not doubt)
 
 
@@ -265,8 +265,15 @@ class PlaceIndex:
             return UNKNOWN, ()
         return (OK if len(hit) == 1 else AMBIGUOUS), hit
 
-    def resolve(self, text: object) -> Resolution:
-        """Resolve one place string (see the module docstring)."""
+    def resolve(self, text: object, *, partial: bool = False) -> Resolution:
+        """Resolve one place string (see the module docstring).
+
+        ``partial=True`` also keeps a *province or city* prefix with the remaining text when no
+        county prefix resolves (``江苏省南京市某某县某街道`` → 南京市 + ``某某县某街道``). With it, only
+        a full official name counts as a prefix followed by more text, never a suffix-stripped
+        one (``杭州湾新区`` is not 杭州 + ``湾新区``, ``上海浦东新新区`` not 浦东新区 + ``新区``): the
+        caller then decides from what is known and says what is missing.
+        """
         s = normalize_place(text)
         if not s:
             return Resolution(EMPTY)
@@ -285,9 +292,11 @@ class PlaceIndex:
             if status == AMBIGUOUS:
                 return Resolution(AMBIGUOUS)
             u = self.units[hit[0]]
-            if u.level != "county":
+            if partial and s[:end] not in self.exact:  # 上海浦东新 + 新区: a stripped name, then more
                 return Resolution(UNKNOWN)
-            return Resolution(OK, u, rest=s[end:])
+            if u.level == "county" or partial:
+                return Resolution(OK, u, rest=s[end:])
+            return Resolution(UNKNOWN)
         return Resolution(UNKNOWN)
 
     def resolve_code(self, code: object) -> Unit | None:
@@ -297,7 +306,7 @@ class PlaceIndex:
             s = s[:-2]
         return self.units.get(s) if _ADCODE_RE.match(s) else None
 
-    def resolve_pairs(self, places: Iterable[object], codes: Iterable[object]) -> list[Resolution]:
+    def resolve_pairs(self, places: Iterable[object], codes: Iterable[object], *, partial: bool = False) -> list[Resolution]:
         """Resolve (place text, adcode) pairs, e.g. the unique pairs of a visits table.
 
         Both are used: the code alone, the text alone, or — when both resolve — the finer of
@@ -306,7 +315,7 @@ class PlaceIndex:
         """
         out: list[Resolution] = []
         for place, code in zip(places, codes, strict=True):
-            r = self.resolve(place)
+            r = self.resolve(place, partial=partial)
             cu = self.resolve_code(code)
             if cu is None:
                 out.append(r)

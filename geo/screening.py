@@ -73,7 +73,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._gazetteer_match import OK, PlaceIndex, normalize_place, resolution_frame
+from geo import _classify as _c
+from geo._gazetteer_match import PlaceIndex
 
 __all__ = [
     "CODES",
@@ -86,10 +87,15 @@ __all__ = [
     "Phase",
     "Rule",
     "RuleSet",
+    "Notice",
+    "RULE_LEVELS",
+    "OBLIGATION_COLUMNS",
+    "obligations_frame",
     "Screening",
     "NoRuleSetInForce",
     "rule_set_in_force",
     "classify_travellers",
+    "classify_with_obligations",
     "screen_neighbourhoods",
     "screen",
     "neighbourhood_ids_for_points",
@@ -112,7 +118,10 @@ LEVEL_LABELS = {
     "cases_unrated": ("有病例尚未定级区县", "county with cases not yet rated"),
 }
 PLACE_MATCHES = ("area", "county", "city")
-PERSON_MATCHES = ("inbound", "companion", "bigdata_push")
+PERSON_MATCHES = ("inbound", "companion", "bigdata_push", "health_code")
+#: Levels a rule may list: the risk list's, and ``notice`` (a place a rule set's notice names).
+RULE_LEVELS = (*LEVELS, "notice")
+HEALTH_CODE_COLOURS = ("red", "yellow")
 MATCHES = PLACE_MATCHES + PERSON_MATCHES
 ANCHORS = ("arrival", "flag")
 SCREENING_LEVELS = {
@@ -135,17 +144,22 @@ OUTPUT_COLUMNS = {
     "measure_zh": "measure (Chinese)", "measure_en": "measure (English)",
     "provisional": "the code is provisional (big-data push)",
     "reason_zh": "why (Chinese)", "reason_en": "why (English)",
-    "first_action_zh": "first action (Chinese)", "first_action_en": "first action (English)",
-    "first_action_due": "its deadline (datetime; NaT = none stated)",
+    "first_action_zh": "the action with the earliest open deadline (Chinese)", "first_action_en": "(English)",
+    "first_action_due": "the earliest open deadline (datetime; NaT = none stated)",
     "test_due": "list of test deadlines (landing test first)",
     "test_schedule_zh": "tests with deadlines (Chinese)", "test_schedule_en": "tests with deadlines (English)",
     "measure_start": "first day of the measure", "measure_end": "last day of the measure",
     "lifted": "the case is closed (measure ended, or nothing left to verify)",
     "out_of_province": "a stay outside the home province in the window, or inbound",
     "needs_verification": "some stay or field could not be used (see the reason)",
-    "pending_issues": "bits: 1 place, 2 date, 4 province-only place, 8 arrival date, 16 inbound days, 32 flag date",
+    "pending_issues": "bits: 1 place, 2 date, 4 province only, 8 arrival date, 16 inbound days, 32 flag date, 64 county needed, 128 street needed",
+    "history_incomplete": "the dated stays do not cover the 14 days before arrival",
     "matched_rules": "every matching rule id, by priority, ';'-separated",
-    "overdue": "first action past its deadline and the case not closed",
+    "obligations": "number of obligations",
+    "open_obligations": "number still open",
+    "obligations_zh": "every obligation, one per line (Chinese)",
+    "obligations_en": "every obligation, one per line (English)",
+    "overdue": "some obligation is overdue: its deadline passed and it is still open (the one definition)",
     "rule_set": "effective_from of the rule set applied",
 }
 
@@ -154,7 +168,6 @@ LANDING, NONE, PENDING, LIFTED = "landing", "none", "pending", "lifted"
 ZONE_TOLERANCE_DEG = 1e-6  # ~0.1 m: zone and neighbourhood edges that should coincide after reprojection
 
 # pending issue bits
-_I_PLACE, _I_DATE, _I_PROVINCE, _I_ARRIVAL, _I_INBOUND, _I_FLAG = 1, 2, 4, 8, 16, 32
 _NA = np.iinfo(np.int64).min
 _BIG = np.iinfo(np.int64).max
 
@@ -212,11 +225,24 @@ class Rule:
     tests: tuple[Step, ...] = ()
     landing_test: bool = True
     code_note: str = ""
+    colours: tuple[str, ...] = ()  # health_code: the holder's code colours this rule takes
+    until_verified: bool = False  # never lifts by itself: open until a person verifies it
 
     @property
     def total_days(self) -> int | None:
         """Length of the measure in days, ``None`` when the source states none."""
         return sum(p.days for p in self.phases) if self.phases else None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A notice's look-back: stays in ``place`` on or after ``since`` count (seed 001 "11月23日以来有…旅居史")."""
+
+    place: str
+    since: str  # YYYY-MM-DD
+    adcode: str = ""
+    quote: tuple[str, ...] = ()
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -235,6 +261,10 @@ class RuleSet:
     pending: Step
     landing_test: Step | None = None
     file: str = ""
+    notices: tuple[Notice, ...] = ()
+    municipality_unit: str = "district"  # street: in 直辖市 the street / town is the unit
+    whole_county_entry: str = "county"  # area: an entry with no area name is the whole county
+    effective_until: pd.Timestamp | None = None
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -319,19 +349,6 @@ def _bool(frame: pd.DataFrame, col: str) -> np.ndarray:
     return pd.Series(frame[col]).astype("boolean").fillna(False).to_numpy(dtype=bool)
 
 
-def _join(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All (i, j) with ``left[i] == right[j]`` and key ≥ 0, ordered by i then j (an equi-join)."""
-    order = np.argsort(right, kind="stable")
-    rs = right[order]
-    lo = np.searchsorted(rs, left, side="left")
-    hi = np.searchsorted(rs, left, side="right")
-    cnt = np.where(left >= 0, hi - lo, 0)
-    li = np.repeat(np.arange(len(left)), cnt)
-    start = np.repeat(lo - np.concatenate([[0], np.cumsum(cnt)[:-1]]), cnt)
-    ri = order[np.arange(len(li)) + start] if len(li) else np.zeros(0, dtype=np.int64)
-    return li, ri
-
-
 # ----------------------------------------------------------------------------------------------
 # Privacy helpers
 
@@ -382,125 +399,46 @@ def suppress_small(frame: pd.DataFrame, columns: Sequence[str], threshold: int =
 
 
 # ----------------------------------------------------------------------------------------------
-# Risk entries
+# Classification (the phases live in geo._classify)
 
 
-@dataclass
-class _Entries:
-    frame: pd.DataFrame  # the known entries (since ≤ as-of day), original row order
-    county: np.ndarray  # int code, -1 none
-    city: np.ndarray
-    province: np.ndarray
-    since: np.ndarray
-    lifted: np.ndarray  # _BIG when never lifted
-    level: np.ndarray  # object
-    label: list[str]
-    area_keys: dict[tuple[int, str], list[int]]
-    unresolved: list[str]
-
-
-class _Codes:
-    """adcode string ↔ small int, shared by visits and entries."""
-
-    def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
-
-    def __call__(self, code: str) -> int:
-        if not code:
-            return -1
-        i = self.ids.get(code)
-        if i is None:
-            i = self.ids[code] = len(self.ids)
-        return i
-
-
-def _prepare_entries(risk: pd.DataFrame, idx: PlaceIndex, day: int, codes: _Codes) -> _Entries:
-    need = ["level", "since"]
-    missing = [c for c in need if c not in risk.columns]
-    if missing:
-        msg = f"risk_areas lacks column(s): {', '.join(missing)}"
-        raise ValueError(msg)
-    since_all = _days(risk["since"])
-    known = (since_all != _NA) & (since_all <= day)
-    e = risk[known].reset_index(drop=True)
-    n = len(e)
-    undated = [str(x) for x in (risk["id"] if "id" in risk.columns else risk.index)[since_all == _NA]]
-    county = np.full(n, -1, dtype=np.int64)
-    city = np.full(n, -1, dtype=np.int64)
-    prov = np.full(n, -1, dtype=np.int64)
-    labels: list[str] = [""] * n
-    unresolved: list[str] = [f"risk entry {x}: no since date, ignored" for x in undated]
-    area_keys: dict[tuple[int, str], list[int]] = {}
-
-    def col(name: str) -> list[str]:
-        return [_text(v) for v in e[name]] if name in e.columns else [""] * n
-
-    adcodes, provs, cities, counties, areas, ids = (
-        col("adcode"), col("province"), col("city"), col("county"), col("area_name"), col("id"),
+def _person(T: pd.DataFrame, arr: np.ndarray) -> _c.Person:
+    n = len(T)
+    hc = (
+        np.array([_HEALTH_CODES.get(_text(v), "") for v in T["health_code"]], dtype=object)
+        if "health_code" in T.columns else np.full(n, "", dtype=object)
     )
-    for i in range(n):
-        u = idx.resolve_code(adcodes[i])
-        if u is None:
-            r = idx.resolve(provs[i] + (cities[i] if cities[i] != provs[i] else "") + counties[i])
-            u = r.unit if r.status == OK and not r.rest else None
-        if u is None or u.level == "province":
-            where = f"{provs[i]}{cities[i] if cities[i] != provs[i] else ''}{counties[i]} {adcodes[i]}".strip()
-            unresolved.append(f"risk entry {ids[i] or i}: place not resolved to a county or city ({where}), ignored")
-            continue
-        county[i] = codes(u.county_adcode)
-        city[i] = codes(u.city_adcode)
-        prov[i] = codes(u.province_adcode)
-        labels[i] = u.label
-        area = normalize_place(areas[i])
-        if area and county[i] >= 0:
-            keys = {area}
-            for name in (u.county, u.city + u.county, u.label):
-                if name and area.startswith(name) and len(area) > len(name):
-                    keys.add(area[len(name):])
-            for k in keys:
-                area_keys.setdefault((int(county[i]), k), []).append(i)
-    lifted = _days(e["lifted"]) if "lifted" in e.columns else np.full(n, _NA)
-    lifted = np.where(lifted == _NA, _BIG, lifted)
-    return _Entries(
-        frame=e, county=county, city=city, province=prov, since=_days(e["since"]), lifted=lifted,
-        level=e["level"].astype(str).to_numpy(dtype=object), label=labels, area_keys=area_keys, unresolved=unresolved,
+    return _c.Person(
+        arrival=arr,
+        inbound=_bool(T, "inbound"),
+        entry_days=(
+            pd.to_numeric(T["entry_quarantine_days"], errors="coerce").to_numpy(dtype=float)
+            if "entry_quarantine_days" in T.columns else np.full(n, np.nan)
+        ),
+        flags={"companion": _bool(T, "companion"), "bigdata_push": _bool(T, "bigdata_push"), "health_code": hc != ""},
+        flag_days={
+            "companion": _days(T["companion_date"]) if "companion_date" in T.columns else np.full(n, _NA),
+            "bigdata_push": _days(T["push_date"]) if "push_date" in T.columns else np.full(n, _NA),
+            "health_code": _days(T["health_code_date"]) if "health_code_date" in T.columns else np.full(n, _NA),
+        },
+        health_code=hc,
     )
 
 
-# ----------------------------------------------------------------------------------------------
-# Classification
-
-
-@dataclass
-class _Hits:
-    t: list[np.ndarray] = field(default_factory=list)
-    rank: list[np.ndarray] = field(default_factory=list)
-    v: list[np.ndarray] = field(default_factory=list)
-    e: list[np.ndarray] = field(default_factory=list)
-
-    def add(self, t: np.ndarray, rank: int, v: np.ndarray | None = None, e: np.ndarray | None = None) -> None:
-        t = np.asarray(t, dtype=np.int64)
-        self.t.append(t)
-        self.rank.append(np.full(len(t), rank, dtype=np.int64))
-        self.v.append(np.full(len(t), -1, dtype=np.int64) if v is None else np.asarray(v, dtype=np.int64))
-        self.e.append(np.full(len(t), -1, dtype=np.int64) if e is None else np.asarray(e, dtype=np.int64))
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        if not self.t:
-            z = np.zeros(0, dtype=np.int64)
-            return z, z, z, z
-        return tuple(np.concatenate(x) for x in (self.t, self.rank, self.v, self.e))  # type: ignore[return-value]
-
-
-def _in_force(ent: _Entries, ei: np.ndarray, cf: np.ndarray, ct: np.ndarray) -> np.ndarray:
-    return (ent.since[ei] <= ct) & (ent.lifted[ei] > cf)
-
-
-def _step_due(step: Step | None, anchor_days: np.ndarray) -> np.ndarray:
-    """Deadline in int hours since epoch (``_NA`` none) for each anchor day."""
-    if step is None or step.hours is None:
-        return np.full(len(anchor_days), _NA, dtype=np.int64)
-    return np.where(anchor_days == _NA, _NA, anchor_days * 24 + int(step.hours))
+def _history_incomplete(st: _c.Stays, arr: np.ndarray, n: int, history_days: int) -> np.ndarray:
+    """The dated stays leave a day of ``arrival − history_days … arrival − 1`` uncovered."""
+    a = arr[st.t]
+    lo = np.maximum(st.f, a - history_days)
+    hi = np.minimum(st.to, a - 1)
+    ok = st.date_ok & (a != _NA) & (lo <= hi)
+    f = pd.DataFrame({"t": st.t[ok], "lo": lo[ok], "hi": hi[ok]}).sort_values(["t", "lo"], kind="stable")
+    covered = np.zeros(n, dtype=np.int64)
+    if len(f):
+        prev = f.groupby("t")["hi"].cummax().groupby(f["t"]).shift(1).fillna(np.iinfo(np.int64).min // 2).to_numpy(dtype=np.int64)
+        start = np.maximum(f["lo"].to_numpy(), prev + 1)
+        gain = np.maximum(f["hi"].to_numpy() - start + 1, 0)
+        np.add.at(covered, f["t"].to_numpy(), gain)
+    return (arr != _NA) & (covered < history_days)
 
 
 def classify_travellers(
@@ -514,15 +452,16 @@ def classify_travellers(
     neighbourhoods: gpd.GeoDataFrame | None = None,
     notes: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Classify every arrived traveller: code, measure, reason, first action, tests, overdue.
+    """Classify every arrived traveller: code, measure, reason, obligations, deadlines, overdue.
 
     Parameters
     ----------
     travellers : DataFrame
         The ``travellers`` layer (``id``, ``arrival_date``, ``inbound``, ``entry_quarantine_days``,
-        ``companion``/``companion_date``, ``bigdata_push``/``push_date``, ``neighbourhood_id``;
-        optional personal columns are carried through; a ``geometry`` column is used only to
-        fill a missing ``neighbourhood_id``).
+        ``companion``/``companion_date``, ``bigdata_push``/``push_date``,
+        ``health_code``/``health_code_date``, ``neighbourhood_id``; optional personal columns
+        are carried through; a ``geometry`` column is used only to fill a missing
+        ``neighbourhood_id``).
     visits : DataFrame
         The ``visits`` layer (``traveller_id``, ``place``, ``adcode``, ``from_date``, ``to_date``).
     risk_areas : DataFrame
@@ -543,12 +482,27 @@ def classify_travellers(
     Returns
     -------
     DataFrame
-        One row per arrived traveller, in input order; columns in :data:`OUTPUT_COLUMNS`.
+        One row per arrived traveller, in input order; columns in :data:`OUTPUT_COLUMNS`. The
+        obligations themselves are in ``result.attrs["obligations"]`` (:func:`obligations_frame`).
     """
+    return classify_with_obligations(travellers, visits, risk_areas, gazetteer, rules, as_of=as_of, neighbourhoods=neighbourhoods, notes=notes)[0]
+
+
+def classify_with_obligations(
+    travellers: pd.DataFrame,
+    visits: pd.DataFrame,
+    risk_areas: pd.DataFrame,
+    gazetteer: pd.DataFrame,
+    rules: RuleSet | Sequence[RuleSet],
+    *,
+    as_of: object,
+    neighbourhoods: gpd.GeoDataFrame | None = None,
+    notes: list[str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     ts, day_ts = _as_of(as_of)
     rs = rules if isinstance(rules, RuleSet) else rule_set_in_force(rules, day_ts)
     day = int(day_ts.to_datetime64().astype("datetime64[D]").astype(np.int64))
-    ts_exact = ts.to_datetime64()
+    ts_hours = (ts.to_datetime64() - np.datetime64(0, "ns")) / np.timedelta64(1, "h")
     notes = notes if notes is not None else []
     for c in ("id", "arrival_date"):
         if c not in travellers.columns:
@@ -572,12 +526,10 @@ def classify_travellers(
     T = travellers[scope].reset_index(drop=True)
     n = len(T)
     arr = arrival_all[scope]
-    arr_ok = arr != _NA
-    H = int(rs.history_days)
 
-    # ---- visits → travellers, dates, window
+    # visits → arrived travellers
     vcodes, vuniq = pd.factorize(visits["traveller_id"])
-    pos_all = pd.Index(id_uniq).get_indexer(vuniq)  # position in `travellers` of each distinct visit id
+    pos_all = pd.Index(id_uniq).get_indexer(vuniq)
     scope_pos = np.full(len(travellers), -1, dtype=np.int64)
     scope_pos[scope] = np.arange(int(scope.sum()))
     tpos_all = np.where(vcodes >= 0, pos_all[np.maximum(vcodes, 0)], -1)
@@ -586,265 +538,63 @@ def classify_travellers(
         notes.append(f"{unknown_tid} visit(s) name no known traveller and are ignored")
     tpos = np.where(tpos_all >= 0, scope_pos[np.maximum(tpos_all, 0)], -1)
     keep = np.flatnonzero(tpos >= 0)
-    vt = tpos[keep].astype(np.int64)
-    V = visits.iloc[keep]
-    vf = _days(V["from_date"])
-    vto = _days(V["to_date"])
-    date_ok = (vf != _NA) & (vto != _NA) & (vf <= vto)
-    a = arr[vt]
-    a_ok = a != _NA
-    cf = np.where(date_ok & a_ok, np.maximum(vf, a - H), 0)
-    ct = np.where(date_ok & a_ok, np.minimum(vto, a), -1)
-    in_win = date_ok & a_ok & (cf <= ct)
 
-    # ---- places: resolve each distinct (place, adcode) once
+    # phases 1–3: stays, entries, stays against entries
     idx = PlaceIndex.from_gazetteer(gazetteer)
-    codes = _Codes()
-    ent = _prepare_entries(risk_areas, idx, day, codes)
+    codes = _c.Codes()
+    st = _c.resolve_stays(visits.iloc[keep], tpos[keep].astype(np.int64), arr, int(rs.history_days), idx, rs.home_province_adcode, codes)
+    ent = _c.prepare_entries(risk_areas, idx, day, codes, rs)
     notes.extend(ent.unresolved)
-    p_codes, p_uniq = pd.factorize(V["place"])
-    if "adcode" in V.columns:
-        a_codes, a_uniq = pd.factorize(V["adcode"])
-    else:
-        a_codes, a_uniq = np.full(len(V), -1, dtype=np.int64), pd.Index([])
-    width = len(a_uniq) + 1
-    pcodes, ukeys = pd.factorize((p_codes.astype(np.int64) + 1) * width + (a_codes + 1))
-    p_text = np.concatenate([[""], p_uniq.to_numpy(dtype=object)])
-    a_text = np.concatenate([[""], a_uniq.to_numpy(dtype=object)])
-    up = p_text[ukeys // width].tolist()
-    uc = a_text[ukeys % width].tolist()
-    res = resolution_frame(idx.resolve_pairs(up, uc))
-    u_status = res["status"].to_numpy(dtype=object).copy()
-    u_level = res["level"].to_numpy(dtype=object).copy()
-    u_county = np.array([codes(c) for c in res["county_adcode"]], dtype=np.int64)
-    u_city = np.array([codes(c) for c in res["city_adcode"]], dtype=np.int64)
-    u_prov = np.array([codes(c) for c in res["province_adcode"]], dtype=np.int64)
-    u_home = res["province_adcode"].to_numpy(dtype=object) == rs.home_province_adcode
-    u_ok = u_status == OK
-    # a remainder after a county must name a risk area of that county
-    # (unless the row's adcode confirms the county: then it is detail, e.g. a street)
-    u_area = np.full(len(up), -1, dtype=np.int64)  # area-key id
-    area_key_ids: dict[tuple[int, str], int] = {}
-    u_coded = res["coded"].to_numpy(dtype=bool)
-    for i, rest in enumerate(res["rest"]):
-        if not rest or not u_ok[i]:
-            continue
-        key = (int(u_county[i]), rest)
-        if key in ent.area_keys:
-            u_area[i] = area_key_ids.setdefault(key, len(area_key_ids))
-            u_level[i] = "area"
-        elif not u_coded[i]:
-            u_ok[i] = False
-            u_status[i] = "unknown"
-    v_ok = u_ok[pcodes]
-    v_county = np.where(v_ok, u_county[pcodes], -1)
-    v_city = np.where(v_ok, u_city[pcodes], -1)
-    v_prov = np.where(v_ok, u_prov[pcodes], -1)
-    v_area = np.where(v_ok, u_area[pcodes], -1)
-    v_level = u_level[pcodes]
-    live = in_win & v_ok  # stays that can match
+    fnd = _c.match_stays(st, ent, rs)
 
-    # ---- place rules: joins on county / city / area key, then the in-force test
-    hits = _Hits()
-    ranks = {r.id: k for k, r in enumerate(rs.rules)}
-    joins: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    need = {r.match for r in rs.rules}
-    if "county" in need:
-        joins["county"] = _join(np.where(live, v_county, -1), ent.county)
-    if "city" in need:
-        joins["city"] = _join(np.where(live, v_city, -1), ent.city)
-    if "area" in need:
-        ek_e: list[int] = []
-        ek_k: list[int] = []
-        for key, rows in ent.area_keys.items():
-            kid = area_key_ids.get(key)
-            if kid is not None:
-                ek_e += rows
-                ek_k += [kid] * len(rows)
-        li, rj = _join(np.where(live, v_area, -1), np.asarray(ek_k, dtype=np.int64))
-        joins["area"] = (li, np.asarray(ek_e, dtype=np.int64)[rj] if len(rj) else rj)
-    for m, (li, ei) in joins.items():
-        if len(li):
-            ok = _in_force(ent, ei, cf[li], ct[li])
-            li, ei = li[ok], ei[ok]
-            order = np.lexsort((ei, li))
-            joins[m] = (li[order], ei[order])
-    # county / area rules first: a stay they match is not in one of the city's *other* counties
-    in_county_rule = np.zeros(len(vt), dtype=bool)
-    for r in sorted((r for r in rs.rules if r.match in PLACE_MATCHES), key=lambda r: r.match == "city"):
-        li, ei = joins[r.match]
-        sel = np.isin(ent.level[ei], list(r.levels)) if len(ei) else np.zeros(0, dtype=bool)
-        if r.match == "city":
-            sel &= ~in_county_rule[li]
-        else:
-            in_county_rule[li[sel]] = True
-        hits.add(vt[li[sel]], ranks[r.id], li[sel], ei[sel])
-
-    # ---- person rules
-    inbound = _bool(T, "inbound")
-    eq_days = (
-        pd.to_numeric(T["entry_quarantine_days"], errors="coerce").to_numpy(dtype=float)
-        if "entry_quarantine_days" in T.columns else np.full(n, np.nan)
-    )
-    companion = _bool(T, "companion")
-    push = _bool(T, "bigdata_push")
-    comp_d = _days(T["companion_date"]) if "companion_date" in T.columns else np.full(n, _NA)
-    push_d = _days(T["push_date"]) if "push_date" in T.columns else np.full(n, _NA)
-    issues = np.zeros(n, dtype=np.int64)
-    inbound_matched = np.zeros(n, dtype=bool)
-    for r in rs.rules:
-        if r.match == "inbound":
-            lo = r.min_entry_days if r.min_entry_days is not None else 0
-            hi = r.max_entry_days if r.max_entry_days is not None else np.inf
-            m = inbound & arr_ok & ~np.isnan(eq_days) & (eq_days >= lo) & (eq_days <= hi)
-            inbound_matched |= m
-            hits.add(np.flatnonzero(m), ranks[r.id])
-        elif r.match in ("companion", "bigdata_push"):
-            flag, d = (companion, comp_d) if r.match == "companion" else (push, push_d)
-            hits.add(np.flatnonzero(flag & (d != _NA) & arr_ok), ranks[r.id])
-            issues |= np.where(flag & (d == _NA) & arr_ok, _I_FLAG, 0)
-    if any(r.match == "inbound" for r in rs.rules):
-        issues |= np.where(inbound & ~inbound_matched & arr_ok, _I_INBOUND, 0)
-
-    # ---- pending issues from stays
-    bad_place = ~v_ok & (in_win | ~date_ok) & a_ok
-    bad_date = ~date_ok & a_ok
-    np.bitwise_or.at(issues, vt[bad_place], _I_PLACE)
-    np.bitwise_or.at(issues, vt[bad_date], _I_DATE)
-    prov_only = live & (v_level == "province")
-    li, ei = _join(np.where(prov_only, v_prov, -1), ent.province)
-    if len(li):
-        okp = _in_force(ent, ei, cf[li], ct[li])
-        li = np.unique(li[okp])
-    else:
-        li = np.zeros(0, dtype=np.int64)
-    np.bitwise_or.at(issues, vt[li], _I_PROVINCE)
-    prov_issue_visits = np.zeros(len(vt), dtype=bool)
-    prov_issue_visits[li] = True
-    issues |= np.where(arr_ok, 0, _I_ARRIVAL)
-
+    # per-traveller pending bits: unusable stays, undecidable stays, person fields
+    p = _person(T, arr)
+    _, _, issues = _c.person_hits(p, rs)
+    a_ok = arr[st.t] != _NA
+    bad_place = ~st.ok & (st.in_win | ~st.date_ok) & a_ok
+    bad_date = ~st.date_ok & a_ok
+    np.bitwise_or.at(issues, st.t[bad_place], _c.I_PLACE)
+    np.bitwise_or.at(issues, st.t[bad_date], _c.I_DATE)
+    np.bitwise_or.at(issues, st.t, fnd.issues)
+    # from outside the province: a resolved stay outside it up to the arrival day, or inbound
     out_prov = np.zeros(n, dtype=bool)
-    out_prov[vt[live & ~u_home[pcodes]]] = True
-    out_prov |= inbound
+    outside = st.ok & ~st.home & a_ok & ((st.f == _NA) | (st.f <= arr[st.t]))
+    out_prov[st.t[outside]] = True
+    out_prov |= p.inbound
+    incomplete = _history_incomplete(st, arr, n, int(rs.history_days))
 
-    # ---- reduce: best rule per traveller
-    h_t, h_rank, h_v, h_e = hits.arrays()
-    best = np.full(n, _BIG, dtype=np.int64)
-    dv = np.full(n, -1, dtype=np.int64)
-    de = np.full(n, -1, dtype=np.int64)
-    mask = np.zeros(n, dtype=np.int64)
-    if len(h_t):
-        order = np.lexsort((h_e, h_v, h_rank, h_t))
-        st, first = np.unique(h_t[order], return_index=True)
-        pick = order[first]
-        best[st] = h_rank[pick]
-        dv[st] = h_v[pick]
-        de[st] = h_e[pick]
-        np.bitwise_or.at(mask, h_t, np.left_shift(1, h_rank))
-    has_rule = best != _BIG
-    rule_codes = np.array([r.code for r in rs.rules] + [""], dtype=object)
-    b_idx = np.where(has_rule, best, len(rs.rules))
-    red = rule_codes[b_idx] == "red"
-    pending = (issues != 0) & ~(has_rule & red)
-    pending |= ~arr_ok
-
-    # outcome id: 0..R-1 rules, R landing, R+1 none, R+2 pending
+    # phases 4–5: obligations and the traveller's summary
+    ob = _c.build_obligations(rs, p, st, fnd, issues, out_prov, day, ts_hours)
+    sm = _c.summarise(ob, n)
     R = len(rs.rules)
-    outcome = np.where(has_rule, best, np.where(out_prov & (rs.landing_test is not None), R, R + 1))
-    outcome = np.where(pending, R + 2, outcome)
+    mask = np.zeros(n, dtype=np.int64)
+    np.bitwise_or.at(mask, st.t, fnd.matched)
+    rule_kinds = ob.kind < R
+    np.bitwise_or.at(mask, ob.t[rule_kinds], np.left_shift(1, ob.kind[rule_kinds]))
 
-    # anchors: arrival, or the flag day for companion / push rules
-    flag_day = np.full(n, _NA, dtype=np.int64)
-    for k, r in enumerate(rs.rules):
-        if r.match == "companion":
-            flag_day = np.where(outcome == k, comp_d, flag_day)
-        elif r.match == "bigdata_push":
-            flag_day = np.where(outcome == k, push_d, flag_day)
+    ob_text = _obligation_texts(rs, ob, st, ent, p, issues, fnd)
+    reason_zh, reason_en = _traveller_reasons(rs, ob, sm, ob_text, issues, incomplete, n)
 
-    # ---- per-outcome constants
-    steps: list[Step | None] = [r.first_action for r in rs.rules] + [rs.landing_test, None, rs.pending]
-    totals = np.array([r.total_days if r.total_days is not None else -1 for r in rs.rules] + [-1, -1, -1])
-    auto = np.array([r.auto_lift for r in rs.rules] + [False, False, False])
-    codes_o = np.array([r.code for r in rs.rules] + ["green", "green", "pending"], dtype=object)
-    mids = np.array([r.id for r in rs.rules] + [LANDING, NONE, PENDING], dtype=object)
-    mzh = np.array([r.measure_zh for r in rs.rules] + [rs.landing_test.zh if rs.landing_test else "", "无", "待核实"], dtype=object)
-    men = np.array(
-        [r.measure_en for r in rs.rules] + [rs.landing_test.en if rs.landing_test else "", "none", "pending verification"],
-        dtype=object,
-    )
-    start_anchor = np.array([r.match in ("companion", "bigdata_push") for r in rs.rules] + [False, False, False])
-    m_start = np.where(start_anchor[outcome], flag_day, arr)
-    tot = totals[outcome]
-    m_end = np.where((tot > 0) & (m_start != _NA), m_start + tot - 1, _NA)
-    # landing / pending outcomes close once any measure the stays could have given has ended;
-    # a code with stays still to verify does not lift before then either
-    horizon = _horizon(rs)
-    stale = arr_ok & (arr + horizon - 1 < day) if horizon is not None else np.zeros(n, dtype=bool)
-    lifted = auto[outcome] & (m_end != _NA) & (m_end < day) & ((issues == 0) | stale)
-    closes = np.array([False] * R + [True, True, True])
-    lapsed = stale & closes[outcome] & ~lifted
-    closed = lifted | lapsed
+    kind_ids = np.array([r.id for r in rs.rules] + [LANDING, PENDING], dtype=object)
+    mzh = np.array([r.measure_zh for r in rs.rules] + [rs.landing_test.zh if rs.landing_test else "", "待核实"], dtype=object)
+    men = np.array([r.measure_en for r in rs.rules] + [rs.landing_test.en if rs.landing_test else "", "pending verification"], dtype=object)
+    fzh = np.array([r.first_action.zh for r in rs.rules] + [rs.landing_test.zh if rs.landing_test else "", rs.pending.zh], dtype=object)
+    fen = np.array([r.first_action.en for r in rs.rules] + [rs.landing_test.en if rs.landing_test else "", rs.pending.en], dtype=object)
+    prov_flags = np.array([r.provisional for r in rs.rules] + [False, False])
+    has = sm.assigned >= 0
+    shown = np.where(sm.current >= 0, sm.current, sm.assigned)  # the measure shown
+    sk = np.where(has, ob.kind[np.maximum(shown, 0)], -1)
+    nd = sm.next_due
+    nk = np.where(nd >= 0, ob.kind[np.maximum(nd, 0)], -1)
 
-    due = np.full(n, _NA, dtype=np.int64)
-    fa_zh = np.empty(n, dtype=object)
-    fa_en = np.empty(n, dtype=object)
-    fa_zh[:] = ""
-    fa_en[:] = ""
-    for o, step in enumerate(steps):
-        sel = outcome == o
-        if step is None or not sel.any():
-            continue
-        anchor = flag_day[sel] if step.anchor == "flag" else arr[sel]
-        due[sel] = _step_due(step, anchor)
-        fa_zh[sel] = step.zh
-        fa_en[sel] = step.en
-    due_ts = _hours_to_ts(due)
-    overdue = (due != _NA) & (due_ts.to_numpy() < ts_exact) & ~closed
+    def pick(values: np.ndarray, k: np.ndarray, default: object) -> np.ndarray:
+        return np.where(k >= 0, values[np.maximum(k, 0)], default).astype(object)
 
-    # ---- test schedules: built once per (outcome, landing?, arrival, flag) combination
-    with_landing = out_prov & (rs.landing_test is not None)
-    land_flags = np.array([r.landing_test for r in rs.rules] + [True, False, True])
-    use_landing = with_landing & land_flags[outcome]
-    combo = pd.DataFrame({"o": outcome, "l": use_landing, "a": arr, "f": flag_day})
-    gid = combo.groupby(["o", "l", "a", "f"], sort=False).ngroup().to_numpy()
-    first_rows = pd.Series(np.arange(n)).groupby(gid).first().to_numpy()
-    sched_due: list[list[pd.Timestamp]] = []
-    sched_zh: list[str] = []
-    sched_en: list[str] = []
-    for row in first_rows:
-        o, land, ad, fd = int(outcome[row]), bool(use_landing[row]), int(arr[row]), int(flag_day[row])
-        items: list[tuple[str, str, int]] = []
-        if land and rs.landing_test is not None:
-            items.append((rs.landing_test.zh, rs.landing_test.en, int(_step_due(rs.landing_test, np.array([ad]))[0])))
-        if o < R:
-            for step in rs.rules[o].tests:
-                anchor = fd if step.anchor == "flag" else ad
-                d = int(_step_due(step, np.array([anchor]))[0])
-                for j in range(step.count):
-                    tag = f"（第{j + 1}/{step.count}次）" if step.count > 1 else ""
-                    tag_en = f" ({j + 1}/{step.count})" if step.count > 1 else ""
-                    items.append((step.zh + tag, step.en + tag_en, d))
-        sched_due.append([pd.Timestamp(np.datetime64(d, "h")) if d != _NA else pd.NaT for _, _, d in items])
-        sched_zh.append("；".join(f"{z} {_fmt_hours(d, '按规定')}" for z, _, d in items))
-        sched_en.append("; ".join(f"{e} {_fmt_hours(d, 'as required')}" for _, e, d in items))
-    test_due = [sched_due[g] for g in gid]
-    test_zh = np.array(sched_zh, dtype=object)[gid] if n else np.zeros(0, dtype=object)
-    test_en = np.array(sched_en, dtype=object)[gid] if n else np.zeros(0, dtype=object)
-
-    # ---- reasons
-    reason_zh, reason_en = _reasons(
-        rs, n, outcome, has_rule, best, dv, de, mask, issues, lifted, m_end, inbound, eq_days, comp_d, push_d,
-        p_text[p_codes + 1], a_text[a_codes + 1], vf, vto, v_level, u_status[pcodes], bad_place, bad_date,
-        prov_issue_visits, vt, ent, out_prov,
-    )
-    if lapsed.any():
-        end = arr + (horizon or 0) - 1
-        for t in np.flatnonzero(lapsed & (outcome == R + 2)):
-            reason_zh[t] += f"；任何可能的措施均已于{_fmt_day(int(end[t]))}前期满，无需再核实"
-            reason_en[t] += f"; any possible measure had ended by {_fmt_day(int(end[t]))}: no verification needed"
-
-    code = np.where(closed, "green", codes_o[outcome])
-    measure_id = np.where(closed & (outcome != R + 1), LIFTED, mids[outcome])
+    rule_id = pick(kind_ids, np.where(has, ob.kind[np.maximum(sm.assigned, 0)], -1), NONE)
+    measure_id = np.where(sm.lifted, LIFTED, pick(kind_ids, np.where(sm.current >= 0, ob.kind[np.maximum(sm.current, 0)], -1), NONE))
+    due = np.where(nd >= 0, ob.due[np.maximum(nd, 0)], _NA)
+    provisional = np.where(sm.current >= 0, prov_flags[np.maximum(np.where(sm.current >= 0, ob.kind[np.maximum(sm.current, 0)], 0), 0)], False)
+    tests = _test_schedules(rs, ob, n)
 
     # residence: the neighbourhood id, else from the point; names from the neighbourhoods layer
     if "neighbourhood_id" in T.columns:
@@ -868,6 +618,17 @@ def classify_travellers(
     def obj(a: object) -> pd.Series:
         return pd.Series(a, dtype=object, copy=False)
 
+    per_t = pd.DataFrame({"t": ob.t, "zh": ob_text["line_zh"], "en": ob_text["line_en"]}).groupby("t")
+    ob_zh = np.full(n, "", dtype=object)
+    ob_en = np.full(n, "", dtype=object)
+    if len(ob):
+        zz = per_t["zh"].agg("\n".join)
+        ee = per_t["en"].agg("\n".join)
+        ob_zh[zz.index.to_numpy()] = zz.to_numpy()
+        ob_en[ee.index.to_numpy()] = ee.to_numpy()
+    count = np.bincount(ob.t, minlength=n) if len(ob) else np.zeros(n, dtype=np.int64)
+    open_count = np.bincount(ob.t[~ob.closed], minlength=n) if len(ob) else np.zeros(n, dtype=np.int64)
+
     cols: dict[str, object] = {"id": obj(T["id"].to_numpy(dtype=object))}
     for c in ("name", "phone", "id_number", "address"):
         cols[c] = pd.Series(T[c].array, copy=False) if c in T.columns else obj(np.full(n, None))
@@ -876,59 +637,119 @@ def classify_travellers(
     cols.update(
         {
             "arrival_date": _to_dates(arr),
-            "code": obj(code),
-            "assigned_code": obj(codes_o[outcome]),
-            "rule_id": obj(mids[outcome]),
+            "code": obj(sm.code),
+            "assigned_code": obj(sm.assigned_code),
+            "rule_id": obj(rule_id),
             "measure_id": obj(measure_id),
-            "measure_zh": obj(mzh[outcome]),
-            "measure_en": obj(men[outcome]),
-            "provisional": np.array([r.provisional for r in rs.rules] + [False] * 3)[outcome],
+            "measure_zh": obj(pick(mzh, sk, "无")),
+            "measure_en": obj(pick(men, sk, "none")),
+            "provisional": provisional.astype(bool),
             "reason_zh": obj(reason_zh),
             "reason_en": obj(reason_en),
-            "first_action_zh": obj(fa_zh),
-            "first_action_en": obj(fa_en),
-            "first_action_due": due_ts,
-            "test_due": obj(test_due),
-            "test_schedule_zh": obj(test_zh),
-            "test_schedule_en": obj(test_en),
-            "measure_start": _to_dates(np.where(tot > 0, m_start, _NA)),
-            "measure_end": _to_dates(m_end),
-            "lifted": closed,
+            "first_action_zh": obj(pick(fzh, nk, "")),
+            "first_action_en": obj(pick(fen, nk, "")),
+            "first_action_due": _hours_to_ts(due),
+            "test_due": obj(tests[0]),
+            "test_schedule_zh": obj(tests[1]),
+            "test_schedule_en": obj(tests[2]),
+            "measure_start": _to_dates(sm.measure_start),
+            "measure_end": _to_dates(sm.measure_end),
+            "lifted": sm.lifted,
             "out_of_province": out_prov,
             "needs_verification": issues != 0,
             "pending_issues": issues,
+            "history_incomplete": incomplete,
             "matched_rules": obj(_mask_names(mask, rs)),
-            "overdue": overdue,
+            "obligations": count.astype(np.int64),
+            "open_obligations": open_count.astype(np.int64),
+            "obligations_zh": obj(ob_zh),
+            "obligations_en": obj(ob_en),
+            "overdue": sm.overdue,
             "rule_set": obj(np.full(n, f"{rs.effective_from:%Y-%m-%d}", dtype=object)),
         }
     )
     out = pd.DataFrame(cols)
-    return out
+    obl = obligations_frame(rs, ob, ob_text, out["id"].to_numpy(dtype=object))
+    return out, obl
 
 
-def _horizon(rs: RuleSet) -> int | None:
-    """Days after arrival by which every measure a stay or entry could give has ended.
+_HEALTH_CODES = {"red": "red", "红": "red", "红码": "red", "yellow": "yellow", "黄": "yellow", "黄码": "yellow"}
 
-    ``None`` when some such rule has no length or does not lift by itself (2021-12-08 rules).
-    """
-    rules = [r for r in rs.rules if r.match in (*PLACE_MATCHES, "inbound")]
-    if not rules or any(r.total_days is None or not r.auto_lift for r in rules):
-        return None
-    return max(r.total_days or 0 for r in rules)
+#: Columns of :func:`obligations_frame` (one row per obligation).
+OBLIGATION_COLUMNS = {
+    "traveller_id": "traveller id",
+    "kind": "rule id, landing or pending",
+    "code": "the code it keeps: red / yellow / pending / green (landing test)",
+    "label_zh": "what it comes from (Chinese)", "label_en": "what it comes from (English)",
+    "measure_zh": "measure (Chinese)", "measure_en": "measure (English)",
+    "first_action_zh": "first action (Chinese)", "first_action_en": "first action (English)",
+    "due": "its deadline (NaT = none stated)",
+    "start": "first day of the measure", "end": "last day of the measure (NaT: no stated length)",
+    "status": "open / closed (ended, or lapsed)",
+    "community": "followed up by the community (the landing test is the landing point's)",
+    "overdue": "deadline passed and still open (community obligations)",
+    "reason_zh": "why (Chinese)", "reason_en": "why (English)",
+}
 
 
-def _fmt_hours(h: int, none: str) -> str:
-    if h == _NA:
-        return none
-    return str(np.datetime64(int(h), "h").astype("datetime64[m]")).replace("T", " ")
+def obligations_frame(rs: RuleSet, ob: _c.Obligations, texts: dict[str, np.ndarray], ids: np.ndarray) -> pd.DataFrame:
+    """The obligations as a table (:data:`OBLIGATION_COLUMNS`), strictest first per traveller."""
+    R = len(rs.rules)
+    kinds = np.array([r.id for r in rs.rules] + [LANDING, PENDING], dtype=object)
+    lz = np.array([r.label_zh for r in rs.rules] + ["第一落点核酸检测", "旅居史待核实"], dtype=object)
+    le = np.array([r.label_en for r in rs.rules] + ["landing test", "travel history to verify"], dtype=object)
+    land_zh, land_en = (rs.landing_test.zh, rs.landing_test.en) if rs.landing_test else ("", "")
+    mz = np.array([r.measure_zh for r in rs.rules] + [land_zh, "待核实"], dtype=object)
+    me = np.array([r.measure_en for r in rs.rules] + [land_en, "pending verification"], dtype=object)
+    fz = np.array([r.first_action.zh for r in rs.rules] + [land_zh, rs.pending.zh], dtype=object)
+    fe = np.array([r.first_action.en for r in rs.rules] + [land_en, rs.pending.en], dtype=object)
+    del R
+    return pd.DataFrame(
+        {
+            "traveller_id": pd.Series(ids[ob.t] if len(ids) else np.zeros(0, dtype=object), dtype=object),
+            "kind": pd.Series(kinds[ob.kind], dtype=object),
+            "code": pd.Series(ob.code, dtype=object),
+            "label_zh": pd.Series(lz[ob.kind], dtype=object), "label_en": pd.Series(le[ob.kind], dtype=object),
+            "measure_zh": pd.Series(mz[ob.kind], dtype=object), "measure_en": pd.Series(me[ob.kind], dtype=object),
+            "first_action_zh": pd.Series(fz[ob.kind], dtype=object), "first_action_en": pd.Series(fe[ob.kind], dtype=object),
+            "due": _hours_to_ts(ob.due),
+            "start": _to_dates(ob.start),
+            "end": _to_dates(ob.end),
+            "status": pd.Series(np.where(ob.closed, "closed", "open"), dtype=object),
+            "community": ob.community,
+            "overdue": ob.overdue,
+            "reason_zh": pd.Series(texts["reason_zh"], dtype=object),
+            "reason_en": pd.Series(texts["reason_en"], dtype=object),
+        }
+    )
 
 
-def _mask_names(mask: np.ndarray, rs: RuleSet) -> np.ndarray:
-    uniq, inv = np.unique(mask, return_inverse=True)
-    names = []
-    for m in uniq:
-        names.append(";".join(r.id for k, r in enumerate(rs.rules) if (int(m) >> k) & 1))
-    return np.array(names, dtype=object)[inv] if len(mask) else np.zeros(0, dtype=object)
+def _test_schedules(rs: RuleSet, ob: _c.Obligations, n: int) -> tuple[list[list[pd.Timestamp]], np.ndarray, np.ndarray]:
+    """Per traveller: test deadlines (the landing test first, then each rule's tests by priority)."""
+    R = len(rs.rules)
+    items: dict[int, list[tuple[str, str, int]]] = {}
+    land = ob.kind == R
+    with_tests = np.array([bool(r.tests) for r in rs.rules] + [False, False])[ob.kind]
+    arr_of = ob.start  # place and inbound rules start on arrival; flag rules on the flag day
+    for i in np.flatnonzero(land):
+        items.setdefault(int(ob.t[i]), []).insert(0, (rs.landing_test.zh, rs.landing_test.en, int(ob.due[i])))  # type: ignore[union-attr]
+    for i in np.flatnonzero(with_tests):
+        r = rs.rules[int(ob.kind[i])]
+        lst = items.setdefault(int(ob.t[i]), [])
+        for step in r.tests:
+            d = int(_c.step_due(step, np.array([int(arr_of[i])]))[0])
+            for j in range(step.count):
+                tag = f"（第{j + 1}/{step.count}次）" if step.count > 1 else ""
+                tag_en = f" ({j + 1}/{step.count})" if step.count > 1 else ""
+                lst.append((step.zh + tag, step.en + tag_en, d))
+    dues: list[list[pd.Timestamp]] = [[] for _ in range(n)]
+    zh = np.full(n, "", dtype=object)
+    en = np.full(n, "", dtype=object)
+    for t, lst in items.items():
+        dues[t] = [pd.Timestamp(np.datetime64(d, "h")) if d != _NA else pd.NaT for _, _, d in lst]
+        zh[t] = "；".join(f"{z} {_fmt_hours(d, '按规定')}" for z, _, d in lst)
+        en[t] = "; ".join(f"{e} {_fmt_hours(d, 'as required')}" for _, e, d in lst)
+    return dues, zh, en
 
 
 _STATUS_TEXT = {
@@ -957,149 +778,229 @@ def _cat(*parts: object) -> np.ndarray:
     return np.asarray(out, dtype=object)
 
 
-def _reasons(
-    rs: RuleSet, n: int, outcome: np.ndarray, has_rule: np.ndarray, best: np.ndarray, dv: np.ndarray, de: np.ndarray,
-    mask: np.ndarray, issues: np.ndarray, lifted: np.ndarray, m_end: np.ndarray, inbound: np.ndarray,
-    eq_days: np.ndarray, comp_d: np.ndarray, push_d: np.ndarray, places: np.ndarray, adcodes: np.ndarray,
-    vf: np.ndarray, vto: np.ndarray, v_level: np.ndarray, v_status: np.ndarray, bad_place: np.ndarray,
-    bad_date: np.ndarray, prov_issue: np.ndarray, vt: np.ndarray, ent: _Entries, out_prov: np.ndarray,
+def _join_per(
+    t: np.ndarray, zh: np.ndarray, en: np.ndarray, n: int, order: np.ndarray, seps: tuple[str, str] = ("；", "; ")
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Reason texts (zh, en) per traveller, built column-wise."""
+    """Texts joined per traveller (by ``seps``) in ``order``; ``""`` where none."""
+    oz = np.full(n, "", dtype=object)
+    oe = np.full(n, "", dtype=object)
+    if len(t):
+        f = pd.DataFrame({"t": t, "o": order, "zh": zh, "en": en}).sort_values(["t", "o"], kind="stable")
+        g = f.groupby("t", sort=False)
+        z = g["zh"].agg(seps[0].join)
+        e = g["en"].agg(seps[1].join)
+        oz[z.index.to_numpy()] = z.to_numpy()
+        oe[e.index.to_numpy()] = e.to_numpy()
+    return oz, oe
+
+
+def _issue_texts(st: _c.Stays, fnd: _c.StayFindings, issues: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """What could not be used or decided, stay by stay (visit order), then the traveller's own fields."""
+    fs, ts = _day_str(st.f), _day_str(st.to)
+    a_ok = (issues[st.t] & _c.I_ARRIVAL) == 0
+    T, O, Z, E = [], [], [], []
+    rows = np.arange(len(st.t), dtype=np.int64)
+
+    def add(v: np.ndarray, k: int, z: np.ndarray, e: np.ndarray) -> None:
+        T.append(st.t[v]), O.append(rows[v] * 8 + k), Z.append(z), E.append(e)
+
+    v = np.flatnonzero(~st.ok & (st.in_win | ~st.date_ok) & a_ok)
+    if len(v):
+        sv = st.status[v].astype(str)
+        sz = np.array([_STATUS_TEXT.get(x, _STATUS_TEXT["unknown"])[0] for x in sv], dtype=object)
+        se = np.array([_STATUS_TEXT.get(x, _STATUS_TEXT["unknown"])[1] for x in sv], dtype=object)
+        conflict = sv == "conflict"
+        cz = np.where(conflict, _cat("，代码", st.adcode[v]), "")
+        ce = np.where(conflict, _cat(", code ", st.adcode[v]), "")
+        add(v, 0, _cat(sz, "「", st.place[v], "」（", fs[v], "至", ts[v], cz, "）"),
+            _cat(se, " '", st.place[v], "' (", fs[v], " to ", ts[v], ce, ")"))
+    v = np.flatnonzero(~st.date_ok & a_ok)
+    if len(v):
+        inv = (st.f[v] != _NA) & (st.to[v] != _NA)
+        add(v, 1, _cat(np.where(inv, "日期有误", "日期缺失").astype(object), "「", st.place[v], "」（", fs[v], "至", ts[v], "）"),
+            _cat(np.where(inv, "dates inverted", "date missing").astype(object), " '", st.place[v], "' (", fs[v], " to ", ts[v], ")"))
+    for bit, k, z0, z1, e0, e1 in (
+        (_c.I_PROVINCE, 2, "地点仅到省级「", "），该省当时有风险区", "place names only the province '", "); it had risk areas then"),
+        (_c.I_COUNTY, 3, "需写明区县「", "），该市当时有风险区所在县，可能为红码",
+         "county needed '", "); the city had a risk county then, so it could be red"),
+        (_c.I_STREET, 4, "需写明街道（乡镇）「", "），该区当时有风险区所在街道，可能为红码",
+         "street needed '", "); the district had a risk street then, so it could be red"),
+    ):
+        v = np.flatnonzero((fnd.issues & bit) != 0)
+        if len(v):
+            add(v, k, _cat(z0, st.place[v], "」（", fs[v], "至", ts[v], z1),
+                _cat(e0, st.place[v], "' (", fs[v], " to ", ts[v], e1))
+    big = np.int64(len(st.t) * 8 + 8)
+    for j, (bit, z, e) in enumerate((
+        (_c.I_ARRIVAL, "抵并日期缺失", "arrival date missing"),
+        (_c.I_INBOUND, "境外入境，入境点隔离天数不明", "inbound: days quarantined at entry unknown"),
+        (_c.I_FLAG, "伴随/推送/健康码日期缺失", "companion / push / health-code date missing"),
+    )):
+        tt = np.flatnonzero(issues & bit)
+        if len(tt):
+            T.append(tt), O.append(np.full(len(tt), big + j)), Z.append(np.full(len(tt), z, dtype=object))
+            E.append(np.full(len(tt), e, dtype=object))
+    if not T:
+        return np.full(n, "", dtype=object), np.full(n, "", dtype=object)
+    return _join_per(np.concatenate(T), np.concatenate(Z), np.concatenate(E), n, np.concatenate(O))
+
+
+def _entry_texts(ent: _c.Entries) -> tuple[np.ndarray, np.ndarray]:
+    zh, en = [], []
+    for i in range(len(ent)):
+        lv = str(ent.level[i])
+        since = _fmt_day(int(ent.since[i]))
+        if ent.notice[i]:
+            zh.append(f"通告所列{ent.label[i]}（{since}以来）")
+            en.append(f"{ent.label[i]} named in a notice (since {since})")
+            continue
+        lz, le = LEVEL_LABELS.get(lv, (lv, lv))
+        area = f" {ent.area[i]}" if ent.area[i] else "（全县）"
+        area_en = f" {ent.area[i]}" if ent.area[i] else " (whole county)"
+        listed = int(ent.listed[i])
+        back_z = f"，通告追溯至{since}" if listed != int(ent.since[i]) else ""
+        back_e = f", notice looks back to {since}" if listed != int(ent.since[i]) else ""
+        lift = int(ent.lifted[i])
+        zh.append(f"{lz}{ent.label[i]}{area}（{_fmt_day(listed)}起{back_z}" + (f"，{_fmt_day(lift)}解除）" if lift != _BIG else "）"))
+        en.append(f"{le} {ent.label[i]}{area_en} (since {_fmt_day(listed)}{back_e}" + (f", lifted {_fmt_day(lift)})" if lift != _BIG else ")"))
+    return np.array(zh + [""], dtype=object), np.array(en + [""], dtype=object)
+
+
+def _obligation_texts(
+    rs: RuleSet, ob: _c.Obligations, st: _c.Stays, ent: _c.Entries, p: _c.Person, issues: np.ndarray, fnd: _c.StayFindings
+) -> dict[str, np.ndarray]:
+    """Per obligation: its reason, and one line for the obligations list (code · measure · deadline · end · status)."""
+    R = len(rs.rules)
+    m = len(ob)
+    n = len(p.arrival)
+    lab_zh = np.array([r.label_zh for r in rs.rules] + ["", ""], dtype=object)
+    lab_en = np.array([r.label_en for r in rs.rules] + ["", ""], dtype=object)
+    match = np.array([r.match for r in rs.rules] + ["landing", "pending"], dtype=object)[ob.kind]
+    zh = np.full(m, "", dtype=object)
+    en = np.full(m, "", dtype=object)
+    ez, ee = _entry_texts(ent)
+    sel = np.flatnonzero(np.isin(match, ["area", "county", "city"]))
+    if len(sel):
+        v, e = ob.stay[sel], ob.entry[sel]
+        fs, ts = _day_str(st.f[v]), _day_str(st.to[v])
+        zh[sel] = _cat(lab_zh[ob.kind[sel]], "：「", st.place[v], "」", fs, "至", ts, "；", ez[e])
+        en[sel] = _cat(lab_en[ob.kind[sel]], ": '", st.place[v], "' ", fs, " to ", ts, "; ", ee[e])
+    sel = np.flatnonzero(match == "inbound")
+    if len(sel):
+        d = p.entry_days[ob.t[sel]].astype(np.int64).astype(str).astype(object)
+        zh[sel] = _cat(lab_zh[ob.kind[sel]], "：入境点已隔离", d, "天")
+        en[sel] = _cat(lab_en[ob.kind[sel]], ": ", d, " days quarantined at entry")
+    for kind in ("companion", "bigdata_push", "health_code"):
+        sel = np.flatnonzero(match == kind)
+        if len(sel):
+            d = _day_str(p.flag_days[kind][ob.t[sel]])
+            zh[sel] = _cat(lab_zh[ob.kind[sel]], "：", d, "推送" if kind != "health_code" else "赋码")
+            en[sel] = _cat(lab_en[ob.kind[sel]], ": flagged ", d)
+    sel = np.flatnonzero(match == "landing")
+    zh[sel] = "省外返（抵）并或境外入境，第一落点核酸检测"
+    en[sel] = "arrival from outside the province or from abroad: test at the first landing point"
+    iz, ie = _issue_texts(st, fnd, issues, n)
+    sel = np.flatnonzero(match == "pending")
+    zh[sel] = _cat("待核实：", iz[ob.t[sel]])
+    en[sel] = _cat("pending: ", ie[ob.t[sel]])
+
+    code_zh = np.array([CODE_LABELS[c][0] for c in ob.code], dtype=object)
+    code_en = np.array([CODE_LABELS[c][1] for c in ob.code], dtype=object)
+    mz = np.array([r.measure_zh for r in rs.rules] + [rs.landing_test.zh if rs.landing_test else "", "核实旅居史"], dtype=object)[ob.kind]
+    me = np.array([r.measure_en for r in rs.rules] + [rs.landing_test.en if rs.landing_test else "", "verify the travel history"], dtype=object)[ob.kind]
+    due_z = _hours_str(ob.due, "按规定")
+    due_e = _hours_str(ob.due, "as required")
+    end_s = _day_str(ob.end)
+    has_end = ob.end != _NA
+    status_z = np.where(ob.closed, np.where(ob.lapsed, "已结束（期满无需核实）", "已结束"), np.where(ob.overdue, "逾期", "进行中")).astype(object)
+    status_e = np.where(ob.closed, np.where(ob.lapsed, "ended (nothing left to verify)", "ended"), np.where(ob.overdue, "overdue", "open")).astype(object)
+    until_z = np.where(has_end, _cat("，至", end_s), np.where(np.array([r.until_verified for r in rs.rules] + [False, False])[ob.kind], "，核实前不解除", "")).astype(object)
+    until_e = np.where(has_end, _cat(", until ", end_s), np.where(np.array([r.until_verified for r in rs.rules] + [False, False])[ob.kind], ", until verified", "")).astype(object)
+    del R
+    return {
+        "reason_zh": zh, "reason_en": en,
+        "line_zh": _cat("【", code_zh, "】", mz, "：期限", due_z, until_z, "（", status_z, "）"),
+        "line_en": _cat("[", code_en, "] ", me, ": due ", due_e, until_e, " (", status_e, ")"),
+        "issues_zh": iz, "issues_en": ie,
+    }
+
+
+def _traveller_reasons(
+    rs: RuleSet, ob: _c.Obligations, sm: _c.Summary, tx: dict[str, np.ndarray], issues: np.ndarray, incomplete: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The deciding obligation's reason, then the other rules that apply, what is still to verify,
+    an incomplete history, and why the code lifted."""
     R = len(rs.rules)
     zh = np.full(n, "", dtype=object)
     en = np.full(n, "", dtype=object)
-    lab_zh = np.array([r.label_zh for r in rs.rules] + [""], dtype=object)
-    lab_en = np.array([r.label_en for r in rs.rules] + [""], dtype=object)
-    match = np.array([r.match for r in rs.rules] + [""], dtype=object)
-    b = np.where(has_rule, best, R)
-    bm = match[b]
-
-    # stays that decided: rule label, the stay, the entry
-    e_area = [_text(x) for x in ent.frame["area_name"]] if "area_name" in ent.frame.columns else [""] * len(ent.frame)
-    e_zh, e_en = [], []
-    for i in range(len(ent.frame)):
-        lv = str(ent.level[i])
-        lz, le = LEVEL_LABELS.get(lv, (lv, lv))
-        area = f" {e_area[i]}" if e_area[i] else ""
-        since = _fmt_day(int(ent.since[i]))
-        lift = int(ent.lifted[i])
-        e_zh.append(f"{lz}{ent.label[i]}{area}（{since}起" + (f"，{_fmt_day(lift)}解除）" if lift != _BIG else "）"))
-        e_en.append(f"{le} {ent.label[i]}{area} (since {since}" + (f", lifted {_fmt_day(lift)})" if lift != _BIG else ")"))
-    e_zh_a = np.array(e_zh + [""], dtype=object)
-    e_en_a = np.array(e_en + [""], dtype=object)
-    sel = np.flatnonzero(has_rule & np.isin(bm, PLACE_MATCHES))
-    if len(sel):
-        v, e = dv[sel], de[sel]
-        fs, ts = _day_str(vf[v]), _day_str(vto[v])
-        zh[sel] = _cat(lab_zh[b[sel]], "：「", places[v], "」", fs, "至", ts, "；", e_zh_a[e])
-        en[sel] = _cat(lab_en[b[sel]], ": '", places[v], "' ", fs, " to ", ts, "; ", e_en_a[e])
-        if any(r.match in ("county", "area") for r in rs.rules):
-            note = sel[(bm[sel] == "city") & (v_level[v] == "city")]
-            zh[note] = _cat(zh[note], "（区县未写明，按涉疫地市其他县处理，请核实区县）")
-            en[note] = _cat(en[note], " (county not stated: treated as another county of the affected city; verify the county)")
-    sel = np.flatnonzero(has_rule & (bm == "inbound"))
-    if len(sel):
-        d = eq_days[sel].astype(np.int64).astype(str).astype(object)
-        zh[sel] = _cat(lab_zh[b[sel]], "：入境点已隔离", d, "天")
-        en[sel] = _cat(lab_en[b[sel]], ": ", d, " days quarantined at entry")
-    for kind, days in (("companion", comp_d), ("bigdata_push", push_d)):
-        sel = np.flatnonzero(has_rule & (bm == kind))
-        if len(sel):
-            d = _day_str(days[sel])
-            zh[sel] = _cat(lab_zh[b[sel]], "：", d, "推送")
-            en[sel] = _cat(lab_en[b[sel]], ": flagged ", d)
-    no_rule = ~has_rule
-    landing = no_rule & out_prov & (rs.landing_test is not None)
-    zh[landing] = "14天内有省外旅居史或境外入境，第一落点核酸检测"
-    en[landing] = "out-of-province history in the 14 days or inbound: test at the first landing point"
-    zh[no_rule & ~landing] = "14天内无省外或涉疫旅居史"
-    en[no_rule & ~landing] = "no out-of-province or outbreak history in the 14 days"
-
-    # other matching rules
-    pend = outcome == R + 2
-    own = np.where(has_rule, np.left_shift(1, np.where(has_rule, best, 0)), 0)
-    others = np.where(pend, 0, mask & ~own)
-    for m in np.unique(others[others != 0]):
-        names = [r for k, r in enumerate(rs.rules) if (int(m) >> k) & 1]
-        sel = np.flatnonzero(others == m)
-        zh[sel] = _cat(zh[sel], "；同时符合：" + "、".join(r.label_zh for r in names))
-        en[sel] = _cat(en[sel], "; also matches: " + ", ".join(r.label_en for r in names))
-
-    # pending issues, stay by stay, joined per traveller
-    parts_t: list[np.ndarray] = []
-    parts_k: list[np.ndarray] = []
-    parts_zh: list[np.ndarray] = []
-    parts_en: list[np.ndarray] = []
-
-    def part(vs: np.ndarray, k: int, z: np.ndarray, e: np.ndarray) -> None:
-        parts_t.append(vt[vs])
-        parts_k.append(vs * 4 + k)
-        parts_zh.append(z)
-        parts_en.append(e)
-
-    for k, (flag, status_col) in enumerate(((bad_place, True), (bad_date, False), (prov_issue, False))):
-        vs = np.flatnonzero(flag)
-        if not len(vs):
-            continue
-        fs, ts = _day_str(vf[vs]), _day_str(vto[vs])
-        pl = places[vs]
-        if status_col:
-            st = v_status[vs].astype(str)
-            sz = np.array([_STATUS_TEXT.get(x, _STATUS_TEXT["unknown"])[0] for x in st], dtype=object)
-            se = np.array([_STATUS_TEXT.get(x, _STATUS_TEXT["unknown"])[1] for x in st], dtype=object)
-            conflict = st == "conflict"
-            cz = np.where(conflict, _cat("，代码", adcodes[vs]), "")
-            ce = np.where(conflict, _cat(", code ", adcodes[vs]), "")
-            part(vs, k, _cat(sz, "「", pl, "」（", fs, "至", ts, cz, "）"), _cat(se, " '", pl, "' (", fs, " to ", ts, ce, ")"))
-        elif k == 1:
-            inverted = (vf[vs] != _NA) & (vto[vs] != _NA)
-            sz = np.where(inverted, "日期有误", "日期缺失").astype(object)
-            se = np.where(inverted, "dates inverted", "date missing").astype(object)
-            part(vs, k, _cat(sz, "「", pl, "」（", fs, "至", ts, "）"), _cat(se, " '", pl, "' (", fs, " to ", ts, ")"))
-        else:
-            part(
-                vs, k, _cat("地点仅到省级「", pl, "」（", fs, "至", ts, "），该省当时有风险区"),
-                _cat("place names only the province '", pl, "' (", fs, " to ", ts, "); it had risk areas then"),
-            )
-    big = np.int64(len(vt) * 4 + 8)
-    for j, (bit, a, b2) in enumerate((
-        (_I_ARRIVAL, "抵并日期缺失", "arrival date missing"),
-        (_I_INBOUND, "境外入境，入境点隔离天数不明", "inbound: days quarantined at entry unknown"),
-        (_I_FLAG, "伴随/推送日期缺失", "companion / push flag date missing"),
-    )):
-        ts_ = np.flatnonzero(issues & bit)
-        if len(ts_):
-            parts_t.append(ts_)
-            parts_k.append(np.full(len(ts_), big + j))
-            parts_zh.append(np.full(len(ts_), a, dtype=object))
-            parts_en.append(np.full(len(ts_), b2, dtype=object))
-    iz: dict[int, str] = {}
-    ie: dict[int, str] = {}
-    if parts_t:
-        pt, pk = np.concatenate(parts_t), np.concatenate(parts_k)
-        order = np.lexsort((pk, pt))
-        pt = pt[order]
-        pz, pe = np.concatenate(parts_zh)[order], np.concatenate(parts_en)[order]
-        cuts = np.flatnonzero(np.diff(pt)) + 1
-        for tt, gz, ge in zip(pt[np.concatenate([[0], cuts])], np.split(pz, cuts), np.split(pe, cuts), strict=True):
-            iz[int(tt)] = "；".join(gz)
-            ie[int(tt)] = "; ".join(ge)
-    for t in np.flatnonzero(issues != 0):
-        t = int(t)
-        lz, le = iz.get(t, ""), ie.get(t, "")
-        if pend[t]:
-            other_z = f"；另：{zh[t]}" if has_rule[t] else ""
-            other_e = f"; also: {en[t]}" if has_rule[t] else ""
-            zh[t], en[t] = f"待核实：{lz}{other_z}", f"pending: {le}{other_e}"
-        else:
-            zh[t], en[t] = f"{zh[t]}；另有旅居史待核实：{lz}", f"{en[t]}; also to verify: {le}"
-
-    sel = np.flatnonzero(lifted)
-    if len(sel):
-        d = _day_str(m_end[sel])
-        zh[sel] = _cat(zh[sel], "；", d, "期满，自动解码")
-        en[sel] = _cat(en[sel], "; measure ended ", d, ", code lifted automatically")
+    has = sm.assigned >= 0
+    a = np.maximum(sm.assigned, 0)
+    a_kind = np.where(has, ob.kind[a], -1)
+    zh[has] = tx["reason_zh"][a[has]]
+    en[has] = tx["reason_en"][a[has]]
+    # other rule obligations: "also matches" (or, under a pending decision, "also: <reason>")
+    other = (ob.kind < R) & (np.arange(len(ob)) != sm.assigned[ob.t])
+    pend_dec = a_kind == R + 1
+    o_t = ob.t[other]
+    lab_zh = np.array([r.label_zh for r in rs.rules] + ["", ""], dtype=object)
+    lab_en = np.array([r.label_en for r in rs.rules] + ["", ""], dtype=object)
+    az, ae = _join_per(o_t, lab_zh[ob.kind[other]], lab_en[ob.kind[other]], n, np.flatnonzero(other), ("、", ", "))
+    rz, re_ = _join_per(o_t, tx["reason_zh"][other], tx["reason_en"][other], n, np.flatnonzero(other))
+    sel = (az != "") & ~pend_dec
+    zh[sel] = _cat(zh[sel], "；同时符合：", az[sel])
+    en[sel] = _cat(en[sel], "; also matches: ", ae[sel])
+    sel = (rz != "") & pend_dec
+    zh[sel] = _cat(zh[sel], "；另：", rz[sel])
+    en[sel] = _cat(en[sel], "; also: ", re_[sel])
+    sel = (issues != 0) & ~pend_dec & has
+    zh[sel] = _cat(zh[sel], "；另有旅居史待核实：", tx["issues_zh"][sel])
+    en[sel] = _cat(en[sel], "; also to verify: ", tx["issues_en"][sel])
+    none = ~has
+    zh[none & ~incomplete] = "14天内无省外或涉疫旅居史"
+    en[none & ~incomplete] = "no out-of-province or outbreak history in the 14 days"
+    zh[none & incomplete] = "旅居史不完整：抵并前14天未全部登记，已登记部分无省外或涉疫旅居史"
+    en[none & incomplete] = "history incomplete: the 14 days before arrival are not all recorded; none of what is recorded is out of province or in an outbreak area"
+    sel = incomplete & has
+    zh[sel] = _cat(zh[sel], "；旅居史不完整（抵并前14天未全部登记）")
+    en[sel] = _cat(en[sel], "; history incomplete (the 14 days before arrival are not all recorded)")
+    # lifting
+    sel = np.flatnonzero(sm.lifted & (sm.measure_end != _NA))
+    zh[sel] = _cat(zh[sel], "；", _day_str(sm.measure_end[sel]), "期满，自动解码")
+    en[sel] = _cat(en[sel], "; measure ended ", _day_str(sm.measure_end[sel]), ", code lifted automatically")
+    hz = _c.horizon(rs)
+    sel = np.flatnonzero(sm.lifted & pend_dec)
+    if len(sel) and hz is not None:
+        arr_days = ob.start[sm.assigned[sel]]
+        end = _day_str(np.where(arr_days != _NA, arr_days + hz - 1, _NA))
+        zh[sel] = _cat(zh[sel], "；任何可能的措施均已于", end, "前期满，无需再核实")
+        en[sel] = _cat(en[sel], "; any possible measure had ended by ", end, ": no verification needed")
     return zh, en
+
+
+
+def _fmt_hours(h: int, none: str) -> str:
+    if h == _NA:
+        return none
+    return str(np.datetime64(int(h), "h").astype("datetime64[m]")).replace("T", " ")
+
+
+def _hours_str(hours: np.ndarray, none: str) -> np.ndarray:
+    """Hours since epoch as ``YYYY-MM-DD HH:MM`` (``none`` where missing), column-wise."""
+    hours = np.asarray(hours, dtype=np.int64)
+    out = np.full(len(hours), none, dtype=object)
+    ok = hours != _NA
+    if ok.any():
+        s = np.datetime_as_string(hours[ok].astype("datetime64[h]").astype("datetime64[m]"))
+        out[ok] = np.char.replace(s, "T", " ").astype(object)
+    return out
+
+
+def _mask_names(mask: np.ndarray, rs: RuleSet) -> np.ndarray:
+    uniq, inv = np.unique(mask, return_inverse=True)
+    names = []
+    for m in uniq:
+        names.append(";".join(r.id for k, r in enumerate(rs.rules) if (int(m) >> k) & 1))
+    return np.array(names, dtype=object)[inv] if len(mask) else np.zeros(0, dtype=object)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1214,6 +1115,7 @@ class Screening:
     travellers: pd.DataFrame
     neighbourhoods: gpd.GeoDataFrame
     notes: list[str] = field(default_factory=list)
+    obligations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(OBLIGATION_COLUMNS)))
 
     def code_counts(self) -> dict[str, int]:
         vc = self.travellers["code"].value_counts()
@@ -1239,9 +1141,9 @@ def screen(
     ts, day = _as_of(as_of)
     rs = rules if isinstance(rules, RuleSet) else rule_set_in_force(rules, day)
     notes: list[str] = []
-    t = classify_travellers(travellers, visits, risk_areas, gazetteer, rs, as_of=ts, neighbourhoods=neighbourhoods, notes=notes)
+    t, obligations = classify_with_obligations(travellers, visits, risk_areas, gazetteer, rs, as_of=ts, neighbourhoods=neighbourhoods, notes=notes)
     unassigned = int(t["neighbourhood_id"].isna().sum())
     if unassigned:
         notes.append(f"{unassigned} traveller(s) have no neighbourhood (no id and no point inside one)")
     nb = screen_neighbourhoods(t, neighbourhoods, zones, as_of=ts, measure_ids=list(rs.measure_labels()))
-    return Screening(as_of=ts, rule_set=rs, travellers=t, neighbourhoods=nb, notes=notes)
+    return Screening(as_of=ts, rule_set=rs, travellers=t, neighbourhoods=nb, notes=notes, obligations=obligations)

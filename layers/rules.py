@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo.screening import ANCHORS, LEVELS, MATCHES, Phase, Rule, RuleSet, Step, rule_set_in_force
+from geo.screening import ANCHORS, HEALTH_CODE_COLOURS, MATCHES, RULE_LEVELS, Notice, Phase, Rule, RuleSet, Step, rule_set_in_force
 
 __all__ = ["RULES_DIR", "RuleFileError", "load_rule_set", "load_rule_sets", "rule_set_for"]
 
@@ -29,14 +29,16 @@ RULES_DIR = Path(__file__).resolve().parent.parent / "data" / "rules"
 
 _TOP = {
     "effective_from", "name_zh", "name_en", "source", "source_file", "quote", "home_province_adcode",
-    "history_days", "landing_test", "pending", "rules",
+    "history_days", "landing_test", "pending", "rules", "notices", "municipality_unit", "whole_county_entry",
+    "effective_until", "municipality_quote", "whole_county_quote",
 }
+_NOTICE = {"place", "adcode", "since", "quote", "source"}
 _STEP = {"zh", "en", "hours", "anchor", "count", "quote", "source"}
 _PHASE = {"days", "zh", "en"}
 _RULE = {
     "id", "priority", "match", "code", "label_zh", "label_en", "measure_zh", "measure_en", "first_action", "quote",
     "source", "levels", "min_entry_days", "max_entry_days", "phases", "auto_lift", "provisional", "tests",
-    "landing_test", "code_note",
+    "landing_test", "code_note", "colours", "until_verified",
 }
 _RULE_CODES = ("red", "yellow")
 
@@ -121,15 +123,15 @@ def _rule(file: str, i: int, table: Any) -> Rule:
     where = f"rules[{i}]"
     r = _Reader(file, where, table, _RULE)
     match = r.choice("match", MATCHES)
-    person_flag = match in ("companion", "bigdata_push")
+    person_flag = match in ("companion", "bigdata_push", "health_code")
     levels: tuple[str, ...] = ()
     if match in ("area", "county", "city"):
         raw = r.get("levels", list)
         if not raw:
             r.fail("levels", "must list at least one level")
         for j, lv in enumerate(raw):
-            if lv not in LEVELS:
-                r.fail(f"levels[{j}]", f"{lv!r} is not one of {', '.join(LEVELS)}")
+            if lv not in RULE_LEVELS:
+                r.fail(f"levels[{j}]", f"{lv!r} is not one of {', '.join(RULE_LEVELS)}")
         levels = tuple(raw)
     elif "levels" in r.t:
         r.fail("levels", f"only for match area, county or city (this rule matches {match!r})")
@@ -149,6 +151,20 @@ def _rule(file: str, i: int, table: Any) -> Rule:
     auto_lift = r.get("auto_lift", bool, required=False, default=False)
     if auto_lift and not phases:
         r.fail("auto_lift", "needs phases (a code can only lift when the measure has a length)")
+    until_verified = r.get("until_verified", bool, required=False, default=False)
+    if until_verified and auto_lift:
+        r.fail("until_verified", "cannot go with auto_lift (it never lifts by itself)")
+    colours: tuple[str, ...] = ()
+    if match == "health_code":
+        raw_c = r.get("colours", list)
+        if not raw_c:
+            r.fail("colours", "must list at least one colour")
+        for j, c in enumerate(raw_c):
+            if c not in HEALTH_CODE_COLOURS:
+                r.fail(f"colours[{j}]", f"{c!r} is not one of {', '.join(HEALTH_CODE_COLOURS)}")
+        colours = tuple(raw_c)
+    elif "colours" in r.t:
+        r.fail("colours", f"only for match 'health_code' (this rule matches {match!r})")
     anchors = ANCHORS if person_flag else ("arrival",)
     tests = tuple(
         _step(file, f"{where}.tests[{j}]", t, anchors=anchors)
@@ -165,7 +181,7 @@ def _rule(file: str, i: int, table: Any) -> Rule:
         measure_en=r.text("measure_en"),
         first_action=_step(file, f"{where}.first_action", r.get("first_action", dict), anchors=anchors),
         quote=r.quotes(required=True),
-        source=r.text("source", required=False),
+        source=r.text("source"),
         levels=levels,
         min_entry_days=lo,
         max_entry_days=hi,
@@ -175,7 +191,33 @@ def _rule(file: str, i: int, table: Any) -> Rule:
         tests=tests,
         landing_test=r.get("landing_test", bool, required=False, default=True),
         code_note=r.text("code_note", required=False),
+        colours=colours,
+        until_verified=until_verified,
     )
+
+
+def _notice(file: str, i: int, table: Any, effective: dt.date) -> Notice:
+    r = _Reader(file, f"notices[{i}]", table, _NOTICE)
+    since = r.get("since", dt.date)
+    if isinstance(since, dt.datetime):
+        r.fail("since", f"must be a date without time, got {since!r}")
+    if since > effective:
+        r.fail("since", f"{since.isoformat()} is after the rule set starts ({effective.isoformat()})")
+    place = r.text("place")
+    adcode = r.text("adcode", required=False)
+    from geo._gazetteer_match import OK, PlaceIndex
+    from layers.boundaries import gazetteer
+
+    idx = PlaceIndex.from_gazetteer(gazetteer())
+    unit = idx.resolve_code(adcode) if adcode else None
+    if adcode and unit is None:
+        r.fail("adcode", f"{adcode!r} is not in the gazetteer")
+    if unit is None:
+        res = idx.resolve(place)
+        unit = res.unit if res.status == OK and not res.rest else None
+    if unit is None or unit.level == "province":
+        r.fail("place", f"{place!r} does not resolve to one city or county in the gazetteer")
+    return Notice(place=place, since=since.isoformat(), adcode=adcode, quote=r.quotes(required=True), source=r.text("source"))
 
 
 def load_rule_set(path: Path | str) -> RuleSet:
@@ -225,6 +267,16 @@ def load_rule_set(path: Path | str) -> RuleSet:
     if len(rules) > 62:
         r.fail("rules", "at most 62 rules")
     landing = _step(file, "landing_test", r.t["landing_test"], anchors=("arrival",)) if "landing_test" in r.t else None
+    notices = tuple(_notice(file, i, t, eff) for i, t in enumerate(r.get("notices", list, required=False, default=[])))
+    muni = r.choice("municipality_unit", ("district", "street"), required=False, default="district")
+    if muni == "street":
+        r.quotes("municipality_quote", required=True)
+    whole = r.choice("whole_county_entry", ("county", "area"), required=False, default="county")
+    if whole == "area":
+        r.quotes("whole_county_quote", required=True)
+    until = r.get("effective_until", dt.date, required=False, default=None)
+    if until is not None and until < eff:
+        r.fail("effective_until", f"{until.isoformat()} is before effective_from {eff.isoformat()}")
     pending = _step(file, "pending", r.get("pending", dict), anchors=("arrival",))
     return RuleSet(
         effective_from=pd.Timestamp(eff),
@@ -239,6 +291,10 @@ def load_rule_set(path: Path | str) -> RuleSet:
         pending=pending,
         landing_test=landing,
         file=file,
+        notices=notices,
+        municipality_unit=muni,
+        whole_county_entry=whole,
+        effective_until=pd.Timestamp(until) if until is not None else None,
     )
 
 
@@ -259,6 +315,13 @@ def load_rule_sets(directory: Path | str = RULES_DIR) -> tuple[RuleSet, ...]:
     hit = _CACHE.get(key)
     if hit is None:
         sets = sorted((load_rule_set(f) for f in files), key=lambda s: s.effective_from)
+        for a, b in zip(sets, sets[1:], strict=False):
+            if a.effective_until is not None and a.effective_until >= b.effective_from:
+                msg = (
+                    f"{a.file}: effective_until: {a.effective_until:%Y-%m-%d} overlaps {b.file} "
+                    f"(in force from {b.effective_from:%Y-%m-%d})"
+                )
+                raise RuleFileError(msg)
         hit = tuple(sets)
         _CACHE.clear()
         _CACHE[key] = hit

@@ -15,6 +15,7 @@ import shapely
 from geo.screening import (
     CODES,
     classify_travellers,
+    classify_with_obligations,
     mask_id,
     mask_phone,
     screen,
@@ -38,11 +39,15 @@ RISK = pd.DataFrame(
         ("R4", "medium", "广东省", "佛山市", "南海区", "440605", "南海区演示风险区1", "2022-03-01", "2022-03-15"),
         ("R5", "medium", "浙江省", "杭州市", "余杭区", "330110", "余杭区演示风险区1", "2021-11-30", "2022-01-10"),
         ("R6", "medium", "江苏省", "南京市", "玄武区", "320102", "玄武区演示风险区1", "2022-04-01", None),  # not yet listed
+        ("R7", "medium", "湖北省", "武汉市", "江夏区", "420115", None, "2022-03-01", None),  # a whole county
+        ("R8", "high", "上海市", "上海市", "闵行区", "310112", "闵行区七宝镇演示小区", "2022-03-01", None),  # street in the name
+        ("R9", "high", "湖北省", "鄂州市", "鄂城区", "420704", "鄂城区演示风险区1", "2022-03-20", None),  # notice city, listed late
     ],
     columns=["id", "level", "province", "city", "county", "adcode", "area_name", "since", "lifted"],
 ).assign(since=lambda d: pd.to_datetime(d["since"]), lifted=lambda d: pd.to_datetime(d["lifted"]))
 
 NANJING = "江苏省南京市玄武区"
+FULL = ("山西省大同市平城区", "2022-03-12", "2022-03-25")  # a stay in the home province covering the rest of the 14 days
 
 
 def _traveller(tid: str, arrival: str | None = A, **kw: object) -> dict:
@@ -50,102 +55,213 @@ def _traveller(tid: str, arrival: str | None = A, **kw: object) -> dict:
         "id": tid, "name": f"姓名{tid}", "phone": "13812341234", "id_number": "140105199001011234",
         "address": "太原市小店区演示路1号", "arrival_date": arrival, "neighbourhood_id": "N1", "inbound": False,
         "entry_quarantine_days": None, "companion": False, "companion_date": None, "bigdata_push": False, "push_date": None,
+        "health_code": None, "health_code_date": None,
     }
     row.update(kw)
     return row
 
 
-# case id → (traveller overrides, visits [(place, from, to) or (place, from, to, adcode)], expected)
-# expected: code, rule_id, measure_zh, first_action_due, measure_end, overdue (as of 2022-03-28 00:00)
-CASES: dict[str, tuple[dict, list[tuple], tuple]] = {
+RED_C = "14+7 居家隔离医学观察"
+RED_A = "14+7 集中隔离医学观察"
+YEL = "签署承诺书，纳入社区管理，72小时内再做2次核酸"
+LAND = "第一落点核酸检测（1次）"
+PEND = "待核实"
+
+# case id → (traveller overrides, visits [(place, from, to) or (place, from, to, adcode)], expected, obligations)
+# expected: code, rule_id (deciding), measure_zh (shown), earliest open deadline, measure_end, overdue — as of 2022-03-28 00:00
+# obligations: "kind due end status", strictest first (due/end as MM-DD HH / MM-DD, "-" none)
+CASES: dict[str, tuple[dict, list[tuple], tuple, list[str]]] = {
     # -- the 14-day window: day 14 before arrival counts, day 15 does not; the arrival day counts
-    "day14_counts": ({}, [("浙江省杭州市上城区", "2022-03-10", "2022-03-12")],
-                     ("red", "risk_county", "14+7 居家隔离医学观察", T("2022-03-28 00:00"), T("2022-04-15"), False)),
+    "day14_counts": ({}, [("浙江省杭州市上城区", "2022-03-10", "2022-03-12"), ("山西省大同市平城区", "2022-03-13", "2022-03-25")],
+                     ("red", "risk_county", RED_C, T("2022-03-28 00:00"), T("2022-04-15"), False),
+                     ["risk_county 03-28 00 04-15 open", "landing 03-27 00 - closed"]),
     "day15_does_not": ({}, [("浙江省杭州市上城区", "2022-03-09", "2022-03-11"), (NANJING, "2022-03-12", "2022-03-25")],
-                       ("green", "landing", "第一落点核酸检测（1次）", T("2022-03-27 00:00"), NaT, True)),
-    "arrival_day_counts": ({}, [("上城区", A, A)],
-                           ("red", "risk_county", "14+7 居家隔离医学观察", T("2022-03-28 00:00"), T("2022-04-15"), False)),
+                       ("green", "landing", LAND, T("2022-03-27 00:00"), NaT, False),  # green is never overdue
+                       ["landing 03-27 00 - closed"]),
+    "arrival_day_counts": ({}, [("上城区", A, A), FULL],
+                           ("red", "risk_county", RED_C, T("2022-03-28 00:00"), T("2022-04-15"), False),
+                           ["risk_county 03-28 00 04-15 open", "landing 03-27 00 - closed"]),
     # -- risk entry in force during the stay: R4 lifted 2022-03-15 (in force through 03-14)
-    "lifted_mid_visit_counts": ({}, [("广东省佛山市南海区", "2022-03-13", "2022-03-16")],
-                                ("red", "risk_county", "14+7 居家隔离医学观察", T("2022-03-28 00:00"), T("2022-04-15"), False)),
-    "lifted_before_visit_does_not": ({}, [("广东省佛山市南海区", "2022-03-15", "2022-03-18")],
-                                     ("green", "landing", "第一落点核酸检测（1次）", T("2022-03-27 00:00"), NaT, True)),
+    "lifted_mid_visit_counts": ({}, [("广东省佛山市南海区", "2022-03-13", "2022-03-16"), ("山西省大同市平城区", "2022-03-12", "2022-03-12"), ("山西省大同市平城区", "2022-03-17", "2022-03-25")],
+                                ("red", "risk_county", RED_C, T("2022-03-28 00:00"), T("2022-04-15"), False),
+                                ["risk_county 03-28 00 04-15 open", "landing 03-27 00 - closed"]),
+    # lifted before the visit, but 佛山 is a notice city from 03-13: another county of an affected city
+    "lifted_before_visit_notice_city": ({}, [("广东省佛山市南海区", "2022-03-15", "2022-03-18")],
+                                        ("yellow", "affected_city", YEL, T("2022-03-28 00:00"), T("2022-03-28"), False),
+                                        ["affected_city 03-28 00 03-28 open", "landing 03-27 00 - closed"]),
     "listed_after_as_of_unknown": ({}, [(NANJING, "2022-03-20", "2022-03-22")],
-                                   ("green", "landing", "第一落点核酸检测（1次）", T("2022-03-27 00:00"), NaT, True)),
+                                   ("green", "landing", LAND, T("2022-03-27 00:00"), NaT, False), ["landing 03-27 00 - closed"]),
     # -- area itself / its county / another county of its city
     "risk_area_itself": ({}, [("浙江省杭州市上城区演示风险区1", "2022-03-20", "2022-03-22")],
-                         ("red", "risk_area", "14+7 集中隔离医学观察", T("2022-03-28 00:00"), T("2022-04-15"), False)),
+                         ("red", "risk_area", RED_A, T("2022-03-28 00:00"), T("2022-04-15"), False),
+                         ["risk_area 03-28 00 04-15 open", "landing 03-27 00 - closed"]),
     "county_of_risk_area": ({}, [("杭州市上城区", "2022-03-20", "2022-03-22")],
-                            ("red", "risk_county", "14+7 居家隔离医学观察", T("2022-03-28 00:00"), T("2022-04-15"), False)),
+                            ("red", "risk_county", RED_C, T("2022-03-28 00:00"), T("2022-04-15"), False),
+                            ["risk_county 03-28 00 04-15 open", "landing 03-27 00 - closed"]),
     "other_county_of_city": ({}, [("浙江省杭州市西湖区", "2022-03-20", "2022-03-22")],
-                             ("yellow", "affected_city", "签署承诺书，纳入社区管理，72小时内再做2次核酸", T("2022-03-28 00:00"), T("2022-03-28"), False)),
-    "city_only_in_affected_city": ({}, [("杭州", "2022-03-20", "2022-03-22")],
-                                   ("yellow", "affected_city", "签署承诺书，纳入社区管理，72小时内再做2次核酸", T("2022-03-28 00:00"), T("2022-03-28"), False)),
+                             ("yellow", "affected_city", YEL, T("2022-03-28 00:00"), T("2022-03-28"), False),
+                             ["affected_city 03-28 00 03-28 open", "landing 03-27 00 - closed"]),
     "unrated_county": ({}, [("安徽省淮北市濉溪县", "2022-03-20", "2022-03-22")],
-                       ("red", "unrated_county", "7+5 居家隔离医学观察", T("2022-03-28 00:00"), T("2022-04-06"), False)),
-    # -- municipalities: the district is the unit
-    "municipality_district": ({}, [("上海市浦东新区", "2022-03-20", "2022-03-22")],
-                              ("red", "risk_county", "14+7 居家隔离医学观察", T("2022-03-28 00:00"), T("2022-04-15"), False)),
+                       ("red", "unrated_county", "7+5 居家隔离医学观察", T("2022-03-28 00:00"), T("2022-04-06"), False),
+                       ["unrated_county 03-28 00 04-06 open", "landing 03-27 00 - closed"]),
+    # -- a whole county on the list is the risk area itself
+    "whole_county_entry": ({}, [("湖北省武汉市江夏区", "2022-03-20", "2022-03-22")],
+                           ("red", "risk_area", RED_A, T("2022-03-28 00:00"), T("2022-04-15"), False),
+                           ["risk_area 03-28 00 04-15 open", "landing 03-27 00 - closed"]),
+    "whole_county_entry_with_street": ({}, [("湖北省武汉市江夏区纸坊街道", "2022-03-20", "2022-03-22")],
+                                       ("red", "risk_area", RED_A, T("2022-03-28 00:00"), T("2022-04-15"), False),
+                                       ["risk_area 03-28 00 04-15 open", "landing 03-27 00 - closed"]),
+    "other_county_of_whole_county_city": ({}, [("湖北省武汉市武昌区", "2022-03-20", "2022-03-22")],
+                                          ("yellow", "affected_city", YEL, T("2022-03-28 00:00"), T("2022-03-28"), False),
+                                          ["affected_city 03-28 00 03-28 open", "landing 03-27 00 - closed"]),
+    # -- detail below the gazetteer: decided from what is known
+    "street_in_risk_county": ({}, [("浙江省杭州市上城区小营街道", "2022-03-20", "2022-03-22")],
+                              ("red", "risk_county", RED_C, T("2022-03-28 00:00"), T("2022-04-15"), False),
+                              ["risk_county 03-28 00 04-15 open", "landing 03-27 00 - closed"]),
+    "street_in_clean_county": ({}, [("浙江省杭州市西湖区北山街道", "2022-03-20", "2022-03-22")],
+                               ("yellow", "affected_city", YEL, T("2022-03-28 00:00"), T("2022-03-28"), False),
+                               ["affected_city 03-28 00 03-28 open", "landing 03-27 00 - closed"]),
+    "street_in_city_without_entries": ({}, [("江苏省南京市江宁区秣陵街道", "2022-03-20", "2022-03-22")],
+                                       ("green", "landing", LAND, T("2022-03-27 00:00"), NaT, False), ["landing 03-27 00 - closed"]),
+    "unknown_county_in_affected_city": ({}, [("浙江省杭州市某某县某街道", "2022-03-20", "2022-03-22")],
+                                        ("pending", "pending", PEND, T("2022-03-28 00:00"), NaT, False),
+                                        ["pending 03-28 00 - open", "landing 03-27 00 - closed"]),
+    "unknown_county_in_clean_city": ({}, [("江苏省南京市某某县", "2022-03-20", "2022-03-22")],
+                                     ("green", "landing", LAND, T("2022-03-27 00:00"), NaT, False), ["landing 03-27 00 - closed"]),
+    # -- a stay named only down to the city, in a city with a risk county: could be red → pending
+    "city_only_in_affected_city": ({}, [("杭州", "2022-03-20", "2022-03-22")],
+                                   ("pending", "pending", PEND, T("2022-03-28 00:00"), NaT, False),
+                                   ["pending 03-28 00 - open", "landing 03-27 00 - closed"]),
+    "city_only_in_notice_city": ({}, [("广东省肇庆市", "2022-03-20", "2022-03-22")],  # a notice, no county entry
+                                 ("yellow", "affected_city", YEL, T("2022-03-28 00:00"), T("2022-03-28"), False),
+                                 ["affected_city 03-28 00 03-28 open", "landing 03-27 00 - closed"]),
+    # -- municipalities: the street (town) is the unit
+    "municipality_same_street": ({}, [("上海市闵行区七宝镇", "2022-03-20", "2022-03-22")],
+                                 ("red", "risk_county", RED_C, T("2022-03-28 00:00"), T("2022-04-15"), False),
+                                 ["risk_county 03-28 00 04-15 open", "landing 03-27 00 - closed"]),
+    "municipality_same_street_no_suffix": ({}, [("上海市闵行区七宝", "2022-03-20", "2022-03-22")],
+                                           ("red", "risk_county", RED_C, T("2022-03-28 00:00"), T("2022-04-15"), False),
+                                           ["risk_county 03-28 00 04-15 open", "landing 03-27 00 - closed"]),
+    "municipality_area_itself": ({}, [("上海市闵行区七宝镇演示小区", "2022-03-20", "2022-03-22")],
+                                 ("red", "risk_area", RED_A, T("2022-03-28 00:00"), T("2022-04-15"), False),
+                                 ["risk_area 03-28 00 04-15 open", "landing 03-27 00 - closed"]),
+    "municipality_other_street": ({}, [("上海市闵行区莘庄镇", "2022-03-20", "2022-03-22")],
+                                  ("yellow", "affected_city", YEL, T("2022-03-28 00:00"), T("2022-03-28"), False),
+                                  ["affected_city 03-28 00 03-28 open", "landing 03-27 00 - closed"]),
+    "municipality_district_only": ({}, [("上海市闵行区", "2022-03-20", "2022-03-22")],
+                                   ("pending", "pending", PEND, T("2022-03-28 00:00"), NaT, False),
+                                   ["pending 03-28 00 - open", "landing 03-27 00 - closed"]),
     "municipality_other_district": ({}, [("上海市徐汇区", "2022-03-20", "2022-03-22")],
-                                    ("yellow", "affected_city", "签署承诺书，纳入社区管理，72小时内再做2次核酸", T("2022-03-28 00:00"), T("2022-03-28"), False)),
-    "municipality_area_itself": ({}, [("上海市浦东新区浦东新区演示风险区1", "2022-03-20", "2022-03-22")],
-                                 ("red", "risk_area", "14+7 集中隔离医学观察", T("2022-03-28 00:00"), T("2022-04-15"), False)),
+                                    ("yellow", "affected_city", YEL, T("2022-03-28 00:00"), T("2022-03-28"), False),
+                                    ["affected_city 03-28 00 03-28 open", "landing 03-27 00 - closed"]),
+    "municipality_area_without_street": ({}, [("上海市浦东新区浦东新区演示风险区1", "2022-03-20", "2022-03-22")],
+                                         ("red", "risk_area", RED_A, T("2022-03-28 00:00"), T("2022-04-15"), False),
+                                         ["risk_area 03-28 00 04-15 open", "landing 03-27 00 - closed"]),
+    # -- notices: the look-back starts on the notice's day, before the area's own listing
+    "notice_before_listing": ({}, [("湖北省鄂州市鄂城区", "2022-03-14", "2022-03-15")],
+                              ("red", "risk_county", RED_C, T("2022-03-28 00:00"), T("2022-04-15"), False),
+                              ["risk_county 03-28 00 04-15 open", "landing 03-27 00 - closed"]),
+    "before_the_notice": ({}, [("湖北省鄂州市鄂城区", "2022-03-12", "2022-03-12")],
+                          ("green", "landing", LAND, T("2022-03-27 00:00"), NaT, False), ["landing 03-27 00 - closed"]),
+    "notice_city_other_county": ({}, [("湖北省鄂州市华容区", "2022-03-14", "2022-03-14")],
+                                 ("yellow", "affected_city", YEL, T("2022-03-28 00:00"), T("2022-03-28"), False),
+                                 ["affected_city 03-28 00 03-28 open", "landing 03-27 00 - closed"]),
     # -- inbound from abroad
     "inbound_14": ({"inbound": True, "entry_quarantine_days": 14}, [],
-                   ("red", "inbound_14", "7天集中隔离+7天居家隔离", T("2022-03-27 00:00"), T("2022-04-08"), True)),
+                   ("red", "inbound_14", "7天集中隔离+7天居家隔离", T("2022-03-27 00:00"), T("2022-04-08"), True),
+                   ["inbound_14 03-27 00 04-08 open", "landing 03-27 00 - closed"]),
     "inbound_21": ({"inbound": True, "entry_quarantine_days": 21}, [],
-                   ("red", "inbound_21", "7天居家隔离", T("2022-03-27 00:00"), T("2022-04-01"), True)),
+                   ("red", "inbound_21", "7天居家隔离", T("2022-03-27 00:00"), T("2022-04-01"), True),
+                   ["inbound_21 03-27 00 04-01 open", "landing 03-27 00 - closed"]),
+    "inbound_and_county_later_end_wins": ({"inbound": True, "entry_quarantine_days": 14}, [("上城区", "2022-03-20", "2022-03-22")],
+                                          ("red", "inbound_14", "7天集中隔离+7天居家隔离", T("2022-03-27 00:00"), T("2022-04-15"), True),
+                                          ["inbound_14 03-27 00 04-08 open", "risk_county 03-28 00 04-15 open", "landing 03-27 00 - closed"]),
     "inbound_days_unknown": ({"inbound": True, "entry_quarantine_days": 10}, [],
-                             ("pending", "pending", "待核实", T("2022-03-28 00:00"), NaT, False)),
-    # -- companions and big-data pushes (deadlines from the flag day)
-    "companion": ({"companion": True, "companion_date": "2022-03-27"}, [],
-                  ("yellow", "companion", "7+3 居家健康监测", T("2022-03-28 00:00"), T("2022-04-05"), False)),
-    "companion_beats_city": ({"companion": True, "companion_date": "2022-03-27"}, [("浙江省杭州市西湖区", "2022-03-20", "2022-03-22")],
-                             ("yellow", "companion", "7+3 居家健康监测", T("2022-03-28 00:00"), T("2022-04-05"), False)),
-    "bigdata_push": ({"bigdata_push": True, "push_date": "2022-03-27"}, [],
-                     ("yellow", "bigdata_push", "暂赋黄码，排查核实后分类转码", T("2022-03-29 00:00"), NaT, False)),
-    "companion_without_date": ({"companion": True}, [],
-                               ("pending", "pending", "待核实", T("2022-03-28 00:00"), NaT, False)),
+                             ("pending", "pending", PEND, T("2022-03-28 00:00"), NaT, False),
+                             ["pending 03-28 00 - open", "landing 03-27 00 - closed"]),
+    # -- companions, big-data pushes, health codes (deadlines from the flag day)
+    "companion": ({"companion": True, "companion_date": "2022-03-27"}, [FULL],
+                  ("yellow", "companion", "7+3 居家健康监测", T("2022-03-28 00:00"), T("2022-04-05"), False),
+                  ["companion 03-28 00 04-05 open"]),
+    "companion_and_county_both_kept": ({"companion": True, "companion_date": "2022-03-26"}, [("上城区", "2022-03-20", "2022-03-22")],
+                                       ("red", "risk_county", RED_C, T("2022-03-27 00:00"), T("2022-04-15"), True),
+                                       ["risk_county 03-28 00 04-15 open", "companion 03-27 00 04-04 open", "landing 03-27 00 - closed"]),
+    "bigdata_push": ({"bigdata_push": True, "push_date": "2022-03-27"}, [FULL],
+                     ("yellow", "bigdata_push", "暂赋黄码，排查核实后分类转码", T("2022-03-29 00:00"), NaT, False),
+                     ["bigdata_push 03-29 00 - open"]),
+    "companion_without_date": ({"companion": True}, [FULL],
+                               ("pending", "pending", PEND, T("2022-03-28 00:00"), NaT, False), ["pending 03-28 00 - open"]),
+    "health_code_red": ({"health_code": "红码", "health_code_date": "2022-03-27"}, [FULL],
+                        ("red", "health_code_red", "立即向属地社区（村）报告，配合落实防控措施", T("2022-03-28 00:00"), NaT, False),
+                        ["health_code_red 03-28 00 - open"]),
+    "health_code_yellow": ({"health_code": "yellow", "health_code_date": "2022-03-26"}, [FULL],
+                           ("yellow", "health_code_yellow", "立即向属地社区（村）报告，配合落实防控措施", T("2022-03-27 00:00"), NaT, True),
+                           ["health_code_yellow 03-27 00 - open"]),
     # -- never guessed: pending
     "unresolvable_place": ({}, [("杭洲", "2022-03-20", "2022-03-22")],
-                           ("pending", "pending", "待核实", T("2022-03-28 00:00"), NaT, False)),
+                           ("pending", "pending", PEND, T("2022-03-28 00:00"), NaT, False), ["pending 03-28 00 - open"]),
     "missing_date": ({}, [(NANJING, None, "2022-03-20")],
-                     ("pending", "pending", "待核实", T("2022-03-28 00:00"), NaT, False)),
+                     ("pending", "pending", PEND, T("2022-03-28 00:00"), NaT, False),
+                     ["pending 03-28 00 - open", "landing 03-27 00 - closed"]),
     "inverted_dates": ({}, [(NANJING, "2022-03-20", "2022-03-18")],
-                       ("pending", "pending", "待核实", T("2022-03-28 00:00"), NaT, False)),
+                       ("pending", "pending", PEND, T("2022-03-28 00:00"), NaT, False),
+                       ["pending 03-28 00 - open", "landing 03-27 00 - closed"]),
     "ambiguous_place": ({}, [("朝阳区", "2022-03-20", "2022-03-22")],
-                        ("pending", "pending", "待核实", T("2022-03-28 00:00"), NaT, False)),
+                        ("pending", "pending", PEND, T("2022-03-28 00:00"), NaT, False), ["pending 03-28 00 - open"]),
     "province_only": ({}, [("浙江省", "2022-03-20", "2022-03-22")],
-                      ("pending", "pending", "待核实", T("2022-03-28 00:00"), NaT, False)),
+                      ("pending", "pending", PEND, T("2022-03-28 00:00"), NaT, False),
+                      ["pending 03-28 00 - open", "landing 03-27 00 - closed"]),
+    "province_only_clean": ({}, [("云南省", "2022-03-20", "2022-03-22")],
+                            ("green", "landing", LAND, T("2022-03-27 00:00"), NaT, False), ["landing 03-27 00 - closed"]),
     "place_and_code_disagree": ({}, [("杭州市上城区", "2022-03-20", "2022-03-22", "440605")],
-                                ("pending", "pending", "待核实", T("2022-03-28 00:00"), NaT, False)),
+                                ("pending", "pending", PEND, T("2022-03-28 00:00"), NaT, False), ["pending 03-28 00 - open"]),
     "arrival_missing": ({"arrival_date": None}, [("杭州市上城区", "2022-03-20", "2022-03-22")],
-                        ("pending", "pending", "待核实", NaT, NaT, False)),
+                        ("pending", "pending", PEND, NaT, NaT, False), ["pending - - open"]),
     "red_beats_pending": ({}, [("杭洲", "2022-03-20", "2022-03-22"), ("上城区", "2022-03-23", "2022-03-25")],
-                          ("red", "risk_county", "14+7 居家隔离医学观察", T("2022-03-28 00:00"), T("2022-04-15"), False)),
+                          ("red", "risk_county", RED_C, T("2022-03-28 00:00"), T("2022-04-15"), False),
+                          ["risk_county 03-28 00 04-15 open", "pending 03-28 00 - open", "landing 03-27 00 - closed"]),
     "pending_beats_yellow": ({}, [("杭洲", "2022-03-20", "2022-03-22"), ("杭州市西湖区", "2022-03-23", "2022-03-25")],
-                             ("pending", "pending", "待核实", T("2022-03-28 00:00"), NaT, False)),
-    "broken_stay_outside_window_ignored": ({}, [("杭洲", "2022-02-01", "2022-02-03"), (NANJING, "2022-03-20", "2022-03-22")],
-                                           ("green", "landing", "第一落点核酸检测（1次）", T("2022-03-27 00:00"), NaT, True)),
-    # -- adcodes, home province, lifting
+                             ("pending", "pending", PEND, T("2022-03-28 00:00"), NaT, False),
+                             ["pending 03-28 00 - open", "affected_city 03-28 00 03-28 open", "landing 03-27 00 - closed"]),
+    "broken_stay_outside_window_ignored": ({}, [("杭洲", "2022-02-01", "2022-02-03"), (NANJING, "2022-03-12", "2022-03-25")],
+                                           ("green", "landing", LAND, T("2022-03-27 00:00"), NaT, False), ["landing 03-27 00 - closed"]),
+    # -- adcodes, home province, landing-only arrivals, lifting
     "adcode_with_unreadable_text": ({}, [("某街道", "2022-03-20", "2022-03-22", "330102")],
-                                    ("red", "risk_county", "14+7 居家隔离医学观察", T("2022-03-28 00:00"), T("2022-04-15"), False)),
-    "within_province_only": ({}, [("山西省大同市平城区", "2022-03-20", "2022-03-22")],
-                             ("green", "none", "无", NaT, NaT, False)),
+                                    ("red", "risk_county", RED_C, T("2022-03-28 00:00"), T("2022-04-15"), False),
+                                    ["risk_county 03-28 00 04-15 open", "landing 03-27 00 - closed"]),
+    "within_province_only": ({}, [FULL], ("green", "none", "无", NaT, NaT, False), []),
+    "landing_only_stay_before_window": ({}, [(NANJING, "2022-02-20", "2022-03-10"), ("山西省大同市平城区", "2022-03-11", "2022-03-25")],
+                                        ("green", "landing", LAND, T("2022-03-27 00:00"), NaT, False), ["landing 03-27 00 - closed"]),
+    "history_incomplete": ({}, [("山西省大同市平城区", "2022-03-20", "2022-03-25")], ("green", "none", "无", NaT, NaT, False), []),
     "code_lifted_after_measure": ({"arrival_date": "2022-03-10"}, [("浙江省杭州市西湖区", "2022-03-05", "2022-03-08")],
-                                  ("green", "affected_city", "签署承诺书，纳入社区管理，72小时内再做2次核酸", T("2022-03-12 00:00"), T("2022-03-12"), False)),
+                                  ("green", "affected_city", YEL, T("2022-03-12 00:00"), T("2022-03-12"), False),
+                                  ["affected_city 03-12 00 03-12 closed", "landing 03-11 00 - closed"]),
+    "push_never_lifts_by_itself": ({"arrival_date": "2022-03-05", "bigdata_push": True, "push_date": "2022-03-05"},
+                                   [("上城区", "2022-03-02", "2022-03-04"), ("山西省大同市平城区", "2022-02-19", "2022-03-01")],
+                                   ("yellow", "risk_county", "暂赋黄码，排查核实后分类转码", T("2022-03-07 00:00"), T("2022-03-25"), True),
+                                   ["risk_county 03-07 00 03-25 closed", "bigdata_push 03-07 00 - open", "landing 03-06 00 - closed"]),
 }
 
 
-def _frames(cases: dict[str, tuple[dict, list[tuple], tuple]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _ob_lines(ob: pd.DataFrame) -> list[str]:
+    def h(x: object) -> str:
+        return "-" if x is NaT or pd.isna(x) else f"{pd.Timestamp(x):%m-%d %H}"
+
+    def d(x: object) -> str:
+        return "-" if x is NaT or pd.isna(x) else f"{pd.Timestamp(x):%m-%d}"
+
+    return [f"{k} {h(due)} {d(end)} {s}" for k, due, end, s in zip(ob["kind"], ob["due"], ob["end"], ob["status"], strict=True)]
+
+
+def _frames(cases: dict[str, tuple]) -> tuple[pd.DataFrame, pd.DataFrame]:
     travellers, visits = [], []
-    for cid, (over, stays, _) in cases.items():
+    for cid, (over, stays, *_) in cases.items():
         travellers.append(_traveller(cid, **over))
         for s in stays:
             place, f, t, *code = s
             visits.append({"traveller_id": cid, "place": place, "adcode": code[0] if code else None, "from_date": f, "to_date": t})
     tr = pd.DataFrame(travellers)
-    for c in ("arrival_date", "companion_date", "push_date"):
+    for c in ("arrival_date", "companion_date", "push_date", "health_code_date"):
         tr[c] = pd.to_datetime(tr[c])
     tr["entry_quarantine_days"] = tr["entry_quarantine_days"].astype("Int64")
     vi = pd.DataFrame(visits, columns=["traveller_id", "place", "adcode", "from_date", "to_date"])
@@ -165,15 +281,25 @@ def gaz() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def result(rules, gaz) -> pd.DataFrame:
+def classified(rules, gaz) -> tuple[pd.DataFrame, pd.DataFrame]:
     tr, vi = _frames(CASES)
     tr = pd.concat([tr, pd.DataFrame([_traveller("not_arrived", arrival="2022-03-29")]).astype({"arrival_date": "datetime64[ns]"})])
-    out = classify_travellers(tr, vi, RISK, gaz, rules, as_of=AS_OF)
-    return out.set_index("id", drop=False)
+    out, ob = classify_with_obligations(tr, vi, RISK, gaz, rules, as_of=AS_OF)
+    return out.set_index("id", drop=False), ob
+
+
+@pytest.fixture(scope="module")
+def result(classified) -> pd.DataFrame:
+    return classified[0]
+
+
+def test_the_rule_table_has_at_least_40_cases() -> None:
+    assert len(CASES) >= 40
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_case(result: pd.DataFrame, case: str) -> None:
+def test_case(classified, case: str) -> None:
+    result, ob = classified
     code, rule_id, measure, due, end, overdue = CASES[case][2]
     row = result.loc[case]
     assert (row["code"], row["rule_id"], row["measure_zh"]) == (code, rule_id, measure)
@@ -181,11 +307,20 @@ def test_case(result: pd.DataFrame, case: str) -> None:
     assert (row["measure_end"] is NaT and end is NaT) or row["measure_end"] == end
     assert bool(row["overdue"]) is overdue
     assert row["rule_set"] == "2022-03-28"
+    # every obligation, its deadline, end and status, strictest first
+    assert _ob_lines(ob[ob["traveller_id"] == case]) == CASES[case][3]
+    # the one definition of overdue: some obligation overdue; green is never overdue
+    assert bool(ob.loc[ob["traveller_id"] == case, "overdue"].any()) is overdue
+    assert not (row["code"] == "green" and row["overdue"])
 
 
 def test_not_yet_arrived_is_left_out(result: pd.DataFrame) -> None:
     assert "not_arrived" not in result.index
     assert len(result) == len(CASES)
+
+
+INC = "；旅居史不完整（抵并前14天未全部登记）"
+INC_EN = "; history incomplete (the 14 days before arrival are not all recorded)"
 
 
 @pytest.mark.parametrize(
@@ -197,29 +332,41 @@ def test_not_yet_arrived_is_left_out(result: pd.DataFrame) -> None:
          "2022-03-10 to 2022-03-12; high-risk area 浙江省杭州市上城区 上城区演示风险区1 (since 2022-03-01)"),
         ("lifted_mid_visit_counts", "14天内有中高风险区所在县（直辖市：区）旅居史：「广东省佛山市南海区」2022-03-13至2022-03-16；"
          "中风险区广东省佛山市南海区 南海区演示风险区1（2022-03-01起，2022-03-15解除）", None),
-        ("unresolvable_place", "待核实：地点无法识别「杭洲」（2022-03-20至2022-03-22）",
-         "pending: place not recognised '杭洲' (2022-03-20 to 2022-03-22)"),
-        ("missing_date", "待核实：日期缺失「江苏省南京市玄武区」（?至2022-03-20）",
-         "pending: date missing '江苏省南京市玄武区' (? to 2022-03-20)"),
-        ("inverted_dates", "待核实：日期有误「江苏省南京市玄武区」（2022-03-20至2022-03-18）", None),
-        ("ambiguous_place", "待核实：地点有歧义「朝阳区」（2022-03-20至2022-03-22）", None),
-        ("province_only", "待核实：地点仅到省级「浙江省」（2022-03-20至2022-03-22），该省当时有风险区", None),
-        ("place_and_code_disagree", "待核实：地点与区划代码不一致「杭州市上城区」（2022-03-20至2022-03-22，代码440605）", None),
+        ("whole_county_entry", "14天内有中高风险区旅居史：「湖北省武汉市江夏区」2022-03-20至2022-03-22；中风险区湖北省武汉市江夏区（全县）（2022-03-01起）" + INC,
+         "stay in a medium/high risk area in the 14 days: '湖北省武汉市江夏区' 2022-03-20 to 2022-03-22; "
+         "medium-risk area 湖北省武汉市江夏区 (whole county) (since 2022-03-01)" + INC_EN),
+        ("notice_before_listing", "14天内有中高风险区所在县（直辖市：区）旅居史：「湖北省鄂州市鄂城区」2022-03-14至2022-03-15；"
+         "高风险区湖北省鄂州市鄂城区 鄂城区演示风险区1（2022-03-20起，通告追溯至2022-03-13）" + INC, None),
+        ("city_only_in_notice_city", "14天内有涉疫地市其他县旅居史：「广东省肇庆市」2022-03-20至2022-03-22；通告所列广东省肇庆市（2022-03-13以来）" + INC, None),
+        ("unresolvable_place", "待核实：地点无法识别「杭洲」（2022-03-20至2022-03-22）" + INC,
+         "pending: place not recognised '杭洲' (2022-03-20 to 2022-03-22)" + INC_EN),
+        ("missing_date", "待核实：日期缺失「江苏省南京市玄武区」（?至2022-03-20）" + INC,
+         "pending: date missing '江苏省南京市玄武区' (? to 2022-03-20)" + INC_EN),
+        ("inverted_dates", "待核实：日期有误「江苏省南京市玄武区」（2022-03-20至2022-03-18）" + INC, None),
+        ("ambiguous_place", "待核实：地点有歧义「朝阳区」（2022-03-20至2022-03-22）" + INC, None),
+        ("province_only", "待核实：地点仅到省级「浙江省」（2022-03-20至2022-03-22），该省当时有风险区" + INC, None),
+        ("city_only_in_affected_city", "待核实：需写明区县「杭州」（2022-03-20至2022-03-22），该市当时有风险区所在县，可能为红码" + INC,
+         "pending: county needed '杭州' (2022-03-20 to 2022-03-22); the city had a risk county then, so it could be red" + INC_EN),
+        ("municipality_district_only", "待核实：需写明街道（乡镇）「上海市闵行区」（2022-03-20至2022-03-22），该区当时有风险区所在街道，可能为红码" + INC, None),
+        ("place_and_code_disagree", "待核实：地点与区划代码不一致「杭州市上城区」（2022-03-20至2022-03-22，代码440605）" + INC, None),
         ("arrival_missing", "待核实：抵并日期缺失", "pending: arrival date missing"),
-        ("inbound_days_unknown", "待核实：境外入境，入境点隔离天数不明", None),
-        ("inbound_14", "境外入境，入境点隔离满14天：入境点已隔离14天", "inbound from abroad, 14 days quarantined at entry: 14 days quarantined at entry"),
+        ("inbound_days_unknown", "待核实：境外入境，入境点隔离天数不明" + INC, None),
+        ("inbound_14", "境外入境，入境点隔离满14天：入境点已隔离14天" + INC,
+         "inbound from abroad, 14 days quarantined at entry: 14 days quarantined at entry" + INC_EN),
         ("companion", "时空伴随者：2022-03-27推送", "spatiotemporal companion: flagged 2022-03-27"),
+        ("health_code_red", "山西健康码红码人员：2022-03-27赋码", "holder of a red Shanxi health code: flagged 2022-03-27"),
         ("red_beats_pending", "14天内有中高风险区所在县（直辖市：区）旅居史：「上城区」2022-03-23至2022-03-25；"
-         "高风险区浙江省杭州市上城区 上城区演示风险区1（2022-03-01起）；另有旅居史待核实：地点无法识别「杭洲」（2022-03-20至2022-03-22）", None),
+         "高风险区浙江省杭州市上城区 上城区演示风险区1（2022-03-01起）；另有旅居史待核实：地点无法识别「杭洲」（2022-03-20至2022-03-22）" + INC, None),
         ("pending_beats_yellow", "待核实：地点无法识别「杭洲」（2022-03-20至2022-03-22）；另：14天内有涉疫地市其他县旅居史："
-         "「杭州市西湖区」2022-03-23至2022-03-25；高风险区浙江省杭州市上城区 上城区演示风险区1（2022-03-01起）", None),
-        ("city_only_in_affected_city", "14天内有涉疫地市其他县旅居史：「杭州」2022-03-20至2022-03-22；高风险区浙江省杭州市上城区 "
-         "上城区演示风险区1（2022-03-01起）（区县未写明，按涉疫地市其他县处理，请核实区县）", None),
-        ("companion_beats_city", "时空伴随者：2022-03-27推送；同时符合：14天内有涉疫地市其他县旅居史",
-         "spatiotemporal companion: flagged 2022-03-27; also matches: stay in another county of an affected city in the 14 days"),
+         "「杭州市西湖区」2022-03-23至2022-03-25；高风险区浙江省杭州市上城区 上城区演示风险区1（2022-03-01起）" + INC, None),
+        ("companion_and_county_both_kept", "14天内有中高风险区所在县（直辖市：区）旅居史：「上城区」2022-03-20至2022-03-22；"
+         "高风险区浙江省杭州市上城区 上城区演示风险区1（2022-03-01起）；同时符合：时空伴随者" + INC,
+         "stay in a county (municipalities: district) with a medium/high risk area in the 14 days: '上城区' 2022-03-20 to 2022-03-22; "
+         "high-risk area 浙江省杭州市上城区 上城区演示风险区1 (since 2022-03-01); also matches: spatiotemporal companion" + INC_EN),
         ("within_province_only", "14天内无省外或涉疫旅居史", "no out-of-province or outbreak history in the 14 days"),
+        ("history_incomplete", "旅居史不完整：抵并前14天未全部登记，已登记部分无省外或涉疫旅居史", None),
         ("code_lifted_after_measure", "14天内有涉疫地市其他县旅居史：「浙江省杭州市西湖区」2022-03-05至2022-03-08；高风险区浙江省杭州市上城区 "
-         "上城区演示风险区1（2022-03-01起）；2022-03-12期满，自动解码", None),
+         "上城区演示风险区1（2022-03-01起）" + INC + "；2022-03-12期满，自动解码", None),
     ],
 )
 def test_reason(result: pd.DataFrame, case: str, zh: str, en: str | None) -> None:
@@ -235,7 +382,11 @@ def test_pending_and_red_flags(result: pd.DataFrame) -> None:
     assert result.loc["missing_date", "pending_issues"] == 2
     assert result.loc["province_only", "pending_issues"] == 4
     assert not result.loc["day14_counts", "needs_verification"]
-    assert result.loc["companion_beats_city", "matched_rules"] == "companion;affected_city"
+    assert result.loc["companion_and_county_both_kept", "matched_rules"] == "risk_county;companion"
+    assert result.loc["city_only_in_affected_city", "pending_issues"] == 64
+    assert result.loc["municipality_district_only", "pending_issues"] == 128
+    assert result.loc["history_incomplete", "history_incomplete"]
+    assert not result.loc["day14_counts", "history_incomplete"]
 
 
 def test_test_schedules(result: pd.DataFrame) -> None:
@@ -280,7 +431,7 @@ def test_duplicate_traveller_ids_are_named(rules, gaz) -> None:
 
 def test_visits_of_unknown_travellers_are_noted(rules, gaz) -> None:
     tr, vi = _frames({"day14_counts": CASES["day14_counts"]})
-    vi = pd.concat([vi, vi.assign(traveller_id="ghost")], ignore_index=True)
+    vi = pd.concat([vi, vi.iloc[:1].assign(traveller_id="ghost")], ignore_index=True)
     notes: list[str] = []
     out = classify_travellers(tr, vi, RISK, gaz, rules, as_of=AS_OF, notes=notes)
     assert out["code"].tolist() == ["red"]
@@ -301,7 +452,7 @@ def test_unusable_risk_entries_are_noted_not_guessed(rules, gaz) -> None:
         "risk entry X2: no since date, ignored",
         "risk entry X1: place not resolved to a county or city (火星 999999), ignored",
     ]
-    assert out["rule_id"].tolist() == ["risk_county"]
+    assert out["rule_id"].tolist() == ["risk_area"]  # X3 names no area: the whole county is the risk area
 
 
 def test_output_columns(result: pd.DataFrame) -> None:
@@ -321,6 +472,11 @@ CASES_2021: dict[str, tuple[dict, list[tuple], tuple]] = {
                   ("yellow", "companion", "向社区(村)和单位报告，接受社区管理，配合防疫措施（按规定）", T("2021-12-09 00:00"), NaT, True)),
     "push": ({"arrival_date": "2021-12-08", "bigdata_push": True, "push_date": "2021-12-08"}, [],
              ("yellow", "bigdata_push", "排查核实，纳入社区网格化管理（按规定）", T("2021-12-10 00:00"), NaT, False)),
+    # the notice's look-back: 杭州 from 23 November, before any area of it was listed (R5: 30 November)
+    "notice_look_back": ({"arrival_date": "2021-12-08"}, [("浙江省杭州市西湖区", "2021-11-24", "2021-11-25")],
+                         ("yellow", "key_region", "向社区(村)、单位、酒店报备，配合核酸检测、隔离管控、健康监测（按规定）", T("2021-12-10 00:00"), NaT, False)),
+    "health_code_2021": ({"arrival_date": "2021-12-08", "health_code": "red", "health_code_date": "2021-12-08"}, [],
+                         ("red", "health_code_red", "向所属社区(村)和单位报告，接受社区(村)管理（按规定）", T("2021-12-09 00:00"), NaT, True)),
     "other_province": ({"arrival_date": "2021-12-08"}, [(NANJING, "2021-12-01", "2021-12-05")],
                        ("green", "landing", "返并后主动做核酸检测，做好个人健康监测", NaT, NaT, False)),
     "inbound_has_no_2021_rule": ({"arrival_date": "2021-12-08", "inbound": True, "entry_quarantine_days": 14}, [],
@@ -351,10 +507,21 @@ def test_2021_city_history_tests_and_reason(rules, gaz) -> None:
     assert row["first_action_zh"] == "排查（重点区域驻留人员），报备社区"
     assert row["reason_zh"] == (
         "14天内有中高风险地区（疫情发生地）所在地市旅居史：「浙江省杭州市西湖区」2021-12-01至2021-12-05；"
-        "中风险区浙江省杭州市余杭区 余杭区演示风险区1（2021-11-30起，2022-01-10解除）"
+        "中风险区浙江省杭州市余杭区 余杭区演示风险区1（2021-11-30起，通告追溯至2021-11-23，2022-01-10解除）" + INC
     )
     other = classify_travellers(tr, vi, RISK, gaz, rules, as_of="2021-12-10").set_index("id").loc["other_province"]
     assert other["test_schedule_en"] == "take a test after returning; monitor own health as required"
+
+
+def test_the_rule_set_switches_on_its_effective_date(rules, gaz) -> None:
+    """The same arrival: the 2021 rules (city history: report, yellow) the day before, the 2022 rules on the day."""
+    tr, vi = _frames({"x": ({"arrival_date": "2022-03-20"}, [("浙江省杭州市上城区", "2022-03-15", "2022-03-16")])})
+    before = classify_travellers(tr, vi, RISK, gaz, rules, as_of="2022-03-27").iloc[0]
+    after = classify_travellers(tr, vi, RISK, gaz, rules, as_of="2022-03-28").iloc[0]
+    assert (before["rule_set"], before["code"], before["rule_id"], before["first_action_due"]) == (
+        "2021-12-08", "yellow", "key_region", T("2022-03-22 00:00"))
+    assert (after["rule_set"], after["code"], after["rule_id"], after["first_action_due"], after["measure_end"]) == (
+        "2022-03-28", "red", "risk_county", T("2022-03-22 00:00"), T("2022-04-09"))
 
 
 def test_pending_lapses_once_any_measure_would_have_ended(rules, gaz) -> None:
@@ -625,6 +792,16 @@ def test_demo_fast_path_equals_loop_reference(demo, rules, gaz) -> None:
         fast = classify_travellers(t, v, demo["risk_areas"], gaz, rules, as_of=as_of)
         ref = classify_reference(t, v, demo["risk_areas"], gaz, rules, as_of=as_of)
         assert compare(fast, ref) == []
+
+
+@pytest.mark.parametrize("as_of", ["2021-12-10", AS_OF, "2022-04-20"])
+def test_rule_table_equals_loop_reference(rules, gaz, as_of: str) -> None:
+    from bench.bench_screening import classify_reference, compare
+
+    tr, vi = _frames({**CASES, **CASES_2021})
+    fast = classify_travellers(tr, vi, RISK, gaz, rules, as_of=as_of)
+    ref = classify_reference(tr, vi, RISK, gaz, rules, as_of=as_of)
+    assert compare(fast, ref) == []
 
 
 def test_cli_screen(demo, tmp_path: Path) -> None:

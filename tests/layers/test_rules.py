@@ -25,12 +25,19 @@ def test_both_rule_sets_load_oldest_first() -> None:
 def test_2022_rules_in_priority_order() -> None:
     rs = rule_set_for("2022-03-28")
     assert [r.id for r in rs.rules] == [
-        "risk_area", "inbound_14", "risk_county", "unrated_county", "inbound_21", "companion", "affected_city", "bigdata_push",
+        "risk_area", "inbound_14", "risk_county", "unrated_county", "health_code_red", "inbound_21", "companion",
+        "affected_city", "health_code_yellow", "bigdata_push",
     ]
-    assert [(r.code, r.total_days, r.auto_lift) for r in rs.rules] == [
-        ("red", 21, True), ("red", 14, True), ("red", 21, True), ("red", 12, True), ("red", 7, True),
-        ("yellow", 10, True), ("yellow", 3, True), ("yellow", None, False),
+    assert [(r.code, r.total_days, r.auto_lift, r.until_verified) for r in rs.rules] == [
+        ("red", 21, True, False), ("red", 14, True, False), ("red", 21, True, False), ("red", 12, True, False),
+        ("red", None, False, True), ("red", 7, True, False), ("yellow", 10, True, False), ("yellow", 3, True, False),
+        ("yellow", None, False, True), ("yellow", None, False, True),
     ]
+    assert (rs.municipality_unit, rs.whole_county_entry) == ("street", "area")
+    assert [(n.place, n.since) for n in rs.notices][:2] == [("广东省肇庆市", "2022-03-13"), ("安徽省淮南市", "2022-03-13")]
+    assert len(rs.notices) == 11
+    assert "notice" in rs.rule("affected_city").levels and "notice" not in rs.rule("risk_county").levels
+    assert rs.rule("health_code_red").colours == ("red",)
     area = rs.rule("risk_area")
     assert (area.match, area.levels, area.measure_zh, area.measure_en) == (
         "area", ("high", "medium"), "14+7 集中隔离医学观察", "14+7 centralized quarantine",
@@ -48,12 +55,14 @@ def test_2022_rules_in_priority_order() -> None:
 
 def test_2021_rules_state_no_durations() -> None:
     rs = rule_set_for("2021-12-08")
-    assert [r.id for r in rs.rules] == ["key_region", "companion", "bigdata_push"]
+    assert [r.id for r in rs.rules] == ["key_region", "health_code_red", "companion", "health_code_yellow", "bigdata_push"]
     assert all(r.phases == () and not r.auto_lift for r in rs.rules)
+    assert [(n.place, n.since) for n in rs.notices] == [
+        ("浙江省杭州市", "2021-11-23"), ("浙江省宁波市", "2021-11-23"), ("浙江省绍兴市", "2021-11-23")]
     key = rs.rule("key_region")
-    assert (key.match, key.levels, key.landing_test) == ("city", ("high", "medium", "cases_unrated"), False)
+    assert (key.match, key.levels, key.landing_test) == ("city", ("high", "medium", "cases_unrated", "notice"), False)
     assert key.measure_zh.endswith("（按规定）")
-    assert [r.first_action.hours for r in rs.rules] == [48, 24, 48]
+    assert [r.first_action.hours for r in rs.rules] == [48, 24, 24, 24, 48]
     assert rs.landing_test.hours is None  # "要主动做核酸检测": no deadline stated
 
 
@@ -80,6 +89,7 @@ def test_no_rule_set_before_the_first() -> None:
 def _quotes(rs) -> list[tuple[str, str, str]]:
     """(where, source, quote) for every quote in a rule set."""
     out = [("rule set", rs.source, q) for q in rs.quote]
+    out += [(f"notice {n.place}", n.source, q) for n in rs.notices for q in n.quote]
     for step, where in ((rs.landing_test, "landing_test"), (rs.pending, "pending")):
         if step is not None:
             out += [(where, step.source or rs.source, q) for q in step.quote]
@@ -106,6 +116,39 @@ def test_every_quote_is_verbatim_from_its_seed(name: str) -> None:
 
 
 @pytest.mark.skipif(not SEEDS.is_dir(), reason="seed texts not available")
+def test_municipality_and_whole_county_citations_are_verbatim() -> None:
+    import tomllib
+
+    data = tomllib.loads((RULES_DIR / "2022-03-28.toml").read_text(encoding="utf-8"))
+    text = re.sub(r"\s+", "", (SEEDS / "004_09eccd75828fcdac.txt").read_text(encoding="utf-8"))
+    for key in ("municipality_quote", "whole_county_quote"):
+        assert re.sub(r"\s+", "", data[key]) in text, key
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('source = "seed 004"\nauto_lift = true\n# "+7"', 'auto_lift = true\n# "+7"', r"rules\[0\].source: missing"),
+        ('municipality_unit = "street"', 'municipality_unit = "street"\nstreet_unit = 1', r"2022-03-28.toml: street_unit: unknown key"),
+        ('place = "广东省肇庆市"\nadcode = "441200"', 'place = "火星市"\nadcode = ""', r"notices\[0\].place: '火星市' does not resolve"),
+        ("since = 2022-03-13", "since = 2022-04-13", r"notices\[0\].since: 2022-04-13 is after the rule set starts"),
+        ('municipality_quote = "', 'municipality_q = "', r"municipality_q: unknown key"),
+    ],
+)
+def test_new_keys_are_validated(tmp_path: Path, old: str, new: str, message: str) -> None:
+    assert old in GOOD
+    with pytest.raises(RuleFileError, match=message):
+        load_rule_set(_write(tmp_path, GOOD.replace(old, new, 1)))
+
+
+def test_overlapping_rule_sets_are_refused(tmp_path: Path) -> None:
+    old = (RULES_DIR / "2021-12-08.toml").read_text(encoding="utf-8")
+    _write(tmp_path, old.replace('home_province_adcode = "140000"', 'home_province_adcode = "140000"\neffective_until = 2022-03-30'), "2021-12-08.toml")
+    _write(tmp_path, GOOD)
+    with pytest.raises(RuleFileError, match=r"2021-12-08.toml: effective_until: 2022-03-30 overlaps 2022-03-28.toml"):
+        load_rule_sets(tmp_path)
+
+
 def test_2022_rule_text_is_the_seed_paragraph() -> None:
     rs = rule_set_for("2022-03-28")
     (quote,) = rs.quote
