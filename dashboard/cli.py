@@ -64,6 +64,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     settings = load_settings()  # fail fast, before the server starts, with the key named
+    from layers.rules import RuleFileError, load_rule_sets
+
+    try:  # a rule set that cannot be loaded stops the app here, naming the file and the key
+        load_rule_sets()
+    except RuleFileError as exc:
+        print(f"riskmap serve: rule sets: {exc}", file=sys.stderr)
+        return 2
     _first_accounts(settings.store_location, demo=None)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))

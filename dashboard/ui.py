@@ -148,7 +148,7 @@ def _traveller_aggregates(location: str, version: float, as_of: str) -> tuple[pd
     grid = grid_counts(trav.geometry, cell_m=500, min_count=3)
     t = result.travellers
     counts = {c: int(v) for c, v in result.code_counts().items()}
-    counts["overdue"] = int((t["overdue"] & (t["code"] != "green")).sum())
+    counts["overdue"] = result.overdue_count()
     counts["to_verify"] = int(t["needs_verification"].sum())
     return per_nbh, pd.DataFrame({"lon": grid.geometry.x, "lat": grid.geometry.y, "count": grid["count"]}), counts
 

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from geo._gazetteer_match import OK, PlaceIndex, normalize_place, resolution_frame
 
-if False:  # pragma: no cover - typing only (avoids a cycle with geo.screening)
+if TYPE_CHECKING:  # typing only (avoids a cycle with geo.screening)
     from geo.screening import RuleSet, Step
 
 _NA = np.iinfo(np.int64).min
@@ -486,8 +487,8 @@ def person_hits(p: Person, rs: RuleSet) -> tuple[np.ndarray, np.ndarray, np.ndar
     if any(r.match == "inbound" for r in rs.rules):
         issues |= np.where(p.inbound & ~inbound_matched & arr_ok, I_INBOUND, 0)
     issues |= np.where(arr_ok, 0, I_ARRIVAL)
-    cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0, dtype=np.int64))
-    return cat(ts), cat(ranks), issues
+    empty = np.zeros(0, dtype=np.int64)
+    return (np.concatenate(ts) if ts else empty), (np.concatenate(ranks) if ranks else empty), issues
 
 
 @dataclass

@@ -798,11 +798,11 @@ def _issue_texts(st: _c.Stays, fnd: _c.StayFindings, issues: np.ndarray, n: int)
     """What could not be used or decided, stay by stay (visit order), then the traveller's own fields."""
     fs, ts = _day_str(st.f), _day_str(st.to)
     a_ok = (issues[st.t] & _c.I_ARRIVAL) == 0
-    T, O, Z, E = [], [], [], []
+    T, Ord, Z, E = [], [], [], []
     rows = np.arange(len(st.t), dtype=np.int64)
 
     def add(v: np.ndarray, k: int, z: np.ndarray, e: np.ndarray) -> None:
-        T.append(st.t[v]), O.append(rows[v] * 8 + k), Z.append(z), E.append(e)
+        T.append(st.t[v]), Ord.append(rows[v] * 8 + k), Z.append(z), E.append(e)
 
     v = np.flatnonzero(~st.ok & (st.in_win | ~st.date_ok) & a_ok)
     if len(v):
@@ -838,11 +838,11 @@ def _issue_texts(st: _c.Stays, fnd: _c.StayFindings, issues: np.ndarray, n: int)
     )):
         tt = np.flatnonzero(issues & bit)
         if len(tt):
-            T.append(tt), O.append(np.full(len(tt), big + j)), Z.append(np.full(len(tt), z, dtype=object))
+            T.append(tt), Ord.append(np.full(len(tt), big + j)), Z.append(np.full(len(tt), z, dtype=object))
             E.append(np.full(len(tt), e, dtype=object))
     if not T:
         return np.full(n, "", dtype=object), np.full(n, "", dtype=object)
-    return _join_per(np.concatenate(T), np.concatenate(Z), np.concatenate(E), n, np.concatenate(O))
+    return _join_per(np.concatenate(T), np.concatenate(Z), np.concatenate(E), n, np.concatenate(Ord))
 
 
 def _entry_texts(ent: _c.Entries) -> tuple[np.ndarray, np.ndarray]:
@@ -1120,6 +1120,12 @@ class Screening:
     def code_counts(self) -> dict[str, int]:
         vc = self.travellers["code"].value_counts()
         return {c: int(vc.get(c, 0)) for c in CODES}
+
+    def overdue_count(self) -> int:
+        """Travellers with an overdue obligation — the one definition the screen, the command
+        centre's figure and every export use (an obligation is overdue when its deadline has
+        passed and it is still open; green travellers never are)."""
+        return int(self.travellers["overdue"].sum())
 
     def screening_counts(self) -> dict[str, int]:
         vc = self.neighbourhoods["screening"].value_counts()

@@ -21,7 +21,18 @@ from typing import Any
 
 import pandas as pd
 
-from geo.screening import ANCHORS, HEALTH_CODE_COLOURS, MATCHES, RULE_LEVELS, Notice, Phase, Rule, RuleSet, Step, rule_set_in_force
+from geo.screening import (
+    ANCHORS,
+    HEALTH_CODE_COLOURS,
+    MATCHES,
+    RULE_LEVELS,
+    Notice,
+    Phase,
+    Rule,
+    RuleSet,
+    Step,
+    rule_set_in_force,
+)
 
 __all__ = ["RULES_DIR", "RuleFileError", "load_rule_set", "load_rule_sets", "rule_set_for"]
 

@@ -62,13 +62,15 @@ TRAVELLER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("measure", "措施 Measure"),
     ("reason_zh", "原因 Reason (zh)"),
     ("reason_en", "原因 Reason (en)"),
-    ("first_action", "首要行动 First action"),
-    ("first_action_due", "期限 Deadline"),
+    ("first_action", "最早未完成事项 Next action"),
+    ("first_action_due", "最早期限 Earliest open deadline"),
     ("overdue_label", "逾期 Overdue"),
+    ("obligations_text", "全部义务 All obligations (code · measure · deadline · end · status)"),
     ("test_schedule_zh", "核酸安排 Tests (zh)"),
     ("test_schedule_en", "核酸安排 Tests (en)"),
     ("measure_end", "措施结束 Measure ends"),
     ("needs_verification_label", "待核实 To verify"),
+    ("history_incomplete_label", "旅居史不完整 History incomplete"),
 )
 
 _NB_BASE: tuple[tuple[str, str], ...] = (
@@ -148,6 +150,11 @@ def export_frames(result: Screening, *, role: Role = "grid") -> tuple[pd.DataFra
     t["measure_end"] = _fmt_ts(t["measure_end"], "%Y-%m-%d")
     t["overdue_label"] = np.where(t["overdue"], "是 yes", "")
     t["needs_verification_label"] = np.where(t["needs_verification"], "是 yes", "")
+    t["history_incomplete_label"] = np.where(t["history_incomplete"], "是 yes", "")
+    t["obligations_text"] = [
+        "\n".join(f"{z} / {e}" for z, e in zip(a.split("\n"), b.split("\n"), strict=True)) if a else ""
+        for a, b in zip(t["obligations_zh"], t["obligations_en"], strict=True)
+    ]
     trav = pd.DataFrame({head: t[col].astype(object).where(t[col].notna(), "").map(_safe) for col, head in TRAVELLER_COLUMNS})
 
     nb = pd.DataFrame(result.neighbourhoods).drop(columns="geometry", errors="ignore").copy()
@@ -233,7 +240,8 @@ def summary_lines(result: Screening) -> list[str]:
         f"规则 rule set {rs.effective_from:%Y-%m-%d} ({rs.source})",
         f"返并人员 Travellers: {len(t):,}",
         "码色 Codes: " + " · ".join(f"{CODE_LABELS[c][0]} {CODE_LABELS[c][1]} {codes[c]:,}" for c in CODES),
-        f"逾期 Overdue: {int(t['overdue'].sum()):,} · 待核实旅居史 To verify: {int(t['needs_verification'].sum()):,}",
+        f"逾期 Overdue: {result.overdue_count():,} · 待核实旅居史 To verify: {int(t['needs_verification'].sum()):,}"
+        f" · 旅居史不完整 History incomplete: {int(t['history_incomplete'].sum()):,}",
         "社区筛查 Neighbourhoods: "
         + " · ".join(f"{SCREENING_LEVELS[k][0]} {SCREENING_LEVELS[k][1]} {levels[k]:,}" for k in SCREENING_LEVELS),
     ]

@@ -23,6 +23,8 @@ SPEC = LayerSpec(
         Column("companion_date", "date", "伴随推送日期", "Companion flag date"),
         Column("bigdata_push", "bool", "大数据推送", "Big-data push"),
         Column("push_date", "date", "推送日期", "Push date"),
+        Column("health_code", "str", "山西健康码（红码/黄码）", "Health code (red/yellow)"),
+        Column("health_code_date", "date", "赋码日期", "Health-code date"),
         Column("demo", "bool", "演示数据", "Demo data"),
     ),
     public=False,

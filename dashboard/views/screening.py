@@ -47,15 +47,12 @@ trav = result.travellers
 cols = st.columns(len(CODES) + 2)
 for col, code in zip(cols, CODES, strict=False):
     col.metric(CODE_LABELS[code][0 if zh else 1], f"{codes[code]:,}")
-cols[-2].metric(t("overdue_nongreen", lang), f"{int((trav['overdue'] & (trav['code'] != 'green')).sum()):,}")
+cols[-2].metric(t("overdue_nongreen", lang), f"{result.overdue_count():,}")
 cols[-1].metric(t("full_screening", lang), f"{levels.get('full', 0)} / {levels.get('targeted', 0)}",
                 help=t("full_screening_help", lang))
 
 st.subheader(t("neighbourhood_list", lang))
 nb = pd.DataFrame(result.neighbourhoods.drop(columns="geometry"))
-# overdue as on the key figures: red, yellow and pending arrivals past their first deadline
-late = trav[trav["overdue"] & (trav["code"] != "green")].groupby("neighbourhood_id").size()
-nb["overdue"] = nb["id"].map(late).fillna(0).astype(int)
 rank = {level: i for i, level in enumerate(SCREENING_LEVELS)}
 nb = nb.assign(_rank=nb["screening"].map(rank)).sort_values(["_rank", "travellers"], ascending=[True, False])
 nb_view = pd.DataFrame(
@@ -101,6 +98,9 @@ table = pd.DataFrame(
         t("col_first_action", lang): view["first_action_zh" if zh else "first_action_en"],
         t("col_due", lang): view["first_action_due"],
         t("col_overdue", lang): view["overdue"],
+        t("col_obligations", lang): view["open_obligations"].astype(str) + " / " + view["obligations"].astype(str),
+        t("col_all_obligations", lang): view["obligations_zh" if zh else "obligations_en"],
+        t("col_history_incomplete", lang): view["history_incomplete"],
         t("col_basis", lang): view["reason_zh" if zh else "reason_en"],
     }
 ).sort_values(t("col_due", lang))
@@ -109,6 +109,27 @@ st.dataframe(
     table, hide_index=True, width="stretch", height=420,
     column_config={t("col_due", lang): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
 )
+
+with st.expander(t("obligations_of", lang)):
+    who = st.selectbox(t("col_id", lang), options=table[t("col_id", lang)].tolist(), index=None, key="scr_obligations_of")
+    if who is not None:
+        ob = result.obligations[result.obligations["traveller_id"] == who]
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("col_code", lang): [CODE_LABELS[c][0 if zh else 1] for c in ob["code"]],
+                    t("col_measure", lang): ob["measure_zh" if zh else "measure_en"],
+                    t("col_first_action", lang): ob["first_action_zh" if zh else "first_action_en"],
+                    t("col_due", lang): ob["due"],
+                    t("col_end", lang): ob["end"].dt.date,
+                    t("col_status", lang): [t(f"ob_{x}", lang) for x in ob["status"]],
+                    t("col_overdue", lang): ob["overdue"],
+                    t("col_basis", lang): ob["reason_zh" if zh else "reason_en"],
+                }
+            ),
+            hide_index=True, width="stretch",
+            column_config={t("col_due", lang): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+        )
 
 _db, _who, _role = accounts(ctx.settings), account.name, account.role
 

@@ -679,7 +679,7 @@ def test_write_xlsx_one_sheet_per_district_masked(rules, gaz, tmp_path: Path) ->
     row = dict(zip(head, [c.value for c in ws[2]], strict=True))
     assert (row["编号 ID"], row["电话 Phone"], row["身份证号 ID-card number"]) == ("day14_counts", "138****1234", "1401**********1234")
     assert (row["码色 Code"], row["措施 Measure"]) == ("红码 red", "14+7 居家隔离医学观察 / 14+7 home quarantine")
-    assert (row["期限 Deadline"], row["措施结束 Measure ends"], row["逾期 Overdue"]) == ("2022-03-28 00:00", "2022-04-15", None)
+    assert (row["最早期限 Earliest open deadline"], row["措施结束 Measure ends"], row["逾期 Overdue"]) == ("2022-03-28 00:00", "2022-04-15", None)
     assert ws.max_row == 2
     assert wb["迎泽区"].max_row == 3
     nb = wb["社区 Neighbourhoods"]

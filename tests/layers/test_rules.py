@@ -232,3 +232,20 @@ def test_a_folder_of_rule_sets_is_reloaded_when_a_file_changes(tmp_path: Path) -
     os.utime(p, ns=(p.stat().st_atime_ns, p.stat().st_mtime_ns + 1_000_000))
     assert load_rule_sets(tmp_path)[0].rule("risk_area").measure_en == "14+7 central quarantine"
     assert pd.Timestamp("2022-03-28") == load_rule_sets(tmp_path)[0].effective_from
+
+
+def test_serve_stops_at_start_on_a_bad_rule_file(monkeypatch, capsys) -> None:
+    import argparse
+
+    import layers.rules as lr
+    from dashboard import cli
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise RuleFileError("2022-03-28.toml: rules[0].source: missing")
+
+    monkeypatch.setattr(lr, "load_rule_sets", broken)
+    started = []
+    monkeypatch.setattr(cli.subprocess, "call", lambda *a, **k: started.append(a) or 0)
+    assert cli._cmd_serve(argparse.Namespace(port=8599, address="127.0.0.1")) == 2
+    assert started == []
+    assert "riskmap serve: rule sets: 2022-03-28.toml: rules[0].source: missing" in capsys.readouterr().err
