@@ -336,6 +336,28 @@ def _voronoi_cells(xy: np.ndarray, district: BaseGeometry) -> list[BaseGeometry]
     return kept
 
 
+def _disjoint(geoms: np.ndarray) -> np.ndarray:
+    """The cells as stored (WGS-84) made a tessellation: each cell loses what earlier cells cover.
+
+    The cells tile each district in metres, but the district boundaries overlap by a few square
+    metres and reprojecting a vertex that lies on a neighbour's edge moves it off that edge; both
+    leave slivers shared by two cells, so a residence there would count in two neighbourhoods.
+    Taking the earlier cells away leaves edges that are shared exactly (the difference reuses the
+    neighbour's own vertices).
+    """
+    out = np.array(geoms, dtype=object)
+    tree = shapely.STRtree(out)
+    for i in range(len(out)):
+        near = tree.query(out[i], predicate="intersects")
+        near = near[near < i]
+        if not len(near):
+            continue
+        rest = shapely.difference(out[i], shapely.union_all(out[near]))
+        parts = [p for p in shapely.get_parts(shapely.make_valid(rest)) if p.geom_type == "Polygon" and p.area > 0]
+        out[i] = max(parts, key=lambda p: p.area) if len(parts) == 1 else (shapely.multipolygons(parts) if parts else shapely.Polygon())
+    return out
+
+
 def _kmeans(xy: np.ndarray, k: int, rng: np.random.Generator, iterations: int = 25) -> np.ndarray:
     """Cluster labels 0..k-1 (k-means++ start, Lloyd iterations); deterministic for ``rng``."""
     n = len(xy)
@@ -425,6 +447,8 @@ def _neighbourhoods(b: Boundaries, rng: np.random.Generator) -> tuple[gpd.GeoDat
                 )
     gdf = gpd.GeoDataFrame(records, geometry="geometry", crs=taiyuan_m.crs)
     gdf = gdf[~gdf.geometry.is_empty].to_crs("EPSG:4326").reset_index(drop=True)
+    gdf["geometry"] = _disjoint(gdf.geometry.to_numpy())
+    gdf = gdf[~gdf.geometry.is_empty].reset_index(drop=True)
     n = len(gdf)
     urban = gdf["urban"].to_numpy()
     pop = np.where(

@@ -176,6 +176,7 @@ class PlaceIndex:
 
     def __init__(self, gaz: pd.DataFrame):
         self.units = _units(gaz)
+        self._memo: dict[bool, dict[tuple[object, object], Resolution]] = {}
         exact: dict[str, set[str]] = {}
         short: dict[str, set[str]] = {}
 
@@ -314,20 +315,30 @@ class PlaceIndex:
         when the chosen unit is the text's own county.
         """
         out: list[Resolution] = []
+        memo = self._memo.setdefault(partial, {})
         for place, code in zip(places, codes, strict=True):
-            r = self.resolve(place, partial=partial)
-            cu = self.resolve_code(code)
-            if cu is None:
-                out.append(r)
-            elif r.status in (EMPTY, UNKNOWN, AMBIGUOUS) or r.unit is None:
-                out.append(Resolution(OK, cu))
-            elif cu.contains(r.unit):
-                out.append(Resolution(OK, r.unit, r.rest, coded=True))
-            elif r.unit.contains(cu):
-                out.append(Resolution(OK, cu))
-            else:
-                out.append(Resolution(CONFLICT))
+            hit = memo.get((place, code))
+            if hit is not None:
+                out.append(hit)
+                continue
+            res = self._resolve_pair(place, code, partial)
+            if len(memo) < 200_000:  # distinct place strings: bounded, one index per gazetteer
+                memo[(place, code)] = res
+            out.append(res)
         return out
+
+    def _resolve_pair(self, place: object, code: object, partial: bool) -> Resolution:
+        r = self.resolve(place, partial=partial)
+        cu = self.resolve_code(code)
+        if cu is None:
+            return r
+        if r.status in (EMPTY, UNKNOWN, AMBIGUOUS) or r.unit is None:
+            return Resolution(OK, cu)
+        if cu.contains(r.unit):
+            return Resolution(OK, r.unit, r.rest, coded=True)
+        if r.unit.contains(cu):
+            return Resolution(OK, cu)
+        return Resolution(CONFLICT)
 
 
 def resolution_frame(resolutions: Sequence[Resolution]) -> pd.DataFrame:

@@ -404,10 +404,11 @@ def suppress_small(frame: pd.DataFrame, columns: Sequence[str], threshold: int =
 
 def _person(T: pd.DataFrame, arr: np.ndarray) -> _c.Person:
     n = len(T)
-    hc = (
-        np.array([_HEALTH_CODES.get(_text(v), "") for v in T["health_code"]], dtype=object)
-        if "health_code" in T.columns else np.full(n, "", dtype=object)
-    )
+    hc = np.full(n, "", dtype=object)
+    if "health_code" in T.columns:  # each distinct value looked up once
+        codes, uniq = pd.factorize(T["health_code"])
+        colour = np.array([_HEALTH_CODES.get(_text(v), "") for v in uniq] + [""], dtype=object)
+        hc = colour[codes]
     return _c.Person(
         arrival=arr,
         inbound=_bool(T, "inbound"),
@@ -430,14 +431,21 @@ def _history_incomplete(st: _c.Stays, arr: np.ndarray, n: int, history_days: int
     a = arr[st.t]
     lo = np.maximum(st.f, a - history_days)
     hi = np.minimum(st.to, a - 1)
-    ok = st.date_ok & (a != _NA) & (lo <= hi)
-    f = pd.DataFrame({"t": st.t[ok], "lo": lo[ok], "hi": hi[ok]}).sort_values(["t", "lo"], kind="stable")
+    ok = np.flatnonzero(st.date_ok & (a != _NA) & (lo <= hi))
     covered = np.zeros(n, dtype=np.int64)
-    if len(f):
-        prev = f.groupby("t")["hi"].cummax().groupby(f["t"]).shift(1).fillna(np.iinfo(np.int64).min // 2).to_numpy(dtype=np.int64)
-        start = np.maximum(f["lo"].to_numpy(), prev + 1)
-        gain = np.maximum(f["hi"].to_numpy() - start + 1, 0)
-        np.add.at(covered, f["t"].to_numpy(), gain)
+    if len(ok):
+        t, lo, hi = st.t[ok], lo[ok], hi[ok]
+        o = np.lexsort((lo, t))
+        t, lo, hi = t[o], lo[o], hi[o]
+        # running end of the union within each traveller: t is sorted, so t·K + hi only grows
+        # across travellers and a plain running maximum never carries one traveller into the next
+        base = hi.min()
+        K = np.int64(hi.max() - base + 2)
+        run = np.maximum.accumulate(t * K + (hi - base))
+        prev = np.concatenate([[np.iinfo(np.int64).min // 4], run[:-1] - t[1:] * K + base])
+        prev[np.concatenate([[True], t[1:] != t[:-1]])] = np.iinfo(np.int64).min // 4
+        gain = np.maximum(hi - np.maximum(lo, prev + 1) + 1, 0)
+        np.add.at(covered, t, gain)
     return (arr != _NA) & (covered < history_days)
 
 
@@ -512,8 +520,12 @@ def classify_with_obligations(
         if c not in visits.columns:
             msg = f"visits lacks column {c!r}"
             raise ValueError(msg)
-    id_codes, id_uniq = pd.factorize(travellers["id"])
-    if len(id_uniq) != len(travellers):
+    # traveller ids and the visits' traveller ids hashed together, once
+    nt = len(travellers)
+    both = pd.concat([pd.Series(travellers["id"]).reset_index(drop=True), pd.Series(visits["traveller_id"]).reset_index(drop=True)], ignore_index=True)
+    all_codes, all_uniq = pd.factorize(both)
+    id_codes, vcodes = all_codes[:nt], all_codes[nt:]
+    if (id_codes < 0).any() or len(np.unique(id_codes)) != nt:
         ids_all = pd.Series(travellers["id"])
         dup = ids_all[ids_all.duplicated() | ids_all.isna()].unique().tolist()
         msg = f"travellers: duplicate or missing id(s): {', '.join(map(str, dup[:10]))}"
@@ -528,8 +540,8 @@ def classify_with_obligations(
     arr = arrival_all[scope]
 
     # visits → arrived travellers
-    vcodes, vuniq = pd.factorize(visits["traveller_id"])
-    pos_all = pd.Index(id_uniq).get_indexer(vuniq)
+    pos_all = np.full(len(all_uniq), -1, dtype=np.int64)
+    pos_all[id_codes] = np.arange(nt)
     scope_pos = np.full(len(travellers), -1, dtype=np.int64)
     scope_pos[scope] = np.arange(int(scope.sum()))
     tpos_all = np.where(vcodes >= 0, pos_all[np.maximum(vcodes, 0)], -1)
@@ -618,14 +630,7 @@ def classify_with_obligations(
     def obj(a: object) -> pd.Series:
         return pd.Series(a, dtype=object, copy=False)
 
-    per_t = pd.DataFrame({"t": ob.t, "zh": ob_text["line_zh"], "en": ob_text["line_en"]}).groupby("t")
-    ob_zh = np.full(n, "", dtype=object)
-    ob_en = np.full(n, "", dtype=object)
-    if len(ob):
-        zz = per_t["zh"].agg("\n".join)
-        ee = per_t["en"].agg("\n".join)
-        ob_zh[zz.index.to_numpy()] = zz.to_numpy()
-        ob_en[ee.index.to_numpy()] = ee.to_numpy()
+    ob_zh, ob_en = _join_per(ob.t, ob_text["line_zh"], ob_text["line_en"], n, np.arange(len(ob)), ("\n", "\n"))
     count = np.bincount(ob.t, minlength=n) if len(ob) else np.zeros(n, dtype=np.int64)
     open_count = np.bincount(ob.t[~ob.closed], minlength=n) if len(ob) else np.zeros(n, dtype=np.int64)
 
@@ -725,31 +730,51 @@ def obligations_frame(rs: RuleSet, ob: _c.Obligations, texts: dict[str, np.ndarr
 
 
 def _test_schedules(rs: RuleSet, ob: _c.Obligations, n: int) -> tuple[list[list[pd.Timestamp]], np.ndarray, np.ndarray]:
-    """Per traveller: test deadlines (the landing test first, then each rule's tests by priority)."""
+    """Per traveller: test deadlines (the landing test first, then each rule's tests by priority).
+
+    A schedule depends only on the landing test's deadline and the start day of each rule with
+    tests, so it is built once per distinct combination (arrival days repeat) and shared.
+    """
     R = len(rs.rules)
-    items: dict[int, list[tuple[str, str, int]]] = {}
+    with_tests = [k for k, r in enumerate(rs.rules) if r.tests]
+    key = {"land": np.full(n, _NA, dtype=np.int64)}
     land = ob.kind == R
-    with_tests = np.array([bool(r.tests) for r in rs.rules] + [False, False])[ob.kind]
-    arr_of = ob.start  # place and inbound rules start on arrival; flag rules on the flag day
-    for i in np.flatnonzero(land):
-        items.setdefault(int(ob.t[i]), []).insert(0, (rs.landing_test.zh, rs.landing_test.en, int(ob.due[i])))  # type: ignore[union-attr]
-    for i in np.flatnonzero(with_tests):
-        r = rs.rules[int(ob.kind[i])]
-        lst = items.setdefault(int(ob.t[i]), [])
-        for step in r.tests:
-            d = int(_c.step_due(step, np.array([int(arr_of[i])]))[0])
-            for j in range(step.count):
-                tag = f"（第{j + 1}/{step.count}次）" if step.count > 1 else ""
-                tag_en = f" ({j + 1}/{step.count})" if step.count > 1 else ""
-                lst.append((step.zh + tag, step.en + tag_en, d))
-    dues: list[list[pd.Timestamp]] = [[] for _ in range(n)]
-    zh = np.full(n, "", dtype=object)
-    en = np.full(n, "", dtype=object)
-    for t, lst in items.items():
-        dues[t] = [pd.Timestamp(np.datetime64(d, "h")) if d != _NA else pd.NaT for _, _, d in lst]
-        zh[t] = "；".join(f"{z} {_fmt_hours(d, '按规定')}" for z, _, d in lst)
-        en[t] = "; ".join(f"{e} {_fmt_hours(d, 'as required')}" for _, e, d in lst)
-    return dues, zh, en
+    key["land"][ob.t[land]] = ob.due[land]
+    has_land = np.zeros(n, dtype=bool)
+    has_land[ob.t[land]] = True
+    for k in with_tests:
+        col = np.full(n, _NA, dtype=np.int64)
+        sel = ob.kind == k
+        col[ob.t[sel]] = ob.start[sel]
+        key[f"r{k}"] = col
+    has_rule = {k: np.isin(np.arange(n), ob.t[ob.kind == k]) for k in with_tests}
+    frame = pd.DataFrame(key)
+    for k in with_tests:
+        frame[f"h{k}"] = has_rule[k]
+    frame["hl"] = has_land
+    gid = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy() if n else np.zeros(0, dtype=np.int64)
+    first = pd.Series(np.arange(n)).groupby(gid).first().to_numpy() if n else np.zeros(0, dtype=np.int64)
+    lists: list[list[pd.Timestamp]] = []
+    zh_u: list[str] = []
+    en_u: list[str] = []
+    for row in first:
+        items: list[tuple[str, str, int]] = []
+        if has_land[row] and rs.landing_test is not None:
+            items.append((rs.landing_test.zh, rs.landing_test.en, int(key["land"][row])))
+        for k in with_tests:
+            if not has_rule[k][row]:
+                continue
+            start = int(key[f"r{k}"][row])
+            for step in rs.rules[k].tests:
+                d = int(_c.step_due(step, np.array([start]))[0])
+                for c in range(step.count):
+                    tag = f"（第{c + 1}/{step.count}次）" if step.count > 1 else ""
+                    tag_en = f" ({c + 1}/{step.count})" if step.count > 1 else ""
+                    items.append((step.zh + tag, step.en + tag_en, d))
+        lists.append([pd.Timestamp(np.datetime64(d, "h")) if d != _NA else pd.NaT for _, _, d in items])
+        zh_u.append("；".join(f"{z} {_fmt_hours(d, '按规定')}" for z, _, d in items))
+        en_u.append("; ".join(f"{e} {_fmt_hours(d, 'as required')}" for _, e, d in items))
+    return [lists[g] for g in gid], np.array(zh_u, dtype=object)[gid], np.array(en_u, dtype=object)[gid]
 
 
 _STATUS_TEXT = {
@@ -761,13 +786,14 @@ _STATUS_TEXT = {
 
 
 def _day_str(days: np.ndarray) -> np.ndarray:
-    """Day numbers as ``YYYY-MM-DD`` (``?`` when missing), as an object array."""
+    """Day numbers as ``YYYY-MM-DD`` (``?`` when missing), as an object array (each distinct day formatted once)."""
     days = np.asarray(days, dtype=np.int64)
-    out = np.full(len(days), "?", dtype=object)
-    ok = days != _NA
+    inv, uniq = pd.factorize(days)
+    out = np.full(len(uniq), "?", dtype=object)
+    ok = uniq != _NA
     if ok.any():
-        out[ok] = np.datetime_as_string(days[ok].astype("datetime64[D]")).astype(object)
-    return out
+        out[ok] = np.datetime_as_string(uniq[ok].astype("datetime64[D]")).astype(object)
+    return out[inv.reshape(-1)] if len(days) else np.zeros(0, dtype=object)
 
 
 def _cat(*parts: object) -> np.ndarray:
@@ -781,16 +807,28 @@ def _cat(*parts: object) -> np.ndarray:
 def _join_per(
     t: np.ndarray, zh: np.ndarray, en: np.ndarray, n: int, order: np.ndarray, seps: tuple[str, str] = ("；", "; ")
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Texts joined per traveller (by ``seps``) in ``order``; ``""`` where none."""
+    """Texts joined per traveller (by ``seps``) in ``order``; ``""`` where none.
+
+    Column-wise: one concatenation pass per position within a traveller's group (groups are a
+    handful of items), never a Python call per traveller.
+    """
     oz = np.full(n, "", dtype=object)
     oe = np.full(n, "", dtype=object)
-    if len(t):
-        f = pd.DataFrame({"t": t, "o": order, "zh": zh, "en": en}).sort_values(["t", "o"], kind="stable")
-        g = f.groupby("t", sort=False)
-        z = g["zh"].agg(seps[0].join)
-        e = g["en"].agg(seps[1].join)
-        oz[z.index.to_numpy()] = z.to_numpy()
-        oe[e.index.to_numpy()] = e.to_numpy()
+    if not len(t):
+        return oz, oe
+    idx = np.lexsort((np.asarray(order), np.asarray(t)))
+    ts, zs, es = np.asarray(t)[idx], np.asarray(zh, dtype=object)[idx], np.asarray(en, dtype=object)[idx]
+    first = np.concatenate([[True], ts[1:] != ts[:-1]])
+    starts = np.flatnonzero(first)
+    rank = np.arange(len(ts)) - starts[np.cumsum(first) - 1]
+    for k in range(int(rank.max()) + 1):
+        sel = rank == k
+        tt = ts[sel]
+        if k == 0:
+            oz[tt], oe[tt] = zs[sel], es[sel]
+        else:
+            oz[tt] = _cat(oz[tt], seps[0], zs[sel])
+            oe[tt] = _cat(oe[tt], seps[1], es[sel])
     return oz, oe
 
 
@@ -904,23 +942,36 @@ def _obligation_texts(
     zh[sel] = _cat("待核实：", iz[ob.t[sel]])
     en[sel] = _cat("pending: ", ie[ob.t[sel]])
 
-    code_zh = np.array([CODE_LABELS[c][0] for c in ob.code], dtype=object)
-    code_en = np.array([CODE_LABELS[c][1] for c in ob.code], dtype=object)
-    mz = np.array([r.measure_zh for r in rs.rules] + [rs.landing_test.zh if rs.landing_test else "", "核实旅居史"], dtype=object)[ob.kind]
-    me = np.array([r.measure_en for r in rs.rules] + [rs.landing_test.en if rs.landing_test else "", "verify the travel history"], dtype=object)[ob.kind]
-    due_z = _hours_str(ob.due, "按规定")
-    due_e = _hours_str(ob.due, "as required")
-    end_s = _day_str(ob.end)
-    has_end = ob.end != _NA
-    status_z = np.where(ob.closed, np.where(ob.lapsed, "已结束（期满无需核实）", "已结束"), np.where(ob.overdue, "逾期", "进行中")).astype(object)
-    status_e = np.where(ob.closed, np.where(ob.lapsed, "ended (nothing left to verify)", "ended"), np.where(ob.overdue, "overdue", "open")).astype(object)
-    until_z = np.where(has_end, _cat("，至", end_s), np.where(np.array([r.until_verified for r in rs.rules] + [False, False])[ob.kind], "，核实前不解除", "")).astype(object)
-    until_e = np.where(has_end, _cat(", until ", end_s), np.where(np.array([r.until_verified for r in rs.rules] + [False, False])[ob.kind], ", until verified", "")).astype(object)
+    # the list lines repeat (arrival days × kinds): build each distinct line once
+    key = pd.DataFrame({"k": ob.kind, "d": ob.due, "e": ob.end, "c": ob.closed, "l": ob.lapsed, "o": ob.overdue})
+    codes_u, first = np.unique(key.groupby(list(key.columns), sort=False).ngroup().to_numpy(), return_index=True) if m else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    gid = key.groupby(list(key.columns), sort=False).ngroup().to_numpy() if m else np.zeros(0, dtype=np.int64)
+    u = first  # one obligation standing for each distinct line
+    uk = ob.kind[u]
+    code_zh = np.array([CODE_LABELS[c][0] for c in ob.code[u]], dtype=object)
+    code_en = np.array([CODE_LABELS[c][1] for c in ob.code[u]], dtype=object)
+    mz = np.array([r.measure_zh for r in rs.rules] + [rs.landing_test.zh if rs.landing_test else "", "核实旅居史"], dtype=object)[uk]
+    me = np.array([r.measure_en for r in rs.rules] + [rs.landing_test.en if rs.landing_test else "", "verify the travel history"], dtype=object)[uk]
+    due_z = _hours_str(ob.due[u], "按规定")
+    due_e = _hours_str(ob.due[u], "as required")
+    end_s = _day_str(ob.end[u])
+    has_end = ob.end[u] != _NA
+    closed, lapsed, overdue = ob.closed[u], ob.lapsed[u], ob.overdue[u]
+    status_z = np.where(closed, np.where(lapsed, "已结束（期满无需核实）", "已结束"), np.where(overdue, "逾期", "进行中")).astype(object)
+    status_e = np.where(closed, np.where(lapsed, "ended (nothing left to verify)", "ended"), np.where(overdue, "overdue", "open")).astype(object)
+    until = np.array([r.until_verified for r in rs.rules] + [False, False])[uk]
+    until_z = np.where(has_end, _cat("，至", end_s), np.where(until, "，核实前不解除", "")).astype(object)
+    until_e = np.where(has_end, _cat(", until ", end_s), np.where(until, ", until verified", "")).astype(object)
+    line_zh = _cat("【", code_zh, "】", mz, "：期限", due_z, until_z, "（", status_z, "）")
+    line_en = _cat("[", code_en, "] ", me, ": due ", due_e, until_e, " (", status_e, ")")
+    rank_of = np.empty(len(codes_u), dtype=np.int64)
+    rank_of[codes_u] = np.arange(len(codes_u))
+    line_zh, line_en = line_zh[rank_of[gid]], line_en[rank_of[gid]]
     del R
     return {
         "reason_zh": zh, "reason_en": en,
-        "line_zh": _cat("【", code_zh, "】", mz, "：期限", due_z, until_z, "（", status_z, "）"),
-        "line_en": _cat("[", code_en, "] ", me, ": due ", due_e, until_e, " (", status_e, ")"),
+        "line_zh": line_zh,
+        "line_en": line_en,
         "issues_zh": iz, "issues_en": ie,
     }
 
@@ -985,14 +1036,17 @@ def _fmt_hours(h: int, none: str) -> str:
 
 
 def _hours_str(hours: np.ndarray, none: str) -> np.ndarray:
-    """Hours since epoch as ``YYYY-MM-DD HH:MM`` (``none`` where missing), column-wise."""
+    """Hours since epoch as ``YYYY-MM-DD HH:MM`` (``none`` where missing), each distinct value formatted once."""
     hours = np.asarray(hours, dtype=np.int64)
-    out = np.full(len(hours), none, dtype=object)
-    ok = hours != _NA
+    if not len(hours):
+        return np.zeros(0, dtype=object)
+    inv, uniq = pd.factorize(hours)
+    out = np.full(len(uniq), none, dtype=object)
+    ok = uniq != _NA
     if ok.any():
-        s = np.datetime_as_string(hours[ok].astype("datetime64[h]").astype("datetime64[m]"))
+        s = np.datetime_as_string(uniq[ok].astype("datetime64[h]").astype("datetime64[m]"))
         out[ok] = np.char.replace(s, "T", " ").astype(object)
-    return out
+    return out[inv.reshape(-1)]
 
 
 def _mask_names(mask: np.ndarray, rs: RuleSet) -> np.ndarray:

@@ -21,7 +21,7 @@ import shapely
 import shapely.errors
 from shapely.geometry.base import BaseGeometry
 
-from geo.crs import CHINA_BBOX, convert_geometry, normalize_crs_name, to_metric
+from geo.crs import CHINA_BBOX, convert_geometry, normalize_crs_name, to_metric, utm_crs_for
 from layers import get_spec
 from layers._geocode import Locator
 from layers._headers import GEOM_LABEL, LAT_LABEL, LON_LABEL, ColumnMap, column_label, map_headers
@@ -223,6 +223,8 @@ def validate(
         cmap.schema.setdefault("approximate", "approximate")
     elif not ck.file_errors and source is not None:
         geoms = _check_geometry(ck, raw, spec, cmap, source, address, src, store, city_adcode)
+    if not ck.file_errors and spec.key == "neighbourhoods":
+        _check_overlaps(ck, spec, values, geoms, store if mode == "append" else None)
 
     rejects = list(ck.file_errors)
     if ck.file_errors:
@@ -387,6 +389,51 @@ def _check_cross(ck: _Checker, spec: LayerSpec, values: dict[str, list[Any]]) ->
                     pos, column_label(b), f"早于{a.label_zh}", f"before {a.name}",
                     f"{d1:%Y-%m-%d} < {d0:%Y-%m-%d}", hide=b.personal or a.personal,
                 )
+
+
+#: Neighbourhoods may share edges, not area: an overlap above this (m²) is refused, because a
+#: residence in it would be counted in two neighbourhoods. Digitising slivers below it are let through.
+NEIGHBOURHOOD_OVERLAP_M2 = 10.0
+
+
+def _check_overlaps(
+    ck: _Checker, spec: LayerSpec, values: dict[str, list[Any]], geoms: list[BaseGeometry | None], store: Any
+) -> None:
+    """Each neighbourhood overlapping an earlier one (or, appending, a stored one) by more than
+    :data:`NEIGHBOURHOOD_OVERLAP_M2` is rejected, naming the other one and the area; with
+    ``--skip-bad`` the first of each pair is kept."""
+    ids = values.get(spec.id_column or "id", [None] * len(geoms))
+    pos = [p for p, g in enumerate(geoms) if g is not None and not ck.bad(p)]
+    if not pos:
+        return
+    new = np.array([geoms[p] for p in pos], dtype=object)
+    stored = np.zeros(0, dtype=object)
+    stored_ids: list[Any] = []
+    if store is not None and store.exists() and "neighbourhoods" in store.layers():
+        st = store.read("neighbourhoods")
+        stored, stored_ids = st.geometry.to_numpy(), st["id"].tolist()
+    allg = np.concatenate([stored, new])
+    lon, lat = shapely.centroid(shapely.union_all(new)).coords[0]
+    metric = gpd.GeoSeries(allg, crs="EPSG:4326").to_crs(utm_crs_for(lon, lat)).to_numpy()
+    tree = shapely.STRtree(metric)
+    k = len(stored)
+    a, b = tree.query(metric[k:], predicate="intersects")
+    a = a + k  # positions in allg of the new geometries
+    keep = b < a  # each pair once, the later one rejected
+    a, b = a[keep], b[keep]
+    area = shapely.area(shapely.intersection(metric[a], metric[b]))
+    id_label = column_label(spec.column(spec.id_column or "id"))
+    done: set[int] = set()
+    for i, j, m2 in sorted(zip(a.tolist(), b.tolist(), area.tolist(), strict=True)):
+        if m2 <= NEIGHBOURHOOD_OVERLAP_M2 or i in done:
+            continue
+        done.add(i)
+        if j < k:
+            other_zh, other_en = f"{stored_ids[j]}（数据库中）", f"{stored_ids[j]} (in the store)"
+        else:
+            pz, pe = _rows_text([ck.raw.rows[pos[j - k]]], ck.raw.unit)
+            other_zh, other_en = f"{ids[pos[j - k]]}（{pz}）", f"{ids[pos[j - k]]} ({pe})"
+        ck.reject(pos[i - k], id_label, f"与 {other_zh}重叠约 {m2:,.0f} 平方米", f"overlaps {other_en} by about {m2:,.0f} m²", ids[pos[i - k]])
 
 
 def _check_ids(ck: _Checker, spec: LayerSpec, values: dict[str, list[Any]], store: Any) -> None:

@@ -131,7 +131,11 @@ def test_neighbourhoods_nest_in_their_district(built, boundaries):
     for adcode, group in nb.groupby("district_adcode"):
         district = districts.geometry[adcode]
         outside = shapely.difference(group.geometry.to_numpy(), district)
-        assert shapely.area(outside).max() < 1.0, adcode  # m²
+        # what sticks out is a sliver along the district edge (the cells are stored in WGS-84 and
+        # made disjoint there, so straight edges move by fractions of a millimetre in metres):
+        # at most 1 cm thick anywhere (2 × area / perimeter) and under 25 m² per cell
+        thick = 2 * shapely.area(outside) / np.maximum(shapely.length(outside), 1e-9)
+        assert thick.max() < 0.01 and shapely.area(outside).max() < 25.0, adcode
         assert (group["district"] == districts.loc[adcode, "name"]).all()
 
 
@@ -141,7 +145,27 @@ def test_neighbourhoods_do_not_overlap(nb_metric):
     pairs = left < right
     overlap = shapely.area(shapely.intersection(geoms[left[pairs]], geoms[right[pairs]]))
     assert pairs.sum() > len(geoms)  # neighbours do touch: the test looks at real pairs
-    assert overlap.max() < 1.0  # m²
+    # in metres the shared edges of the WGS-84 tessellation differ by fractions of a millimetre:
+    # an overlap is at most 1 cm thick (2 × area / perimeter); exact disjointness is tested as stored
+    inter = shapely.intersection(geoms[left[pairs]], geoms[right[pairs]])
+    thick = 2 * overlap / np.maximum(shapely.length(inter), 1e-9)
+    assert thick.max() < 0.01 and overlap.max() < 25.0  # m, m²
+
+
+def test_neighbourhoods_are_a_tessellation_as_stored(built):
+    """As stored (WGS-84), no two neighbourhoods share any area, and no point lies in two: a
+    residence belongs to one neighbourhood (the demo used to have 165 slightly overlapping pairs)."""
+    nb = built["neighbourhoods"]
+    geoms = nb.geometry.to_numpy()
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    pairs = left < right
+    overlap = shapely.area(shapely.intersection(geoms[left[pairs]], geoms[right[pairs]]))
+    assert int((overlap > 1e-14).sum()) == 0  # deg², about 1e-4 m²
+    rng = np.random.default_rng(7)
+    x0, y0, x1, y1 = nb.total_bounds
+    probes = shapely.points(np.column_stack([rng.uniform(x0, x1, 50_000), rng.uniform(y0, y1, 50_000)]))
+    p, _ = shapely.STRtree(geoms).query(probes, predicate="within")
+    assert np.bincount(p).max() == 1
 
 
 @pytest.mark.parametrize("adcode", [*URBAN, "140121", "140122", "140123", "140181"])

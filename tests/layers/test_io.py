@@ -874,3 +874,39 @@ def test_cli_export_then_import(tmp_path, store, capsys, suffix):
     target = GpkgStore(tmp_path / "t.gpkg")
     assert main(["import", "testing_sites", str(out), "--store", str(target.path), "--crs", "gcj02"]) == 0
     _same(store.read("testing_sites"), target.read("testing_sites"), "testing_sites")
+
+
+# ---------------------------------------------------------------- neighbourhoods that overlap
+
+
+def _nb_feature(i: str, box: tuple[float, float, float, float]) -> dict:
+    props = {"id": i, "name": f"社区{i}", "district_adcode": "140105", "district": "小店区", "street": "小店街道", "population": 1000}
+    return feature(props, shapely.box(*box))
+
+
+def test_overlapping_neighbourhoods_are_refused_by_id_pair_and_area(tmp_path, store):
+    # N11 and N12 share a strip 0.001° wide (about 90 m × 1.1 km); N13 only touches N12
+    path = geojson(tmp_path / "nb.geojson", [
+        _nb_feature("N11", (112.60, 37.80, 112.611, 37.81)),
+        _nb_feature("N12", (112.61, 37.80, 112.62, 37.81)),
+        _nb_feature("N13", (112.62, 37.80, 112.63, 37.81)),
+    ])
+    before = store.path.read_bytes()
+    with pytest.raises(ImportRejected) as info:
+        import_file(path, "neighbourhoods", store=store, mode="replace")
+    assert store.path.read_bytes() == before
+    (row,) = info.value.rows
+    assert row[0] == 2  # the second feature; the first is kept with --skip-bad
+    assert re.fullmatch(r"与 N11（第 1 个要素）重叠约 [\d,]+ 平方米 / overlaps N11 \(feature 1\) by about [\d,]+ m²", f"{row[2]} / {row[3]}")
+    area = int(re.search(r"重叠约 ([\d,]+)", row[2]).group(1).replace(",", ""))
+    assert 90_000 < area < 110_000
+    report = import_file(path, "neighbourhoods", store=store, mode="replace", skip_bad=True)
+    assert sorted(store.read("neighbourhoods")["id"]) == ["N11", "N13"] and report.skipped == 1
+
+
+def test_neighbourhood_appended_over_a_stored_one_is_refused(tmp_path, store):
+    # the store holds N1 = box(112.56, 37.82, 112.57, 37.83)
+    path = geojson(tmp_path / "nb.geojson", [_nb_feature("N21", (112.565, 37.82, 112.58, 37.83))])
+    with pytest.raises(ImportRejected) as info:
+        import_file(path, "neighbourhoods", store=store)
+    assert "与 N1（数据库中）重叠约" in info.value.rows[0][2]
