@@ -36,8 +36,12 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["record", "accounts_for"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["record", "accounts_for", "audit_csv_bytes", "audit_xlsx_bytes"]
 
 _log = logging.getLogger("riskmap.audit")
 _open: dict[str, object] = {}
@@ -78,3 +82,22 @@ def record(
     # the log gets no detail, and no target for failed sign-ins (people type passwords into the name box)
     _log.info("audit user=%s action=%s target=%s", user or "-", action, "…" if action == "login_failed" else target)
     accounts_for(None if store is None else str(store)).record(user, action, target, detail, role=role)
+
+
+def audit_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The audit table as CSV for administrators (UTF-8 with BOM), every cell neutralised: names
+    typed at the public sign-in form end up here, so none may run as a formula."""
+    from layers._cells import neutralise_frame
+
+    return neutralise_frame(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def audit_xlsx_bytes(frame: pd.DataFrame) -> bytes:
+    """The audit table as XLSX, every cell neutralised (see :func:`audit_csv_bytes`)."""
+    import io
+
+    from layers._cells import neutralise_frame
+
+    buf = io.BytesIO()
+    neutralise_frame(frame).to_excel(buf, index=False, sheet_name="audit")
+    return buf.getvalue()

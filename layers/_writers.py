@@ -33,6 +33,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import from_wgs84, normalize_crs_name
 from layers import get_spec
+from layers._cells import neutralise_row
 from layers._readers import FORMATS
 from layers.spec import LayerSpec
 
@@ -321,7 +322,7 @@ def _write_csv(frame: pd.DataFrame, spec: LayerSpec, path: Path, dst: str) -> No
         w = csv.writer(fh)
         w.writerow(headers)
         for row in rows:
-            w.writerow(["" if v is None else repr(v) if isinstance(v, float) else v for v in row])
+            w.writerow(neutralise_row("" if v is None else repr(v) if isinstance(v, float) else v for v in row))
 
 
 def _write_xlsx(frame: pd.DataFrame, spec: LayerSpec, path: Path, dst: str) -> None:
@@ -331,7 +332,7 @@ def _write_xlsx(frame: pd.DataFrame, spec: LayerSpec, path: Path, dst: str) -> N
     ws.title = spec.key
     ws.append(headers)
     for i, row in enumerate(rows, start=2):
-        for j, v in enumerate(row, start=1):
+        for j, v in enumerate(neutralise_row(row), start=1):
             cell = ws.cell(row=i, column=j, value=v)
             if isinstance(v, str):
                 cell.data_type = "s"  # text stays text, even "=…" (never a formula)

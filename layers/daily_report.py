@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import StaleWrite
+from layers._cells import neutralise_row
 from layers.daily_reports import CUMULATIVE, FIGURES, REVISIONS_SPEC, SPEC
 
 if TYPE_CHECKING:
@@ -567,7 +568,7 @@ def reports_csv_bytes(frame: pd.DataFrame) -> bytes:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(export_headers().values())
     for row in _export_rows(frame):
-        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, Date) else v for v in row])
+        writer.writerow(neutralise_row("" if v is None else v.isoformat() if isinstance(v, Date) else v for v in row))
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -585,7 +586,7 @@ def reports_xlsx_bytes(frame: pd.DataFrame) -> bytes:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in _export_rows(frame):
-        ws.append(row)
+        ws.append(neutralise_row(row))
         ws.cell(row=ws.max_row, column=1).number_format = "yyyy-mm-dd"
     ws.freeze_panes = "B2"
     for i, header in enumerate(headers, start=1):

@@ -26,6 +26,7 @@ import shapely
 
 from geo.errors import ImportRejected
 from layers import get_spec
+from layers._cells import neutralise_row
 from layers._issues import Issue, Unit, format_issue, row_numbers_note
 from layers._readers import FORMATS, RawTable, format_of, read_file
 from layers._validate import Validated, validate
@@ -133,7 +134,7 @@ def write_rejects(checked: Validated, path: Path | str) -> Path:
                 if with_geom:
                     g = raw.geometry[pos]
                     line.append(shapely.to_wkt(g, rounding_precision=-1) if g is not None else "")
-            w.writerow(line)
+            w.writerow(neutralise_row(line))
     return path
 
 

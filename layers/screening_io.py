@@ -33,6 +33,7 @@ from geo.screening import (
     screen,
     suppress_small,
 )
+from layers._cells import neutralise
 
 __all__ = [
     "TRAVELLER_COLUMNS",
@@ -91,14 +92,6 @@ _NB_BASE: tuple[tuple[str, str], ...] = (
 NEIGHBOURHOOD_COLUMNS = _NB_BASE  # plus one "measure:<id>" column per measure, headed by its label
 
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(v: object) -> object:
-    """Text a spreadsheet would run as a formula (imported names, places…) gets a leading ``'``."""
-    return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
-
-
 def screen_store(store_location: Path | str, as_of: object, *, travellers: pd.DataFrame | None = None) -> Screening:
     """Read travellers, visits, risk areas, neighbourhoods and zones from a store and screen them.
 
@@ -155,7 +148,7 @@ def export_frames(result: Screening, *, role: Role = "grid") -> tuple[pd.DataFra
         "\n".join(f"{z} / {e}" for z, e in zip(a.split("\n"), b.split("\n"), strict=True)) if a else ""
         for a, b in zip(t["obligations_zh"], t["obligations_en"], strict=True)
     ]
-    trav = pd.DataFrame({head: t[col].astype(object).where(t[col].notna(), "").map(_safe) for col, head in TRAVELLER_COLUMNS})
+    trav = pd.DataFrame({head: t[col].astype(object).where(t[col].notna(), "").map(neutralise) for col, head in TRAVELLER_COLUMNS})
 
     nb = pd.DataFrame(result.neighbourhoods).drop(columns="geometry", errors="ignore").copy()
     nb["screening_label"] = [f"{SCREENING_LEVELS[x][0]} {SCREENING_LEVELS[x][1]}" for x in nb["screening"]]
@@ -171,7 +164,7 @@ def export_frames(result: Screening, *, role: Role = "grid") -> tuple[pd.DataFra
     for c in measure_cols:
         zh, en = labels.get(c.split(":", 1)[1], (c, c))
         cols.append((c, f"措施：{zh} Measure: {en}"))
-    neigh = pd.DataFrame({head: nb[col].astype(object).where(nb[col].notna(), "").map(_safe) for col, head in cols})
+    neigh = pd.DataFrame({head: nb[col].astype(object).where(nb[col].notna(), "").map(neutralise) for col, head in cols})
     return trav, neigh
 
 
@@ -203,8 +196,8 @@ def write_screening(result: Screening, path: Path | str, *, role: Role = "grid")
     if suffix == ".csv":
         a = path.with_name(f"{path.stem}_travellers.csv")
         b = path.with_name(f"{path.stem}_neighbourhoods.csv")
-        trav.to_csv(a, index=False, encoding="utf-8-sig")
-        neigh.to_csv(b, index=False, encoding="utf-8-sig")
+        trav.to_csv(a, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        neigh.to_csv(b, index=False, encoding="utf-8-sig", lineterminator="\r\n")
         return [a, b]
     district_col = dict(TRAVELLER_COLUMNS)["district"]
     used: set[str] = set()

@@ -8,7 +8,6 @@ again (``require_role``) right before it writes. Account changes are audited by
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.accounts import MIN_PASSWORD, AccountError
-from dashboard.audit import record
+from dashboard.audit import audit_csv_bytes, audit_xlsx_bytes, record
 from dashboard.auth import accounts, md_text, require_role
 from dashboard.i18n import t
 from dashboard.roles import ROLES
@@ -168,15 +167,11 @@ st.dataframe(shown, hide_index=True, width="stretch", height=420)
 filters = f"user={who}; actions={','.join(what) or '*'}; {since}..{until}"
 stem = f"riskmap_audit_{since:%Y%m%d}_{until:%Y%m%d}"
 d1, d2 = st.columns(2)
-# a spreadsheet must not run text that looks like a formula (names typed at the sign-in form)
-safe = shown.map(lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") and v != "-" else v)
-if d1.download_button(t("adm_download_csv", lang), safe.to_csv(index=False).encode("utf-8-sig"),
+if d1.download_button(t("adm_download_csv", lang), audit_csv_bytes(shown),
                       file_name=f"{stem}.csv", mime="text/csv", key="adm_dl_csv", icon=":material/download:"):
     require_role(ctx, action="audit_read")
     record(ctx.user, "audit_export", "audit", f"csv; rows={len(shown)}; {filters}", role=ctx.role)
-buf = io.BytesIO()
-safe.to_excel(buf, index=False, sheet_name="audit")
-if d2.download_button(t("adm_download_xlsx", lang), buf.getvalue(), file_name=f"{stem}.xlsx",
+if d2.download_button(t("adm_download_xlsx", lang), audit_xlsx_bytes(shown), file_name=f"{stem}.xlsx",
                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="adm_dl_xlsx",
                       icon=":material/download:"):
     require_role(ctx, action="audit_read")

@@ -1,0 +1,41 @@
+"""One rule for every spreadsheet cell riskmap writes (CSV and XLSX): text that a spreadsheet would
+run as a formula is neutralised.
+
+A cell whose text begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written with
+a leading apostrophe, which Excel and WPS show as a text prefix and never evaluate (OWASP "CSV
+injection"). Numbers, dates and booleans are written as they are: only text from data is touched.
+Every writer — layer exports, screening lists, daily reports, import rejects, the audit log — calls
+:func:`neutralise`; ``tests/layers/test_cells.py`` runs each one against the same payloads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["FORMULA_START", "neutralise", "neutralise_row", "neutralise_frame"]
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """``"=1+1"`` → ``"'=1+1"``; anything that is not text starting a formula is returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def neutralise_row(values: Iterable[Any]) -> list[Any]:
+    return [neutralise(v) for v in values]
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text cell neutralised; numeric and date columns are left as they are."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(neutralise)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
