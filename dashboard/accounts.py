@@ -31,11 +31,15 @@ Times are UTC text ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (sorts as it reads).
 
 Rules
 -----
-* Passwords: at least :data:`MIN_PASSWORD` characters, not the account name; hashed with argon2id
+* Passwords: at least :data:`MIN_PASSWORD` characters, not containing the account name, and not
+  guessable (zxcvbn score at least :data:`MIN_STRENGTH`: no common passwords, repeats, sequences,
+  keyboard rows or dates); hashed with argon2id
   (argon2-cffi's defaults, rehashed on sign-in when the parameters change); never stored or
   logged in clear.
-* :data:`MAX_FAILURES` failed sign-ins in a row lock the account for :data:`LOCK_MINUTES` minutes;
-  a success resets the count. Unknown names cost the same hashing time as known ones.
+* Failed sign-ins are throttled, never locked out: after :data:`FREE_FAILURES` failures the next
+  attempt waits a delay that doubles with each failure, counted per (account, client address) and
+  per client address across all names (:meth:`Accounts.authenticate`). Unknown names are counted
+  too, and cost the same hashing time as known ones.
 * Disabling an account, changing its role or areas, or setting its password ends its sessions.
   The last enabled administrator cannot be disabled or given another role.
 * A session is valid while the account is enabled, has the role it signed in with, was seen within
@@ -47,6 +51,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import re
 import secrets
@@ -79,9 +84,16 @@ __all__ = [
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
-TOUCH_SECONDS = 60  # a session's last_seen is written at most once a minute
+#: Sign-in throttling: after FREE_FAILURES failed attempts the next one is accepted only after a
+#: delay that doubles with every further failure (2 s, 4 s, … up to MAX_DELAY_SECONDS). Counted
+#: per (account, client address) *and* per client address across all names, never per account
+#: alone: an attacker elsewhere slows only themselves and cannot lock the real user out, and a
+#: client spraying many names is slowed for all of them. A count is forgotten after
+#: THROTTLE_WINDOW without a failure.
+FREE_FAILURES = 3
+MAX_DELAY_SECONDS = 900
+THROTTLE_WINDOW = timedelta(hours=1)
+TOUCH_SECONDS = 60  # a session's last_seen is written at most once a minute (less for short idle limits)
 NOBODY = "-"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 _AREA = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,39}$")
@@ -93,13 +105,15 @@ class AccountError(ValueError):
 
 
 class LoginRefused(PermissionError):
-    """Sign-in refused. ``reason``: unknown, wrong_password, disabled, locked or no_password.
+    """Sign-in refused. ``reason``: unknown, wrong_password, disabled, no_password or throttled
+    (``retry_after`` seconds to wait).
 
-    Show people one message for all of them (the reason is for the audit trail only)."""
+    Show people one message for the others (the reason is for the audit trail only)."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, retry_after: int = 0):
         super().__init__(f"sign-in refused: {reason}")
         self.reason = reason
+        self.retry_after = retry_after
 
 
 class SchemaTooNew(RuntimeError):
@@ -178,6 +192,18 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "CREATE INDEX riskmap_sessions_name ON riskmap_sessions (name)",
             "ALTER TABLE riskmap_users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0",
             "ALTER TABLE riskmap_users ADD COLUMN locked_until TEXT",
+        ),
+    ),
+    (
+        3,
+        "sign-in throttling by account and client address (replaces the lock-out)",
+        (
+            """CREATE TABLE riskmap_login_throttle (
+                key TEXT PRIMARY KEY,
+                failures INTEGER NOT NULL,
+                last_at TEXT NOT NULL
+            )""",
+            "UPDATE riskmap_users SET failed_logins = 0, locked_until = NULL",
         ),
     ),
 )
@@ -358,6 +384,55 @@ def check_password(password: str, name: str = "") -> None:
     if name and password.strip().lower() == normalise_name(name):
         msg = "密码不能与账户名相同 / password: must not be the account name"
         raise AccountError(msg)
+    n = normalise_name(name) if name else ""
+    if len(n) >= 3 and n in password.lower():
+        msg = "密码不能包含账户名 / password: must not contain the account name"
+        raise AccountError(msg)
+    strength = _strength(password, n)
+    if strength["score"] < MIN_STRENGTH:
+        warning = strength["feedback"].get("warning") or "easy to guess"
+        zh = _STRENGTH_ZH.get(warning, "容易被猜出")
+        msg = (
+            f"密码太容易被猜出（{zh}）：请用更长、不常见的词组，或让系统生成 / "
+            f"password: too easy to guess ({warning}); use a longer, uncommon phrase, or a generated one"
+        )
+        raise AccountError(msg)
+
+
+#: zxcvbn score a password needs (0 … 4; 3 = "safely unguessable", about 10^8 guesses or more).
+MIN_STRENGTH = 3
+_STRENGTH_ZH = {
+    'Repeats like "aaa" are easy to guess.': "重复字符",
+    'Repeats like "abcabcabc" are only slightly harder to guess than "abc".': "重复的字符组",
+    "Sequences like abc or 6543 are easy to guess.": "连续字符",
+    "This is a top-10 common password.": "最常用的密码之一",
+    "This is a top-100 common password.": "常用密码",
+    "This is a very common password.": "常用密码",
+    "This is similar to a commonly used password.": "与常用密码相似",
+    "Recent years are easy to guess.": "年份",
+    "Dates are often easy to guess.": "日期",
+    "Straight rows of keys are easy to guess.": "键盘上连续的键",
+    "Short keyboard patterns are easy to guess.": "键盘图案",
+    "A word by itself is easy to guess.": "单个常见单词",
+    "Names and surnames by themselves are easy to guess.": "姓名",
+    "Common names and surnames are easy to guess.": "常见姓名",
+    "easy to guess": "容易被猜出",
+}
+
+
+def _strength(password: str, name: str) -> dict:
+    """zxcvbn's estimate (a well-kept strength estimator: dictionaries of common passwords, names,
+    keyboard patterns, dates, repeats), with the account name as a word it knows."""
+    from zxcvbn import zxcvbn
+
+    return zxcvbn(password[:100], user_inputs=[name, "riskmap", "taiyuan", "太原"] if name else ["riskmap", "taiyuan", "太原"])
+
+
+def throttle_delay(failures: int) -> float:
+    """Seconds an attempt must wait after ``failures`` failures in a row (0 for the first few)."""
+    if failures < FREE_FAILURES:
+        return 0.0
+    return float(min(2 ** (failures - FREE_FAILURES + 1), MAX_DELAY_SECONDS))
 
 
 def new_password() -> str:
@@ -619,43 +694,65 @@ class Accounts:
 
     # -------------------------------------------------------------------------- sign-in
 
-    def authenticate(self, name: str, password: str) -> Account:
+    def authenticate(self, name: str, password: str, *, client: str = "local") -> Account:
         """The account for a name and password, or :class:`LoginRefused` (the reason is audited by
-        the caller; show people one message). Counts failures and locks after :data:`MAX_FAILURES`."""
+        the caller). ``client`` is the address the attempt comes from: failures are throttled per
+        (account, client) and per client, see :data:`FREE_FAILURES`."""
         n = normalise_name(name)
+        keys = (f"acct\x1f{n}\x1f{client}", f"client\x1f{client}")
+        now = self._clock()
+        wait = self._throttle_wait(keys, now)
+        if wait > 0:
+            raise LoginRefused("throttled", retry_after=wait)
         with self._db.transaction(write=False) as tx:
-            row = tx.one(
-                "SELECT password_hash, disabled, failed_logins, locked_until FROM riskmap_users WHERE name = ?", (n,)
-            )
+            row = tx.one("SELECT password_hash, disabled FROM riskmap_users WHERE name = ?", (n,))
         if row is None:
             self._verify(self._dummy_hash(), password)  # the same cost as a real account
+            self._count_failure(keys, now)
             raise LoginRefused("unknown")
-        pw_hash, disabled, _failures, locked_until = row
-        now = self._clock()
-        locked = _parse(locked_until)
-        if locked is not None and locked > now:
-            raise LoginRefused("locked")
+        pw_hash, disabled = row
         if pw_hash is None:
             self._verify(self._dummy_hash(), password)
+            self._count_failure(keys, now)
             raise LoginRefused("no_password")
         if not self._verify(pw_hash, password):
-            with self._db.transaction(write=True) as tx:  # committed before the refusal is raised
-                cur = tx.one("SELECT failed_logins FROM riskmap_users WHERE name = ?", (n,))
-                count = (int(cur[0]) if cur else 0) + 1
-                lock = _utc(now + timedelta(minutes=LOCK_MINUTES)) if count >= MAX_FAILURES else None
-                tx.run(
-                    "UPDATE riskmap_users SET failed_logins = ?, locked_until = ? WHERE name = ?",
-                    (0 if lock else count, lock, n),
-                )
+            self._count_failure(keys, now)  # committed before the refusal is raised
             raise LoginRefused("wrong_password")
         if disabled:
             raise LoginRefused("disabled")
         rehash = self._hash(password) if self._hasher.check_needs_rehash(pw_hash) else None
         with self._db.transaction(write=True) as tx:
-            tx.run("UPDATE riskmap_users SET failed_logins = 0, locked_until = NULL WHERE name = ?", (n,))
+            tx.run("DELETE FROM riskmap_login_throttle WHERE key = ?", (keys[0],))
             if rehash:
                 tx.run("UPDATE riskmap_users SET password_hash = ? WHERE name = ? AND password_hash = ?", (rehash, n, pw_hash))
             return self._require(tx, n)
+
+    def _throttle_wait(self, keys: Sequence[str], now: datetime) -> int:
+        """Seconds until another attempt is accepted for these keys (0: now)."""
+        wait = 0.0
+        with self._db.transaction(write=False) as tx:
+            for key in keys:
+                row = tx.one("SELECT failures, last_at FROM riskmap_login_throttle WHERE key = ?", (key,))
+                if row is None:
+                    continue
+                last = _parse(row[1])
+                if last is None or now - last > THROTTLE_WINDOW:
+                    continue
+                delay = throttle_delay(int(row[0]))
+                wait = max(wait, delay - (now - last).total_seconds())
+        return int(math.ceil(wait)) if wait > 0 else 0
+
+    def _count_failure(self, keys: Sequence[str], now: datetime) -> None:
+        stamp = _utc(now)
+        with self._db.transaction(write=True) as tx:
+            for key in keys:
+                row = tx.one("SELECT failures, last_at FROM riskmap_login_throttle WHERE key = ?", (key,))
+                last = _parse(row[1]) if row else None
+                count = 1 if row is None or last is None or now - last > THROTTLE_WINDOW else int(row[0]) + 1
+                if row is None:
+                    tx.run("INSERT INTO riskmap_login_throttle (key, failures, last_at) VALUES (?, ?, ?)", (key, count, stamp))
+                else:
+                    tx.run("UPDATE riskmap_login_throttle SET failures = ?, last_at = ? WHERE key = ?", (count, stamp, key))
 
     def _verify(self, pw_hash: str, password: str) -> bool:
         try:
@@ -707,7 +804,9 @@ class Accounts:
             with self._db.transaction(write=True) as tx:
                 tx.run("DELETE FROM riskmap_sessions WHERE token_hash = ?", (h,))
             return SessionCheck(None, reason, name)
-        if seen_t is None or (now - seen_t).total_seconds() >= TOUCH_SECONDS:
+        # written at most once a minute, and at most every 1/60 of the idle limit, so that a
+        # session in use is never ended early by a last_seen that lags behind its use
+        if seen_t is None or (now - seen_t).total_seconds() >= min(TOUCH_SECONDS, idle.total_seconds() / 60):
             with self._db.transaction(write=True) as tx:
                 tx.run("UPDATE riskmap_sessions SET last_seen = ? WHERE token_hash = ?", (_utc(now), h))
         return SessionCheck(acc, "ok", name)

@@ -250,16 +250,23 @@ def login_form(s: Settings, lang: str, *, page_key: str) -> None:
         _sign_in(s, lang, name or "", password or "", page_key)
 
 
-def _sign_in(s: Settings, lang: str, name: str, password: str, page_key: str) -> None:
-    from dashboard.accounts import LOCK_MINUTES
+def client_address() -> str:
+    """The address a request comes from (the proxy's ``X-Forwarded-For`` is not trusted: behind a
+    proxy every client shares its address, which throttles more, never less)."""
+    return str(getattr(st.context, "ip_address", None) or "unknown")
 
+
+def _sign_in(s: Settings, lang: str, name: str, password: str, page_key: str) -> None:
     acc_db = accounts(s)
     try:
-        acc = acc_db.authenticate(name, password)
+        acc = acc_db.authenticate(name, password, client=client_address())
     except LoginRefused as exc:
         # the name tried is recorded (trimmed), never the password
         record(None, "login_failed", name.strip()[:64], f"reason={exc.reason}; page={page_key}", role="")
-        st.error(t("auth_failed", lang).format(minutes=LOCK_MINUTES))
+        if exc.reason == "throttled":
+            st.error(t("auth_throttled", lang).format(seconds=exc.retry_after))
+        else:
+            st.error(t("auth_failed", lang))
         return
     token = acc_db.open_session(acc)
     ss = st.session_state

@@ -82,6 +82,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "--server.enableStaticServing", "true",
         "--browser.gatherUsageStats", "false",
         "--client.showErrorDetails", "none",
+        "--client.disableDataExport", "true",
     ]
     print(f"riskmap: serving on http://{args.address}:{args.port}", flush=True)
     return subprocess.call(cmd, cwd=PROJECT_ROOT, env=env)

@@ -457,9 +457,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "auth_name": ("用户名", "Account name"),
     "auth_password": ("密码", "Password"),
     "auth_submit": ("登录", "Sign in"),
-    "auth_failed": (
-        "用户名或密码错误，或因连续失败已暂时锁定（{minutes} 分钟）。",
-        "Wrong name or password, or locked for {minutes} minutes after repeated failures.",
+    "auth_failed": ("用户名或密码错误。", "Wrong name or password."),
+    "auth_throttled": (
+        "尝试次数过多，请 {seconds} 秒后再试。",
+        "Too many attempts; please try again in {seconds} seconds.",
     ),
     "auth_expired": ("登录已过期或账户已变更，请重新登录。", "Your session has ended or your account changed; please sign in again."),
     "auth_signed_in_as": ("已登录：{name}（{role}）", "Signed in: {name} ({role})"),

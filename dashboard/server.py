@@ -4,7 +4,8 @@
 ``streamlit run dashboard/server.py`` (what ``riskmap serve`` and ``make run`` do) finds the
 ``app`` below and serves it with all of Streamlit's own settings and routes.
 
-Nothing of the app is imported here: this module is loaded before Streamlit's runtime starts,
+Requests first pass :class:`dashboard.guard.Guard` (no metrics endpoint; media only with a live
+session). Nothing of the pages is imported here: this module is loaded before Streamlit's runtime starts,
 and a component declared then (streamlit-folium's map, imported by the wall's modules) would not
 be registered with the runtime the pages use. The wall's modules load on its first request.
 """
@@ -12,10 +13,13 @@ be registered with the runtime the pages use. The wall's modules load on its fir
 from pathlib import Path
 
 import streamlit as st
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from streamlit import config
+
+from dashboard.guard import Guard
 
 
 def wall_path() -> str:
@@ -30,4 +34,4 @@ def wall(request: Request) -> Response:
     return wall_endpoint(request)
 
 
-app = st.App(Path(__file__).resolve().parent / "app.py", routes=[Route(wall_path(), wall)])
+app = st.App(Path(__file__).resolve().parent / "app.py", routes=[Route(wall_path(), wall)], middleware=[Middleware(Guard)])

@@ -23,8 +23,7 @@ import shapely
 from argon2 import PasswordHasher
 
 from dashboard.accounts import (
-    LOCK_MINUTES,
-    MAX_FAILURES,
+    FREE_FAILURES,
     MIGRATIONS,
     AccountError,
     Accounts,
@@ -119,9 +118,9 @@ def test_sqlite_file_is_private_and_in_wal_mode(tmp_path):
 
 
 def test_fresh_database_gets_every_migration(db, location):
-    assert db.schema_version() == MIGRATIONS[-1][0] == 2
+    assert db.schema_version() == MIGRATIONS[-1][0] == 3
     versions = _raw_rows(location, "SELECT version, name FROM riskmap_auth_schema ORDER BY version")
-    assert [v for v, _ in versions] == [1, 2]
+    assert [v for v, _ in versions] == [1, 2, 3]
 
 
 def test_migrations_upgrade_an_older_database_and_keep_its_data(location, clock):
@@ -131,8 +130,8 @@ def test_migrations_upgrade_an_older_database_and_keep_its_data(location, clock)
     _exec(location, "INSERT INTO riskmap_users (name, role, display_name, password_hash, disabled, areas, created_at, "
                     "changed_at) VALUES ('old', 'command', '', NULL, 0, '', '2022-01-01T00:00:00.000000Z', "
                     "'2022-01-01T00:00:00.000000Z')")
-    db = Accounts(location, clock=clock, hasher=FAST)  # opening applies migration 2
-    assert db.schema_version() == 2
+    db = Accounts(location, clock=clock, hasher=FAST)  # opening applies migrations 2 and 3
+    assert db.schema_version() == 3
     assert db.get("old").role == "command"
     db.set_password("old", PW)
     assert db.authenticate("old", PW).name == "old"
@@ -141,7 +140,7 @@ def test_migrations_upgrade_an_older_database_and_keep_its_data(location, clock)
 
 def test_opening_twice_applies_nothing_again(db, location, clock):
     Accounts(location, clock=clock, hasher=FAST)
-    assert len(_raw_rows(location, "SELECT version FROM riskmap_auth_schema")) == 2
+    assert len(_raw_rows(location, "SELECT version FROM riskmap_auth_schema")) == 3
 
 
 def test_a_newer_schema_is_refused(db, location, clock):
@@ -251,33 +250,93 @@ def test_disabled_account_cannot_sign_in_and_loses_its_sessions(db):
     assert db.authenticate("cmd", PW).name == "cmd"
 
 
-def test_lock_out_after_repeated_failures_then_unlock(db, clock):
+def _fail(db, name: str, client: str, times: int = 1) -> list[str]:
+    reasons = []
+    for _ in range(times):
+        with pytest.raises(LoginRefused) as exc:
+            db.authenticate(name, "not the password", client=client)
+        reasons.append(exc.value.reason)
+    return reasons
+
+
+def test_an_attacker_cannot_lock_out_the_real_user(db, clock):
+    """Attack: wrong passwords for `planner` from the public sign-in page used to lock the account
+    for 15 minutes, repeatably. Now the attacker's address is slowed, the real user is not."""
+    db.add("planner", "planner", PW)
+    reasons = _fail(db, "planner", "203.0.113.9", FREE_FAILURES)
+    assert reasons == ["wrong_password"] * FREE_FAILURES
+    with pytest.raises(LoginRefused) as exc:  # the attacker now waits, even with the right password
+        db.authenticate("planner", PW, client="203.0.113.9")
+    assert (exc.value.reason, exc.value.retry_after) == ("throttled", 2)
+    assert db.authenticate("planner", PW, client="10.1.2.3").name == "planner"  # the real user, elsewhere
+
+
+def test_delays_grow_and_a_success_clears_the_pair(db, clock):
     db.add("cmd", "command", PW)
-    for _ in range(MAX_FAILURES):
-        with pytest.raises(LoginRefused):
-            db.authenticate("cmd", "not the password")
-    with pytest.raises(LoginRefused) as exc:  # even the right password, while locked
-        db.authenticate("cmd", PW)
-    assert exc.value.reason == "locked"
-    clock.advance(minutes=LOCK_MINUTES, seconds=1)
-    assert db.authenticate("cmd", PW).name == "cmd"
+    _fail(db, "cmd", "c1", FREE_FAILURES)
+    waits = []
+    for _ in range(4):
+        with pytest.raises(LoginRefused) as exc:
+            db.authenticate("cmd", "x", client="c1")
+        waits.append(exc.value.retry_after)
+        clock.advance(seconds=exc.value.retry_after)
+        _fail(db, "cmd", "c1")
+    assert waits == [2, 4, 8, 16]
+    clock.advance(seconds=32)
+    assert db.authenticate("cmd", PW, client="c1").name == "cmd"
+    clock.advance(hours=1, seconds=1)  # the client's own count is forgotten after an hour
+    assert db.authenticate("cmd", PW, client="c1").name == "cmd"
 
 
-def test_success_resets_the_failure_count(db):
+def test_password_spraying_is_slowed_across_names(db, clock):
+    """Attack: unknown names were never throttled (unlimited spraying). A client failing on many
+    names is slowed for every name, unknown ones included."""
     db.add("cmd", "command", PW)
-    for _ in range(3):
-        for _ in range(MAX_FAILURES - 1):
-            with pytest.raises(LoginRefused):
-                db.authenticate("cmd", "not the password")
-        assert db.authenticate("cmd", PW).name == "cmd"
+    for i in range(FREE_FAILURES):
+        assert _fail(db, f"nobody{i}", "198.51.100.7") == ["unknown"]
+    with pytest.raises(LoginRefused) as exc:
+        db.authenticate("someone-else", "guess", client="198.51.100.7")
+    assert exc.value.reason == "throttled"
+    with pytest.raises(LoginRefused) as exc:
+        db.authenticate("cmd", PW, client="198.51.100.7")
+    assert exc.value.reason == "throttled"
+    assert db.authenticate("cmd", PW, client="192.0.2.1").name == "cmd"
 
 
-def test_password_reset_clears_lock_and_ends_sessions(db):
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        ("aaaaaaaaaa", "重复字符"),
+        (" " * 10, "重复字符"),
+        ("1234567890", "常用密码"),
+        ("password123", "常用密码"),
+        ("admin-control-2022", "包含账户名"),
+    ],
+)
+def test_weak_passwords_are_refused_with_the_reason(db, password: str, why: str):
+    with pytest.raises(AccountError, match=why):
+        db.add("admin", "admin", password)
+    db.add("admin", "admin", PW)
+    with pytest.raises(AccountError, match=why):
+        db.set_password("admin", password)
+
+
+def test_an_active_session_is_not_ended_early_by_a_short_idle_limit(db, clock):
+    """Defect: last_seen was written at most once a minute, so a 1-minute idle limit ended a
+    session used every 20 s."""
     acc = db.add("cmd", "command", PW)
     token = db.open_session(acc)
-    for _ in range(MAX_FAILURES):
-        with pytest.raises(LoginRefused):
-            db.authenticate("cmd", "not the password")
+    idle = timedelta(minutes=1)
+    for _ in range(12):  # four minutes of use, a page run every 20 s
+        clock.advance(seconds=20)
+        assert db.session_account(token, idle=idle, absolute=ABSOLUTE).account is not None
+    clock.advance(seconds=61)
+    assert db.session_account(token, idle=idle, absolute=ABSOLUTE).reason == "idle"
+
+
+def test_password_reset_ends_sessions(db):
+    acc = db.add("cmd", "command", PW)
+    token = db.open_session(acc)
     db.set_password("cmd", "a new long password")
     assert db.session_account(token, idle=IDLE, absolute=ABSOLUTE).account is None
     assert db.authenticate("cmd", "a new long password").name == "cmd"

@@ -38,7 +38,7 @@ def store_path(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tokens(store_path) -> dict[str, str]:
     db = Accounts(accounts_location(str(store_path)))
-    return {role: db.open_session(db.add(f"wall_{role}", role, "Pw-" + "x" * 12)) for role in ("command", "grid", "admin")}
+    return {role: db.open_session(db.add(f"wall_{role}", role, "Pw-tulip-harbour-97")) for role in ("command", "grid", "admin")}
 
 
 @pytest.fixture

@@ -175,3 +175,64 @@ def test_idle_session_expires(app_url, page_and_traffic, demo_store):
     page.goto(f"{app_url}/planning?lang=zh", wait_until="domcontentloaded")
     page.get_by_text("登录已过期").wait_for(timeout=60_000)
     assert page.get_by_text(BANNER).count() == 0
+
+
+# ---------------------------------------------------------------- hardening (attacks that used to work)
+
+
+def test_server_metrics_are_not_served(app_url):
+    """Attack: /_stcore/metrics answered anyone with the server's session and memory figures."""
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(f"{app_url}/_stcore/metrics", timeout=10)
+    assert exc.value.code == 404
+
+
+def test_audit_download_url_dies_with_the_session(app_url, page_and_traffic):
+    """Attack: the audit CSV's download URL answered 200 with no cookie after sign-out."""
+    page, _ = page_and_traffic
+    login(page, app_url, "admin")
+    page.goto(f"{app_url}/admin?lang=zh", wait_until="domcontentloaded")
+    button = page.get_by_role("button", name="下载审计日志（CSV）")
+    button.wait_for(timeout=60_000)
+    with page.expect_download(timeout=60_000) as info:
+        button.click()
+    url = info.value.url
+    assert "/media/" in url
+    assert page.request.get(url).status == 200  # while signed in
+    page.get_by_role("button", name="退出登录").click()
+    page.get_by_text("已退出登录").first.wait_for(timeout=60_000)
+    assert page.request.get(url).status == 403
+    anonymous = page.context.browser.new_context()
+    try:
+        assert anonymous.request.get(url).status == 403
+    finally:
+        anonymous.close()
+
+
+def test_personal_and_audited_tables_have_no_builtin_download(app_url, page_and_traffic):
+    """Attack: the table toolbar's "Download as CSV" exported the audit log and the traveller list
+    with no audit entry and no neutralisation. The app's own (audited) downloads remain."""
+    page, _ = page_and_traffic
+    login(page, app_url, "admin")
+    for path, own in (("admin", "下载审计日志（CSV）"),):
+        page.goto(f"{app_url}/{path}?lang=zh", wait_until="domcontentloaded")
+        page.get_by_role("button", name=own).wait_for(timeout=60_000)
+        grid = page.locator("[data-testid='stDataFrame']").first
+        grid.hover()
+        page.wait_for_timeout(500)
+        assert page.locator("[data-testid='stElementToolbar'] button[aria-label*='Download']").count() == 0
+        assert page.get_by_role("button", name="Download as CSV").count() == 0
+    other = page.context.browser.new_context(viewport={"width": 1600, "height": 1000})
+    try:
+        cmd = other.new_page()
+        login(cmd, app_url, "command")
+        cmd.goto(f"{app_url}/screening?lang=zh", wait_until="domcontentloaded")
+        cmd.get_by_role("button", name="下载网格员清单").wait_for(timeout=60_000)
+        cmd.locator("[data-testid='stDataFrame']").first.hover()
+        cmd.wait_for_timeout(500)
+        assert cmd.locator("[data-testid='stElementToolbar'] button[aria-label*='Download']").count() == 0
+    finally:
+        other.close()
