@@ -45,6 +45,7 @@ from dashboard.accounts import Account, Accounts, LoginRefused, SessionCheck, ac
 from dashboard.audit import accounts_for, record
 from dashboard.i18n import t
 from dashboard.roles import ACTION_ROLES, PAGE_ROLES, PUBLIC, may_do, pages_for
+from dashboard.safe_text import md_text
 from dashboard.settings import Settings
 
 __all__ = [
@@ -100,15 +101,6 @@ def _limits(s: Settings) -> tuple[timedelta, timedelta]:
 
 def _role_label(role: str, lang: str) -> str:
     return t(f"role_{role}", lang)
-
-
-_MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:")
-
-
-def md_text(text: object) -> str:
-    """Text typed by people (display names, account names in messages) made inert for
-    Streamlit's markdown: no links, images, emphasis or directives."""
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text))
 
 
 # ---------------------------------------------------------------------------------------------

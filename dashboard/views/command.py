@@ -14,6 +14,7 @@ from dashboard.i18n import t
 from dashboard.maps import command_map
 from dashboard.mapview import show_prepared
 from dashboard.roles import may_do
+from dashboard.safe_text import md_text
 from dashboard.ui import page_frame, read_public_layer
 
 ctx = page_frame("page_command")
@@ -46,7 +47,7 @@ bulletin = latest_bulletin(ctx, as_of)
 if bulletin is None:
     st.caption(t("dr_latest_none", lang))
 else:
-    st.caption(f"**{bulletin.heading}**{'：' if lang == 'zh' else ': '}{bulletin.wording}")
+    st.caption(f"**{md_text(bulletin.heading)}**{'：' if lang == 'zh' else ': '}{md_text(bulletin.wording)}")
 if may_do(ctx.role, "daily_report"):  # the page is command-only (dashboard.roles)
     # no link when the page runs outside the app's navigation (a benchmark)
     with contextlib.suppress(StreamlitPageNotFoundError):

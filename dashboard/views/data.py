@@ -12,6 +12,7 @@ from dashboard.audit import record
 from dashboard.auth import require_role
 from dashboard.i18n import t
 from dashboard.mapview import build_map, show_map
+from dashboard.safe_text import md_text
 from dashboard.ui import page_frame, read_public_layer
 from geo.errors import CoordinateError, ImportRejected, StaleWrite
 from layers import MAP_LAYERS, REGISTRY
@@ -95,7 +96,7 @@ def _show_import_result(result: dict) -> None:
         if result["rows"]:
             st.warning(t("import_skipped", lang).format(rows=result["skipped"], issues=len(result["rows"])))
     else:
-        st.error(result["text"])
+        st.error(md_text(result["text"]))
     if result["rows"]:
         table = pd.DataFrame(
             {
@@ -109,7 +110,7 @@ def _show_import_result(result: dict) -> None:
         st.download_button(t("rejects_download", lang), result["rejects_csv"], file_name=result["rejects_name"], mime="text/csv")
     if result["notes"]:
         with st.expander(t("import_notes", lang)):
-            st.markdown("\n".join(f"- {n}" for n in result["notes"]))
+            st.markdown("\n".join(f"- {md_text(n)}" for n in result["notes"]))
 
 
 st.subheader(t("import_title", lang))

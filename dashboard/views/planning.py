@@ -36,6 +36,7 @@ from dashboard.planning_map import (
     show_planning_map,
     tier_style,
 )
+from dashboard.safe_text import md_text
 from dashboard.ui import PageContext, page_frame, read_public_layer
 from geo.errors import CoordinateError, ImportRejected, StaleWrite
 from geo.zones import TIER_ORDER, Impact, snap_to_neighbourhoods, validate_zone, zone_impact, zones_from_cases
@@ -428,11 +429,11 @@ def edit_mode(below) -> tuple[list[OverlayShape], bool]:
         _open_zone(zid)
     row = zones_all[zones_all["id"] == zid].iloc[0].to_dict()
     based_on = ss["_pl_based_on"][zid]
-    st.caption(t("pl_editing", lang).format(id=zid, version=based_on, stored=int(row["version"]),
-                                              who=row.get("saved_by") or "—", at=str(row.get("saved_at") or "")[:16].replace("T", " ")))
+    st.caption(t("pl_editing", lang).format(id=md_text(zid), version=based_on, stored=int(row["version"]),
+                                              who=md_text(row.get("saved_by") or "—"), at=str(row.get("saved_at") or "")[:16].replace("T", " ")))
     conflict = ss.get("_pl_e_conflict")
     if conflict:
-        st.error(conflict)
+        st.error(md_text(conflict))
         st.button(t("pl_reload", lang), key="pl_e_reload", type="primary", on_click=_open_zone, args=(zid,))
     action = st.radio(
         t("pl_action", lang), ("edit", "lift", "downgrade"), format_func=lambda a: t(f"pl_action_{a}", lang),
@@ -571,7 +572,7 @@ def generate_mode(below) -> tuple[list[OverlayShape], bool]:
     rej = ss.get("_pl_cases_rejects")
     if rej:
         if rej[0]:
-            st.error(rej[0])
+            st.error(md_text(rej[0]))
         if rej[1]:
             st.warning(t("pl_case_rejects", lang).format(n=len(rej[1])))
             st.dataframe(pd.DataFrame({t("col_row", lang): ["—" if r[0] is None else r[0] for r in rej[1]],
@@ -838,7 +839,7 @@ def show_import_result(result: dict, below) -> None:
         if result["kind"] == "ok":
             st.success(t("pl_import_ok", lang).format(n=result["written"]))
         else:
-            st.error(result["text"])
+            st.error(md_text(result["text"]))
         if result["rows"]:
             below.markdown(f"##### {t('pl_import_rejects', lang)}")
             below.dataframe(pd.DataFrame({t("col_row", lang): ["—" if r[0] is None else str(r[0]) for r in result["rows"]],
@@ -847,7 +848,7 @@ def show_import_result(result: dict, below) -> None:
                             hide_index=True, width="stretch", key="pl_x_rejects")
         if result.get("notes"):
             with below.expander(t("import_notes", lang)):
-                st.markdown("\n".join(f"- {n[2] if lang == 'zh' else n[3]}" + (f"（{n[0]}）" if n[0] else "") for n in result["notes"]))
+                st.markdown("\n".join(f"- {md_text(n[2] if lang == 'zh' else n[3])}" + (f"（{n[0]}）" if n[0] else "") for n in result["notes"]))
 
 
 # --- layout ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import streamlit as st
 from dashboard.geolocate import my_location
 from dashboard.i18n import t
 from dashboard.mapview import build_map, display_crs, show_map, to_store_coords
+from dashboard.safe_text import md_text
 from dashboard.ui import PageContext, page_frame, read_public_layer
 from geo.crs import convert_xy
 from geo.geocode import KINDS, Place, PlaceGazetteer, read_coordinates
@@ -264,7 +265,7 @@ if suggestions and not (suggestions[0].how == "exact" and ss.get("rl_label") == 
     for i, match in enumerate(suggestions[:6]):
         p = match.place
         kind = KINDS[p.kind][0 if zh else 1]
-        st.button(f"{p.name} · {kind}" + (f" · {p.district}" if p.district and p.kind != "district" else ""),
+        st.button(md_text(f"{p.name} · {kind}" + (f" · {p.district}" if p.district and p.kind != "district" else "")),
                   key=f"rl_sug_{i}", on_click=_choose, args=(p,), use_container_width=True)
 here = my_location(
     label=t("rl_my_location", lang), insecure=t("rl_my_location_insecure", lang),
@@ -295,7 +296,7 @@ with st.expander(t("rl_filters", lang), expanded=filtered):
     st.toggle(t("rl_open", lang), key="rl_open")
 st.caption(t("rl_map_hint", lang))
 if ss.get("rl_msg"):
-    st.warning(ss["rl_msg"][0 if zh else 1])
+    st.warning(md_text(ss["rl_msg"][0 if zh else 1]))
 
 loc = ss.get("rl_loc")
 answers: list[SiteAnswer] = []

@@ -36,6 +36,9 @@ CHROMIUM_ARGS = [
 SERVER_LIMIT_S = 900
 XSS_NAME = "<img src=x onerror=alert(1)>"
 XSS_POINT = (112.5712, 37.8571)  # lon, lat in 迎泽区
+# a site whose name is Markdown: shown through Streamlit it must stay text (no image is fetched)
+MD_NAME = "追踪标记![x](http://127.0.0.1:9/track.png)"
+MD_POINT = (112.52, 37.93)  # 尖草坪区, far from XSS_POINT
 
 
 def _free_port() -> int:
@@ -57,8 +60,9 @@ def demo_store(tmp_path_factory) -> Path:
     write_new_store(path, build_demo(20220328), meta=demo_meta(20220328))
     # one site with a hostile name, as an import could bring it: it must show as text
     hostile = gpd.GeoDataFrame(
-        {"id": ["S9999"], "name": [XSS_NAME], "type": ["fixed"], "hours": ["24h"], "address": [XSS_NAME], "demo": [True]},
-        geometry=[shapely.Point(*XSS_POINT)],
+        {"id": ["S9999", "S9998"], "name": [XSS_NAME, MD_NAME], "type": ["fixed", "fixed"], "hours": ["24h", "24h"],
+         "address": [XSS_NAME, MD_NAME], "demo": [True, True]},
+        geometry=[shapely.Point(*XSS_POINT), shapely.Point(*MD_POINT)],
         crs="EPSG:4326",
     )
     GpkgStore(path).write_layer("testing_sites", hostile)

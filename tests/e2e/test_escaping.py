@@ -49,3 +49,23 @@ def test_hostile_site_name_is_shown_as_text(app_url, page_and_traffic):
     assert result["injected"] == 0
     assert dialogs == []
     assert traffic.foreign(app_url) == []
+
+
+def test_markdown_in_a_site_name_is_shown_as_text_on_the_public_page(app_url, page_and_traffic):
+    """Attack: a site named ``![x](http://…/track.png)`` rendered an image in the resident page's
+    suggestion buttons, so the browser fetched it."""
+    from tests.e2e.conftest import MD_NAME
+
+    page, traffic = page_and_traffic
+    page.goto(f"{app_url}/resident?lang=zh", wait_until="domcontentloaded")
+    box = page.get_by_label("地名或地址（社区、街道、区县、检测点）")
+    box.wait_for(timeout=60_000)
+    box.fill("追踪标记")
+    box.press("Enter")
+    button = page.locator("button").filter(has_text="追踪标记")
+    button.first.wait_for(timeout=60_000)
+    assert MD_NAME in button.first.inner_text()
+    page.wait_for_timeout(1000)
+    assert [u for u in traffic.requests if "track.png" in u] == []
+    assert page.locator("img[src*='track.png']").count() == 0
+    assert traffic.foreign(app_url) == []

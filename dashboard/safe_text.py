@@ -1,0 +1,22 @@
+"""One helper for every data string shown through Streamlit (buttons, captions, messages, the
+sidebar, markdown lists): :func:`md_text` makes it inert for Streamlit's Markdown as well as HTML.
+
+Streamlit renders Markdown in labels and messages, so a testing site named
+``![x](http://host/track.png)`` would become an image the browser fetches, and ``[x](url)`` a link.
+Escaping every Markdown character (and ``<``/``>``, so no HTML either) shows the text as typed.
+Map popups and tooltips are escaped separately for HTML (``layers/_render.py``).
+"""
+
+from __future__ import annotations
+
+__all__ = ["md_text"]
+
+_MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:=^\"'")
+
+
+def md_text(text: object) -> str:
+    """``"![x](http://h/t.png)"`` → ``"\\!\\[x\\]\\(http\\://h/t\\.png\\)"``: shown as typed, never
+    as an image, a link, emphasis or a directive. Newlines become spaces (one line of text)."""
+    s = "" if text is None else str(text)
+    s = s.replace("\r", " ").replace("\n", " ")
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in s)
