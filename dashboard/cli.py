@@ -119,8 +119,13 @@ def _print_issue(issue, personal: set[str], *, file=None) -> None:
     print(f"  {format_issue(issue, show_value=issue.column not in personal)}", file=file)
 
 
+class AuditFailed(RuntimeError):
+    """The audit entry for an action could not be written, so the action did not happen."""
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     from layers.io import format_issue, import_file
+    from layers.store import StoreWriteFailed
 
     path = Path(args.file)
     if not path.is_file():
@@ -139,6 +144,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
             mode=args.mode,
             layer=args.source_layer,
             city_adcode=load_settings().city_adcode,
+            # recorded before the write: an import that cannot be audited does not happen
+            audit=lambda n, bad: _audit_cli(
+                args, "import", args.layer, f"{path.suffix.lower()}; mode={args.mode}; written={n}; rejected={bad}"
+            ),
         )
     except ImportRejected as exc:
         print(f"riskmap: {exc}", file=sys.stderr)
@@ -152,7 +161,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
     except StaleWrite:
         print("riskmap: 导入期间数据库被他人修改，未写入任何数据，请重新运行 / the store changed during the import; nothing was written; run it again", file=sys.stderr)
         return 1
-    _audit_cli(args, "import", args.layer, f"{path.suffix.lower()}; mode={args.mode}; written={report.written}; rejected={len(report.rejects)}")
+    except AuditFailed as exc:
+        print(f"riskmap: 无法记录审计日志，未写入任何数据 / the audit trail cannot be written; nothing was written: {exc}", file=sys.stderr)
+        return 1
+    except StoreWriteFailed as exc:
+        print(f"riskmap: {exc}", file=sys.stderr)
+        return 1
     print(report.summary())
     for note in report.notes:
         print(f"  说明 note · {format_issue(note)}")
@@ -209,7 +223,10 @@ def _cli_user() -> str:
 def _audit_cli(args: argparse.Namespace, action: str, target: str, detail: str) -> None:
     from dashboard.audit import record
 
-    record(_cli_user(), action, target, detail, role="", store=_store_location(args))
+    try:
+        record(_cli_user(), action, target, detail, role="", store=_store_location(args))
+    except Exception as exc:  # noqa: BLE001 - whatever broke the audit store, the action must not go on
+        raise AuditFailed(str(exc)) from exc
 
 
 def _first_accounts(store: str, *, demo: bool | None) -> None:

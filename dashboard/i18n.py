@@ -31,7 +31,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "大屏仅支持系统内置账号登录；使用统一身份认证时请在系统内打开指挥中心页面。",
         "The wall screen needs the app's own sign-in; with single sign-on, open the command centre page in the app.",
     ),
-    "wall_bad_date": ("日期无法识别：{value}（请用 2022-03-28 这样的格式）", "Unrecognised date: {value} (use a form like 2022-03-28)"),
+    "wall_bad_date": (
+        "日期无法识别或不在 2020-01-01 至 2099-12-31 之间：{value}（请用 2022-03-28 这样的格式）",
+        "Unrecognised date, or not between 2020-01-01 and 2099-12-31: {value} (use a form like 2022-03-28)",
+    ),
     "wall_settings": ("配置错误 / Settings error: {error}", "配置错误 / Settings error: {error}"),
     "legend": ("图例", "Legend"),
     "districts": ("区县界", "District boundaries"),

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import auth
 from dashboard.i18n import LANGUAGES, t
+from dashboard.safe_text import md_text
 from dashboard.settings import Settings, load_settings
 from geo.errors import SettingsError
 from layers.stores import Store, open_store
@@ -98,10 +99,14 @@ def page_frame(page_key: str, *, roles: tuple[str, ...] | None = None) -> PageCo
     st.title(t(page_key, lang))
     auth.gate(page_key, account, s, lang, roles)  # sign-in form or refusal, then st.stop()
     store = open_store(s.store_location)
-    if not store.exists():
-        st.error(t("store_missing", lang))
+    try:
+        if not store.exists():
+            st.error(t("store_missing", lang))
+            st.stop()
+        meta = _store_meta(store.location, store.version())
+    except ConnectionError as exc:  # a damaged GeoPackage, an unreachable PostGIS: say which and what to do
+        st.error(md_text(str(exc)))
         st.stop()
-    meta = _store_meta(store.location, store.version())
     ctx = PageContext(
         settings=s, lang=lang, store=store, meta=meta,
         user=account.name if account else None, role=account.role if account else "public",

@@ -36,6 +36,7 @@ from dashboard.roles import may_open
 from dashboard.settings import Settings
 from dashboard.ui import PageContext
 from geo.errors import SettingsError
+from geo.screening import parse_as_of
 from layers.stores import open_store
 
 __all__ = ["REFRESH_SECONDS", "WALL_PAGE", "wall_endpoint", "wall_html", "make_wall_endpoint"]
@@ -165,10 +166,8 @@ def make_wall_endpoint(map_for: MapFor = command_map) -> Callable[[Request], Res
         ctx = PageContext(settings=s, lang=lang, store=store, meta=store.meta(), user=account.name, role=account.role)
         text = request.query_params.get("as_of")
         try:
-            as_of = pd.Timestamp(text).normalize() if text else ctx.scenario_today
+            as_of = parse_as_of(text).normalize() if text else ctx.scenario_today
         except ValueError:
-            as_of = pd.NaT
-        if pd.isna(as_of):
             return _message(400, lang, "wall_bad_date", value=text or "")
         national = request.query_params.get("view") == "national"
         when = ctx.clock(as_of)

@@ -94,6 +94,8 @@ __all__ = [
     "Screening",
     "NoRuleSetInForce",
     "rule_set_in_force",
+    "parse_as_of",
+    "AS_OF_RANGE",
     "classify_travellers",
     "classify_with_obligations",
     "screen_neighbourhoods",
@@ -309,11 +311,30 @@ def rule_set_in_force(rule_sets: Sequence[RuleSet], as_of: object) -> RuleSet:
 # Small vectorized helpers
 
 
-def _as_of(as_of: object) -> tuple[pd.Timestamp, pd.Timestamp]:
-    ts = pd.Timestamp(as_of)
-    if ts is pd.NaT:
-        msg = f"as_of is not a date: {as_of!r}"
+#: The days an as-of date may name: the product's data start in 2020; anything else is a typo.
+AS_OF_RANGE = (pd.Timestamp("2020-01-01"), pd.Timestamp("2099-12-31"))
+
+
+def parse_as_of(value: object) -> pd.Timestamp:
+    """A date or date-time for ``as_of`` (screen, wall, CLI), or ``ValueError`` naming the value:
+    not a date, or outside :data:`AS_OF_RANGE` (``1000-01-01`` parses, and then breaks every
+    date computation downstream)."""
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        ts = pd.NaT
+    if ts is pd.NaT or pd.isna(ts):
+        msg = f"as_of is not a date: {value!r} (use YYYY-MM-DD)"
         raise ValueError(msg)
+    day = ts.tz_localize(None).normalize() if ts.tzinfo is not None else ts.normalize()
+    if not AS_OF_RANGE[0] <= day <= AS_OF_RANGE[1]:
+        msg = f"as_of {value!r} is outside {AS_OF_RANGE[0]:%Y-%m-%d} … {AS_OF_RANGE[1]:%Y-%m-%d}"
+        raise ValueError(msg)
+    return ts.as_unit("ns")
+
+
+def _as_of(as_of: object) -> tuple[pd.Timestamp, pd.Timestamp]:
+    ts = parse_as_of(as_of)
     if ts.tzinfo is not None:
         ts = ts.tz_convert("Asia/Shanghai").tz_localize(None)
     return ts, ts.normalize()

@@ -16,6 +16,7 @@ import json
 import re
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -142,7 +143,18 @@ def read_file(path: Path | str, *, crs: str | None = None, layer: str | None = N
         "csv": _read_csv,
         "xlsx": _read_xlsx,
     }[fmt]
-    raw = reader(p, layer=layer, key=key)
+    try:
+        raw = reader(p, layer=layer, key=key)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise _reject(
+            p.name, f"文件已损坏（{exc}），请重新导出或重新下载后再导入",
+            f"the file is damaged ({exc}); export or download it again, then import it",
+        ) from None
+    except RecursionError:
+        raise _reject(
+            p.name, "JSON 嵌套层数过多，无法读取（GeoJSON 不会这样嵌套，文件可能有误）",
+            "the JSON is nested too deeply to read (GeoJSON never is; the file is probably wrong)",
+        ) from None
     raw.declared_crs = declared
     if len(raw) == 0:
         raise _reject(p.name, "文件中没有数据行", "the file has no data rows")

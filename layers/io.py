@@ -18,6 +18,7 @@ never appear in messages; the rejects file the operator asks for does hold the r
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -172,8 +173,13 @@ def import_file(
     mode: Literal["append", "replace"] = "append",
     layer: str | None = None,
     city_adcode: str = "140100",
+    audit: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Read, validate and write a file into layer ``key`` of ``store``.
+
+    ``audit(rows_to_write, rows_rejected)`` is called after the checks and *before* the write: if
+    it raises (the audit trail cannot be written), nothing is written — an import that cannot be
+    audited does not happen.
 
     All or nothing by default: any reject raises :class:`ImportRejected` (``.rows`` lists every
     ``(row, column, reason_zh, reason_en)``) and the store is not touched. With ``skip_bad`` the
@@ -205,6 +211,8 @@ def import_file(
         for note in checked.notes:
             exc.add_note(format_issue(note))
         raise exc
+    if audit is not None:
+        audit(len(checked.good), len(checked.rejects))
     layer_rows = store.write_layers({spec.key: checked.good}, {spec.key: mode}, expect_version=version)[spec.key]
     return ImportReport(
         key=key,

@@ -30,6 +30,7 @@ from geo.screening import (
     Screening,
     mask_id,
     mask_phone,
+    parse_as_of,
     screen,
     suppress_small,
 )
@@ -255,11 +256,9 @@ def cli_screen(
 
     outp = stdout or sys.stdout
     try:
-        day = pd.Timestamp(as_of)
-        if day is pd.NaT:
-            raise ValueError(as_of)
-    except (ValueError, TypeError):
-        print(f"riskmap screen: --as-of: not a date: {as_of!r} (use YYYY-MM-DD)", file=sys.stderr)
+        day = parse_as_of(as_of)
+    except ValueError as exc:
+        print(f"riskmap screen: --as-of: {exc}", file=sys.stderr)
         return 2
     if out is not None and Path(out).suffix.lower() not in (".csv", ".xlsx"):
         print(f"riskmap screen: --out: use a .csv or .xlsx file, got {out!r}", file=sys.stderr)

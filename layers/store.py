@@ -12,9 +12,11 @@ riskmap process is writing. The PostGIS backend (layers/store_pg.py) has the sam
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -29,10 +31,55 @@ from geo.errors import StaleWrite
 from geo.zones import ZoneVersion
 from layers import LayerSpec, get_spec
 
-__all__ = ["GpkgStore", "StoreMissing", "write_new_store"]
+__all__ = ["GpkgStore", "StoreDamaged", "StoreMissing", "StoreWriteFailed", "write_new_store"]
 
 META_TABLE = "riskmap_meta"
 _HISTORY_DIRECT = "zone_history is written by the store when zones are saved, never directly"
+
+
+class StoreDamaged(ConnectionError):
+    """The store file exists but cannot be read (truncated, overwritten, not a GeoPackage). The
+    message names the file and what to do; nothing is written to it."""
+
+
+class StoreWriteFailed(OSError):
+    """A write could not be completed (disk full, read-only folder, no permission). The store is
+    unchanged: the write went to a temporary copy that is removed. The message names the file,
+    the cause and what to do."""
+
+
+_WRITE_CAUSES = {
+    errno.ENOSPC: ("磁盘已满", "the disk is full", "free disk space"),
+    errno.EDQUOT: ("磁盘配额已用完", "the disk quota is used up", "free disk space"),
+    errno.EROFS: ("文件夹只读", "the folder is read-only", "make the folder writable"),
+    errno.EACCES: ("没有写入权限", "no permission to write", "give the server's user write access"),
+    errno.EPERM: ("没有写入权限", "no permission to write", "give the server's user write access"),
+}
+
+
+def _write_failed(path: Path, exc: OSError) -> StoreWriteFailed:
+    zh, en, todo = _WRITE_CAUSES.get(exc.errno or 0, ("写入失败", "the write failed", "check the disk and the folder"))
+    todo_zh = {"free disk space": "请清理磁盘空间", "make the folder writable": "请将文件夹设为可写",
+               "give the server's user write access": "请为服务账户授予写权限"}.get(todo, "请检查磁盘和文件夹")
+    msg = (
+        f"无法写入数据库 {path.name}：{zh}（{exc.strerror or exc}）；数据库未作任何改动，{todo_zh}后重试 / "
+        f"cannot write the store {path.name}: {en} ({exc.strerror or exc}); the store is unchanged — {todo} and try again"
+    )
+    return StoreWriteFailed(exc.errno or 0, msg)
+
+
+@contextlib.contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """Reading a store: a damaged file becomes :class:`StoreDamaged` naming it."""
+    try:
+        yield
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, sqlite3.DatabaseError) as exc:
+        msg = (
+            f"数据库文件 {path.name} 已损坏或不完整，无法读取；请从备份恢复（演示库可用 riskmap demo --force 重建） / "
+            f"the store file {path.name} is damaged or incomplete and cannot be read; restore it from a backup "
+            f"(the demo store: riskmap demo --force) — {str(exc).split(';')[0][:200]}"
+        )
+        raise StoreDamaged(msg) from exc
 
 
 class StoreMissing(FileNotFoundError):
@@ -97,8 +144,11 @@ def write_new_store(
     """Write a complete store atomically: into a temporary file beside ``path``, then rename.
 
     Zones are stamped as version 1 saved by ``user``, with an ``import`` history row each."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp.gpkg", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp.gpkg", dir=path.parent)
+    except OSError as exc:
+        raise _write_failed(path, exc) from exc
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()
@@ -110,6 +160,8 @@ def write_new_store(
         )
         pyogrio.write_dataframe(meta_df, tmp, layer=META_TABLE, driver="GPKG")
         os.replace(tmp, path)
+    except OSError as exc:
+        raise _write_failed(path, exc) from exc
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -244,7 +296,10 @@ class GpkgStore(StoreBase):
 
     def _commit(self, final: Mapping[str, pd.DataFrame]) -> None:
         """Write whole layers into a copy of the store and move it into place (call under the lock)."""
-        fd, tmp_name = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp.gpkg", dir=self.path.parent)
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp.gpkg", dir=self.path.parent)
+        except OSError as exc:
+            raise _write_failed(self.path, exc) from exc
         os.close(fd)
         tmp = Path(tmp_name)
         try:
@@ -255,6 +310,10 @@ class GpkgStore(StoreBase):
             for key, new in final.items():
                 _write_layer(tmp, key, new)
             os.replace(tmp, self.path)
+        except OSError as exc:
+            raise _write_failed(self.path, exc) from exc
+        except pyogrio.errors.DataSourceError as exc:  # GDAL reports a full disk this way
+            raise _write_failed(self.path, OSError(errno.ENOSPC if "space" in str(exc).lower() else errno.EIO, str(exc))) from exc
         finally:
             if tmp.exists():
                 tmp.unlink()
@@ -324,7 +383,8 @@ class GpkgStore(StoreBase):
 
     def layers(self) -> list[str]:
         self._require()
-        return [str(name) for name, _ in pyogrio.list_layers(self.path)]
+        with _readable(self.path):
+            return [str(name) for name, _ in pyogrio.list_layers(self.path)]
 
     def count(self, key: str) -> int:
         """Number of rows in a layer (0 when absent) without reading its contents."""
@@ -337,7 +397,8 @@ class GpkgStore(StoreBase):
         self._require()
         if META_TABLE not in self.layers():
             return {}
-        df = pyogrio.read_dataframe(self.path, layer=META_TABLE)
+        with _readable(self.path):
+            df = pyogrio.read_dataframe(self.path, layer=META_TABLE)
         return dict(zip(df["key"].astype(str), df["value"].astype(str), strict=True))
 
     def read(
@@ -358,10 +419,13 @@ class GpkgStore(StoreBase):
             if spec.geometry:
                 empty = gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
             frame = spec.coerce(empty)
-        elif spec.geometry:
-            frame = spec.coerce(gpd.read_file(self.path, layer=key, bbox=bbox, engine="pyogrio"))
         else:
-            frame = spec.coerce(pyogrio.read_dataframe(self.path, layer=key))
+            with _readable(self.path):
+                raw = (
+                    gpd.read_file(self.path, layer=key, bbox=bbox, engine="pyogrio") if spec.geometry
+                    else pyogrio.read_dataframe(self.path, layer=key)
+                )
+            frame = spec.coerce(raw)
         frame = spec.as_of(frame, as_of)
         if public:
             frame = spec.public_view(frame)

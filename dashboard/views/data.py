@@ -68,12 +68,20 @@ def _run_import(key: str, upload, crs: str, skip_bad: bool, mode: str) -> dict:
             report = import_file(
                 src, key, store=ctx.store, crs=None if crs == "auto" else crs, skip_bad=skip_bad,
                 rejects_path=rejects_path, mode=mode, city_adcode=ctx.settings.city_adcode,
+                # recorded before the write: an import that cannot be audited does not happen
+                audit=lambda n, bad: record(
+                    ctx.user, "import", key,
+                    f"{src.suffix.lower()}; mode={mode}; crs={crs}; skip_bad={skip_bad}; written={n}; issues={bad}",
+                    role=ctx.role,
+                ),
             )
         except ImportRejected as exc:
             result.update(kind="error", text=str(exc), rows=[tuple(r) for r in exc.rows], notes=list(getattr(exc, "__notes__", [])))
         except StaleWrite as exc:
             result.update(kind="error", text=f"数据库在导入期间被修改，请重新导入 / the store changed during the import; import again ({exc})")
         except (CoordinateError, ValueError) as exc:
+            result.update(kind="error", text=str(exc))
+        except OSError as exc:  # layers.store.StoreWriteFailed: disk full, read-only folder — the store is unchanged
             result.update(kind="error", text=str(exc))
         else:
             result.update(
@@ -130,10 +138,10 @@ if submitted:
     else:
         require_role(ctx, action="import")
         res = st.session_state["import_result"] = _run_import(import_key, upload, import_crs, skip_bad, import_mode)
-        outcome = f"written={res['written']}; total={res['total']}" if res["kind"] == "ok" else "rejected"
-        record(ctx.user, "import", import_key,
-               f"{Path(upload.name).suffix.lower()}; mode={import_mode}; crs={import_crs}; skip_bad={skip_bad}; "
-               f"{outcome}; issues={len(res['rows'])}", role=ctx.role)
+        if res["kind"] != "ok":  # a written import was audited before its write (import_file's audit)
+            record(ctx.user, "import", import_key,
+                   f"{Path(upload.name).suffix.lower()}; mode={import_mode}; crs={import_crs}; skip_bad={skip_bad}; "
+                   f"rejected; issues={len(res['rows'])}", role=ctx.role)
         st.rerun()  # so the row counts above include the import
 if "import_result" in st.session_state:
     _show_import_result(st.session_state["import_result"])

@@ -781,13 +781,14 @@ def _import_zones(upload, crs_choice: str) -> dict:
             bad = len({r.row for r in rejects if r.row is not None})
             return {"kind": "error", "text": t("pl_import_rejected", lang).format(bad=bad, total=checked.total),
                     "rows": [tuple(r) for r in rejects], "notes": [tuple(n) for n in notes]}
+        # recorded before the write: an import that cannot be audited does not happen
+        audit.record(ctx.user, "import", "zones", f"{src.suffix.lower()}, append, {len(good)} written")
         try:
             ctx.store.write_layers({"zones": good}, {"zones": "append"}, expect_version=version, user=user, action="import")
         except StaleWrite:
             return {"kind": "error", "text": t("pl_import_stale", lang), "rows": []}
         except ValueError as exc:
             return {"kind": "error", "text": str(exc), "rows": []}
-    audit.record(ctx.user, "import", "zones", f"{src.suffix.lower()}, append, {len(good)} written")
     return {"kind": "ok", "written": len(good), "rows": [], "notes": [tuple(n) for n in notes]}
 
 

@@ -298,3 +298,22 @@ def test_display_names_are_shown_as_text(db):
     at = _run_page("page_command", db.open_session(acc))
     caption = next(c.value for c in at.sidebar.caption if "已登录" in c.value)
     assert "\\!\\[x\\]" in caption and "\\*\\*张三\\*\\*" in caption
+
+
+def test_a_truncated_store_gives_a_message_not_a_traceback(tmp_path, monkeypatch):
+    """Defect: with a truncated store even the sign-in page failed with a raw traceback."""
+    from dashboard.ui import settings
+    from layers.store import write_new_store
+
+    path = tmp_path / "broken.gpkg"
+    write_new_store(path, {}, meta={"demo": "true"})
+    db = Accounts(accounts_location(str(path)), hasher=FAST)
+    db.add("command9", "command", PW)
+    with path.open("r+b") as fh:
+        fh.truncate(path.stat().st_size // 3)
+    monkeypatch.setenv("RISKMAP_STORE", str(path))
+    settings.clear()
+    for page_key, token in (("page_login", None), ("page_resident", None), ("page_command", db.open_session(db.get("command9")))):
+        at = _run_page(page_key, token)  # asserts no exception
+        if page_key != "page_login":
+            assert "已损坏或不完整" in _texts(at), page_key

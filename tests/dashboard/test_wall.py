@@ -100,6 +100,14 @@ def test_english_and_the_switches(settings, tokens):
     assert "href=\"?as_of=2022-03-20&amp;view=national&amp;lang=en\"" in body
 
 
+@pytest.mark.parametrize("value", ["1000-01-01", "9999-12-31", "2022-13-01"])
+def test_a_date_out_of_range_is_a_400_not_a_500(settings, tokens, value):
+    """Defect: /wall?as_of=1000-01-01 parsed, then failed with a 500."""
+    response = _get(f"as_of={value}", tokens["command"])
+    assert response.status_code == 400
+    assert value in response.body.decode()
+
+
 def test_a_bad_date_is_named_escaped(settings, tokens):
     response = _get("as_of=%3Cb%3E", tokens["command"])
     assert response.status_code == 400

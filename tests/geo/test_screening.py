@@ -837,7 +837,8 @@ def _empty_store(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("as_of", "out", "message"),
     [
-        ("yesterday", None, "riskmap screen: --as-of: not a date: 'yesterday' (use YYYY-MM-DD)"),
+        ("yesterday", None, "riskmap screen: --as-of: as_of is not a date: 'yesterday' (use YYYY-MM-DD)"),
+        ("1000-01-01", None, "riskmap screen: --as-of: as_of '1000-01-01' is outside 2020-01-01 … 2099-12-31"),
         ("2021-01-01", None, "riskmap screen: no rule set in force on 2021-01-01; the earliest starts 2021-12-08"),
         ("2022-03-28", "x.pdf", "riskmap screen: --out: use a .csv or .xlsx file, got 'x.pdf'"),
     ],
