@@ -13,7 +13,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import t
-from dashboard.safe_text import md_text
 from dashboard.ui import PageContext, read_public_layer
 from geo.errors import StaleWrite
 from layers.daily_report import (
@@ -189,7 +188,7 @@ def _cumulative_preview(lang: str, day: pd.Timestamp, figures: dict[str, Any], r
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     for issue in validate_report(figures | report, reports):
         if not issue.is_error:
-            st.warning(md_text(issue.message(lang)))
+            st.warning(issue.message(lang))
 
 
 def _labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:

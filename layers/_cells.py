@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["FORMULA_START", "neutralise", "neutralise_row", "neutralise_frame"]
+__all__ = ["FORMULA_START", "neutralise", "neutralise_row", "neutralise_frame", "restore"]
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -39,3 +39,11 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
             out[c] = out[c].map(neutralise)
     out.columns = [neutralise(str(c)) for c in out.columns]
     return out
+
+
+def restore(text: str) -> str:
+    """The importer's inverse of :func:`neutralise`: ``"'=1+1"`` → ``"=1+1"``, so a file riskmap
+    exported imports back to the same text (which every export neutralises again)."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_START):
+        return text[1:]
+    return text

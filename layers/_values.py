@@ -10,6 +10,7 @@ from functools import cache
 import pandas as pd
 
 from layers import hotels, risk_areas, testing_sites, zones
+from layers._cells import restore
 from layers.spec import _FALSE, _TRUE
 
 __all__ = ["BadValue", "is_empty", "parse", "DOMAINS", "domain_value", "parse_number"]
@@ -42,7 +43,7 @@ def parse_str(v: object) -> str:
         return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.isoformat(sep=" ")
     if isinstance(v, dt.date):
         return v.isoformat()
-    return _strip(str(v))
+    return restore(_strip(str(v)))
 
 
 def _strip(s: str) -> str:
