@@ -2,10 +2,12 @@
 as served, ``dashboard/server.py``).
 
 - ``/_stcore/metrics`` (Streamlit's server metrics: sessions, memory) is not served: 404.
-- ``/media/…`` (what ``st.download_button`` and friends serve) needs a live riskmap session: the
-  session cookie, checked against the accounts database like every page run. A download URL of a
-  personal or audited file copied before sign-out answers 403 afterwards, and so does any media
-  URL asked without a session. Answers carry ``Cache-Control: no-store``.
+- ``/media/…`` files that are downloads (what ``st.download_button`` serves: CSV, XLSX, anything
+  but an image) need a live riskmap session: the session cookie, checked against the accounts
+  database like every page run. A download URL of a personal or audited file copied before
+  sign-out answers 403 afterwards, and so does one asked without a session. Images (the page
+  icon, pictures on public pages) are served as Streamlit serves them. Answers carry
+  ``Cache-Control: no-store``.
 
 Nothing of the pages is imported here (see ``dashboard/server.py``): only the accounts database
 and the settings, on first use.
@@ -19,6 +21,7 @@ from typing import Any
 __all__ = ["Guard", "COOKIE"]
 
 COOKIE = "riskmap_session"
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico")
 
 
 def _session_ok(token: str | None) -> bool:
@@ -54,7 +57,7 @@ class Guard:
         if path.rstrip("/").endswith("/_stcore/metrics"):
             await _answer(send, 404, "not served")
             return
-        if "/media/" in path:
+        if path.startswith(_media_prefix()) and not path.lower().endswith(_IMAGE_SUFFIXES):
             token = _cookie(scope, COOKIE)
             from starlette.concurrency import run_in_threadpool
 
@@ -62,6 +65,15 @@ class Guard:
                 await _answer(send, 403, "sign in again: downloads end with the session")
                 return
         await self.app(scope, receive, send)
+
+
+def _media_prefix() -> str:
+    """``/media/`` under ``server.baseUrlPath`` (Streamlit's media route; ``/static/media/`` holds
+    the front end's own fonts and is not it)."""
+    from streamlit import config
+
+    base = str(config.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/media/" if base else "/media/"
 
 
 def _cookie(scope: dict, name: str) -> str | None:

@@ -163,23 +163,51 @@ def read_file(path: Path | str, *, crs: str | None = None, layer: str | None = N
 
 # ---------------------------------------------------------------- text and encodings
 
-_ENC_LABEL = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "gb18030": "GBK/GB18030", "utf-16": "UTF-16"}
+_ENC_LABEL = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "gb18030": "GBK/GB18030", "utf-16": "UTF-16", "big5": "Big5"}
+#: The legacy encodings Chinese files come in when they are not UTF-8 (mainland GBK/GB18030,
+#: Hong Kong / Taiwan Big5). Either decodes most bytes of the other without error, so a detector
+#: decides which text is coherent (charset-normalizer, a well-kept detector: chaos and language
+#: coherence per candidate).
+_LEGACY = ("gb18030", "big5")
+
+
+def _detect_legacy(data: bytes) -> str | None:
+    """GB18030 or Big5, whichever reads ``data`` as coherent text; ``None`` when neither does or
+    the two cannot be told apart (the caller refuses: never a guess)."""
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(data, cp_isolation=list(_LEGACY), threshold=0.2))
+    if not matches:
+        return None
+    matches.sort(key=lambda m: (m.chaos, -m.coherence))
+    best = matches[0]
+    if len(matches) > 1:
+        other = matches[1]
+        if abs(best.chaos - other.chaos) < 0.01 and abs(best.coherence - other.coherence) < 0.01:
+            return None
+    return best.encoding if best.encoding in _LEGACY else None
 
 
 def _decode(data: bytes, name: str) -> tuple[str, str]:
-    """Text and codec: UTF-16 by its BOM, else UTF-8 (with or without BOM) strictly, else GB18030."""
+    """Text and codec: UTF-16 by its BOM, else UTF-8 (with or without BOM) strictly, else GB18030
+    or Big5 as :func:`_detect_legacy` decides, else refused naming the encodings tried."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        attempts = [("utf-16", "utf-16")]
-    else:
-        utf8 = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
-        attempts = [("utf-8-sig", utf8), ("gb18030", "gb18030")]
-    for codec, label in attempts:
         try:
-            return data.decode(codec), label
+            return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
-            continue
+            pass
+    else:
+        try:
+            return data.decode("utf-8-sig"), "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
+        except UnicodeDecodeError:
+            pass
+        codec = _detect_legacy(data)
+        if codec is not None:
+            return data.decode(codec, errors="replace"), codec
     raise _reject(
-        name, "无法识别文字编码（支持 UTF-8、UTF-8 BOM、GBK/GB18030）", "unknown text encoding (UTF-8, UTF-8 with BOM or GBK/GB18030 expected)"
+        name,
+        "无法可靠识别文字编码（已尝试 UTF-8、GBK/GB18030、Big5）；请将文件另存为 UTF-8 后再导入",
+        "cannot tell the text encoding reliably (tried UTF-8, GBK/GB18030 and Big5); save the file as UTF-8 and import it again",
     )
 
 
@@ -492,11 +520,13 @@ def _dbf_codec(data: bytes, name: str) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    try:
-        sample.decode("gb18030")
-        return "gb18030"
-    except UnicodeDecodeError:
-        raise _reject(name, "无法识别 .dbf 的文字编码；请在压缩包中加入 .cpg 文件", "cannot tell the .dbf text encoding; add a .cpg file to the zip") from None
+    codec = _detect_legacy(sample)
+    if codec is None:
+        raise _reject(
+            name, "无法可靠识别 .dbf 的文字编码（已尝试 UTF-8、GBK/GB18030、Big5）；请在压缩包中加入 .cpg 文件",
+            "cannot tell the .dbf text encoding reliably (tried UTF-8, GBK/GB18030 and Big5); add a .cpg file to the zip",
+        )
+    return codec
 
 
 def _read_shp_zip(p: Path, *, layer: str | None = None, key: str | None = None) -> RawTable:
@@ -538,8 +568,13 @@ def _read_shp_zip(p: Path, *, layer: str | None = None, key: str | None = None) 
             dbf = (Path(tmp) / "layer.dbf").read_bytes()
             if ".cpg" in parts:
                 codec = _cpg_codec(zf.read(parts[".cpg"]).decode("ascii", "replace"), p.name)
+                sample = _dbf_text(dbf, p.name)
                 try:
-                    _dbf_text(dbf, p.name).decode(codec)
+                    sample.decode(codec)
+                    # a .cpg that names one legacy encoding for text in the other is not believed
+                    other = _detect_legacy(sample) if codec in _LEGACY else None
+                    if other is not None and other != codec:
+                        raise UnicodeDecodeError(codec, b"", 0, 1, "the text reads as " + other)
                 except UnicodeDecodeError:
                     raise _reject(
                         p.name, f".cpg 声明编码为 {codec}，但 .dbf 内容不是该编码；请更正或删除 .cpg",

@@ -27,7 +27,7 @@ from layers._geocode import Locator
 from layers._headers import GEOM_LABEL, LAT_LABEL, LON_LABEL, ColumnMap, column_label, map_headers
 from layers._issues import Issue, Unit
 from layers._readers import CrsLike, RawTable
-from layers._values import DOMAINS, BadValue, domain_value, is_empty, parse, parse_number
+from layers._values import DOMAINS, BadText, BadValue, domain_value, is_empty, parse, parse_number
 from layers.boundaries import city_counties, gazetteer
 from layers.spec import LayerSpec
 
@@ -365,6 +365,11 @@ def _check_attributes(ck: _Checker, raw: RawTable, spec: LayerSpec, cmap: Column
                         raise BadValue("不是 6 位行政区划代码", "not a 6-digit admin code")
                     if val not in _adcodes():
                         raise BadValue("行政区划代码不存在", "unknown admin code")
+            except BadText as e:  # say which encoding the text was read with
+                enc = f"（按 {raw.encoding} 解码）" if raw.encoding else ""
+                enc_en = f" (read as {raw.encoding})" if raw.encoding else ""
+                ck.reject(pos, label, e.zh + enc, e.en + enc_en, v.encode("unicode_escape").decode("ascii") if isinstance(v, str) else v, hide=c.personal)
+                continue
             except BadValue as e:
                 ck.reject(pos, label, e.zh, e.en, v, hide=c.personal)
                 continue

@@ -25,6 +25,30 @@ class BadValue(ValueError):
         self.en = en
 
 
+class BadText(BadValue):
+    """Text that cannot be what was meant: a control character (a NUL would cut a name short in the
+    store), the replacement character or a private-use character (the file was decoded with the
+    wrong encoding)."""
+
+
+# C0 controls but tab, newline, carriage return; DEL; C1 controls; U+FFFD; private use areas
+_BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\ue000-\uf8ff\U000f0000-\U0010ffff]")
+
+
+def check_text(s: str) -> str:
+    """``s``, or :class:`BadText` naming the first bad character by its code point."""
+    m = _BAD_TEXT.search(s)
+    if m is None:
+        return s
+    ch = m.group()
+    code = f"U+{ord(ch):04X}"
+    if ch == "\ufffd":
+        raise BadText(f"含有无法解码的字符（{code}），文件编码可能不对", f"holds an undecodable character ({code}); the file's encoding may be wrong")
+    if 0xE000 <= ord(ch) <= 0xF8FF or ord(ch) >= 0xF0000:
+        raise BadText(f"含有私用区字符（{code}），文件编码可能不对", f"holds a private-use character ({code}); the file's encoding may be wrong")
+    raise BadText(f"含有控制字符（{code}），文件可能已损坏", f"holds a control character ({code}); the file may be damaged")
+
+
 def is_empty(v: object) -> bool:
     if v is None or v is pd.NA or v is pd.NaT:
         return True
@@ -43,7 +67,7 @@ def parse_str(v: object) -> str:
         return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.isoformat(sep=" ")
     if isinstance(v, dt.date):
         return v.isoformat()
-    return restore(_strip(str(v)))
+    return check_text(restore(_strip(str(v))))
 
 
 def _strip(s: str) -> str:

@@ -156,7 +156,7 @@ def test_csv_encodings_detected(tmp_path, store, encoding, label):
 def test_csv_undecodable_is_one_message(tmp_path, data):
     path = tmp_path / "x.csv"
     path.write_bytes(data)
-    with pytest.raises(ImportRejected, match=re.escape("x.csv：无法识别文字编码")):
+    with pytest.raises(ImportRejected, match=re.escape("x.csv：无法可靠识别文字编码")):
         read_file(path)
 
 
