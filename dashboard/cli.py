@@ -144,6 +144,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             mode=args.mode,
             layer=args.source_layer,
             city_adcode=load_settings().city_adcode,
+            limits=load_settings().import_limits,
             # recorded before the write: an import that cannot be audited does not happen
             audit=lambda n, bad: _audit_cli(
                 args, "import", args.layer, f"{path.suffix.lower()}; mode={args.mode}; written={n}; rejected={bad}"

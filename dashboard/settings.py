@@ -63,7 +63,21 @@ class Settings:
     oidc_claim: str = "email"
     session_idle_minutes: int = 30
     session_max_hours: int = 12
+    import_max_file_mb: int = 100
+    import_max_unpacked_mb: int = 500
+    import_max_rows: int = 500_000
+    import_max_vertices: int = 5_000_000
     sources: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def import_limits(self):  # noqa: ANN201 - layers._readers.ImportLimits (imported lazily)
+        """The import bounds these settings give (:class:`layers.io.ImportLimits`)."""
+        from layers.io import ImportLimits
+
+        return ImportLimits(
+            file_mb=self.import_max_file_mb, unpacked_mb=self.import_max_unpacked_mb, rows=self.import_max_rows,
+            vertices=self.import_max_vertices,
+        )
 
     @property
     def offline_basemap(self) -> bool:
@@ -140,6 +154,10 @@ def _validate(s: Settings) -> None:
     if not 1 <= s.session_max_hours <= 24 * 31:
         msg = f"setting 'session_max_hours' must be 1 to 744, got {s.session_max_hours!r}"
         raise SettingsError(msg)
+    for key in ("import_max_file_mb", "import_max_unpacked_mb", "import_max_rows", "import_max_vertices"):
+        if getattr(s, key) < 1:
+            msg = f"setting {key!r} must be at least 1, got {getattr(s, key)!r}"
+            raise SettingsError(msg)
     if not s.store:
         msg = "setting 'store' must not be empty"
         raise SettingsError(msg)

@@ -58,6 +58,69 @@ _HINTS = {
     ".kmz": ("请解压出其中的 .kml", "unzip it and import the .kml inside"),
 }
 _MAX_UNZIPPED = 2 * 1024**3
+_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What one import may hold, checked before the file is read in full (settings
+    ``import_max_file_mb``, ``import_max_unpacked_mb``, ``import_max_rows``, ``import_max_vertices``).
+
+    A 1 MB zip can unpack to a gigabyte and a CSV of two million rows takes gigabytes once parsed:
+    both are refused up front, with the limit and the setting named, instead of taking the server
+    down while they are read.
+    """
+
+    file_mb: int = 100
+    unpacked_mb: int = 500
+    rows: int = 500_000
+    vertices: int = 5_000_000
+
+
+DEFAULT_LIMITS = ImportLimits()
+
+
+def _too_big(name: str, what_zh: str, what_en: str, value: str, limit: str, setting: str) -> ImportRejected:
+    return _reject(
+        name, f"{what_zh}（{value}，上限 {limit}；可在设置 {setting} 中调整）",
+        f"{what_en} ({value}; the limit is {limit}, setting {setting})",
+    )
+
+
+def _check_size(p: Path, fmt: str, limits: ImportLimits) -> None:
+    """File size, unpacked size of zip containers and the row count of CSV/XLSX, without reading
+    the contents into memory."""
+    size = p.stat().st_size
+    if size > limits.file_mb * _MIB:
+        raise _too_big(p.name, "文件过大", "the file is too large", f"{size / _MIB:,.1f} MB", f"{limits.file_mb:,} MB", "import_max_file_mb")
+    if fmt in ("shp", "xlsx"):
+        try:
+            with zipfile.ZipFile(p) as zf:
+                unpacked = sum(i.file_size for i in zf.infolist())
+        except (zipfile.BadZipFile, OSError):
+            return  # the reader says what is wrong with it
+        if unpacked > limits.unpacked_mb * _MIB:
+            raise _too_big(
+                p.name, "解压后过大", "it unpacks to too much", f"{unpacked / _MIB:,.0f} MB", f"{limits.unpacked_mb:,} MB",
+                "import_max_unpacked_mb",
+            )
+    if fmt == "csv":
+        lines = 0
+        with p.open("rb") as fh:
+            while chunk := fh.read(_MIB):
+                lines += chunk.count(b"\n")
+                if lines > limits.rows + 1:
+                    raise _too_big(p.name, "行数过多", "too many rows", f"{limits.rows:,}+", f"{limits.rows:,}", "import_max_rows")
+
+
+def _check_read(raw: RawTable, limits: ImportLimits) -> None:
+    if len(raw) > limits.rows:
+        raise _too_big(raw.name, "行数过多", "too many rows", f"{len(raw):,}", f"{limits.rows:,}", "import_max_rows")
+    if raw.geometry:
+        geoms = [g for g in raw.geometry if g is not None]
+        vertices = int(shapely.get_num_coordinates(geoms).sum()) if geoms else 0
+        if vertices > limits.vertices:
+            raise _too_big(raw.name, "坐标点过多", "too many vertices", f"{vertices:,}", f"{limits.vertices:,}", "import_max_vertices")
 
 
 @dataclass
@@ -111,7 +174,10 @@ def format_of(path: Path | str) -> str:
     raise _reject(p.name, f"{zh}（支持 {supported}）", f"{en} (supported: {supported})")
 
 
-def read_file(path: Path | str, *, crs: str | None = None, layer: str | None = None, key: str | None = None) -> RawTable:
+def read_file(
+    path: Path | str, *, crs: str | None = None, layer: str | None = None, key: str | None = None,
+    limits: ImportLimits = DEFAULT_LIMITS,
+) -> RawTable:
     """Read an import file.
 
     Parameters
@@ -126,6 +192,9 @@ def read_file(path: Path | str, *, crs: str | None = None, layer: str | None = N
         like ``key``, else the first, with a note).
     key
         The target layer key, used only to pick a same-named layer/sheet.
+    limits
+        Size, unpacked size, rows and vertices (:class:`ImportLimits`), checked before reading
+        the file in full where the format allows it, and again on what was read.
     """
     p = Path(path)
     declared = normalize_crs_name(crs) if crs else None
@@ -135,6 +204,7 @@ def read_file(path: Path | str, *, crs: str | None = None, layer: str | None = N
         raise FileNotFoundError(msg)
     if p.stat().st_size == 0:
         raise _reject(p.name, "文件为空", "the file is empty")
+    _check_size(p, fmt, limits)
     reader = {
         "geojson": _read_geojson,
         "gpkg": _read_gpkg,
@@ -144,7 +214,7 @@ def read_file(path: Path | str, *, crs: str | None = None, layer: str | None = N
         "xlsx": _read_xlsx,
     }[fmt]
     try:
-        raw = reader(p, layer=layer, key=key)
+        raw = reader(p, layer=layer, key=key, max_rows=limits.rows)
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise _reject(
             p.name, f"文件已损坏（{exc}），请重新导出或重新下载后再导入",
@@ -156,6 +226,7 @@ def read_file(path: Path | str, *, crs: str | None = None, layer: str | None = N
             "the JSON is nested too deeply to read (GeoJSON never is; the file is probably wrong)",
         ) from None
     raw.declared_crs = declared
+    _check_read(raw, limits)
     if len(raw) == 0:
         raise _reject(p.name, "文件中没有数据行", "the file has no data rows")
     return raw
@@ -299,9 +370,9 @@ def _read_csv(p: Path, **_: Any) -> RawTable:
     return raw
 
 
-def _read_xlsx(p: Path, *, layer: str | None = None, key: str | None = None) -> RawTable:
+def _read_xlsx(p: Path, *, layer: str | None = None, key: str | None = None, max_rows: int | None = None) -> RawTable:
     try:
-        wb = openpyxl.load_workbook(p, data_only=True)
+        wb = openpyxl.load_workbook(p, data_only=True, read_only=True)  # streamed, row by row
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, ElementTree.ParseError):
         raise _reject(p.name, "不是有效的 Excel (.xlsx) 工作簿", "not a valid Excel .xlsx workbook") from None
     try:
@@ -313,7 +384,13 @@ def _read_xlsx(p: Path, *, layer: str | None = None, key: str | None = None) -> 
         else:
             sheet = key if key in names else names[0]
         ws = wb[sheet]
-        records = [(i, list(r)) for i, r in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1)]
+        if max_rows is not None and (ws.max_row or 0) > max_rows + 1:  # the sheet's stated dimension
+            raise _too_big(p.name, "行数过多", "too many rows", f"{ws.max_row - 1:,}", f"{max_rows:,}", "import_max_rows")
+        records = []
+        for i, r in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+            if max_rows is not None and i > max_rows + 1:  # a sheet whose dimension was missing or wrong
+                raise _too_big(p.name, "行数过多", "too many rows", f"{max_rows:,}+", f"{max_rows:,}", "import_max_rows")
+            records.append((i, list(r)))
     finally:
         wb.close()
     records = [(i, [c.isoformat() if hasattr(c, "isoformat") and not hasattr(c, "year") else c for c in cells]) for i, cells in records]
@@ -424,7 +501,7 @@ def _from_ogr(path: Path, name: str, fmt: str, *, layer: str | None, encoding: s
     return RawTable(frame, geoms, list(range(1, len(frame) + 1)), "feature", fmt, name, crs=crs)
 
 
-def _read_gpkg(p: Path, *, layer: str | None = None, key: str | None = None) -> RawTable:
+def _read_gpkg(p: Path, *, layer: str | None = None, key: str | None = None, **_: Any) -> RawTable:
     try:
         layers = [str(n) for n, _ in pyogrio.list_layers(p)]
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
@@ -529,7 +606,7 @@ def _dbf_codec(data: bytes, name: str) -> str:
     return codec
 
 
-def _read_shp_zip(p: Path, *, layer: str | None = None, key: str | None = None) -> RawTable:
+def _read_shp_zip(p: Path, *, layer: str | None = None, key: str | None = None, **_: Any) -> RawTable:
     try:
         zf = zipfile.ZipFile(p)
     except (zipfile.BadZipFile, OSError):

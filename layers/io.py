@@ -29,12 +29,14 @@ from geo.errors import ImportRejected
 from layers import get_spec
 from layers._cells import neutralise_row
 from layers._issues import Issue, Unit, format_issue, row_numbers_note
-from layers._readers import FORMATS, RawTable, format_of, read_file
+from layers._readers import DEFAULT_LIMITS, FORMATS, ImportLimits, RawTable, format_of, read_file
 from layers._validate import Validated, validate
 from layers._writers import export_frame, export_layer, short_field_names
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "FORMATS",
+    "ImportLimits",
     "ImportReport",
     "Issue",
     "RawTable",
@@ -174,6 +176,7 @@ def import_file(
     layer: str | None = None,
     city_adcode: str = "140100",
     audit: Callable[[int, int], None] | None = None,
+    limits: ImportLimits = DEFAULT_LIMITS,
 ) -> ImportReport:
     """Read, validate and write a file into layer ``key`` of ``store``.
 
@@ -198,7 +201,7 @@ def import_file(
     path = Path(path)
     # what the checks below see (ids already stored) must still hold when we write
     version = store.version() if store.exists() else None
-    raw = read_file(path, crs=crs, layer=layer, key=key)
+    raw = read_file(path, crs=crs, layer=layer, key=key, limits=limits)
     checked = validate(raw, key, crs=crs, store=store, mode=mode, city_adcode=city_adcode)
     target = Path(rejects_path) if rejects_path is not None else (rejects_path_for(path) if skip_bad else None)
     if checked.rejects and target is not None:

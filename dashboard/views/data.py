@@ -67,7 +67,7 @@ def _run_import(key: str, upload, crs: str, skip_bad: bool, mode: str) -> dict:
         try:
             report = import_file(
                 src, key, store=ctx.store, crs=None if crs == "auto" else crs, skip_bad=skip_bad,
-                rejects_path=rejects_path, mode=mode, city_adcode=ctx.settings.city_adcode,
+                rejects_path=rejects_path, mode=mode, city_adcode=ctx.settings.city_adcode, limits=ctx.settings.import_limits,
                 # recorded before the write: an import that cannot be audited does not happen
                 audit=lambda n, bad: record(
                     ctx.user, "import", key,

@@ -767,7 +767,7 @@ def _import_zones(upload, crs_choice: str) -> dict:
         version = ctx.store.version()
         crs_arg = None if crs_choice == "auto" else crs_choice
         try:
-            raw = read_file(src, crs=crs_arg, key="zones")
+            raw = read_file(src, crs=crs_arg, key="zones", limits=ctx.settings.import_limits)
             checked = validate(raw, "zones", crs=crs_arg, store=ctx.store, mode="append", city_adcode=ctx.settings.city_adcode)
         except (ImportRejected, CoordinateError, ValueError) as exc:
             return {"kind": "error", "text": str(exc), "rows": [tuple(r) for r in getattr(exc, "rows", [])]}
