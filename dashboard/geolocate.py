@@ -11,6 +11,8 @@ from pathlib import Path
 
 import streamlit.components.v1 as components
 
+from dashboard.components import registered
+
 __all__ = ["my_location"]
 
 _component = components.declare_component(
@@ -20,4 +22,4 @@ _component = components.declare_component(
 
 def my_location(*, label: str, insecure: str, waiting: str, failed: str, key: str) -> dict | None:
     """Render the button; returns ``{"lon", "lat", "accuracy", "at"}``, ``{"error", "at"}`` or None."""
-    return _component(label=label, insecure=insecure, waiting=waiting, failed=failed, key=key, default=None)
+    return registered(_component)(label=label, insecure=insecure, waiting=waiting, failed=failed, key=key, default=None)

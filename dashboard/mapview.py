@@ -18,6 +18,7 @@ from jinja2 import Template
 from streamlit_folium import st_folium
 
 from dashboard.assets import streamlit_base_path, use_local_assets
+from dashboard.components import registered
 from dashboard.i18n import t
 from dashboard.settings import Settings
 from geo.crs import convert_xy, from_wgs84
@@ -181,6 +182,7 @@ def show_map(m: folium.Map, *, key: str, height: int = 620, returned: list[str] 
 
     A cached map goes through :func:`prepare_map` and :func:`show_prepared` instead.
     """
+    registered(_sf._component_func)
     return st_folium(
         m,
         key=key,
@@ -259,7 +261,7 @@ def mount_prepared(
         if on_value is not None:
             on_value(st.session_state.get(hash_key, {}))
 
-    return _sf._component_func(
+    return registered(_sf._component_func)(
         script=p.script,
         header=p.header,
         html=p.html,

@@ -5,9 +5,10 @@
 ``app`` below and serves it with all of Streamlit's own settings and routes.
 
 Requests first pass :class:`dashboard.guard.Guard` (no metrics endpoint; media only with a live
-session). Nothing of the pages is imported here: this module is loaded before Streamlit's runtime starts,
-and a component declared then (streamlit-folium's map, imported by the wall's modules) would not
-be registered with the runtime the pages use. The wall's modules load on its first request.
+session). Nothing of the pages is imported here, and the wall's modules load on its first
+request. Custom components are registered with the runtime by the pages that mount them
+(:func:`dashboard.components.registered`), so the order in which modules are first imported — a
+wall screen asking before any page after a restart — cannot leave the maps unregistered.
 """
 
 from pathlib import Path

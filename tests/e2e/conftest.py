@@ -8,6 +8,7 @@ The test store gets one account per role (``accounts``); non-public pages are op
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -93,6 +94,13 @@ def accounts(demo_store) -> dict[str, tuple[str, str]]:
 
 @pytest.fixture(scope="session")
 def app_url(demo_store, accounts) -> Iterator[str]:
+    with running_server(demo_store, log_name="server.log") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_server(demo_store: Path, *, log_name: str) -> Iterator[str]:
+    """The app as served (``dashboard/server.py``) on a free loopback port; stopped on exit."""
     port = _free_port()
     env = dict(os.environ)
     env.update(
@@ -110,7 +118,7 @@ def app_url(demo_store, accounts) -> Iterator[str]:
         "--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false",
     ]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = (ARTIFACTS / "server.log").open("w")
+    log = (ARTIFACTS / log_name).open("w")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -123,7 +131,7 @@ def app_url(demo_store, accounts) -> Iterator[str]:
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start; see {ARTIFACTS / 'server.log'}")
+                pytest.fail(f"streamlit did not start; see {ARTIFACTS / log_name}")
             time.sleep(0.3)
         yield url
     finally:

@@ -72,3 +72,33 @@ def test_wall_screen_refuses_other_roles_and_asks_to_sign_in(app_url, browser):
     assert response.status == 403
     assert "不能查看" in page.inner_text("body")
     context.close()
+
+
+def test_wall_first_after_a_restart_leaves_every_map_drawn(demo_store, accounts, browser):
+    """Defect (high): after a restart, a first request to /wall left the streamlit-folium
+    component unregistered, and every map on every page stayed grey until the next restart."""
+    import urllib.request
+
+    from dashboard.accounts import Accounts, accounts_location
+    from tests.e2e.conftest import CHROMIUM_ARGS, running_server  # noqa: F401 - the same browser flags
+    from tests.e2e.helpers import map_state
+
+    db = Accounts(accounts_location(str(demo_store)))
+    token = db.open_session(db.get(accounts["command"][0]))
+    with running_server(demo_store, log_name="server-wall-first.log") as url:
+        req = urllib.request.Request(f"{url}/wall?lang=zh", headers={"Cookie": f"riskmap_session={token}"})
+        with urllib.request.urlopen(req, timeout=120) as r:  # the wall screen is the first client
+            assert r.status == 200 and b"leaflet" in r.read().lower()
+        context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
+        try:
+            context.add_cookies([{"name": "riskmap_session", "value": token, "url": url}])
+            failures: list[str] = []
+            context.on("response", lambda resp: failures.append(resp.url) if resp.status == 404 and "component" in resp.url else None)
+            page = context.new_page()
+            page.goto(f"{url}/?lang=zh", wait_until="domcontentloaded")
+            assert map_state(page)["polygons"] > 100  # the command page's map is drawn
+            page.goto(f"{url}/resident?loc=112.5712,37.8571&lang=zh", wait_until="domcontentloaded")
+            assert map_state(page)["polygons"] > 100  # and the public page's
+            assert failures == []
+        finally:
+            context.close()
