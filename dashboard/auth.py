@@ -12,16 +12,16 @@ callback unless the callback checks for itself (:func:`callback_account`).
 
 Built-in sign-in (setting ``auth = "builtin"``)
 -----------------------------------------------
-The form checks the name and password (:meth:`Accounts.authenticate`, argon2id, lock-out after
-repeated failures), opens a session in the accounts database and keeps its random token in
-``st.session_state`` and in a cookie ``riskmap_session`` (path ``/``, ``SameSite=Strict``,
-``Secure`` on https, lifetime = the absolute limit), so a reload or a new tab stays signed in.
-The cookie holds only the token; the database holds its SHA-256. Every page run looks the token
-up again: the account must still be enabled, with the role it signed in with, seen within
-``session_idle_minutes`` and signed in less than ``session_max_hours`` ago. Signing out deletes the
-session and the cookie. The cookie is set from the page (Streamlit cannot send ``Set-Cookie``), so
-it is not HttpOnly: everything the app shows is escaped, and the token is useless once the
-session ends.
+Signing in and out are server routes beside the pages (:mod:`dashboard.signin`): the form at
+``signin`` checks the name and password (:meth:`Accounts.authenticate`, argon2id, throttled by
+account and client address), opens a session in the accounts database and sets its random token
+as the cookie ``riskmap_session`` — ``HttpOnly`` (no page script can read it), ``SameSite=Strict``,
+``Secure`` on https, lifetime = the absolute limit; ``signout`` (a form with a token derived from
+the session) ends the session and clears the cookie. The pages read the cookie from the request
+(``st.context.cookies``) and never write it. The cookie holds only the token; the database holds
+its SHA-256. Every page run looks the token up again: the account must still be enabled, with the
+role it signed in with, seen within ``session_idle_minutes`` and signed in less than
+``session_max_hours`` ago.
 
 Single sign-on (setting ``auth = "oidc"``)
 ------------------------------------------
@@ -35,18 +35,21 @@ the token's ``iat``; the idle limit within one browser session. Accounts are sti
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import time
 from datetime import timedelta
+from urllib.parse import quote
 
 import streamlit as st
 
-from dashboard.accounts import Account, Accounts, LoginRefused, SessionCheck, account_for_identity
+from dashboard.accounts import Account, Accounts, SessionCheck, account_for_identity
 from dashboard.audit import accounts_for, record
 from dashboard.i18n import t
 from dashboard.roles import ACTION_ROLES, PAGE_ROLES, PUBLIC, may_do, pages_for
 from dashboard.safe_text import md_text
 from dashboard.settings import Settings
+from dashboard.signin import signout_token
 
 __all__ = [
     "COOKIE",
@@ -75,7 +78,6 @@ _SIGNED_OUT = "_auth_signed_out"
 _DEAD = "_auth_dead_cookie"
 _DENIED = "_auth_denied_seen"
 _OIDC = "_auth_oidc"
-_KEEP_ON_SIGN_IN = ("lang", "_lang_choice")
 
 # relative links to each page (the app's own URL paths; relative so a proxy prefix still works)
 PAGE_PATHS = {
@@ -227,63 +229,17 @@ def page_links(role: str | None, lang: str) -> None:
 
 
 def login_form(s: Settings, lang: str, *, page_key: str) -> None:
-    """The sign-in form (built-in) or the single-sign-on button (oidc)."""
+    """A link to the sign-in form (built-in: the server's ``signin`` route, which sets the
+    session cookie ``HttpOnly``) or the single-sign-on button (oidc)."""
     if s.auth == "oidc":
         _oidc_button(s, lang)
         return
-    with st.form(f"_login_{page_key}", clear_on_submit=True):
-        name = st.text_input(t("auth_name", lang), key="_login_name", autocomplete="username", max_chars=64)
-        password = st.text_input(
-            t("auth_password", lang), type="password", key="_login_password", autocomplete="current-password",
-            max_chars=1024,
-        )
-        submitted = st.form_submit_button(t("auth_submit", lang), type="primary", icon=":material/login:")
-    if submitted:
-        _sign_in(s, lang, name or "", password or "", page_key)
-
-
-def client_address() -> str:
-    """The address a request comes from (the proxy's ``X-Forwarded-For`` is not trusted: behind a
-    proxy every client shares its address, which throttles more, never less)."""
-    return str(getattr(st.context, "ip_address", None) or "unknown")
-
-
-def _sign_in(s: Settings, lang: str, name: str, password: str, page_key: str) -> None:
-    acc_db = accounts(s)
-    try:
-        acc = acc_db.authenticate(name, password, client=client_address())
-    except LoginRefused as exc:
-        # the name tried is recorded (trimmed), never the password
-        record(None, "login_failed", name.strip()[:64], f"reason={exc.reason}; page={page_key}", role="")
-        if exc.reason == "throttled":
-            st.error(t("auth_throttled", lang).format(seconds=exc.retry_after))
-        else:
-            st.error(t("auth_failed", lang))
-        return
-    token = acc_db.open_session(acc)
-    ss = st.session_state
-    for key in list(ss.keys()):  # nothing of an earlier session's data survives a sign-in
-        if key not in _KEEP_ON_SIGN_IN:
-            del ss[key]
-    ss[TOKEN_KEY] = token
-    ss["user"] = acc.name
-    record(acc.name, "login", page_key, "builtin", role=acc.role)
-    st.rerun()
-
-
-def _sign_out(s: Settings) -> None:
-    """``on_click`` of the sign-out button: end the session here and in the database."""
-    ss = st.session_state
-    token = ss.get(TOKEN_KEY)
-    name = ss.get("user")
-    if token:
-        accounts(s).close_session(token)
-        record(name, "logout")
-    for key in list(ss.keys()):
-        if key not in _KEEP_ON_SIGN_IN:
-            del ss[key]
-    ss[_SIGNED_OUT] = True
-    ss[_FLASH] = "auth_signed_out"
+    target = PAGE_PATHS.get(page_key, "login")
+    href = html.escape(f"signin?next={quote(target, safe='')}&lang={lang}")
+    st.html(
+        f"<a href='{href}' target='_self' style='display:inline-block;padding:.5em 1.4em;border-radius:.5em;"
+        f"background:#c0392b;color:#fff;text-decoration:none;font-weight:600'>{html.escape(t('auth_go_sign_in', lang))}</a>"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,7 +247,8 @@ def _sign_out(s: Settings) -> None:
 
 
 def sidebar(account: Account | None, s: Settings, lang: str) -> None:
-    """Signed-in name and role with a sign-out button; keeps the browser's cookie in step."""
+    """Signed-in name and role with a sign-out button (built-in: a form posted to the server's
+    ``signout`` route, which ends the session and clears the ``HttpOnly`` cookie)."""
     with st.sidebar:
         if account is not None:
             st.caption(t("auth_signed_in_as", lang).format(name=md_text(account.label), role=_role_label(account.role, lang)))
@@ -301,32 +258,14 @@ def sidebar(account: Account | None, s: Settings, lang: str) -> None:
                     st.session_state.pop(_OIDC, None)
                     st.logout()
             else:
-                st.button(
-                    t("auth_sign_out", lang), key="_auth_sign_out", icon=":material/logout:", on_click=_sign_out, args=(s,)
+                token = st.session_state.get(TOKEN_KEY) or ""
+                csrf = html.escape(signout_token(token)) if token else ""
+                st.html(
+                    f"<form method='post' action='signout' style='margin:0'>"
+                    f"<input type='hidden' name='csrf' value='{csrf}'><input type='hidden' name='lang' value='{html.escape(lang)}'>"
+                    f"<button type='submit' style='padding:.35em 1em;border:1px solid #ccc;border-radius:.5em;background:#fff;"
+                    f"font:inherit;cursor:pointer'>{html.escape(t('auth_sign_out', lang))}</button></form>"
                 )
-        _sync_cookie(s)
-
-
-def _sync_cookie(s: Settings) -> None:
-    """Set the session cookie after a sign-in, clear it after a sign-out (the browser's cookie
-    as this session began is in ``st.context.cookies``)."""
-    if s.auth != "builtin":
-        return
-    ss = st.session_state
-    token = ss.get(TOKEN_KEY)
-    had = _cookie_token()
-    if token and had != token:
-        max_age = int(s.session_max_hours * 3600)
-        js = f"'{COOKIE}={token}; Path=/; Max-Age={max_age}; SameSite=Strict'"
-    elif not token and (ss.get(_SIGNED_OUT) or (had and ss.get(_DEAD) == had)):
-        js = f"'{COOKIE}=; Path=/; Max-Age=0; SameSite=Strict'"
-    else:
-        return
-    # the token is URL-safe base64: nothing in it can break out of the string
-    st.html(
-        f"<script>document.cookie = {js} + (location.protocol === 'https:' ? '; Secure' : '');</script>",
-        unsafe_allow_javascript=True,
-    )
 
 
 # ---------------------------------------------------------------------------------------------

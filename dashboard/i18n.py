@@ -458,6 +458,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "auth_your_pages": ("您可以使用的页面：", "Pages you can use:"),
     "auth_public_hint": ("市民查询核酸检测点和管控区域无需登录：", "Residents need no sign-in to find testing sites and zones:"),
     "auth_name": ("用户名", "Account name"),
+    "auth_form_expired": ("表单已过期，请重新输入并登录。", "The form has expired; please enter your details and sign in again."),
+    "auth_go_sign_in": ("登录", "Sign in"),
     "auth_password": ("密码", "Password"),
     "auth_submit": ("登录", "Sign in"),
     "auth_failed": ("用户名或密码错误。", "Wrong name or password."),

@@ -4,7 +4,9 @@
 ``streamlit run dashboard/server.py`` (what ``riskmap serve`` and ``make run`` do) finds the
 ``app`` below and serves it with all of Streamlit's own settings and routes.
 
-Requests first pass :class:`dashboard.guard.Guard` (no metrics endpoint; media only with a live
+Sign-in and sign-out are server routes too (``signin``, ``signout``: :mod:`dashboard.signin`),
+so the session cookie is set and cleared by the server, ``HttpOnly``. Requests first pass
+:class:`dashboard.guard.Guard` (no metrics endpoint; media only with a live
 session). Nothing of the pages is imported here, and the wall's modules load on its first
 request. Custom components are registered with the runtime by the pages that mount them
 (:func:`dashboard.components.registered`), so the order in which modules are first imported — a
@@ -23,10 +25,14 @@ from streamlit import config
 from dashboard.guard import Guard
 
 
-def wall_path() -> str:
-    """``/wall``, under ``server.baseUrlPath`` when one is set (the pages' own prefix)."""
+def route_path(name: str) -> str:
+    """``/<name>``, under ``server.baseUrlPath`` when one is set (the pages' own prefix)."""
     base = str(config.get_option("server.baseUrlPath") or "").strip("/")
-    return f"/{base}/wall" if base else "/wall"
+    return f"/{base}/{name}" if base else f"/{name}"
+
+
+def wall_path() -> str:
+    return route_path("wall")
 
 
 def wall(request: Request) -> Response:
@@ -35,4 +41,24 @@ def wall(request: Request) -> Response:
     return wall_endpoint(request)
 
 
-app = st.App(Path(__file__).resolve().parent / "app.py", routes=[Route(wall_path(), wall)], middleware=[Middleware(Guard)])
+async def signin(request: Request) -> Response:
+    from dashboard.signin import signin_endpoint
+
+    return await signin_endpoint(request)
+
+
+async def signout(request: Request) -> Response:
+    from dashboard.signin import signout_endpoint
+
+    return await signout_endpoint(request)
+
+
+app = st.App(
+    Path(__file__).resolve().parent / "app.py",
+    routes=[
+        Route(wall_path(), wall),
+        Route(route_path("signin"), signin, methods=["GET", "POST"]),
+        Route(route_path("signout"), signout, methods=["GET", "POST"]),
+    ],
+    middleware=[Middleware(Guard)],
+)

@@ -14,6 +14,8 @@ from dashboard.ui import page_frame
 ctx = page_frame("page_login")
 lang = ctx.lang
 show_flash(lang)
+if st.query_params.get("signed_out") and ctx.user is None:
+    st.success(t("auth_signed_out", lang), icon=":material/logout:")
 if ctx.user is None:
     st.caption(t("login_intro", lang))
     login_form(ctx.settings, lang, page_key="page_login")

@@ -84,7 +84,8 @@ def test_every_page_as_every_role(db, page_key, role):
         assert "CONTENT" not in text  # stopped before the page read anything
         if role is None:
             assert "需要登录" in text
-            assert [w.label for w in at.text_input] == ["用户名", "密码"]
+            (link,) = [h.value for h in at.get("html")]  # a link to the server's sign-in form, back here
+            assert "href='signin?next=" in link and ">登录</a>" in link
         else:
             assert "无权访问" in text and "需要登录" not in text
             assert any(e["action"] == "access_denied" and e["target"] == page_key
@@ -124,40 +125,105 @@ def test_every_action_as_every_role_even_when_the_context_lies(db, action, role)
         assert ((denied["target"] == action) & (denied["detail"] == f"role={role or 'public'}")).any()
 
 
-def test_sign_in_form_signs_in_and_is_audited(db):
-    at = AppTest.from_function(_page, args=("page_screening",), default_timeout=30)
-    at.session_state["lang"] = "zh"
-    at.run()
-    at.text_input(key="_login_name").input("Command1")
-    at.text_input(key="_login_password").input(PW)
-    at.button[0].click().run()
-    assert not at.exception
-    assert "CONTENT command1 command" in _texts(at)
-    assert at.session_state["user"] == "command1"
+def _call(endpoint, method: str, path: str, *, form: dict | None = None, cookies: dict | None = None,
+          origin: str | None = "http://testserver", query: str = ""):
+    """Call a server route (dashboard.signin) with a real ASGI request, as the server would."""
+    import asyncio
+    from urllib.parse import urlencode
+
+    from starlette.requests import Request
+
+    body = urlencode(form or {}).encode()
+    headers = [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded")]
+    if cookies:
+        headers.append((b"cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()).encode()))
+    if origin:
+        headers.append((b"origin", origin.encode()))
+    sent = False
+
+    async def receive():
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    scope = {"type": "http", "method": method, "path": path, "query_string": query.encode(), "headers": headers,
+             "client": ("203.0.113.5", 50000), "scheme": "http", "server": ("testserver", 80)}
+    return asyncio.run(endpoint(Request(scope, receive)))
+
+
+def _set_cookies(response) -> dict[str, str]:
+    out = {}
+    for k, v in response.raw_headers:
+        if k == b"set-cookie":
+            name, _, rest = v.decode().partition("=")
+            out[name] = rest
+    return out
+
+
+def test_sign_in_and_out_through_the_server(db):
+    """The server route signs in (HttpOnly cookie, audited) and out (session ended, cookie cleared)."""
+    from dashboard.signin import signin_endpoint, signout_endpoint, signout_token
+
+    page = _call(signin_endpoint, "GET", "/signin", query="lang=zh&next=screening")
+    assert page.status_code == 200 and "用户名" in page.body.decode() and "<form method='post' action='signin'>" in page.body.decode()
+    csrf = _set_cookies(page)["riskmap_csrf"].split(";")[0]
+    assert "HttpOnly" in _set_cookies(page)["riskmap_csrf"]
+    done = _call(signin_endpoint, "POST", "/signin", form={"name": "Command1", "password": PW, "csrf": csrf, "next": "screening", "lang": "zh"},
+                 cookies={"riskmap_csrf": csrf})
+    assert done.status_code == 303 and done.headers["location"] == "screening?lang=zh"
+    cookie = _set_cookies(done)["riskmap_session"]
+    token = cookie.split(";")[0]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie and "Max-Age=43200" in cookie
+    assert db.session_account(token, idle=_idle(), absolute=_abs()).account.name == "command1"
     last = db.audit_log(user="command1", actions=["login"]).iloc[0]
-    assert (last["target"], last["detail"], last["role"]) == ("page_screening", "builtin", "command")
-    # sign out: the session ends here and in the database
-    token = at.session_state["_auth_token"]
-    at.button(key="_auth_sign_out").click().run()
-    assert "需要登录" in _texts(at) and "CONTENT" not in _texts(at)
+    assert (last["target"], last["detail"], last["role"]) == ("signin", "builtin", "command")
+    # the page, with that cookie, is signed in
+    at = _run_page("page_screening", token)
+    assert "CONTENT command1 command" in _texts(at)
+    # sign out: a token of another session is not accepted; the session's own is
+    refused = _call(signout_endpoint, "POST", "/signout", form={"csrf": signout_token("other")}, cookies={"riskmap_session": token})
+    assert refused.status_code == 303 and db.session_account(token, idle=_idle(), absolute=_abs()).account is not None
+    out = _call(signout_endpoint, "POST", "/signout", form={"csrf": signout_token(token), "lang": "zh"}, cookies={"riskmap_session": token})
+    assert out.status_code == 303 and out.headers["location"] == "login?lang=zh&signed_out=1"
+    assert 'riskmap_session=""' in out.headers["set-cookie"] and "Max-Age=0" in out.headers["set-cookie"]
     assert db.session_account(token, idle=_idle(), absolute=_abs()).reason == "none"
     assert db.audit_log(user="command1").iloc[0]["action"] == "logout"
 
 
 def test_wrong_password_is_refused_and_audited_without_the_password(db, store):
-    at = AppTest.from_function(_page, args=("page_screening",), default_timeout=30)
-    at.session_state["lang"] = "zh"
-    at.run()
+    from dashboard.signin import signin_endpoint
+
     wrong = "Wrong-Secret-5551"
-    at.text_input(key="_login_name").input("grid1")
-    at.text_input(key="_login_password").input(wrong)
-    at.button[0].click().run()
-    text = _texts(at)
-    assert "用户名或密码错误" in text and "CONTENT" not in text
+    res = _call(signin_endpoint, "POST", "/signin", form={"name": "grid1", "password": wrong, "csrf": "c", "next": "x"},
+                cookies={"riskmap_csrf": "c"})
+    assert res.status_code == 401 and "用户名或密码错误" in res.body.decode() and "riskmap_session" not in _set_cookies(res)
     failed = db.audit_log(actions=["login_failed"]).iloc[0]
-    assert (failed["name"], failed["target"], failed["detail"]) == ("-", "grid1", "reason=wrong_password; page=page_screening")
+    assert (failed["name"], failed["target"], failed["detail"]) == ("-", "grid1", "reason=wrong_password; page=signin")
     blob = b"".join(p.read_bytes() for p in store.parent.iterdir() if p.is_file())
-    assert wrong.encode() not in blob
+    assert wrong.encode() not in blob and wrong not in res.body.decode()
+
+
+@pytest.mark.parametrize(
+    ("form_csrf", "cookie_csrf", "origin"),
+    [("c", None, "http://testserver"), ("c", "d", "http://testserver"), ("c", "c", "http://evil.example")],
+)
+def test_a_sign_in_without_the_forms_token_is_refused(db, form_csrf, cookie_csrf, origin):
+    from dashboard.signin import signin_endpoint
+
+    res = _call(signin_endpoint, "POST", "/signin", form={"name": "command1", "password": PW, "csrf": form_csrf},
+                cookies={"riskmap_csrf": cookie_csrf} if cookie_csrf else None, origin=origin)
+    assert res.status_code == 403 and "riskmap_session" not in _set_cookies(res)
+
+
+@pytest.mark.parametrize("nxt", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "x\r\nSet-Cookie: a=b"])
+def test_the_page_after_sign_in_is_always_this_app(db, nxt):
+    from dashboard.signin import signin_endpoint
+
+    res = _call(signin_endpoint, "POST", "/signin", form={"name": "command1", "password": PW, "csrf": "c", "next": nxt},
+                cookies={"riskmap_csrf": "c"})
+    assert res.status_code == 303 and res.headers["location"] == "login?lang=zh"
 
 
 def _idle():
@@ -205,10 +271,8 @@ def test_a_role_change_takes_effect_at_the_next_run(db):
     at.run()
     assert "CONTENT" not in _texts(at)
     # signing in again gives the new role, which the data page refuses
-    at.text_input(key="_login_name").input("cmd3")
-    at.text_input(key="_login_password").input(PW)
-    at.button[0].click().run()
-    assert "无权访问" in _texts(at) and "CONTENT" not in _texts(at)
+    token = db.open_session(db.authenticate("cmd3", PW))
+    assert "无权访问" in _texts(_run_page("page_data", token)) and "CONTENT" not in _texts(_run_page("page_data", token))
 
 
 def test_a_forged_token_is_nobody(db):

@@ -34,17 +34,22 @@ CREDENTIALS: dict[str, tuple[str, str]] = {}  # role → (name, password), fille
 SIGN_IN = {"zh": ("用户名", "密码", "登录", "已登录。"), "en": ("Account name", "Password", "Sign in", "Signed in.")}
 
 
+def session_cookie(page) -> str | None:
+    """The session cookie of the page's browser context (``HttpOnly``: not in ``document.cookie``)."""
+    return next((c["value"] for c in page.context.cookies() if c["name"] == "riskmap_session"), None)
+
+
 def login(page, base_url: str, role: str, *, lang: str = "zh") -> None:
-    """Sign in as the test account of ``role`` on the sign-in page and wait until the session
-    cookie is set, so every page opened afterwards in this browser context is signed in."""
+    """Sign in as the test account of ``role`` on the server's sign-in form and wait until the
+    sign-in page says so, so every page opened afterwards in this browser context is signed in."""
     name, password = CREDENTIALS[role]
     label_name, label_pw, button, done = SIGN_IN[lang]
-    page.goto(f"{base_url}/login?lang={lang}", wait_until="domcontentloaded")
+    page.goto(f"{base_url}/signin?lang={lang}&next=login", wait_until="domcontentloaded")
     page.get_by_label(label_name, exact=True).fill(name)
     page.get_by_label(label_pw, exact=True).fill(password)
     page.get_by_role("button", name=button, exact=True).click()
     page.get_by_text(done, exact=True).wait_for(timeout=60_000)
-    page.wait_for_function("() => document.cookie.includes('riskmap_session=')", timeout=30_000)
+    assert session_cookie(page)
 
 
 def map_state(page, timeout_s: float = 60.0) -> dict:

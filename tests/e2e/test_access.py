@@ -10,7 +10,7 @@ import pytest
 
 from dashboard.roles import may_open
 from tests.e2e.conftest import GRID_AREAS
-from tests.e2e.helpers import CREDENTIALS, login
+from tests.e2e.helpers import CREDENTIALS, login, session_cookie
 
 pytestmark = pytest.mark.e2e
 
@@ -83,8 +83,9 @@ def test_every_page_as_each_role(app_url, page_and_traffic, role, arrivals, demo
             assert page.get_by_text(BANNER).count() == 0, f"{key} rendered content for {role}"
             if marker:
                 assert page.get_by_text(marker).count() == 0, f"{key} rendered content for {role}"
-            if role is None:
-                assert page.get_by_label("密码", exact=True).count() == 1  # the sign-in form
+            if role is None:  # a link to the server's sign-in form, back to this page afterwards
+                link = page.locator("a[href^='signin?next=']")
+                assert link.count() == 1 and link.inner_text() == "登录"
         assert _nav(page) == NAV[role], key
     received = traffic.contains
     if role == "command":
@@ -128,12 +129,12 @@ def test_wrong_password_is_refused_and_audited(app_url, page_and_traffic, demo_s
     page, _ = page_and_traffic
     name = CREDENTIALS["command"][0]
     wrong = "Not-The-Password-7731"
-    page.goto(f"{app_url}/login?lang=zh", wait_until="domcontentloaded")
+    page.goto(f"{app_url}/signin?lang=zh", wait_until="domcontentloaded")
     page.get_by_label("用户名", exact=True).fill(name)
     page.get_by_label("密码", exact=True).fill(wrong)
     page.get_by_role("button", name="登录", exact=True).click()
     page.get_by_text("用户名或密码错误").wait_for(timeout=60_000)
-    assert "riskmap_session=" not in page.evaluate("document.cookie")
+    assert session_cookie(page) is None
     page.goto(f"{app_url}/data?lang=zh", wait_until="domcontentloaded")
     page.get_by_text(SIGN_IN).first.wait_for(timeout=60_000)
     log = _audit(demo_store)
@@ -149,8 +150,8 @@ def test_sign_out_ends_the_session(app_url, page_and_traffic, demo_store):
     page.goto(f"{app_url}/data?lang=zh", wait_until="domcontentloaded")
     page.get_by_text("数据来源").first.wait_for(timeout=60_000)
     page.get_by_role("button", name="退出登录").click()
-    page.get_by_text(SIGN_IN).first.wait_for(timeout=60_000)
-    page.wait_for_function("() => !document.cookie.includes('riskmap_session=')", timeout=30_000)
+    page.get_by_text("已退出登录").first.wait_for(timeout=60_000)  # the sign-in page says so
+    assert session_cookie(page) is None  # cleared by the server
     page.goto(f"{app_url}/data?lang=zh", wait_until="domcontentloaded")
     page.get_by_text(SIGN_IN).first.wait_for(timeout=60_000)
     assert page.get_by_text("数据来源").count() == 0
@@ -236,3 +237,29 @@ def test_personal_and_audited_tables_have_no_builtin_download(app_url, page_and_
         assert cmd.locator("[data-testid='stElementToolbar'] button[aria-label*='Download']").count() == 0
     finally:
         other.close()
+
+
+def test_the_session_cookie_is_not_readable_by_page_scripts(app_url, page_and_traffic):
+    """Attack: the session cookie was set from page script, so any script on the page could read it."""
+    page, _ = page_and_traffic
+    login(page, app_url, "command")
+    page.goto(f"{app_url}/screening?lang=zh", wait_until="domcontentloaded")
+    page.get_by_text("人员清单").wait_for(timeout=60_000)
+    assert "riskmap_session" not in page.evaluate("document.cookie")
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "riskmap_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+
+
+def test_a_sign_in_form_posted_from_elsewhere_is_refused(app_url):
+    """CSRF: a form posted without the form's own token (as another site would) signs nobody in."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    name, password = CREDENTIALS["command"]
+    body = urllib.parse.urlencode({"name": name, "password": password, "csrf": "guess", "next": "login"}).encode()
+    req = urllib.request.Request(f"{app_url}/signin", data=body, headers={"Origin": "http://evil.example"})
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, timeout=30)
+    assert exc.value.code == 403
+    assert "riskmap_session" not in (exc.value.headers.get("Set-Cookie") or "")
