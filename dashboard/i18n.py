@@ -198,8 +198,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     # 导入/导出 import and export (dashboard/views/data.py)
     "import_title": ("导入数据 Import", "Import 导入数据"),
     "import_intro": (
-        "支持 GeoJSON、GeoPackage、Shapefile（.zip）、KML、CSV（UTF-8 或 GBK）、Excel（.xlsx）。默认全部通过才写入；有错误时逐行列出原因。",
-        "GeoJSON, GeoPackage, Shapefile (.zip), KML, CSV (UTF-8 or GBK) and Excel (.xlsx). By default nothing is written unless every row passes; problems are listed row by row.",
+        "支持 GeoJSON、GeoPackage、Shapefile（.zip）、KML、CSV（UTF-8、GBK 或 Big5）、Excel（.xlsx）。默认全部通过才写入；有错误时逐行列出原因。",
+        "GeoJSON, GeoPackage, Shapefile (.zip), KML, CSV (UTF-8, GBK or Big5) and Excel (.xlsx). By default nothing is written unless every row passes; problems are listed row by row.",
     ),
     "import_layer": ("导入到图层", "Into layer"),
     "import_file": ("文件", "File"),
@@ -458,6 +458,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "auth_your_pages": ("您可以使用的页面：", "Pages you can use:"),
     "auth_public_hint": ("市民查询核酸检测点和管控区域无需登录：", "Residents need no sign-in to find testing sites and zones:"),
     "auth_name": ("用户名", "Account name"),
+    "import_busy": ("上一个导入仍在进行，请稍候。", "The previous import is still running; please wait."),
+    "import_background": (
+        "导入在后台进程中运行，其他页面不受影响；可留在本页查看结果。",
+        "The import runs in a background process and other pages are not slowed; stay on this page for the result.",
+    ),
     "auth_form_expired": ("表单已过期，请重新输入并登录。", "The form has expired; please enter your details and sign in again."),
     "auth_go_sign_in": ("登录", "Sign in"),
     "auth_password": ("密码", "Password"),

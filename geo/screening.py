@@ -340,13 +340,7 @@ def _as_of(as_of: object) -> tuple[pd.Timestamp, pd.Timestamp]:
     return ts, ts.normalize()
 
 
-def _days(values: object) -> np.ndarray:
-    """Dates as int64 day numbers since 1970-01-01; missing → ``_NA``."""
-    s = pd.to_datetime(pd.Series(values), errors="raise")
-    arr = s.to_numpy(dtype="datetime64[ns]")
-    out = arr.astype("datetime64[D]").astype(np.int64)
-    out[np.isnat(arr)] = _NA
-    return out
+_days = _c.days  # one day-number conversion for the classifier and the neighbourhood frames
 
 
 def _to_dates(days: np.ndarray) -> pd.Series:
@@ -512,7 +506,7 @@ def classify_travellers(
     -------
     DataFrame
         One row per arrived traveller, in input order; columns in :data:`OUTPUT_COLUMNS`. The
-        obligations themselves are in ``result.attrs["obligations"]`` (:func:`obligations_frame`).
+        obligations themselves come from :func:`classify_with_obligations` (and ``Screening.obligations``).
     """
     return classify_with_obligations(travellers, visits, risk_areas, gazetteer, rules, as_of=as_of, neighbourhoods=neighbourhoods, notes=notes)[0]
 

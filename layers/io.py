@@ -177,12 +177,14 @@ def import_file(
     city_adcode: str = "140100",
     audit: Callable[[int, int], None] | None = None,
     limits: ImportLimits = DEFAULT_LIMITS,
+    progress: Callable[[str], None] | None = None,
 ) -> ImportReport:
     """Read, validate and write a file into layer ``key`` of ``store``.
 
     ``audit(rows_to_write, rows_rejected)`` is called after the checks and *before* the write: if
     it raises (the audit trail cannot be written), nothing is written — an import that cannot be
-    audited does not happen.
+    audited does not happen. ``progress(stage)`` is told ``read``, ``validate`` and ``write`` as
+    each begins.
 
     All or nothing by default: any reject raises :class:`ImportRejected` (``.rows`` lists every
     ``(row, column, reason_zh, reason_en)``) and the store is not touched. With ``skip_bad`` the
@@ -201,7 +203,10 @@ def import_file(
     path = Path(path)
     # what the checks below see (ids already stored) must still hold when we write
     version = store.version() if store.exists() else None
+    tell = progress or (lambda _stage: None)
+    tell("read")
     raw = read_file(path, crs=crs, layer=layer, key=key, limits=limits)
+    tell("validate")
     checked = validate(raw, key, crs=crs, store=store, mode=mode, city_adcode=city_adcode)
     target = Path(rejects_path) if rejects_path is not None else (rejects_path_for(path) if skip_bad else None)
     if checked.rejects and target is not None:
@@ -216,6 +221,7 @@ def import_file(
         raise exc
     if audit is not None:
         audit(len(checked.good), len(checked.rejects))
+    tell("write")
     layer_rows = store.write_layers({spec.key: checked.good}, {spec.key: mode}, expect_version=version)[spec.key]
     return ImportReport(
         key=key,

@@ -11,12 +11,13 @@ import streamlit as st
 from dashboard.audit import record
 from dashboard.auth import require_role
 from dashboard.i18n import t
+from dashboard.jobs import STAGES, start_import
 from dashboard.mapview import build_map, show_map
 from dashboard.safe_text import md_text
 from dashboard.ui import page_frame, read_public_layer
-from geo.errors import CoordinateError, ImportRejected, StaleWrite
+from geo.errors import CoordinateError
 from layers import MAP_LAYERS, REGISTRY
-from layers.io import export_layer, format_issue, import_file
+from layers.io import export_layer
 
 ctx = page_frame("page_data")
 lang = ctx.lang
@@ -54,47 +55,6 @@ _EXPORT_FORMATS = {  # suffix → (label, MIME type)
     ".csv": ("CSV", "text/csv"),
     ".xlsx": ("Excel (.xlsx)", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
-
-
-def _run_import(key: str, upload, crs: str, skip_bad: bool, mode: str) -> dict:
-    """Save the upload to a temporary file, import it, and keep what the page shows afterwards."""
-    name = Path(upload.name).name or "upload"
-    with tempfile.TemporaryDirectory(prefix="riskmap-upload-") as tmp:
-        src = Path(tmp) / name
-        src.write_bytes(upload.getvalue())
-        rejects_path = Path(tmp) / f"{src.stem}.rejects.csv"
-        result: dict = {"rejects_name": rejects_path.name, "rows": [], "notes": []}
-        try:
-            report = import_file(
-                src, key, store=ctx.store, crs=None if crs == "auto" else crs, skip_bad=skip_bad,
-                rejects_path=rejects_path, mode=mode, city_adcode=ctx.settings.city_adcode, limits=ctx.settings.import_limits,
-                # recorded before the write: an import that cannot be audited does not happen
-                audit=lambda n, bad: record(
-                    ctx.user, "import", key,
-                    f"{src.suffix.lower()}; mode={mode}; crs={crs}; skip_bad={skip_bad}; written={n}; issues={bad}",
-                    role=ctx.role,
-                ),
-            )
-        except ImportRejected as exc:
-            result.update(kind="error", text=str(exc), rows=[tuple(r) for r in exc.rows], notes=list(getattr(exc, "__notes__", [])))
-        except StaleWrite as exc:
-            result.update(kind="error", text=f"数据库在导入期间被修改，请重新导入 / the store changed during the import; import again ({exc})")
-        except (CoordinateError, ValueError) as exc:
-            result.update(kind="error", text=str(exc))
-        except OSError as exc:  # layers.store.StoreWriteFailed: disk full, read-only folder — the store is unchanged
-            result.update(kind="error", text=str(exc))
-        else:
-            result.update(
-                kind="ok",
-                written=report.written,
-                total=report.layer_rows,
-                skipped=report.skipped,
-                rows=[tuple(r) for r in report.rejects],
-                notes=[format_issue(n) for n in report.notes],
-            )
-        result["rejects_csv"] = rejects_path.read_bytes() if rejects_path.exists() else None
-    result["key"] = key
-    return result
 
 
 def _show_import_result(result: dict) -> None:
@@ -135,14 +95,38 @@ with st.form("import_form"):
 if submitted:
     if upload is None:
         st.warning(t("import_no_file", lang))
+    elif st.session_state.get("import_job") is not None:
+        st.warning(t("import_busy", lang))
     else:
         require_role(ctx, action="import")
-        res = st.session_state["import_result"] = _run_import(import_key, upload, import_crs, skip_bad, import_mode)
-        if res["kind"] != "ok":  # a written import was audited before its write (import_file's audit)
-            record(ctx.user, "import", import_key,
-                   f"{Path(upload.name).suffix.lower()}; mode={import_mode}; crs={import_crs}; skip_bad={skip_bad}; "
-                   f"rejected; issues={len(res['rows'])}", role=ctx.role)
-        st.rerun()  # so the row counts above include the import
+        # read, checked and written in a worker process: the server stays free for every other page
+        st.session_state["import_job"] = start_import(
+            upload.getvalue(), upload.name, import_key, store=ctx.store.location, user=ctx.user, role=ctx.role,
+            crs=import_crs, skip_bad=skip_bad, mode=import_mode, city_adcode=ctx.settings.city_adcode,
+            limits=ctx.settings.import_limits,
+        )
+        st.session_state.pop("import_result", None)
+
+
+@st.fragment(run_every=1.0)
+def _import_progress() -> None:
+    job = st.session_state.get("import_job")
+    if job is None:
+        return
+    if job.done():
+        st.session_state["import_result"] = job.result()
+        del st.session_state["import_job"]
+        st.rerun()  # the whole page, so the row counts above include the import
+    stage = job.stage
+    order = list(STAGES)
+    share = (order.index(stage) + 1) / len(order) if stage in order else 0.05
+    label = STAGES.get(stage, STAGES["queued"])[0 if lang == "zh" else 1]
+    st.progress(share, text=md_text(f"{job.name}: {label} …"))
+    st.caption(t("import_background", lang))
+
+
+if st.session_state.get("import_job") is not None:
+    _import_progress()
 if "import_result" in st.session_state:
     _show_import_result(st.session_state["import_result"])
 
