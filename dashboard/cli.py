@@ -324,9 +324,10 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("settings", help="print the effective settings")
     st.set_defaults(func=_cmd_settings)
     layers = list(REGISTRY)
+    importable = [k for k, spec in REGISTRY.items() if spec.importable]
     crs_help = "coordinate system: wgs84, gcj02 (Amap/Tencent), bd09 (Baidu) or EPSG:<code> (e.g. EPSG:4490)"
     im = sub.add_parser("import", help="import a file into a layer (all or nothing unless --skip-bad)")
-    im.add_argument("layer", choices=layers, metavar="LAYER", help=f"one of: {', '.join(layers)}")
+    im.add_argument("layer", choices=importable, metavar="LAYER", help=f"one of: {', '.join(importable)}")
     im.add_argument("file", metavar="FILE", help=".geojson .json .gpkg .zip (Shapefile) .kml .csv .xlsx")
     im.add_argument("--crs", default=None, help=crs_help + " (default: the file's own, else wgs84)")
     im.add_argument("--skip-bad", action="store_true", help="write the good rows and list the bad ones in the rejects file")

@@ -30,6 +30,7 @@ SPEC = LayerSpec(
     columns=(Column("date", "date", "日期", "Date", required=True),)
     + tuple(Column(k, "int", zh, en, required=True) for k, zh, en in FIGURES + CUMULATIVE)
     + (Column("demo", "bool", "演示数据", "Demo data"),),
+    importable=False,  # through the form (validated, versioned), not the generic importer
 )
 
 #: Every save of a daily report, kept: one row per (date, revision). Revision 0 is a report that
@@ -48,4 +49,5 @@ REVISIONS_SPEC = LayerSpec(
     geometry=None,
     id_column=None,  # the key is (date, revision); layers.daily_report.save_report assigns it
     columns=SPEC.columns[:1] + REVISION_COLUMNS + SPEC.columns[1:],
+    importable=False,  # written only by save_report: a forged revision must not be importable
 )

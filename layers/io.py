@@ -200,6 +200,10 @@ def import_file(
         msg = f"mode must be 'append' or 'replace', got {mode!r}"
         raise ValueError(msg)
     spec = get_spec(key)
+    if not spec.importable:
+        zh = f"“{spec.name_zh}”不能直接导入：它由系统在保存时写入（带版本与审计），请使用对应页面"
+        en = f"{spec.name_en} cannot be imported: riskmap writes it itself when a record is saved (versioned and audited); use its page"
+        raise ImportRejected(f"{Path(path).name}：{zh} / {Path(path).name}: {en}", rows=[Issue(None, None, zh, en)])
     path = Path(path)
     # what the checks below see (ids already stored) must still hold when we write
     version = store.version() if store.exists() else None

@@ -92,6 +92,9 @@ class LayerSpec:
     temporal: tuple[str, str] | None = None  # (start column, end column) for as-of filtering
     legend: tuple[LegendEntry, ...] = ()
     public: bool = True  # may the public (resident) page receive this layer at all?
+    #: may a file be imported into it? History and versioned layers are written only by their own
+    #: write path (zone saves, the daily report form), never directly: False for those.
+    importable: bool = True
     render: Callable[..., Any] | None = field(default=None, compare=False)
 
     def name(self, lang: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import logging
 import os
 import shutil
 import sqlite3
@@ -143,28 +144,36 @@ def write_new_store(
 ) -> None:
     """Write a complete store atomically: into a temporary file beside ``path``, then rename.
 
+    The file is private (mode 0600) from its first byte: it holds personal data. The write takes
+    the writer lock, so it never races another writer, and removes copies a killed writer left.
     Zones are stamped as version 1 saved by ``user``, with an ``import`` history row each."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp.gpkg", dir=path.parent)
     except OSError as exc:
         raise _write_failed(path, exc) from exc
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
-    try:
-        for key, frame in _with_zone_history(layers, None, user=user).items():
-            _write_layer(tmp, key, frame)
-        meta_df = pd.DataFrame(
-            {"key": list((meta or {}).keys()), "value": [str(v) for v in (meta or {}).values()]}
-        )
-        pyogrio.write_dataframe(meta_df, tmp, layer=META_TABLE, driver="GPKG")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise _write_failed(path, exc) from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with _locked(path), _private():
+        remove_stale_copies(path)
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp.gpkg", dir=path.parent)
+        except OSError as exc:
+            raise _write_failed(path, exc) from exc
+        os.close(fd)
+        tmp = Path(tmp_name)
+        tmp.unlink()
+        try:
+            for key, frame in _with_zone_history(layers, None, user=user).items():
+                _write_layer(tmp, key, frame)
+            meta_df = pd.DataFrame(
+                {"key": list((meta or {}).keys()), "value": [str(v) for v in (meta or {}).values()]}
+            )
+            pyogrio.write_dataframe(meta_df, tmp, layer=META_TABLE, driver="GPKG")
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise _write_failed(path, exc) from exc
+        finally:
+            if tmp.exists():
+                tmp.unlink()
 
 
 def _check_modes(frames: Mapping[str, pd.DataFrame], modes: Mapping[str, str]) -> None:
@@ -181,6 +190,35 @@ def _check_modes(frames: Mapping[str, pd.DataFrame], modes: Mapping[str, str]) -
         if mode not in ("append", "replace"):
             msg = f"mode must be 'append' or 'replace', got {mode!r} for layer {key!r}"
             raise ValueError(msg)
+
+
+@contextlib.contextmanager
+def _private() -> Iterator[None]:
+    """Files created meanwhile are readable by their owner only (the store holds personal data)."""
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def remove_stale_copies(path: Path) -> list[Path]:
+    """Delete temporary copies (``<store>.*.tmp.gpkg``) that a killed writer left behind, and
+    return them. Call only under the writer lock: every running writer holds it while its copy
+    exists, so a copy found then belongs to no running writer."""
+    removed = []
+    for tmp in path.parent.glob(path.name + ".*.tmp.gpkg"):
+        try:
+            tmp.unlink()
+            removed.append(tmp)
+        except FileNotFoundError:
+            continue
+    if removed:
+        logging.getLogger("riskmap.store").warning(
+            "removed %d temporary cop%s a stopped writer left beside %s: %s",
+            len(removed), "y" if len(removed) == 1 else "ies", path.name, ", ".join(p.name for p in removed),
+        )
+    return removed
 
 
 @contextlib.contextmanager
@@ -296,6 +334,7 @@ class GpkgStore(StoreBase):
 
     def _commit(self, final: Mapping[str, pd.DataFrame]) -> None:
         """Write whole layers into a copy of the store and move it into place (call under the lock)."""
+        remove_stale_copies(self.path)
         try:
             fd, tmp_name = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp.gpkg", dir=self.path.parent)
         except OSError as exc:

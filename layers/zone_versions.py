@@ -72,6 +72,7 @@ HISTORY_SPEC = LayerSpec(
         *(c for c in ZONES.columns if c.name in ZONE_ATTRIBUTES),
     ),
     public=False,  # who saved what is for staff, not for the resident page
+    importable=False,  # every version is written by the store when a zone is saved
 )
 
 ACTION_TEXT = {

@@ -84,7 +84,9 @@ def _show_import_result(result: dict) -> None:
 st.subheader(t("import_title", lang))
 st.caption(t("import_intro", lang))
 with st.form("import_form"):
-    import_key = st.selectbox(t("import_layer", lang), list(REGISTRY), format_func=lambda k: REGISTRY[k].name(lang))
+    import_key = st.selectbox(
+        t("import_layer", lang), [k for k, spec in REGISTRY.items() if spec.importable], format_func=lambda k: REGISTRY[k].name(lang)
+    )
     upload = st.file_uploader(t("import_file", lang), type=_UPLOAD_TYPES)
     import_crs = st.selectbox(t("crs", lang), list(_IMPORT_CRS), format_func=lambda c: t(_IMPORT_CRS[c], lang))
     skip_bad = st.checkbox(t("import_skip_bad", lang))

@@ -123,3 +123,32 @@ def test_an_import_that_cannot_be_audited_does_not_happen(tmp_path, store, monke
     with pytest.raises(RuntimeError, match="no audit"):
         import_file(_csv(tmp_path), "testing_sites", store=store, audit=lambda n, bad: (_ for _ in ()).throw(RuntimeError("no audit")))
     assert store.path.read_bytes() == before
+
+
+def test_a_new_store_is_private_from_its_first_byte(tmp_path: Path) -> None:
+    """Defect: `riskmap demo` created the GeoPackage world-readable (0644) until its first write."""
+    import os
+    import stat
+
+    old = os.umask(0o022)  # a usual umask: files would be created 0644
+    try:
+        path = tmp_path / "new.gpkg"
+        write_new_store(path, {"testing_sites": _sites(1)})
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        GpkgStore(path).write_layer("testing_sites", _sites(2).iloc[1:].assign(id="Z9"))
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_copies_a_killed_writer_left_are_removed_by_the_next_writer(tmp_path: Path, store: GpkgStore, caplog) -> None:
+    """Defect: every killed GeoPackage write left a whole-store copy (12 kills: 7 copies of 37 MB)."""
+    leftovers = [store.path.with_name(f"{store.path.name}.abc{i}.tmp.gpkg") for i in range(3)]
+    for p in leftovers:
+        p.write_bytes(store.path.read_bytes())
+    other = store.path.with_name("other.gpkg.x.tmp.gpkg")  # another store's copy is not ours to remove
+    other.write_bytes(b"x")
+    with caplog.at_level("WARNING", logger="riskmap.store"):
+        store.write_layer("testing_sites", _sites(3).iloc[2:].assign(id="Z8"))
+    assert not any(p.exists() for p in leftovers) and other.exists()
+    assert "removed 3 temporary copies a stopped writer left beside s.gpkg" in caplog.text

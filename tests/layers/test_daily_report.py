@@ -249,7 +249,8 @@ def test_a_rejected_report_writes_nothing(store):
         ("cum_confirmed", "inconsistent"),
     ]
     assert store.path.read_bytes() == before
-    assert sorted(p.name for p in store.path.parent.iterdir()) == ["s.gpkg"]  # no write was attempted
+    # no write was attempted: nothing beside the store but its writer lock (made when it was created)
+    assert sorted(p.name for p in store.path.parent.iterdir()) == ["s.gpkg", "s.gpkg.lock"]
 
 
 def test_save_returns_warnings(store):

@@ -21,7 +21,7 @@ import shapely
 from dashboard.cli import main
 from geo.crs import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
 from geo.errors import CoordinateError, ImportRejected
-from layers import REGISTRY
+from layers import REGISTRY, get_spec
 from layers._headers import map_headers, schema_keys
 from layers._values import BadValue, parse_date
 from layers.io import (
@@ -750,9 +750,26 @@ def test_round_trip_without_geometry(tmp_path, suffix):
     frame = pd.DataFrame({"date": ["2022-03-27", "2022-03-28"], **{c.name: [1, 2] for c in REGISTRY["daily_reports"].columns[1:-1]}, "demo": [True, True]})
     out = tmp_path / f"d{suffix}"
     export_frame(frame, "daily_reports", out)
-    store = GpkgStore(tmp_path / "s.gpkg")
-    import_file(out, "daily_reports", store=store)
-    _same(frame, store.read("daily_reports"), "daily_reports")
+    checked = validate(read_file(out), "daily_reports")  # read back as an import would (not writable directly)
+    assert checked.rejects == []
+    write_new_store(tmp_path / "s.gpkg", {"daily_reports": get_spec("daily_reports").coerce(pd.DataFrame(checked.good))})
+    _same(frame, GpkgStore(tmp_path / "s.gpkg").read("daily_reports"), "daily_reports")
+
+
+@pytest.mark.parametrize("key", ["daily_report_revisions", "zone_history", "daily_reports"])
+def test_history_and_versioned_layers_refuse_every_direct_import(tmp_path, store, key, capsys):
+    """Attack: `riskmap import daily_report_revisions` accepted a forged revision, and
+    `import daily_reports --mode replace` turned 136 reports into 1 without validation."""
+    frame = pd.DataFrame({"date": ["2022-03-27"], **{c.name: [1] for c in REGISTRY["daily_reports"].columns[1:-1]}})
+    src = tmp_path / "forged.csv"
+    frame.assign(revision=1, saved_by="someone", saved_at="2022-03-27T08:00:00").to_csv(src, index=False)
+    before = store.path.read_bytes()
+    with pytest.raises(ImportRejected, match="不能直接导入"):
+        import_file(src, key, store=store, mode="replace")
+    assert store.path.read_bytes() == before
+    assert main(["import", key, str(src), "--store", str(store.path)]) == 2  # not a layer the CLI imports into
+    assert "invalid choice" in capsys.readouterr().err
+    assert not REGISTRY[key].importable
 
 
 def test_shapefile_export_layout(tmp_path):
