@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 import shapely
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS, XSS_POINT
 from tests.e2e.helpers import login
@@ -163,7 +164,7 @@ def test_draw_save_reload_and_a_stale_edit_is_refused(app_url, page_and_traffic,
     # reloading shows the other planner's version; saving on top of it works
     page.get_by_role("button", name="重新加载最新版本").click()
     page.get_by_text(f"正在编辑 {zone_id}，基于版本 2").wait_for(timeout=30_000)
-    assert page.get_by_label("原因", exact=True).input_value() == "乙的修改"
+    expect(page.get_by_label("原因", exact=True)).to_have_value("乙的修改", timeout=30_000)  # the form follows the text
     page.get_by_label("原因", exact=True).fill("乙的修改；甲补充")
     page.wait_for_timeout(800)
     page.get_by_role("button", name="保存修改").click()
