@@ -164,6 +164,27 @@ def _rejected(checked: Validated, *, skip_hint: bool) -> ImportRejected:
     return exc
 
 
+def _check_zones(checked: Validated, store: Any, mode: str, city_adcode: str) -> None:
+    """The planning page's zone rules (:func:`layers.zone_rules.check_zone_import`) on every zone
+    import: inside the city, valid, no double of a zone of the same tier in force (the stored
+    zones when appending) or earlier in the file. Refused rows join the other rejects."""
+    if checked.fatal or checked.good.empty:
+        return
+    import shapely
+
+    from layers.boundaries import city_counties
+    from layers.zone_rules import check_zone_import
+
+    existing = store.read("zones") if mode == "append" and store.exists() and "zones" in store.layers() else None
+    city = shapely.union_all(city_counties(city_adcode).geometry.to_numpy())
+    good, rejects, notes = check_zone_import(checked.good, checked.good_rows, existing=existing, city=city, unit=checked.unit)
+    bad = {r.row for r in rejects}
+    checked.good = good
+    checked.good_rows = [r for r in checked.good_rows if r not in bad]
+    checked.rejects = sorted([*checked.rejects, *rejects], key=lambda r: (r.row is not None, r.row or 0))
+    checked.notes = [*checked.notes, *notes]
+
+
 def import_file(
     path: Path | str,
     key: str,
@@ -212,6 +233,8 @@ def import_file(
     raw = read_file(path, crs=crs, layer=layer, key=key, limits=limits)
     tell("validate")
     checked = validate(raw, key, crs=crs, store=store, mode=mode, city_adcode=city_adcode)
+    if spec.key == "zones":
+        _check_zones(checked, store, mode, city_adcode)
     target = Path(rejects_path) if rejects_path is not None else (rejects_path_for(path) if skip_bad else None)
     if checked.rejects and target is not None:
         write_rejects(checked, target)

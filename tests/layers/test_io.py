@@ -927,3 +927,27 @@ def test_neighbourhood_appended_over_a_stored_one_is_refused(tmp_path, store):
     with pytest.raises(ImportRejected) as info:
         import_file(path, "neighbourhoods", store=store)
     assert "与 N1（数据库中）重叠约" in info.value.rows[0][2]
+
+
+# ---------------------------------------------------------------- zones: the same rules as the planning page
+
+
+def _zone_file(tmp_path: Path, name: str, features: list[dict]) -> Path:
+    return geojson(tmp_path / name, features)
+
+
+def test_the_cli_zone_import_refuses_a_double_and_a_zone_outside_the_city(tmp_path, store, capsys):
+    """Defect: `riskmap import zones` stored a zone identical to one in force (doubled) and a zone
+    entirely outside the city, both of which the planning page refuses."""
+    inside = shapely.box(112.55, 37.85, 112.56, 37.86)
+    first = _zone_file(tmp_path, "a.geojson", [feature(zone_props("Z1"), inside)])
+    assert main(["import", "zones", str(first), "--store", str(store.path)]) == 0
+    before = store.path.read_bytes()
+    double = _zone_file(tmp_path, "b.geojson", [feature(zone_props("Z2"), inside)])
+    assert main(["import", "zones", str(double), "--store", str(store.path)]) == 1
+    err = capsys.readouterr().err
+    assert "Z1" in err or "重叠" in err or "overlap" in err
+    outside = _zone_file(tmp_path, "c.geojson", [feature(zone_props("Z3"), shapely.box(116.3, 39.9, 116.31, 39.91))])
+    assert main(["import", "zones", str(outside), "--store", str(store.path)]) == 1
+    assert store.path.read_bytes() == before
+    assert sorted(store.read("zones")["id"]) == ["Z1"]

@@ -1,0 +1,135 @@
+"""The rules every zone written from a file must pass, whatever brings it: the planning page's
+import, ``riskmap import zones`` and the Data page all call :func:`check_zone_import` (through
+:func:`layers.io.import_file` or directly), so they give the same answer for the same file.
+
+A zone's tier must be a known one; its shape must be valid and inside the city
+(:func:`geo.zones.validate_zone`, which also repairs what it can and says so); and it must not
+double a zone of the same tier in force during its period, nor an earlier zone of the same file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry.base import BaseGeometry
+
+from geo.zones import TIER_ORDER, validate_zone
+from layers._issues import Issue
+
+__all__ = ["as_date", "as_text", "check_zone_import", "normalise_tier", "zones_in_force_between"]
+
+
+def as_date(value: Any) -> dt.date | None:
+    """A date from a date, datetime, Timestamp or ISO string; None for missing values."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return None
+    return None if pd.isna(ts) else ts.date()
+
+
+def as_text(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
+
+_TIER_ALIASES = {
+    **{k: k for k in TIER_ORDER},
+    "封控区": "sealed", "封控": "sealed", "sealed zone": "sealed", "seal": "sealed",
+    "管控区": "controlled", "管控": "controlled", "controlled zone": "controlled", "control": "controlled",
+    "防范区": "precaution", "防范": "precaution", "precaution zone": "precaution", "prevention": "precaution",
+}
+
+def zones_in_force_between(
+    zones: gpd.GeoDataFrame, start: dt.date | None, end: dt.date | None = None, *, exclude: Iterable[str] = ()
+) -> gpd.GeoDataFrame:
+    """The zones a zone from ``start`` to ``end`` (open when None) must not double: those in force
+    at some day of that period, without the ``exclude`` ids. ``lifted`` is cleared in the result
+    (a zone lifted later is still in force then), so :func:`geo.zones.validate_zone` checks them all."""
+    if zones is None or len(zones) == 0:
+        return zones
+    z = zones[~zones["id"].astype(str).isin({str(i) for i in exclude}).to_numpy()]
+    begin = pd.Timestamp(start) if start else pd.Timestamp.min
+    keep = np.ones(len(z), dtype=bool)
+    if "lifted" in z.columns:
+        lifted = pd.to_datetime(z["lifted"])
+        keep &= (lifted.isna() | (lifted > begin)).to_numpy()
+    if end is not None and "start" in z.columns:
+        keep &= (pd.to_datetime(z["start"]).isna() | (pd.to_datetime(z["start"]) <= pd.Timestamp(end))).to_numpy()
+    out = z[keep].copy()
+    if "lifted" in out.columns:
+        out["lifted"] = pd.NaT
+    return out
+
+
+def normalise_tier(value: Any) -> str | None:
+    """``sealed``/``controlled``/``precaution`` from those words or 封控区/管控区/防范区 (None otherwise)."""
+    key = as_text(value).strip().lower()
+    return _TIER_ALIASES.get(key)
+
+
+def check_zone_import(
+    good: gpd.GeoDataFrame,
+    rows: Sequence[int],
+    *,
+    existing: gpd.GeoDataFrame | None,
+    city: BaseGeometry,
+    unit: str = "feature",
+) -> tuple[gpd.GeoDataFrame, list[Issue], list[Issue]]:
+    """The zone checks an import must pass on top of :func:`layers.io.validate`.
+
+    Each row's tier must be a known one (Chinese names are accepted and stored as
+    ``sealed``/``controlled``/``precaution``); its shape must pass
+    :func:`geo.zones.validate_zone` against the zones in force during its period (``existing``)
+    and the rows before it in the file — an overlap with a zone of the same tier is refused,
+    never doubled. Repairs (clipping to the city, fixing outlines) are applied and noted.
+
+    Returns ``(rows ready to write, rejects, notes)``.
+    """
+    out = good.copy()
+    rejects: list[Issue] = []
+    notes: list[Issue] = []
+    accepted: list[gpd.GeoDataFrame] = []
+    geoms = list(out.geometry)
+    tiers = list(out["tier"]) if "tier" in out.columns else [None] * len(out)
+    for pos, row in enumerate(rows):
+        tier = normalise_tier(tiers[pos])
+        if tier is None:
+            rejects.append(Issue(row, "tier", f"未知的区域级别 '{as_text(tiers[pos])}'（应为 封控区/管控区/防范区 或 sealed/controlled/precaution）",
+                                 f"unknown tier '{as_text(tiers[pos])}' (use sealed/controlled/precaution or 封控区/管控区/防范区)", unit=unit))
+            continue
+        out.iloc[pos, out.columns.get_loc("tier")] = tier
+        r = out.iloc[pos]
+        start, end = as_date(r.get("start")), as_date(r.get("lifted")) or None
+        against = [zones_in_force_between(existing, start, end)] if existing is not None and len(existing) else []
+        against += accepted
+        frames = [f for f in against if f is not None and len(f)]
+        pool = pd.concat(frames, ignore_index=True) if frames else None
+        pool = gpd.GeoDataFrame(pool, geometry="geometry", crs="EPSG:4326") if pool is not None else None
+        check = validate_zone(geoms[pos], city_boundary=city, existing=pool, tier=tier)
+        errors = check.of_level("error")
+        if errors or check.geometry is None:
+            for _, zh, en in errors:
+                rejects.append(Issue(row, "geometry", zh, en, unit=unit))
+            continue
+        for _, zh, en in check.of_level("warning"):
+            notes.append(Issue(row, "geometry", zh, en, unit=unit))
+        geoms[pos] = check.geometry
+        accepted.append(gpd.GeoDataFrame({"id": [as_text(r.get("id"))], "tier": [tier]}, geometry=[check.geometry], crs="EPSG:4326"))
+    out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs="EPSG:4326"))
+    bad = {r.row for r in rejects}
+    keep = [p for p, row in enumerate(rows) if row not in bad]
+    return out.iloc[keep].reset_index(drop=True), rejects, notes
