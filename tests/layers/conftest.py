@@ -34,3 +34,18 @@ def new_store(store_location) -> Callable[..., object]:
         return open_store(store_location)
 
     return make
+
+
+@pytest.fixture
+def one_site_store(tmp_path):
+    """A GeoPackage store holding one testing site (``S0``)."""
+    import geopandas as gpd
+    import shapely
+
+    from layers.store import GpkgStore, write_new_store
+
+    path = tmp_path / "s.gpkg"
+    write_new_store(path, {"testing_sites": gpd.GeoDataFrame(
+        {"id": ["S0"], "name": ["原有"], "type": ["fixed"], "hours": ["24h"]},
+        geometry=[shapely.Point(112.55, 37.85)], crs="EPSG:4326")})
+    return GpkgStore(path)

@@ -16,18 +16,14 @@ import shapely
 
 from geo.errors import ImportRejected
 from layers.io import import_file, read_file
-from layers.store import GpkgStore, write_new_store
+from layers.store import GpkgStore
 
 HEAD = "编号,名称,类型,开放时间,经度,纬度\n"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> GpkgStore:
-    path = tmp_path / "s.gpkg"
-    write_new_store(path, {"testing_sites": gpd.GeoDataFrame(
-        {"id": ["S0"], "name": ["原有"], "type": ["fixed"], "hours": ["24h"]},
-        geometry=[shapely.Point(112.55, 37.85)], crs="EPSG:4326")})
-    return GpkgStore(path)
+def store(one_site_store: GpkgStore) -> GpkgStore:
+    return one_site_store
 
 
 def test_a_big5_csv_is_read_as_big5(tmp_path: Path, store: GpkgStore) -> None:

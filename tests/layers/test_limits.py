@@ -17,18 +17,14 @@ import shapely
 
 from geo.errors import ImportRejected
 from layers.io import ImportLimits, import_file, read_file
-from layers.store import GpkgStore, write_new_store
+from layers.store import GpkgStore
 
 MIB = 1024 * 1024
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> GpkgStore:
-    path = tmp_path / "s.gpkg"
-    write_new_store(path, {"testing_sites": gpd.GeoDataFrame(
-        {"id": ["S0"], "name": ["原有"], "type": ["fixed"], "hours": ["24h"]},
-        geometry=[shapely.Point(112.55, 37.85)], crs="EPSG:4326")})
-    return GpkgStore(path)
+def store(one_site_store: GpkgStore) -> GpkgStore:
+    return one_site_store
 
 
 def _peak(fn) -> tuple[BaseException | None, float]:
