@@ -230,13 +230,31 @@ def _audit_cli(args: argparse.Namespace, action: str, target: str, detail: str) 
         raise AuditFailed(str(exc)) from exc
 
 
+def initial_accounts_path(store: str) -> Path:
+    """Where a store's first accounts are written: ``<store stem>.initial-accounts.txt`` beside a
+    GeoPackage, ``var/initial-accounts-<host>_<port>_<database>.txt`` for a PostgreSQL store (no
+    password in the name)."""
+    from urllib.parse import urlsplit
+
+    from layers.stores import is_url
+
+    if not is_url(store):
+        p = Path(store)
+        return p.with_name(f"{p.stem}.initial-accounts.txt")
+    u = urlsplit(store)
+    label = "_".join(filter(None, [u.hostname or "local", str(u.port or ""), u.path.strip("/") or "postgres"]))
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
+    return PROJECT_ROOT / "var" / f"initial-accounts-{safe}.txt"
+
+
 def _first_accounts(store: str, *, demo: bool | None) -> None:
     """First run: with no account yet, create ``admin`` (and for a demo store one account per
-    role), print the passwords once and keep them in ``initial-accounts.txt`` (mode 0600) beside
-    the store. ``demo=None``: ask the store whether it holds demo data."""
+    role), print the passwords once and keep them in a file named after the store (mode 0600,
+    :func:`initial_accounts_path`), so a second store never overwrites the first one's list.
+    ``demo=None``: ask the store whether it holds demo data."""
     from dashboard.accounts import write_initial_accounts
     from dashboard.audit import accounts_for, record
-    from layers.stores import is_url, open_store
+    from layers.stores import open_store
 
     db = accounts_for(store)
     if not db.is_empty():
@@ -252,8 +270,7 @@ def _first_accounts(store: str, *, demo: bool | None) -> None:
     created = db.bootstrap(demo=bool(demo), grid_areas=areas)
     if not created:
         return
-    where = PROJECT_ROOT / "var" if is_url(store) else Path(store).parent
-    out = write_initial_accounts(where / "initial-accounts.txt", created)
+    out = write_initial_accounts(initial_accounts_path(store), created)
     record("riskmap", "accounts_bootstrap", "", f"created={','.join(n for n, _, _ in created)}", role="", store=store)
     print(f"首次运行：已创建以下账户，密码只显示这一次，另存于 {out}（仅本机该用户可读）")
     print(f"first run: created these accounts; the passwords are shown once and kept in {out} (mode 0600)")

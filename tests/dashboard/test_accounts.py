@@ -702,7 +702,7 @@ def test_first_run_creates_accounts_once_and_writes_them_privately(tmp_path, mon
     write_new_store(store, {"neighbourhoods": nbh}, meta=demo_meta(1))
     _first_accounts(str(store), demo=None)
     out = capsys.readouterr().out
-    listing = tmp_path / "var" / "initial-accounts.txt"
+    listing = tmp_path / "var" / "riskmap.initial-accounts.txt"
     assert stat.S_IMODE(listing.stat().st_mode) == 0o600
     db = Accounts(accounts_location(str(store)))
     assert [a.name for a in db.list()] == ["admin", "command", "grid", "planner"]
@@ -714,3 +714,17 @@ def test_first_run_creates_accounts_once_and_writes_them_privately(tmp_path, mon
     assert "accounts_bootstrap" in set(db.audit_log()["action"])
     _first_accounts(str(store), demo=None)  # second run: nothing new, nothing printed
     assert capsys.readouterr().out == ""
+
+
+def test_each_store_keeps_its_own_first_accounts_file(tmp_path):
+    """Defect: `riskmap demo --store postgresql://…` truncated the GeoPackage demo's
+    var/initial-accounts.txt; each store now has its own file, named after it."""
+    from dashboard.cli import initial_accounts_path
+
+    a = initial_accounts_path(str(tmp_path / "var" / "riskmap.gpkg"))
+    b = initial_accounts_path(str(tmp_path / "var" / "other.gpkg"))
+    c = initial_accounts_path("postgresql://riskmap:secret@127.0.0.1:5432/riskmap")
+    d = initial_accounts_path("postgresql://riskmap:secret@db.intranet:5433/city")
+    assert a.name == "riskmap.initial-accounts.txt" and b.name == "other.initial-accounts.txt"
+    assert (c.name, d.name) == ("initial-accounts-127.0.0.1_5432_riskmap.txt", "initial-accounts-db.intranet_5433_city.txt")
+    assert len({a, b, c, d}) == 4 and "secret" not in str(c)
