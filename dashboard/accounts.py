@@ -634,7 +634,10 @@ class Accounts:
                 "WHERE name = ?",
                 (1 if disabled else 0, self._now(), acc.name),
             )
-            if disabled:
+            # Disabling ends its sessions at once: every lookup checks the account, sees it disabled,
+            # tells the person so ("your account was disabled or changed") and deletes the session.
+            # Enabling deletes whatever is left, so no session from before outlives the pause.
+            if not disabled:
                 self._end_sessions(tx, acc.name)
             self._audit(tx, by, "account_disable" if disabled else "account_enable", acc.name)
             return self._require(tx, acc.name)

@@ -381,3 +381,17 @@ def test_a_truncated_store_gives_a_message_not_a_traceback(tmp_path, monkeypatch
         at = _run_page(page_key, token)  # asserts no exception
         if page_key != "page_login":
             assert "已损坏或不完整" in _texts(at), page_key
+
+
+def test_a_disabled_account_is_told_so_at_its_next_run(db):
+    """Defect: a disabled account saw a bare sign-in form, not "your account was disabled or changed"."""
+    db.add("cmd7", "command", PW)
+    token = db.open_session(db.get("cmd7"))
+    at = _run_page("page_command", token)
+    assert "CONTENT cmd7 command" in _texts(at)
+    db.set_disabled("cmd7", True, by="admin1")
+    at.run()
+    text = _texts(at)
+    assert "登录已过期或账户已变更" in text and "CONTENT" not in text
+    db.set_disabled("cmd7", False, by="admin1")  # enabling again does not bring the old session back
+    assert db.session_account(token, idle=_idle(), absolute=_abs()).account is None
