@@ -65,7 +65,7 @@ Definitions (``tests/geo/test_screening.py`` pins each one with a case)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -368,10 +368,7 @@ def _bool(frame: pd.DataFrame, col: str) -> np.ndarray:
 # Privacy helpers
 
 
-def _text(value: object) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return ""
-    return str(value).strip()
+_text = _c.text  # one missing-aware text helper for the classifier and the privacy helpers
 
 
 def mask_phone(phone: object) -> str:
@@ -602,11 +599,8 @@ def classify_with_obligations(
     ob_text = _obligation_texts(rs, ob, st, ent, p, issues, fnd)
     reason_zh, reason_en = _traveller_reasons(rs, ob, sm, ob_text, issues, incomplete, n)
 
-    kind_ids = np.array([r.id for r in rs.rules] + [LANDING, PENDING], dtype=object)
-    mzh = np.array([r.measure_zh for r in rs.rules] + [rs.landing_test.zh if rs.landing_test else "", "待核实"], dtype=object)
-    men = np.array([r.measure_en for r in rs.rules] + [rs.landing_test.en if rs.landing_test else "", "pending verification"], dtype=object)
-    fzh = np.array([r.first_action.zh for r in rs.rules] + [rs.landing_test.zh if rs.landing_test else "", rs.pending.zh], dtype=object)
-    fen = np.array([r.first_action.en for r in rs.rules] + [rs.landing_test.en if rs.landing_test else "", rs.pending.en], dtype=object)
+    kt = _kind_texts(rs)
+    kind_ids, mzh, men, fzh, fen = kt["id"], kt["measure_zh"], kt["measure_en"], kt["first_zh"], kt["first_en"]
     prov_flags = np.array([r.provisional for r in rs.rules] + [False, False])
     has = sm.assigned >= 0
     shown = np.where(sm.current >= 0, sm.current, sm.assigned)  # the measure shown
@@ -695,6 +689,26 @@ def classify_with_obligations(
 
 _HEALTH_CODES = {"red": "red", "红": "red", "红码": "red", "yellow": "yellow", "黄": "yellow", "黄码": "yellow"}
 
+def _kind_texts(rs: RuleSet) -> dict[str, np.ndarray]:
+    """Per obligation kind — the rules in order, then the landing test, then the verification of
+    what could not be decided — its id, label, measure and first action (zh/en), indexable by
+    ``Obligations.kind``."""
+    land_zh, land_en = (rs.landing_test.zh, rs.landing_test.en) if rs.landing_test else ("", "")
+
+    def col(values: Iterable[object], landing: object, pending: object) -> np.ndarray:
+        return np.array([*values, landing, pending], dtype=object)
+
+    return {
+        "id": col((r.id for r in rs.rules), LANDING, PENDING),
+        "label_zh": col((r.label_zh for r in rs.rules), "第一落点核酸检测", "旅居史待核实"),
+        "label_en": col((r.label_en for r in rs.rules), "landing test", "travel history to verify"),
+        "measure_zh": col((r.measure_zh for r in rs.rules), land_zh, "待核实"),
+        "measure_en": col((r.measure_en for r in rs.rules), land_en, "pending verification"),
+        "first_zh": col((r.first_action.zh for r in rs.rules), land_zh, rs.pending.zh),
+        "first_en": col((r.first_action.en for r in rs.rules), land_en, rs.pending.en),
+    }
+
+
 #: Columns of :func:`obligations_frame` (one row per obligation).
 OBLIGATION_COLUMNS = {
     "traveller_id": "traveller id",
@@ -714,16 +728,10 @@ OBLIGATION_COLUMNS = {
 
 def obligations_frame(rs: RuleSet, ob: _c.Obligations, texts: dict[str, np.ndarray], ids: np.ndarray) -> pd.DataFrame:
     """The obligations as a table (:data:`OBLIGATION_COLUMNS`), strictest first per traveller."""
-    R = len(rs.rules)
-    kinds = np.array([r.id for r in rs.rules] + [LANDING, PENDING], dtype=object)
-    lz = np.array([r.label_zh for r in rs.rules] + ["第一落点核酸检测", "旅居史待核实"], dtype=object)
-    le = np.array([r.label_en for r in rs.rules] + ["landing test", "travel history to verify"], dtype=object)
-    land_zh, land_en = (rs.landing_test.zh, rs.landing_test.en) if rs.landing_test else ("", "")
-    mz = np.array([r.measure_zh for r in rs.rules] + [land_zh, "待核实"], dtype=object)
-    me = np.array([r.measure_en for r in rs.rules] + [land_en, "pending verification"], dtype=object)
-    fz = np.array([r.first_action.zh for r in rs.rules] + [land_zh, rs.pending.zh], dtype=object)
-    fe = np.array([r.first_action.en for r in rs.rules] + [land_en, rs.pending.en], dtype=object)
-    del R
+    kt = _kind_texts(rs)
+    kinds, lz, le, mz, me, fz, fe = (
+        kt[k] for k in ("id", "label_zh", "label_en", "measure_zh", "measure_en", "first_zh", "first_en")
+    )
     return pd.DataFrame(
         {
             "traveller_id": pd.Series(ids[ob.t] if len(ids) else np.zeros(0, dtype=object), dtype=object),
@@ -926,8 +934,8 @@ def _obligation_texts(
     R = len(rs.rules)
     m = len(ob)
     n = len(p.arrival)
-    lab_zh = np.array([r.label_zh for r in rs.rules] + ["", ""], dtype=object)
-    lab_en = np.array([r.label_en for r in rs.rules] + ["", ""], dtype=object)
+    kt_labels = _kind_texts(rs)
+    lab_zh, lab_en = kt_labels["label_zh"], kt_labels["label_en"]  # read for rule kinds only
     match = np.array([r.match for r in rs.rules] + ["landing", "pending"], dtype=object)[ob.kind]
     zh = np.full(m, "", dtype=object)
     en = np.full(m, "", dtype=object)
@@ -959,14 +967,15 @@ def _obligation_texts(
 
     # the list lines repeat (arrival days × kinds): build each distinct line once
     key = pd.DataFrame({"k": ob.kind, "d": ob.due, "e": ob.end, "c": ob.closed, "l": ob.lapsed, "o": ob.overdue})
-    codes_u, first = np.unique(key.groupby(list(key.columns), sort=False).ngroup().to_numpy(), return_index=True) if m else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     gid = key.groupby(list(key.columns), sort=False).ngroup().to_numpy() if m else np.zeros(0, dtype=np.int64)
+    codes_u, first = np.unique(gid, return_index=True)
     u = first  # one obligation standing for each distinct line
     uk = ob.kind[u]
     code_zh = np.array([CODE_LABELS[c][0] for c in ob.code[u]], dtype=object)
     code_en = np.array([CODE_LABELS[c][1] for c in ob.code[u]], dtype=object)
-    mz = np.array([r.measure_zh for r in rs.rules] + [rs.landing_test.zh if rs.landing_test else "", "核实旅居史"], dtype=object)[uk]
-    me = np.array([r.measure_en for r in rs.rules] + [rs.landing_test.en if rs.landing_test else "", "verify the travel history"], dtype=object)[uk]
+    kt = _kind_texts(rs)  # in the list, the verification's measure reads as what to do
+    mz = np.where(uk == R + 1, "核实旅居史", kt["measure_zh"][uk]).astype(object)
+    me = np.where(uk == R + 1, "verify the travel history", kt["measure_en"][uk]).astype(object)
     due_z = _hours_str(ob.due[u], "按规定")
     due_e = _hours_str(ob.due[u], "as required")
     end_s = _day_str(ob.end[u])
@@ -982,7 +991,6 @@ def _obligation_texts(
     rank_of = np.empty(len(codes_u), dtype=np.int64)
     rank_of[codes_u] = np.arange(len(codes_u))
     line_zh, line_en = line_zh[rank_of[gid]], line_en[rank_of[gid]]
-    del R
     return {
         "reason_zh": zh, "reason_en": en,
         "line_zh": line_zh,
@@ -1008,8 +1016,8 @@ def _traveller_reasons(
     other = (ob.kind < R) & (np.arange(len(ob)) != sm.assigned[ob.t])
     pend_dec = a_kind == R + 1
     o_t = ob.t[other]
-    lab_zh = np.array([r.label_zh for r in rs.rules] + ["", ""], dtype=object)
-    lab_en = np.array([r.label_en for r in rs.rules] + ["", ""], dtype=object)
+    kt_labels = _kind_texts(rs)
+    lab_zh, lab_en = kt_labels["label_zh"], kt_labels["label_en"]  # read for rule kinds only
     az, ae = _join_per(o_t, lab_zh[ob.kind[other]], lab_en[ob.kind[other]], n, np.flatnonzero(other), ("、", ", "))
     rz, re_ = _join_per(o_t, tx["reason_zh"][other], tx["reason_en"][other], n, np.flatnonzero(other))
     sel = (az != "") & ~pend_dec
