@@ -98,7 +98,7 @@ def accounts(s: Settings) -> Accounts:
 
 
 def _limits(s: Settings) -> tuple[timedelta, timedelta]:
-    return timedelta(minutes=s.session_idle_minutes), timedelta(hours=s.session_max_hours)
+    return s.session_limits
 
 
 def _role_label(role: str, lang: str) -> str:

@@ -27,7 +27,6 @@ _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico")
 def _session_ok(token: str | None) -> bool:
     """A live built-in session for this cookie (with single sign-on the identity lives in
     Streamlit's own cookie, which this check cannot read: media stay as Streamlit serves them)."""
-    from datetime import timedelta
 
     from dashboard.audit import accounts_for
     from dashboard.settings import load_settings
@@ -37,9 +36,8 @@ def _session_ok(token: str | None) -> bool:
         return True
     if not token:
         return False
-    check = accounts_for(s.store).session_account(
-        token, idle=timedelta(minutes=s.session_idle_minutes), absolute=timedelta(hours=s.session_max_hours)
-    )
+    idle, absolute = s.session_limits
+    check = accounts_for(s.store).session_account(token, idle=idle, absolute=absolute)
     return check.account is not None
 
 

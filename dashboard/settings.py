@@ -34,6 +34,7 @@ session_max_hours   ``12``                 … and this many hours after sign-in
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -68,6 +69,11 @@ class Settings:
     import_max_rows: int = 500_000
     import_max_vertices: int = 5_000_000
     sources: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def session_limits(self) -> tuple[dt.timedelta, dt.timedelta]:
+        """(idle, absolute): how long a session lives without a page run, and at most."""
+        return dt.timedelta(minutes=self.session_idle_minutes), dt.timedelta(hours=self.session_max_hours)
 
     @property
     def import_limits(self):  # noqa: ANN201 - layers._readers.ImportLimits (imported lazily)

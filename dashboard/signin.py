@@ -156,22 +156,11 @@ async def signout_endpoint(request: Request) -> Response:
     ):
         return RedirectResponse(f"login?lang={lang}", status_code=303, headers=_HEADERS)
     db = accounts_for(s.store)
-    check = db.session_account(token, idle=_idle(s), absolute=_absolute(s))
+    idle, absolute = s.session_limits
+    check = db.session_account(token, idle=idle, absolute=absolute)
     db.close_session(token)
     if check.account is not None:
         record(check.account.name, "logout", "signout", role=check.account.role, store=s.store)
     response = RedirectResponse(f"login?lang={lang}&signed_out=1", status_code=303, headers=_HEADERS)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=_secure(request))
     return response
-
-
-def _idle(s):  # noqa: ANN001, ANN202 - Settings → timedelta
-    from datetime import timedelta
-
-    return timedelta(minutes=s.session_idle_minutes)
-
-
-def _absolute(s):  # noqa: ANN001, ANN202
-    from datetime import timedelta
-
-    return timedelta(hours=s.session_max_hours)
