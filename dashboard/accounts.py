@@ -7,15 +7,14 @@ Where
   store is rewritten whole on each write, which would lose a login recorded meanwhile.
 * ``postgresql://`` store → tables in that database (psycopg 3), one transaction per operation.
 
-Both go through one tiny portable-SQL layer (:class:`_Sqlite`, :class:`_Postgres`): statements
-are written once with ``?`` placeholders; the few type words that differ are filled in per
-dialect (``{id}``, ``{bigint}``).
+Both go through the one small SQL layer of :mod:`layers.sql` (shared with the PostGIS store and
+versioned records).
 
 Schema
 ------
-``riskmap_auth_schema(version, name, applied_at)`` records the migrations applied; on open every
-migration in :data:`MIGRATIONS` newer than the recorded version runs, in order, each in its own
-transaction. A database newer than this code is refused (:class:`SchemaTooNew`).
+The migrations are ``layers/migrations/accounts/NNNN_name.sql``, applied on open by the one
+runner (:func:`layers.sql.apply_pending`) and recorded as component ``accounts`` in
+``riskmap_migrations``. A database newer than this code is refused (:class:`SchemaTooNew`).
 
 * ``riskmap_users`` — ``name`` (lower case, the login name), ``role`` (grid, planner, command,
   admin), ``display_name``, ``password_hash`` (argon2id, PHC string; NULL for single-sign-on-only
@@ -49,15 +48,13 @@ Rules
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import math
 import os
 import re
 import secrets
-import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,6 +64,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from dashboard.roles import ROLES
+from layers.sql import (
+    Migration,
+    SchemaTooNew,
+    Tx,
+    apply_pending,
+    component_migrations,
+    open_db,
+    schema_version,
+)
 from layers.stores import is_url
 
 __all__ = [
@@ -116,10 +122,6 @@ class LoginRefused(PermissionError):
         self.retry_after = retry_after
 
 
-class SchemaTooNew(RuntimeError):
-    """The accounts database was written by a newer riskmap than this one."""
-
-
 @dataclass(frozen=True)
 class Account:
     name: str
@@ -147,160 +149,10 @@ class SessionCheck:
 
 
 # ---------------------------------------------------------------------------------------------
-# Migrations: (version, name, statements). Append only; never edit one that has shipped.
+# Migrations: layers/migrations/accounts/NNNN_name.sql, applied by the one runner (layers/sql.py).
+# Append only; never edit one that has shipped.
 
-MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
-    (
-        1,
-        "accounts and audit",
-        (
-            """CREATE TABLE riskmap_users (
-                name TEXT PRIMARY KEY,
-                role TEXT NOT NULL,
-                display_name TEXT NOT NULL DEFAULT '',
-                password_hash TEXT,
-                disabled INTEGER NOT NULL DEFAULT 0,
-                areas TEXT NOT NULL DEFAULT '',
-                created_at TEXT NOT NULL,
-                changed_at TEXT NOT NULL,
-                password_changed_at TEXT
-            )""",
-            """CREATE TABLE riskmap_audit (
-                id {id},
-                at TEXT NOT NULL,
-                name TEXT NOT NULL,
-                role TEXT NOT NULL DEFAULT '',
-                action TEXT NOT NULL,
-                target TEXT NOT NULL DEFAULT '',
-                detail TEXT NOT NULL DEFAULT ''
-            )""",
-            "CREATE INDEX riskmap_audit_at ON riskmap_audit (at)",
-            "CREATE INDEX riskmap_audit_name ON riskmap_audit (name, at)",
-        ),
-    ),
-    (
-        2,
-        "browser sessions and sign-in throttling",
-        (
-            """CREATE TABLE riskmap_sessions (
-                token_hash TEXT PRIMARY KEY,
-                name TEXT NOT NULL,
-                role TEXT NOT NULL,
-                created_at TEXT NOT NULL,
-                last_seen TEXT NOT NULL
-            )""",
-            "CREATE INDEX riskmap_sessions_name ON riskmap_sessions (name)",
-            "ALTER TABLE riskmap_users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0",
-            "ALTER TABLE riskmap_users ADD COLUMN locked_until TEXT",
-        ),
-    ),
-    (
-        3,
-        "sign-in throttling by account and client address (replaces the lock-out)",
-        (
-            """CREATE TABLE riskmap_login_throttle (
-                key TEXT PRIMARY KEY,
-                failures INTEGER NOT NULL,
-                last_at TEXT NOT NULL
-            )""",
-            "UPDATE riskmap_users SET failed_logins = 0, locked_until = NULL",
-        ),
-    ),
-)
-SCHEMA_TABLE = "riskmap_auth_schema"
-
-
-# ---------------------------------------------------------------------------------------------
-# The portable-SQL layer
-
-
-class _Tx:
-    """One transaction: ``run`` a statement, ``rows``/``one`` for queries (``?`` placeholders)."""
-
-    def __init__(self, cursor, placeholder: str):
-        self._cur = cursor
-        self._ph = placeholder
-
-    def _sql(self, sql: str) -> str:
-        return sql if self._ph == "?" else sql.replace("?", self._ph)
-
-    def run(self, sql: str, params: Sequence[object] = ()) -> int:
-        self._cur.execute(self._sql(sql), tuple(params))
-        return self._cur.rowcount
-
-    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
-        self._cur.execute(self._sql(sql), tuple(params))
-        return list(self._cur.fetchall())
-
-    def one(self, sql: str, params: Sequence[object] = ()) -> tuple | None:
-        found = self.rows(sql, params)
-        return found[0] if found else None
-
-
-class _Sqlite:
-    dialect = "sqlite"
-    words = {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "bigint": "INTEGER"}
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.path.exists():
-            # password hashes live here: readable by the service account only
-            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.close(fd)
-        with contextlib.closing(self._connect()) as con:
-            con.execute("PRAGMA journal_mode=WAL")
-
-    def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
-        con.execute("PRAGMA busy_timeout = 10000")
-        con.execute("PRAGMA foreign_keys = ON")
-        return con
-
-    @contextlib.contextmanager
-    def transaction(self, *, write: bool) -> Iterator[_Tx]:
-        con = self._connect()
-        try:
-            con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield _Tx(con.cursor(), "?")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
-        finally:
-            con.close()
-
-    def tables(self, tx: _Tx) -> set[str]:
-        return {r[0] for r in tx.rows("SELECT name FROM sqlite_master WHERE type = 'table'")}
-
-
-class _Postgres:
-    dialect = "postgresql"
-    words = {"id": "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", "bigint": "BIGINT"}
-
-    def __init__(self, url: str):
-        import psycopg  # only needed for a PostgreSQL store
-
-        self._psycopg = psycopg
-        self.url = url
-
-    @contextlib.contextmanager
-    def transaction(self, *, write: bool) -> Iterator[_Tx]:
-        with self._psycopg.connect(self.url, autocommit=True, connect_timeout=10) as con, con.transaction():
-            if write:
-                # writers take turns, as on SQLite (migrations and counters stay consistent)
-                con.execute("SELECT pg_advisory_xact_lock(727170)")
-            with con.cursor() as cur:
-                yield _Tx(cur, "%s")
-
-    def tables(self, tx: _Tx) -> set[str]:
-        return {
-            r[0]
-            for r in tx.rows(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
-            )
-        }
+MIGRATIONS: tuple[Migration, ...] = component_migrations("accounts")
 
 
 def accounts_location(store: str, *, root: Path | None = None) -> str:
@@ -475,7 +327,7 @@ class Accounts:
     ):
         loc = str(location)
         self.location = loc
-        self._db = _Postgres(loc) if is_url(loc) else _Sqlite(Path(loc))
+        self._db = open_db(loc)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._hasher = hasher or PasswordHasher()  # argon2id
         self._dummy: str | None = None
@@ -491,39 +343,12 @@ class Accounts:
 
     def schema_version(self) -> int:
         with self._db.transaction(write=False) as tx:
-            if SCHEMA_TABLE not in self._db.tables(tx):
-                return 0
-            row = tx.one(f"SELECT MAX(version) FROM {SCHEMA_TABLE}")
-            return int(row[0] or 0) if row else 0
+            return schema_version(tx, "accounts")
 
     def migrate(self, *, to: int | None = None) -> int:
         """Apply the migrations newer than the database, in order (up to ``to``); return the version."""
-        target = MIGRATIONS[-1][0] if to is None else to
-        current = self.schema_version()
-        if current > MIGRATIONS[-1][0]:
-            msg = (
-                f"accounts database schema {current} is newer than this riskmap knows "
-                f"({MIGRATIONS[-1][0]}); upgrade riskmap"
-            )
-            raise SchemaTooNew(msg)
-        for version, name, statements in MIGRATIONS:
-            if version <= current or version > target:
-                continue
-            with self._db.transaction(write=True) as tx:
-                if SCHEMA_TABLE not in self._db.tables(tx):
-                    tx.run(
-                        f"CREATE TABLE {SCHEMA_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                        "applied_at TEXT NOT NULL)"
-                    )
-                done = tx.one(f"SELECT 1 FROM {SCHEMA_TABLE} WHERE version = ?", (version,))
-                if done:  # another process got there first
-                    continue
-                for stmt in statements:
-                    tx.run(stmt.format(**self._db.words))
-                tx.run(
-                    f"INSERT INTO {SCHEMA_TABLE} (version, name, applied_at) VALUES (?, ?, ?)",
-                    (version, name, self._now()),
-                )
+        with self._db.transaction(write=True) as tx:
+            apply_pending(tx, "accounts", MIGRATIONS, to=to)
         return self.schema_version()
 
     # -------------------------------------------------------------------------- helpers
@@ -540,18 +365,18 @@ class Accounts:
                 self._dummy = self._hasher.hash(secrets.token_hex(16))
             return self._dummy
 
-    def _get(self, tx: _Tx, name: str) -> Account | None:
+    def _get(self, tx: Tx, name: str) -> Account | None:
         row = tx.one(f"SELECT {_USER_COLUMNS} FROM riskmap_users WHERE name = ?", (normalise_name(name),))
         return _account(row) if row else None
 
-    def _require(self, tx: _Tx, name: str) -> Account:
+    def _require(self, tx: Tx, name: str) -> Account:
         acc = self._get(tx, name)
         if acc is None:
             msg = f"没有账户 {normalise_name(name)!r} / no account named {normalise_name(name)!r}"
             raise AccountError(msg)
         return acc
 
-    def _audit(self, tx: _Tx, user: str | None, action: str, target: str = "", detail: str = "",
+    def _audit(self, tx: Tx, user: str | None, action: str, target: str = "", detail: str = "",
                role: str | None = None) -> None:
         who = normalise_name(user) if user else NOBODY
         if role is None:
@@ -563,10 +388,10 @@ class Accounts:
              _clean(target, 200), _clean(detail, 1000)),
         )
 
-    def _end_sessions(self, tx: _Tx, name: str) -> None:
+    def _end_sessions(self, tx: Tx, name: str) -> None:
         tx.run("DELETE FROM riskmap_sessions WHERE name = ?", (name,))
 
-    def _other_enabled_admins(self, tx: _Tx, name: str) -> int:
+    def _other_enabled_admins(self, tx: Tx, name: str) -> int:
         row = tx.one(
             "SELECT COUNT(*) FROM riskmap_users WHERE role = 'admin' AND disabled = 0 AND name <> ?", (name,)
         )

@@ -12,7 +12,8 @@ Schema (created by the versioned migrations in ``layers/migrations/``, applied o
   (NULL until the first write: an empty database is "no store yet", as a missing file is).
 * ``riskmap_layers`` — the layers written so far (what :meth:`PostgisStore.layers` lists).
 * ``riskmap_meta`` — scenario metadata (key, value).
-* ``riskmap_schema_migrations`` — the migrations applied (version, name, applied_at).
+* ``riskmap_migrations`` — the migrations applied, per component (the store's are ``store``;
+  accounts and records keep theirs in the same table).
 
 Writes and concurrency: every write runs in one transaction that first locks the state row
 (``SELECT … FOR UPDATE``), so writers take turns exactly as under the GeoPackage's writer lock:
@@ -22,9 +23,9 @@ same transaction bumps ``version`` to ``max(version + 1, now in microseconds)``,
 changes with every committed write and never goes back (a cache keyed on it stays correct even
 if the database is rebuilt). Readers never wait for writers and see whole writes only.
 
-Migrations: ``NNNN_name.sql`` files, applied in order, each recorded in
-``riskmap_schema_migrations``, all under a transaction-level advisory lock so that two servers
-starting at once do not race. Changing a layer's columns in its spec needs a new migration; the
+Migrations: ``layers/migrations/store/NNNN_name.sql`` files, applied in order by the one runner
+(:mod:`layers.sql`), each recorded in ``riskmap_migrations`` as component ``store``, all under a
+transaction-level advisory lock so that two servers starting at once do not race. Changing a layer's columns in its spec needs a new migration; the
 store checks at open that the tables have every spec column and names what is missing.
 """
 
@@ -32,11 +33,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -50,6 +49,15 @@ from geo.errors import StaleWrite
 from geo.zones import ZoneVersion
 from layers import REGISTRY, get_spec
 from layers.spec import LayerSpec
+from layers.sql import (
+    MIGRATIONS_ROOT,
+    Migration,
+    SchemaTooNew,
+    Tx,
+    apply_pending,
+    component_migrations,
+    schema_version,
+)
 from layers.store import META_TABLE, StoreBase, StoreMissing, _check_modes, _with_zone_history
 from layers.stores import display_location
 
@@ -64,13 +72,9 @@ __all__ = [
     "MIGRATIONS_DIR",
 ]
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-MIGRATIONS_TABLE = "riskmap_schema_migrations"
+MIGRATIONS_DIR = MIGRATIONS_ROOT / "store"
 SRID = 4326
-# pg_advisory_xact_lock key serialising migrations ("riskmap" in ASCII)
-_MIGRATION_LOCK = 0x7269736B6D6170
 _SQL_TYPES = {"str": "text", "int": "bigint", "float": "double precision", "bool": "boolean", "date": "date"}
-_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
 class StoreUnavailable(ConnectionError):
@@ -102,53 +106,24 @@ def layer_table_sql(spec: LayerSpec) -> str:
     return "\n".join(out)
 
 
-def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, str, Path]]:
-    """The migrations ``(version, name, path)`` in order; versions must run 1, 2, 3 … without gaps."""
-    found = []
-    for p in sorted(directory.glob("*.sql")):
-        m = _MIGRATION_NAME.match(p.name)
-        if not m:
-            msg = f"migration file name must look like 0001_name.sql, got {p.name!r}"
-            raise ValueError(msg)
-        found.append((int(m.group(1)), m.group(2), p))
-    versions = [v for v, _, _ in found]
-    if versions != list(range(1, len(found) + 1)):
-        msg = f"migrations must be numbered 1, 2, 3 … without gaps or repeats, got {versions}"
-        raise ValueError(msg)
-    return found
+def migration_files() -> tuple[Migration, ...]:
+    """The store's migrations (``layers/migrations/store/NNNN_name.sql``) in order."""
+    return component_migrations("store")
 
 
-def apply_migrations(con: psycopg.Connection, *, directory: Path = MIGRATIONS_DIR) -> list[int]:
-    """Apply the migrations the database lacks, in order, in one transaction under an advisory
-    lock (so concurrent openers take turns and the second finds nothing to do). Returns the
-    versions applied now."""
-    files = migration_files(directory)
-    with con.transaction():
-        con.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-        con.execute(
-            f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} ("
-            " version integer PRIMARY KEY, name text NOT NULL,"
-            " applied_at timestamptz NOT NULL DEFAULT now())"
-        )
-        done = {int(r[0]) for r in con.execute(f"SELECT version FROM {MIGRATIONS_TABLE}")}
-        applied = []
-        for version, name, path in files:
-            if version in done:
-                continue
-            con.execute(path.read_text(encoding="utf-8"))
-            con.execute(f"INSERT INTO {MIGRATIONS_TABLE} (version, name) VALUES (%s, %s)", (version, name))
-            applied.append(version)
-    return applied
+def apply_migrations(con: psycopg.Connection) -> list[int]:
+    """Apply the store migrations the database lacks, in order, in one transaction (the runner
+    takes the migrations' advisory lock, so concurrent openers take turns and the second finds
+    nothing to do). Returns the versions applied now."""
+    with con.transaction(), con.cursor() as cur:
+        return apply_pending(Tx(cur, "postgresql"), "store", migration_files())
 
 
 def _schema_version(con: psycopg.Connection) -> int:
-    """The newest migration applied (0 for none), read without locking or creating anything, so a
-    role that may only read and write rows can open an up-to-date store."""
-    row = con.execute("SELECT to_regclass(%s) IS NOT NULL", (MIGRATIONS_TABLE,)).fetchone()
-    if not row or not row[0]:
-        return 0
-    row = con.execute(f"SELECT coalesce(max(version), 0) FROM {MIGRATIONS_TABLE}").fetchone()
-    return int(row[0]) if row else 0
+    """The newest store migration applied (0 for none), read without locking or creating anything,
+    so a role that may only read and write rows can open an up-to-date store."""
+    with con.transaction(), con.cursor() as cur:
+        return schema_version(Tx(cur, "postgresql"), "store")
 
 
 def _missing_columns(con: psycopg.Connection) -> list[str]:
@@ -330,8 +305,11 @@ class PostgisStore(StoreBase):
                 return
             self._require_postgis(con)
             try:
-                if _schema_version(con) < len(migration_files()):
-                    apply_migrations(con)
+                # cheap when up to date (a lock and a select); adopts a store made before the one
+                # migrations table; refuses a store newer than this code
+                apply_migrations(con)
+            except SchemaTooNew as exc:
+                raise StoreUnavailable(f"the store {self.display}: {exc}") from None
             except psycopg.errors.InsufficientPrivilege as exc:
                 msg = (
                     f"the store {self.display} needs its tables created or updated, and this role may not: "
@@ -342,7 +320,7 @@ class PostgisStore(StoreBase):
             if missing:
                 msg = (
                     f"the store {self.display} lacks columns the layer specs declare: {', '.join(missing[:10])} — "
-                    "add a migration in layers/migrations/"
+                    "add a migration in layers/migrations/store/"
                 )
                 raise StoreUnavailable(msg)
             _ready.add(self.url)

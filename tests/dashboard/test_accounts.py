@@ -118,8 +118,10 @@ def test_sqlite_file_is_private_and_in_wal_mode(tmp_path):
 
 
 def test_fresh_database_gets_every_migration(db, location):
-    assert db.schema_version() == MIGRATIONS[-1][0] == 3
-    versions = _raw_rows(location, "SELECT version, name FROM riskmap_auth_schema ORDER BY version")
+    assert db.schema_version() == MIGRATIONS[-1].version == 3
+    versions = _raw_rows(
+        location, "SELECT version, name FROM riskmap_migrations WHERE component = 'accounts' ORDER BY version"
+    )
     assert [v for v, _ in versions] == [1, 2, 3]
 
 
@@ -140,11 +142,48 @@ def test_migrations_upgrade_an_older_database_and_keep_its_data(location, clock)
 
 def test_opening_twice_applies_nothing_again(db, location, clock):
     Accounts(location, clock=clock, hasher=FAST)
-    assert len(_raw_rows(location, "SELECT version FROM riskmap_auth_schema")) == 3
+    assert len(_raw_rows(location, "SELECT version FROM riskmap_migrations WHERE component = 'accounts'")) == 3
+
+
+def test_a_database_of_the_previous_layout_is_adopted_in_place(location, clock):
+    """Before the one migrations table, accounts kept their own (riskmap_auth_schema): such a
+    database upgrades in place, keeps its rows and runs no migration twice."""
+    from layers.sql import SqliteDb, Tx, component_migrations
+
+    if location.startswith("postgresql://"):
+        import psycopg
+
+        con = psycopg.connect(location, autocommit=True)
+        cur, dialect = con.cursor(), "postgresql"
+    else:
+        SqliteDb(location)
+        con = sqlite3.connect(location, isolation_level=None)
+        cur, dialect = con.cursor(), "sqlite"
+    tx = Tx(cur, dialect)
+    tx.run("CREATE TABLE riskmap_auth_schema (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+    for m in component_migrations("accounts")[:2]:  # a version-2 database of the old layout
+        tx.script(m.sql)
+        tx.run("INSERT INTO riskmap_auth_schema VALUES (?, ?, ?)", (m.version, m.name, "2022-01-01T00:00:00Z"))
+    tx.run("INSERT INTO riskmap_users (name, role, created_at, changed_at) VALUES ('old', 'grid', 'x', 'x')")
+    con.close()
+    db = Accounts(location, clock=clock, hasher=FAST)
+    assert db.schema_version() == 3
+    assert db.get("old").role == "grid"
+    rows = _raw_rows(location, "SELECT version FROM riskmap_migrations WHERE component = 'accounts' ORDER BY version")
+    assert [r[0] for r in rows] == [1, 2, 3]
+    tables = {r[0] for r in _raw_rows(location, _TABLES_SQL[location.startswith("postgresql://")])}
+    assert "riskmap_auth_schema" not in tables
+
+
+_TABLES_SQL = {
+    False: "SELECT name FROM sqlite_master WHERE type = 'table'",
+    True: "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()",
+}
 
 
 def test_a_newer_schema_is_refused(db, location, clock):
-    _exec(location, "INSERT INTO riskmap_auth_schema (version, name, applied_at) VALUES (99, 'future', 'x')")
+    _exec(location, "INSERT INTO riskmap_migrations (component, version, name, applied_at) "
+                    "VALUES ('accounts', 99, 'future', 'x')")
     with pytest.raises(SchemaTooNew, match="schema 99 is newer"):
         Accounts(location, clock=clock, hasher=FAST)
 

@@ -57,12 +57,14 @@ def test_an_unreachable_server_is_reported_without_the_password():
 
 def test_migrations_are_numbered_and_apply_once(postgis_db):
     files = migration_files()
-    assert [v for v, _, _ in files] == list(range(1, len(files) + 1))
+    assert [m.version for m in files] == list(range(1, len(files) + 1))
     store = PostgisStore(postgis_db)
     assert not store.exists()  # the first use applies the migrations
     with psycopg.connect(postgis_db, autocommit=True) as con:
-        rows = con.execute("SELECT version, name FROM riskmap_schema_migrations ORDER BY version").fetchall()
-        assert rows == [(v, name) for v, name, _ in files]
+        rows = con.execute(
+            "SELECT version, name FROM riskmap_migrations WHERE component = 'store' ORDER BY version"
+        ).fetchall()
+        assert rows == [(m.version, m.name) for m in files]
         assert apply_migrations(con) == []  # idempotent
 
 
@@ -86,7 +88,7 @@ def test_concurrent_openers_apply_migrations_once(postgis_db):
     n = len(migration_files())
     assert sorted(map(str, results)) == sorted([str(list(range(1, n + 1)))] + ["[]"] * 3)
     with psycopg.connect(postgis_db) as con:
-        assert con.execute("SELECT count(*) FROM riskmap_schema_migrations").fetchone() == (n,)
+        assert con.execute("SELECT count(*) FROM riskmap_migrations WHERE component = 'store'").fetchone() == (n,)
 
 
 def test_schema_covers_every_spec_with_spatial_indexes(postgis_db):
@@ -216,3 +218,23 @@ def test_a_role_that_only_reads_and_writes_rows_can_use_a_migrated_store(_postgi
     finally:
         _postgis_cluster.execute("DROP OWNED BY riskmap_rows", database=database)
         _postgis_cluster.execute("DROP ROLE riskmap_rows")
+
+
+def test_a_store_of_the_previous_layout_upgrades_in_place(postgis_db):
+    """A store made before the one migrations table (riskmap_schema_migrations of its own) is
+    adopted in place: its rows stay, no migration runs twice, the old table goes."""
+    from layers.sql import Tx
+
+    with psycopg.connect(postgis_db, autocommit=True) as con, con.cursor() as cur:
+        tx = Tx(cur, "postgresql")
+        tx.run("CREATE TABLE riskmap_schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
+               " applied_at timestamptz NOT NULL DEFAULT now())")
+        for m in migration_files():
+            tx.script(m.sql)
+            tx.run("INSERT INTO riskmap_schema_migrations (version, name) VALUES (?, ?)", (m.version, m.name))
+    store = PostgisStore(postgis_db)
+    assert not store.exists()
+    with psycopg.connect(postgis_db, autocommit=True) as con:
+        assert con.execute("SELECT to_regclass('riskmap_schema_migrations')").fetchone() == (None,)
+        rows = con.execute("SELECT version FROM riskmap_migrations WHERE component = 'store' ORDER BY version").fetchall()
+        assert [r[0] for r in rows] == [m.version for m in migration_files()]
