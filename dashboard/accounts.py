@@ -73,7 +73,6 @@ from layers.sql import (
     open_db,
     schema_version,
 )
-from layers.stores import is_url
 
 __all__ = [
     "Account",
@@ -156,14 +155,12 @@ MIGRATIONS: tuple[Migration, ...] = component_migrations("accounts")
 
 
 def accounts_location(store: str, *, root: Path | None = None) -> str:
-    """Where accounts and audit live for the store setting ``store``: the same ``postgresql://``
-    URL, or the path of ``<store stem>.accounts.sqlite`` beside a GeoPackage store."""
-    if is_url(store):
-        return store
-    p = Path(store)
-    if not p.is_absolute() and root is not None:
-        p = root / p
-    return str(p.with_name(p.stem + ".accounts.sqlite"))
+    """Where accounts and audit live for the store setting ``store``: the store's SQL side
+    (:func:`layers.records.sql_location`: the same ``postgresql://`` URL, or
+    ``<store stem>.accounts.sqlite`` beside a GeoPackage store)."""
+    from layers.records import sql_location
+
+    return sql_location(store, root=root)
 
 
 def _utc(now: datetime) -> str:
