@@ -105,6 +105,9 @@ def screening_in_scope(result, role: str, areas: Iterable[str]):
     nb = result.neighbourhoods
     keep_t = _in_scope(t["neighbourhood_id"], t["district_adcode"], areas).to_numpy(dtype=bool)
     keep_nb = _in_scope(nb["id"], nb["district_adcode"], areas).to_numpy(dtype=bool)
+    travellers = t[keep_t].reset_index(drop=True)
+    ob = result.obligations
+    ob = ob[ob["traveller_id"].isin(travellers["id"])].reset_index(drop=True)  # theirs only
     return dataclasses.replace(
-        result, travellers=t[keep_t].reset_index(drop=True), neighbourhoods=nb[keep_nb].reset_index(drop=True)
+        result, travellers=travellers, obligations=ob, neighbourhoods=nb[keep_nb].reset_index(drop=True)
     )

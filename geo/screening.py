@@ -99,6 +99,8 @@ __all__ = [
     "classify_travellers",
     "classify_with_obligations",
     "screen_neighbourhoods",
+    "count_per_neighbourhood",
+    "screening_levels",
     "screen",
     "neighbourhood_ids_for_points",
     "mask_phone",
@@ -1134,18 +1136,7 @@ def screen_neighbourhoods(
     has red or yellow travellers; else ``none`` 无.
     """
     _, day = _as_of(as_of)
-    nb = neighbourhoods.copy()
-    ids = nb["id"].astype("string")
-    c = classified[classified["neighbourhood_id"].notna()]
-    for code in CODES:
-        nb[code] = ids.map(c.loc[c["code"] == code, "neighbourhood_id"].value_counts()).fillna(0).astype("int64").to_numpy()
-    nb["travellers"] = nb[list(CODES)].sum(axis=1)
-    nb["overdue"] = ids.map(c.loc[c["overdue"], "neighbourhood_id"].value_counts()).fillna(0).astype("int64").to_numpy()
-    present = list(dict.fromkeys([*measure_ids, *sorted(c["measure_id"].dropna().unique())]))
-    for m in present:
-        nb[f"measure:{m}"] = (
-            ids.map(c.loc[c["measure_id"] == m, "neighbourhood_id"].value_counts()).fillna(0).astype("int64").to_numpy()
-        )
+    nb = count_per_neighbourhood(neighbourhoods.copy(), classified, measure_ids)
     relation = np.full(len(nb), "", dtype=object)
     tier = np.full(len(nb), "", dtype=object)
     zone_ids = np.full(len(nb), "", dtype=object)
@@ -1172,6 +1163,31 @@ def screen_neighbourhoods(
     nb["zone_tier"] = tier
     nb["zone_relation"] = relation
     nb["zone_ids"] = zone_ids
+    return screening_levels(nb)
+
+
+def count_per_neighbourhood(nb: pd.DataFrame, classified: pd.DataFrame, measure_ids: Sequence[str] = ()) -> pd.DataFrame:
+    """``nb`` with the counts of ``classified`` per neighbourhood set: by current code, by
+    ``measure_id`` (``measure:<id>``), ``overdue`` and ``travellers`` (in place; returned)."""
+    ids = nb["id"].astype("string")
+    c = classified[classified["neighbourhood_id"].notna()]
+    for code in CODES:
+        nb[code] = ids.map(c.loc[c["code"] == code, "neighbourhood_id"].value_counts()).fillna(0).astype("int64").to_numpy()
+    nb["travellers"] = nb[list(CODES)].sum(axis=1)
+    nb["overdue"] = ids.map(c.loc[c["overdue"], "neighbourhood_id"].value_counts()).fillna(0).astype("int64").to_numpy()
+    present = list(dict.fromkeys([*measure_ids, *sorted(c["measure_id"].dropna().unique())]))
+    for m in present:
+        nb[f"measure:{m}"] = (
+            ids.map(c.loc[c["measure_id"] == m, "neighbourhood_id"].value_counts()).fillna(0).astype("int64").to_numpy()
+        )
+    return nb
+
+
+def screening_levels(nb: pd.DataFrame) -> pd.DataFrame:
+    """``nb`` (with ``zone_tier`` and code counts) with its screening level: ``full`` 全员核酸 in
+    or touching a sealed / controlled zone, else ``targeted`` with red or yellow travellers, else
+    ``none`` (in place; returned)."""
+    tier = nb["zone_tier"].fillna("").to_numpy(dtype=object)
     level = np.where(tier != "", "full", np.where((nb["red"] + nb["yellow"]).to_numpy() > 0, "targeted", "none"))
     nb["screening"] = level
     nb["screening_zh"] = [SCREENING_LEVELS[x][0] for x in level]

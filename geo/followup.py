@@ -1,0 +1,357 @@
+"""不漏一人 — follow-up: what grid workers record about each obligation, and what follows from it.
+
+Pure: no Streamlit, no storage. Outcomes are kept as versioned records (``layers/records.py``,
+kind ``followup``, one record per obligation, key :func:`record_key`); this module says what an
+outcome does (:func:`next_state`), and applies the recorded states to a screening
+(:func:`apply_followup`) — the one place where "reached", "closed" and "overdue" meet.
+
+The loop the seeds describe: reach every person on the list in time — seed 001 "确保时空伴随者24
+小时内、重点区域驻留人员48小时内完成排查任务" — then test, quarantine or transfer them and follow
+them until their measure ends (seed 002: 网格员 arrange home quarantine, transfers and daily
+care). So:
+
+* An obligation's **first action** (排查: reaching the person) is done by the first outcome that
+  reaches them: reached by phone or in person, a test taken, home quarantine started, a transfer
+  to a quarantine hotel, a big-data push verified. "Not reachable" is an attempt: the item stays
+  open and is retried.
+* **Overdue** (the one definition): the community follows the obligation up, its deadline has
+  passed, it is still open, and its first action is not done. Recording "reached" before (or
+  after) the deadline stops it being overdue; whether it was done in time is kept (``in_time``).
+* An obligation **closes** when its completing outcome is recorded — the measure completed, or
+  a big-data push excluded (the person was not there) — or when the screening rules end it. The
+  code lifts when every obligation of the person has closed; until then it is the strictest open
+  one's (as in the screening rules).
+* **Moved out** hands the person over to the neighbourhood that now holds them: all their
+  obligations move to that neighbourhood's list, deadlines unchanged.
+* Outcomes are in time order: each is stamped with the moment it was recorded (the page's clock),
+  and a state recorded after the moment a list is computed for is not applied to it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "KIND",
+    "OUTCOMES",
+    "Outcome",
+    "FollowupError",
+    "TEST_RESULTS",
+    "record_key",
+    "next_state",
+    "states_frame",
+    "apply_followup",
+    "task_list",
+    "time_left",
+    "followup_figures",
+]
+
+KIND = "followup"  # the record kind (layers/records.py)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: str
+    zh: str
+    en: str
+    effect: str  # done | attempt | result | handover | close
+    required: tuple[str, ...] = ()  # fields that must be given
+    push_only: bool = False  # only for obligations that wait for a person's verification
+
+
+OUTCOMES: dict[str, Outcome] = {
+    o.id: o
+    for o in (
+        Outcome("reached_phone", "已电话联系", "reached by phone", "done"),
+        Outcome("reached_visit", "已上门联系", "reached in person", "done"),
+        Outcome("unreachable", "联系不上", "not reachable", "attempt", ("reason",)),
+        Outcome("test_taken", "已采样", "test taken", "done", ("test_date",)),
+        Outcome("test_result", "检测结果", "test result", "result", ("result",)),
+        Outcome("home_quarantine", "已落实居家隔离", "home quarantine started", "done"),
+        Outcome("transferred", "已转运集中隔离", "transferred to a quarantine hotel", "done", ("hotel_id",)),
+        Outcome("moved_out", "已迁出本辖区", "moved out of my area", "handover", ("to_neighbourhood",)),
+        Outcome("push_verified", "核实：确有风险", "push verified: risk confirmed", "done", push_only=True),
+        Outcome("push_excluded", "核实：排除风险", "push checked: risk excluded", "close", push_only=True),
+        Outcome("completed", "措施已完成", "measure completed", "close"),
+    )
+}
+TEST_RESULTS = {"negative": ("阴性", "negative"), "positive": ("阳性", "positive"), "pending": ("待出结果", "pending")}
+
+
+class FollowupError(ValueError):
+    """An outcome that cannot be recorded; the message is bilingual (中文 / English)."""
+
+
+def record_key(traveller_id: object, kind: object) -> str:
+    """The record key of an obligation: ``"<traveller id>|<obligation kind>"``."""
+    return f"{traveller_id}|{kind}"
+
+
+def _iso(at: dt.datetime) -> str:
+    return pd.Timestamp(at).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def next_state(
+    prev: Mapping[str, Any] | None, outcome: str, fields: Mapping[str, Any] | None = None, *, at: dt.datetime,
+    until_verified: bool = False,
+) -> dict[str, Any]:
+    """The follow-up state of an obligation after recording ``outcome`` at ``at`` (local time).
+
+    ``prev`` is the state before (None: nothing recorded yet). ``fields`` holds the outcome's
+    details (``reason``, ``method``, ``test_date``, ``result``, ``hotel_id``, ``to_neighbourhood``,
+    ``note``). ``until_verified``: the obligation waits for a person's verification (a big-data
+    push), the only kind a push outcome applies to.
+
+    Raises :class:`FollowupError` for an unknown outcome, a missing field, an outcome on a closed
+    obligation, a push outcome on another obligation, or a test result with no test taken.
+    """
+    o = OUTCOMES.get(outcome)
+    if o is None:
+        msg = f"未知的结果 {outcome!r} / unknown outcome {outcome!r}"
+        raise FollowupError(msg)
+    fields = {k: v for k, v in (fields or {}).items() if v not in (None, "")}
+    state = dict(prev or {})
+    if state.get("closed_at"):
+        msg = "该事项已结束，不能再记录 / this item is closed: nothing more can be recorded"
+        raise FollowupError(msg)
+    missing = [f for f in o.required if not str(fields.get(f, "")).strip()]
+    if missing:
+        msg = f"请填写：{', '.join(missing)} / required: {', '.join(missing)}"
+        raise FollowupError(msg)
+    if o.push_only and not until_verified:
+        msg = "只有大数据推送等待核实的事项才能记录核实结果 / only a push waiting for verification takes this outcome"
+        raise FollowupError(msg)
+    if o.effect == "result":
+        if not state.get("test_date"):
+            msg = "尚未记录采样，不能记录结果 / no test recorded yet: record the test first"
+            raise FollowupError(msg)
+        if fields["result"] not in TEST_RESULTS:
+            msg = f"检测结果应为 {'/'.join(TEST_RESULTS)} / result must be one of {', '.join(TEST_RESULTS)}"
+            raise FollowupError(msg)
+    when = _iso(at)
+    state.update(outcome=outcome, at=when)
+    for f in ("reason", "method", "test_date", "result", "hotel_id", "note"):
+        if f in fields:
+            state["test_result" if f == "result" else f] = str(fields[f])
+    if o.effect == "done" and not state.get("done_at"):
+        state["done_at"] = when
+    elif o.effect == "attempt":
+        state["attempts"] = int(state.get("attempts", 0)) + 1
+    elif o.effect == "handover":
+        state["handover_to"] = str(fields["to_neighbourhood"])
+    elif o.effect == "close":
+        state["closed_at"] = when
+        state["closed_by"] = outcome
+        state.setdefault("done_at", when)  # closing it is also reaching it
+    return state
+
+
+STATE_COLUMNS = (
+    "key", "traveller_id", "kind", "version", "outcome", "at", "done_at", "closed_at", "closed_by", "attempts",
+    "handover_to", "test_date", "test_result", "hotel_id", "reason", "note", "saved_by",
+)
+
+
+def states_frame(records: Iterable[Any]) -> pd.DataFrame:
+    """Recorded states (``layers.records.Record`` of kind ``followup``) as a frame, one row per
+    obligation (:data:`STATE_COLUMNS`; times as naive local timestamps)."""
+    rows = []
+    for r in records:
+        d = dict(r.data)
+        tid, _, kind = str(r.key).partition("|")
+        rows.append({
+            "key": r.key, "traveller_id": tid, "kind": kind, "version": int(r.version), "saved_by": r.saved_by,
+            **{c: d.get(c) for c in STATE_COLUMNS if c not in ("key", "traveller_id", "kind", "version", "saved_by")},
+        })
+    out = pd.DataFrame(rows, columns=list(STATE_COLUMNS))
+    for c in ("at", "done_at", "closed_at"):
+        out[c] = pd.to_datetime(out[c], errors="coerce")
+    out["attempts"] = pd.to_numeric(out["attempts"], errors="coerce").fillna(0).astype("int64")
+    out["version"] = out["version"].astype("int64")
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Applying recorded states to a screening
+
+
+def _now(now: object) -> pd.Timestamp:
+    ts = pd.Timestamp(now)
+    return ts.tz_convert("Asia/Shanghai").tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def apply_followup(result, states: pd.DataFrame, *, now: object, neighbourhoods: pd.DataFrame | None = None):
+    """The screening ``result`` (:class:`geo.screening.Screening`) with the recorded follow-up
+    ``states`` (:func:`states_frame`) applied at the moment ``now``: a new Screening.
+
+    Obligations gain ``done_at``, ``closed_by``, ``in_time``, ``outcome``, ``attempts``,
+    ``version`` (the record version to base the next save on; 0 = nothing recorded) and
+    ``followup`` (``todo`` / ``done`` / ``closed``); their ``status`` and ``overdue`` follow the
+    module's rules. Travellers get ``overdue``, ``open_obligations``, ``code``, ``measure``,
+    ``lifted``, the next action and its deadline again; a hand-over moves them (and their
+    district) to the new neighbourhood. Neighbourhood counts are recounted. With no states this
+    is the screening's own definition evaluated at ``now``.
+    """
+    from geo.screening import LIFTED, count_per_neighbourhood, screening_levels
+
+    now = _now(now)
+    st = states[(states["at"].isna()) | (states["at"] <= now)] if len(states) else states
+    ob = result.obligations.copy()
+    key = ob["traveller_id"].astype(str) + "|" + ob["kind"].astype(str)
+    idx = st.set_index("key") if len(st) else None
+
+    def col(name: str) -> pd.Series:
+        if idx is None:
+            return pd.Series([None] * len(ob), index=ob.index, dtype=object)
+        return key.map(idx[name])
+
+    done_at = pd.to_datetime(col("done_at"))
+    closed_at = pd.to_datetime(col("closed_at"))
+    done = done_at.notna() & (done_at <= now)
+    closed = (ob["status"] == "closed").to_numpy() | (closed_at.notna() & (closed_at <= now)).to_numpy()
+    due = pd.to_datetime(ob["due"])
+    overdue = ob["community"].to_numpy(dtype=bool) & ~closed & due.notna().to_numpy() & (due < now).to_numpy() & ~done.to_numpy()
+    ob["status"] = np.where(closed, "closed", "open")
+    ob["overdue"] = overdue
+    ob["done_at"] = done_at.where(done)
+    ob["in_time"] = done & (due.isna() | (done_at <= due))
+    ob["closed_by"] = col("closed_by")
+    ob["outcome"] = col("outcome")
+    ob["attempts"] = pd.to_numeric(col("attempts"), errors="coerce").fillna(0).astype("int64")
+    ob["version"] = pd.to_numeric(col("version"), errors="coerce").fillna(0).astype("int64")
+    ob["test_result"] = col("test_result")
+    ob["hotel_id"] = col("hotel_id")
+    ob["followup"] = np.where(closed, "closed", np.where(done.to_numpy(), "done", "todo"))
+
+    t = result.travellers.copy()
+    tid = t["id"].astype(str)
+    g = pd.DataFrame({"t": ob["traveller_id"].astype(str), "open": ~closed, "overdue": overdue})
+    agg = g.groupby("t").agg(open=("open", "sum"), overdue=("overdue", "any"))
+    t["overdue"] = tid.map(agg["overdue"]).fillna(False).astype(bool).to_numpy()
+    t["open_obligations"] = tid.map(agg["open"]).fillna(0).astype("int64").to_numpy()
+
+    # travellers whose obligations the records changed: their code, measure and next action again
+    touched = set(st["traveller_id"].astype(str)) if len(st) else set()
+    if touched:
+        sel_t = tid.isin(touched).to_numpy()
+        o = ob[ob["traveller_id"].astype(str).isin(touched)]
+        # the obligations are strictest first per traveller: the first open one decides the code
+        first_open = o[o["status"] == "open"].drop_duplicates("traveller_id").set_index("traveller_id")
+        has_open = tid[sel_t].isin(first_open.index.astype(str))
+        for c, src, empty in (("code", "code", "green"), ("measure_zh", "measure_zh", "已结束"), ("measure_en", "measure_en", "ended")):
+            vals = tid[sel_t].map(first_open[src]) if len(first_open) else pd.Series(empty, index=tid[sel_t].index)
+            t.loc[sel_t, c] = vals.where(has_open, empty).to_numpy()
+        t.loc[sel_t, "measure_id"] = np.where(
+            has_open.to_numpy(), t.loc[sel_t, "measure_id"].to_numpy(dtype=object), LIFTED
+        )
+        t.loc[sel_t, "lifted"] = ~has_open.to_numpy()
+        nxt = o[(o["status"] == "open") & o["community"].astype(bool) & ~o["done_at"].notna() & o["due"].notna()]
+        nxt = nxt.sort_values("due", kind="stable").drop_duplicates("traveller_id").set_index("traveller_id")
+        t.loc[sel_t, "first_action_due"] = tid[sel_t].map(nxt["due"]).to_numpy() if len(nxt) else pd.NaT
+        for lang in ("zh", "en"):
+            m = tid[sel_t].map(nxt[f"first_action_{lang}"]) if len(nxt) else pd.Series("", index=tid[sel_t].index)
+            t.loc[sel_t, f"first_action_{lang}"] = m.fillna("").to_numpy()
+        # hand-over: the person is followed up where they now live
+        moved = st[st["handover_to"].notna()].sort_values("at").drop_duplicates("traveller_id", keep="last")
+        if len(moved):
+            to = tid.map(moved.set_index("traveller_id")["handover_to"])
+            hit = to.notna().to_numpy()
+            t.loc[hit, "neighbourhood_id"] = to[hit].to_numpy()
+            nbf = neighbourhoods if neighbourhoods is not None else result.neighbourhoods
+            info = pd.DataFrame(nbf.drop(columns="geometry", errors="ignore")).set_index("id")
+            for c_t, c_n in (("neighbourhood", "name"), ("street", "street"), ("district", "district"),
+                             ("district_adcode", "district_adcode")):
+                if c_t in t.columns and c_n in info.columns:
+                    t.loc[hit, c_t] = to[hit].map(info[c_n]).to_numpy()
+    nb = result.neighbourhoods.copy()
+    if len(nb):
+        nb = screening_levels(count_per_neighbourhood(nb, t))
+    return dataclasses.replace(result, travellers=t, obligations=ob.reset_index(drop=True), neighbourhoods=nb)
+
+
+# ----------------------------------------------------------------------------------------------
+# The grid worker's list
+
+
+URGENCY = ("overdue", "due", "no_deadline", "in_progress", "closed")
+
+
+def task_list(result, *, now: object) -> pd.DataFrame:
+    """One row per obligation the community follows up, of the travellers in ``result`` (already
+    scoped to the worker and with follow-up applied), most urgent first: overdue (longest
+    overdue first), open with a deadline (soonest first), open without one, first action done
+    but the measure still running, then closed. Columns: the obligation's, plus the traveller's
+    ``name``, ``phone``, ``address``, ``neighbourhood``, ``neighbourhood_id``, ``code`` (the
+    person's current code as ``person_code``), ``urgency`` and ``hours_left`` (negative: overdue)."""
+    now = _now(now)
+    ob = result.obligations
+    ob = ob[ob["community"].astype(bool)]
+    t = result.travellers.set_index(result.travellers["id"].astype(str))
+    ob = ob[ob["traveller_id"].astype(str).isin(t.index)].copy()
+    tid = ob["traveller_id"].astype(str)
+    for c in ("name", "phone", "address", "neighbourhood", "neighbourhood_id", "district", "arrival_date"):
+        ob[c] = tid.map(t[c]).to_numpy() if c in t.columns else None
+    ob["person_code"] = tid.map(t["code"]).to_numpy()
+    due = pd.to_datetime(ob["due"])
+    ob["hours_left"] = ((due - now).dt.total_seconds() / 3600.0).to_numpy()
+    closed = (ob["status"] == "closed").to_numpy()
+    done = ob["done_at"].notna().to_numpy() if "done_at" in ob.columns else np.zeros(len(ob), dtype=bool)
+    urgency = np.select(
+        [closed, ob["overdue"].to_numpy(dtype=bool), done, due.notna().to_numpy()],
+        ["closed", "overdue", "in_progress", "due"],
+        default="no_deadline",
+    )
+    ob["urgency"] = urgency
+    ob["_u"] = pd.Categorical(urgency, categories=list(URGENCY), ordered=True).codes
+    ob["_d"] = due.fillna(pd.Timestamp.max)
+    out = ob.sort_values(["_u", "_d", "traveller_id", "kind"], kind="stable").drop(columns=["_u", "_d"])
+    return out.reset_index(drop=True)
+
+
+def time_left(hours: float | None, lang: str = "zh") -> str:
+    """``5.2`` → "还剩 5 小时" / "5 h left"; ``-3.4`` → "已逾期 3 小时" / "3 h overdue"; days past 48 h."""
+    if hours is None or pd.isna(hours):
+        return "无期限" if lang == "zh" else "no deadline"
+    h = abs(float(hours))
+    if h >= 48:
+        n, zh_u, en_u = int(h // 24), "天", "d"
+    elif h >= 1:
+        n, zh_u, en_u = int(h), "小时", "h"
+    else:
+        n, zh_u, en_u = max(1, int(round(h * 60))), "分钟", "min"
+    if hours < 0:
+        return f"已逾期 {n} {zh_u}" if lang == "zh" else f"{n} {en_u} overdue"
+    return f"还剩 {n} {zh_u}" if lang == "zh" else f"{n} {en_u} left"
+
+
+def followup_figures(result, by: str | None = None) -> pd.DataFrame:
+    """Key follow-up figures from the obligations the community follows up (follow-up applied):
+    ``open``, ``overdue`` (the one definition), ``done`` (first action done), ``in_time`` (done by
+    the deadline) and ``in_time_pct`` (of those done, or of those whose deadline has passed) — for
+    the whole list, or per ``by`` (``district`` or ``neighbourhood``) of the traveller."""
+    ob = result.obligations
+    ob = ob[ob["community"].astype(bool)]
+    t = result.travellers.set_index(result.travellers["id"].astype(str))
+    ob = ob[ob["traveller_id"].astype(str).isin(t.index)]
+    frame = pd.DataFrame({
+        "open": (ob["status"] == "open").to_numpy(),
+        "overdue": ob["overdue"].to_numpy(dtype=bool),
+        "done": ob["done_at"].notna().to_numpy() if "done_at" in ob.columns else False,
+        "in_time": ob["in_time"].to_numpy(dtype=bool) if "in_time" in ob.columns else False,
+    })
+    if by is None:
+        agg = frame.sum().to_frame().T
+    else:
+        frame[by] = ob["traveller_id"].astype(str).map(t[by]).fillna("—").to_numpy()
+        agg = frame.groupby(by).sum().reset_index()
+    agg = agg.astype({c: "int64" for c in ("open", "overdue", "done", "in_time")})
+    judged = agg["done"] + agg["overdue"]
+    agg["in_time_pct"] = np.where(judged > 0, 100.0 * agg["in_time"] / judged.where(judged > 0, 1), np.nan)
+    return agg
