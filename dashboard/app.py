@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.auth import nav_role
+from dashboard.auth import PAGE_PATHS, nav_role
 from dashboard.i18n import t
 from dashboard.roles import may_open
 from dashboard.ui import current_language, settings
@@ -24,18 +24,21 @@ except SettingsError:
 
 def _page(script: str, key: str, icon: str, **kw) -> st.Page:
     shown = may_open(role, key) and not (key == "page_login" and role is not None)
+    if key != "page_command":
+        kw["url_path"] = PAGE_PATHS[key]  # one table of page paths (the sign-in links use it too)
     return st.Page(script, title=t(key, lang), icon=icon, visibility="visible" if shown else "hidden", **kw)
 
 
 st.navigation(
     [
         _page("views/command.py", "page_command", ":material/monitor_heart:", default=True),
-        _page("views/daily_report.py", "page_daily_report", ":material/summarize:", url_path="daily-report"),
-        _page("views/screening.py", "page_screening", ":material/groups:", url_path="screening"),
-        _page("views/planning.py", "page_planning", ":material/draw:", url_path="planning"),
-        _page("views/resident.py", "page_resident", ":material/near_me:", url_path="resident"),
-        _page("views/data.py", "page_data", ":material/database:", url_path="data"),
-        _page("views/admin.py", "page_admin", ":material/manage_accounts:", url_path="admin"),
-        _page("views/login.py", "page_login", ":material/login:", url_path="login"),
+        _page("views/daily_report.py", "page_daily_report", ":material/summarize:"),
+        _page("views/followup.py", "page_followup", ":material/checklist:"),
+        _page("views/screening.py", "page_screening", ":material/groups:"),
+        _page("views/planning.py", "page_planning", ":material/draw:"),
+        _page("views/resident.py", "page_resident", ":material/near_me:"),
+        _page("views/data.py", "page_data", ":material/database:"),
+        _page("views/admin.py", "page_admin", ":material/manage_accounts:"),
+        _page("views/login.py", "page_login", ":material/login:"),
     ]
 ).run()

@@ -83,6 +83,7 @@ _OIDC = "_auth_oidc"
 PAGE_PATHS = {
     "page_command": "./",
     "page_daily_report": "daily-report",
+    "page_followup": "followup",
     "page_screening": "screening",
     "page_planning": "planning",
     "page_resident": "resident",

@@ -58,8 +58,32 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     write_new_store_at(location, layers, meta=demo_meta(seed), user="demo")
     counts = ", ".join(f"{k} {len(v):,}" for k, v in layers.items())
     print(f"wrote {display_location(location)} in {time.perf_counter() - t0:.1f} s: {counts}")
+    _demo_followup(location, seed)
     _first_accounts(location, demo=True)
     return 0
+
+
+def _demo_followup(location: str, seed: int) -> None:
+    """The demo's follow-up outcomes (data/demo.py: demo_outcomes), written only into a store
+    whose records hold none yet (a rebuilt demo keeps what was recorded)."""
+    from data.demo import SCENARIO_TODAY, demo_outcomes
+    from geo.followup import KIND
+    from layers.followup import record_outcomes_bulk, until_verified_kinds
+    from layers.records import records_for
+    from layers.screening_io import screen_store
+
+    records = records_for(location)
+    if records.current(KIND):
+        print("follow-up records exist, kept")
+        return
+    base = screen_store(location, SCENARIO_TODAY, followup=False)
+    rows = demo_outcomes(base.obligations, seed)
+    nb = dict(zip(base.travellers["id"].astype(str), base.travellers["neighbourhood_id"].fillna(""), strict=True))
+    saved, rejected = record_outcomes_bulk(records, rows, base.obligations, until_verified=until_verified_kinds(base.rule_set),
+                                           neighbourhood_of=nb, user="demo")
+    if rejected:  # the generator's own rows: a bug, said loudly
+        raise RuntimeError(f"demo outcomes rejected: {rejected[:3]}")
+    print(f"recorded {saved:,} demo follow-up outcomes")
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

@@ -45,6 +45,7 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "page_command": ("command", "planner", "grid"),
     "page_daily_report": ("command",),  # its form saves on click
     "page_screening": ("command", "grid"),
+    "page_followup": ("grid", "command"),
     "page_planning": ("planner", "command"),
     "page_resident": (PUBLIC,),
     "page_data": ("command",),
@@ -59,6 +60,8 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "view_personal": ("command", "grid"),  # screening lists (grid: own neighbourhoods only)
     "export_personal": ("command", "grid"),  # the masked screening workbook
     "zone_change": ("planner", "command"),
+    "record_outcome": ("grid", "command"),  # follow-up outcomes (grid: own neighbourhoods only)
+    "reveal_phone": ("grid", "command"),  # the full phone of a person on one's list (audited)
     "accounts": ("admin",),  # add, disable, enable, reset password, change role
     "audit_read": ("admin",),  # read and export the audit log
 }

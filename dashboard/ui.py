@@ -57,6 +57,12 @@ class PageContext:
         t = now.floor(f"{minutes}min").time()
         return datetime.combine(day.date(), t)
 
+    def now_on(self, day: pd.Timestamp) -> datetime:
+        """The moment lists are judged at for ``day`` (overdue, time left) and outcomes are stamped
+        with: now, to the minute, moved onto ``day`` (the demo's scenario day). One moment for
+        every page, so a figure on one is the figure on another."""
+        return self.clock(day, minutes=1)
+
     @property
     def scenario_today(self) -> pd.Timestamp:
         """The date pages default to: the demo scenario's "today", else the real today (Asia/Shanghai)."""
@@ -138,15 +144,17 @@ def read_public_layer(ctx: PageContext, key: str, *, as_of: pd.Timestamp | None 
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _traveller_aggregates(location: str, version: float, as_of: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+def _traveller_aggregates(
+    location: str, version: float, records_version: int, as_of: str, now: str
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
     # Reads personal data but returns (and so caches, shared across users) only aggregates:
-    # screening per neighbourhood, arrivals per 500 m cell with cells under 3 people dropped,
-    # and city-wide counts.
+    # screening per neighbourhood (with the outcomes recorded up to ``now`` applied), arrivals per
+    # 500 m cell with cells under 3 people dropped, and city-wide counts.
     from geo.density import grid_counts
     from layers.screening_io import screen_store
 
     trav = open_store(location).read("travellers")
-    result = screen_store(location, as_of, travellers=trav)
+    result = screen_store(location, as_of, travellers=trav, now=pd.Timestamp(now))
     per_nbh = pd.DataFrame(result.neighbourhoods.drop(columns="geometry"))
     per_nbh = per_nbh[["id", "travellers", "red", "yellow", "green", "pending", "overdue", "screening"]]
     trav = trav[trav["arrival_date"].isna() | (trav["arrival_date"] <= pd.Timestamp(as_of))]
@@ -158,19 +166,40 @@ def _traveller_aggregates(location: str, version: float, as_of: str) -> tuple[pd
     return per_nbh, pd.DataFrame({"lon": grid.geometry.x, "lat": grid.geometry.y, "count": grid["count"]}), counts
 
 
+def records_of(ctx: PageContext):
+    """The versioned records (follow-up outcomes) of the page's store."""
+    from layers.records import records_for
+
+    return records_for(ctx.store.location)
+
+
 def traveller_aggregates(ctx: PageContext, as_of: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
-    """Screening per neighbourhood, arrivals per grid cell and city-wide counts on ``as_of``:
-    aggregates only, cached across users."""
-    return _traveller_aggregates(ctx.store.location, ctx.store.version(), as_of.strftime("%Y-%m-%d"))
+    """Screening per neighbourhood, arrivals per grid cell and city-wide counts on ``as_of``, with
+    the outcomes recorded up to :meth:`PageContext.now_on` applied: aggregates only, cached across users."""
+    return _traveller_aggregates(
+        ctx.store.location, ctx.store.version(), records_of(ctx).version(), as_of.strftime("%Y-%m-%d"),
+        ctx.now_on(as_of).isoformat(),
+    )
 
 
 def session_screening(ctx: PageContext, as_of: pd.Timestamp):
-    """The full screening (personal data) for this session only — never a shared cache."""
+    """The full screening (personal data) with every recorded outcome applied at
+    :meth:`PageContext.now_on` — for this session only, never a shared cache. The screening by
+    the rules is kept per store version and day; the outcomes are applied again when they change."""
+    from geo.followup import apply_followup
+    from layers.followup import load_states
     from layers.screening_io import screen_store
 
     key = (ctx.store.location, ctx.store.version(), as_of.strftime("%Y-%m-%d"))
     cached = st.session_state.get("_screening")
     if cached is None or cached[0] != key:
-        cached = (key, screen_store(ctx.store.location, as_of))
+        cached = (key, screen_store(ctx.store.location, as_of, followup=False))
         st.session_state["_screening"] = cached
-    return cached[1]
+    records = records_of(ctx)
+    now = ctx.now_on(as_of)
+    fkey = (key, records.version(), now)
+    applied = st.session_state.get("_screening_followup")
+    if applied is None or applied[0] != fkey:
+        applied = (fkey, apply_followup(cached[1], load_states(records), now=now))
+        st.session_state["_screening_followup"] = applied
+    return applied[1]

@@ -1222,3 +1222,40 @@ if __name__ == "__main__":  # pragma: no cover - manual check
     t0 = time.perf_counter()
     demo = build_demo()
     print(_summary(demo), f"in {time.perf_counter() - t0:.1f}s")
+
+
+def demo_outcomes(obligations: pd.DataFrame, seed: int = DEFAULT_SEED, today: str = SCENARIO_TODAY) -> pd.DataFrame:
+    """Follow-up outcomes a community would have recorded by the scenario's morning (demo data),
+    as rows for :func:`layers.followup.record_outcomes_bulk`.
+
+    Of the obligations the community follows up whose deadline passed before the scenario day:
+    96 % reached (by phone 70 %, in person 30 %) — 90 % of them before the deadline, the rest up to
+    30 h late — and 4 % never reached (they show as overdue). Of those due later, a third are
+    reached already. Big-data pushes reached more than three days ago are then checked: 85 %
+    risk excluded, 15 % verified. Times are whole minutes; nothing is later than 08:00 of the
+    scenario day. Seeded: the same seed gives the same outcomes.
+    """
+    rng = np.random.default_rng(seed + 20)
+    ob = obligations[obligations["community"].astype(bool) & (obligations["status"] == "open")]
+    ob = ob[ob["due"].notna()].reset_index(drop=True)
+    day = pd.Timestamp(today)
+    cutoff = day + pd.Timedelta(hours=8)
+    due = pd.to_datetime(ob["due"])
+    past = (due < day).to_numpy()
+    u = rng.random(len(ob))
+    reached = np.where(past, u < 0.96, u < 1 / 3)
+    late = rng.random(len(ob)) < 0.10
+    hours = rng.integers(2, 21, len(ob))
+    at = np.where(late, due + pd.to_timedelta(rng.integers(1, 31, len(ob)), unit="h"), due - pd.to_timedelta(hours, unit="h"))
+    at = pd.Series(pd.to_datetime(at)).clip(upper=cutoff - pd.Timedelta(minutes=1)).dt.floor("min")
+    method = np.where(rng.random(len(ob)) < 0.7, "reached_phone", "reached_visit")
+    rows = pd.DataFrame({"traveller_id": ob["traveller_id"], "kind": ob["kind"], "outcome": method, "at": at,
+                         "by": "演示网格员 demo grid worker"})[reached]
+    push = reached & (ob["kind"] == "bigdata_push").to_numpy() & (at < day - pd.Timedelta(days=3)).to_numpy()
+    checked = pd.DataFrame({
+        "traveller_id": ob["traveller_id"], "kind": ob["kind"],
+        "outcome": np.where(rng.random(len(ob)) < 0.85, "push_excluded", "push_verified"),
+        "at": at + pd.Timedelta(hours=20), "by": "演示网格员 demo grid worker",
+    })[push]
+    checked["at"] = checked["at"].clip(upper=cutoff - pd.Timedelta(minutes=1))
+    return pd.concat([rows, checked], ignore_index=True)

@@ -51,6 +51,9 @@ __all__ = [
     "task_list",
     "time_left",
     "followup_figures",
+    "responsible",
+    "hotel_rooms_free",
+    "workload",
 ]
 
 KIND = "followup"  # the record kind (layers/records.py)
@@ -281,12 +284,13 @@ def apply_followup(result, states: pd.DataFrame, *, now: object, neighbourhoods:
 
 
 URGENCY = ("overdue", "due", "no_deadline", "in_progress", "closed")
+_SEVERITY = {"red": 3, "pending": 2, "yellow": 1, "green": 0}
 
 
 def task_list(result, *, now: object) -> pd.DataFrame:
     """One row per obligation the community follows up, of the travellers in ``result`` (already
-    scoped to the worker and with follow-up applied), most urgent first: overdue (longest
-    overdue first), open with a deadline (soonest first), open without one, first action done
+    scoped to the worker and with follow-up applied), most urgent first: overdue (the strictest
+    code first — red, pending, yellow — then the longest overdue), open with a deadline (soonest first), open without one, first action done
     but the measure still running, then closed. Columns: the obligation's, plus the traveller's
     ``name``, ``phone``, ``address``, ``neighbourhood``, ``neighbourhood_id``, ``code`` (the
     person's current code as ``person_code``), ``urgency`` and ``hours_left`` (negative: overdue)."""
@@ -310,8 +314,10 @@ def task_list(result, *, now: object) -> pd.DataFrame:
     )
     ob["urgency"] = urgency
     ob["_u"] = pd.Categorical(urgency, categories=list(URGENCY), ordered=True).codes
+    # overdue: the strictest code first (red, pending, yellow), then the longest overdue
+    ob["_s"] = np.where(urgency == "overdue", -ob["code"].map(_SEVERITY).fillna(0).to_numpy(), 0)
     ob["_d"] = due.fillna(pd.Timestamp.max)
-    out = ob.sort_values(["_u", "_d", "traveller_id", "kind"], kind="stable").drop(columns=["_u", "_d"])
+    out = ob.sort_values(["_u", "_s", "_d", "traveller_id", "kind"], kind="stable").drop(columns=["_u", "_s", "_d"])
     return out.reset_index(drop=True)
 
 
@@ -355,3 +361,36 @@ def followup_figures(result, by: str | None = None) -> pd.DataFrame:
     judged = agg["done"] + agg["overdue"]
     agg["in_time_pct"] = np.where(judged > 0, 100.0 * agg["in_time"] / judged.where(judged > 0, 1), np.nan)
     return agg
+
+
+def responsible(neighbourhood_ids: pd.Series, district_adcodes: pd.Series, workers: Iterable[tuple[str, Iterable[str]]]) -> pd.Series:
+    """The grid worker responsible for each item: the first worker (in the order given) whose
+    areas name its neighbourhood, else the first whose areas name its district; None when no
+    worker covers it (shown as unassigned, never dropped)."""
+    out = pd.Series([None] * len(neighbourhood_ids), index=neighbourhood_ids.index, dtype=object)
+    nb = neighbourhood_ids.astype("string")
+    dc = district_adcodes.astype("string")
+    workers = [(name, {str(a) for a in areas}) for name, areas in workers]
+    for match in (nb, dc):
+        for name, areas in workers:
+            hit = out.isna() & match.isin(areas).fillna(False).to_numpy()
+            out[hit] = name
+    return out
+
+
+def hotel_rooms_free(hotels: pd.DataFrame, states: pd.DataFrame) -> pd.Series:
+    """Free rooms per hotel (aligned with ``hotels``): total − occupied as the layer says − the
+    people recorded as transferred there whose item is still open (not yet in the layer's count)."""
+    open_transfers = states[states["hotel_id"].notna() & states["closed_at"].isna()] if len(states) else states
+    per_hotel = open_transfers.drop_duplicates("traveller_id")["hotel_id"].value_counts() if len(open_transfers) else pd.Series(dtype="int64")
+    total = pd.to_numeric(hotels["rooms_total"], errors="coerce").fillna(0).astype("int64")
+    occupied = pd.to_numeric(hotels["rooms_occupied"], errors="coerce").fillna(0).astype("int64")
+    moved_in = hotels["id"].astype(str).map(per_hotel).fillna(0).astype("int64")
+    return (total - occupied - moved_in).clip(lower=0)
+
+
+def workload(tasks: pd.DataFrame) -> pd.DataFrame:
+    """Open and overdue items per responsible worker (``tasks`` with a ``worker`` column), most overdue first."""
+    op = tasks[tasks["urgency"] != "closed"]
+    out = pd.DataFrame({"open": op.groupby("worker").size(), "overdue": (op["urgency"] == "overdue").groupby(op["worker"]).sum()})
+    return out.fillna(0).astype("int64").sort_values(["overdue", "open"], ascending=False)

@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from geo.errors import StaleWrite
 from layers.sql import PostgresDb, SqliteDb, Tx, apply_pending, component_migrations, open_db
 
-__all__ = ["Record", "Records", "records_for", "sql_location"]
+__all__ = ["Record", "Records", "records_for", "sql_location", "stale_write"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MIGRATIONS = component_migrations("records")
@@ -66,7 +66,8 @@ def _iso(now: dt.datetime | None) -> str:
     return t.astimezone(SHANGHAI).replace(microsecond=0).isoformat()
 
 
-def _stale(current: Record) -> StaleWrite:
+def stale_write(current: Record) -> StaleWrite:
+    """The refusal of a save based on an older version than ``current``."""
     t = current.saved_at.replace("T", " ")[:16]
     msg = f"recorded by {current.saved_by} at {t} — reload / 已被 {current.saved_by} 于 {t} 记录，请重新加载"
     exc = StaleWrite(msg)
@@ -135,7 +136,7 @@ class Records:
                     raise ValueError(msg)
                 if int(based_on) < stored:
                     assert current is not None
-                    raise _stale(current)
+                    raise stale_write(current)
                 text = json.dumps(dict(data), ensure_ascii=False, sort_keys=True, default=str)
                 version = stored + 1
                 tx.run(

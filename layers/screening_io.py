@@ -37,6 +37,9 @@ from geo.screening import (
 from layers._cells import neutralise
 
 __all__ = [
+    "TASK_COLUMNS",
+    "task_frame",
+    "tasks_xlsx_bytes",
     "TRAVELLER_COLUMNS",
     "NEIGHBOURHOOD_COLUMNS",
     "screen_store",
@@ -93,18 +96,28 @@ _NB_BASE: tuple[tuple[str, str], ...] = (
 NEIGHBOURHOOD_COLUMNS = _NB_BASE  # plus one "measure:<id>" column per measure, headed by its label
 
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
-def screen_store(store_location: Path | str, as_of: object, *, travellers: pd.DataFrame | None = None) -> Screening:
+def screen_store(
+    store_location: Path | str,
+    as_of: object,
+    *,
+    travellers: pd.DataFrame | None = None,
+    followup: bool = True,
+    now: object | None = None,
+) -> Screening:
     """Read travellers, visits, risk areas, neighbourhoods and zones from a store and screen them.
 
     ``store_location``: a GeoPackage path or a ``postgresql://`` URL (:func:`layers.stores.open_store`).
     ``travellers``: the layer already read by the caller, so it is not read twice.
+    ``followup``: apply the outcomes recorded by grid workers (layers/followup.py) at ``now``
+    (default: the as-of moment) — what every list, figure and export shows. ``False`` gives the
+    screening by the rules alone (pages cache it and apply the outcomes on each run).
     """
     from layers.boundaries import gazetteer
     from layers.rules import load_rule_sets
     from layers.stores import open_store
 
     store = open_store(store_location)
-    return screen(
+    result = screen(
         store.read("travellers") if travellers is None else travellers,
         store.read("visits"),
         store.read("risk_areas"),
@@ -114,6 +127,11 @@ def screen_store(store_location: Path | str, as_of: object, *, travellers: pd.Da
         neighbourhoods=store.read("neighbourhoods"),
         zones=store.read("zones"),
     )
+    if not followup:
+        return result
+    from layers.followup import with_followup
+
+    return with_followup(store_location, result, now=now)
 
 
 def _fmt_ts(s: pd.Series, fmt: str) -> pd.Series:
@@ -278,3 +296,68 @@ def cli_screen(
         for p in written:
             print(f"已写入 wrote {p}", file=outp)
     return 0
+
+
+#: The follow-up task list as exported: (column, header), in the list's order (layers/followup.py).
+TASK_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("urgency_label", "状态 Status"),
+    ("due", "期限 Deadline"),
+    ("time_left", "剩余时间 Time left"),
+    ("traveller_id", "编号 ID"),
+    ("name", "姓名 Name"),
+    ("phone", "电话 Phone"),
+    ("person_code", "码色 Code"),
+    ("measure", "措施 Measure"),
+    ("first_action", "应做 What to do"),
+    ("neighbourhood", "社区 Neighbourhood"),
+    ("address", "住址 Address"),
+    ("outcome_label", "最近结果 Last outcome"),
+    ("attempts", "未联系上次数 Failed attempts"),
+)
+
+
+def task_frame(tasks: pd.DataFrame, *, masked: bool = True) -> pd.DataFrame:
+    """The task list (:func:`geo.followup.task_list`) as exported: same items, same order, one
+    overdue definition; bilingual cells; phones masked unless ``masked=False``."""
+    from geo.followup import OUTCOMES, time_left
+
+    labels = {
+        "overdue": "逾期 overdue", "due": "待办 to do", "no_deadline": "待办（无期限） to do (no deadline)",
+        "in_progress": "已联系，措施进行中 reached, measure running", "closed": "已结束 closed",
+    }
+    out = pd.DataFrame({
+        "urgency_label": tasks["urgency"].map(labels),
+        "due": pd.to_datetime(tasks["due"]).dt.strftime("%Y-%m-%d %H:%M").fillna(""),
+        "time_left": [f"{time_left(h, 'zh')} / {time_left(h, 'en')}" if u not in ("closed", "in_progress") else ""
+                      for h, u in zip(tasks["hours_left"], tasks["urgency"], strict=True)],
+        "traveller_id": tasks["traveller_id"],
+        "name": tasks["name"],
+        "phone": [mask_phone(p) for p in tasks["phone"]] if masked else tasks["phone"],
+        "person_code": [f"{CODE_LABELS[c][0]} {CODE_LABELS[c][1]}" if c in CODE_LABELS else c for c in tasks["person_code"]],
+        "measure": tasks["measure_zh"] + " / " + tasks["measure_en"],
+        "first_action": tasks["first_action_zh"] + " / " + tasks["first_action_en"],
+        "neighbourhood": tasks["neighbourhood"],
+        "address": tasks["address"],
+        "outcome_label": [f"{OUTCOMES[o].zh} {OUTCOMES[o].en}" if isinstance(o, str) and o in OUTCOMES else ""
+                          for o in tasks.get("outcome", pd.Series([None] * len(tasks)))],
+        "attempts": tasks["attempts"] if "attempts" in tasks.columns else 0,
+    })
+    return out.rename(columns=dict(TASK_COLUMNS))
+
+
+def tasks_xlsx_bytes(tasks: pd.DataFrame, *, masked: bool = True) -> bytes:
+    """The task list as an XLSX workbook: one sheet, headers bilingual, every text cell written
+    as text (a value starting ``=``, ``+``, ``-`` or ``@`` is never a formula)."""
+    import io
+
+    frame = task_frame(tasks, masked=masked)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "随访任务 Follow-up"
+    ws.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        ws.append([neutralise(None if (isinstance(v, float) and np.isnan(v)) else v) for v in row])
+    ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -5,6 +5,8 @@ the reason when PostGIS is not available)."""
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Callable, Mapping
 
 import pandas as pd
@@ -49,3 +51,26 @@ def one_site_store(tmp_path):
         {"id": ["S0"], "name": ["原有"], "type": ["fixed"], "hours": ["24h"]},
         geometry=[shapely.Point(112.55, 37.85)], crs="EPSG:4326")})
     return GpkgStore(path)
+
+
+_record_schemas = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def records(request, tmp_path):
+    """Versioned records (layers/records.py) beside a GeoPackage, or in a PostgreSQL schema of
+    their own."""
+    from layers.records import Records, sql_location
+
+    if request.param == "sqlite":
+        return Records(sql_location(str(tmp_path / "riskmap.gpkg")))
+    try:
+        url = request.getfixturevalue("postgis_url")
+    except pytest.FixtureLookupError:
+        pytest.skip("PostgreSQL: the postgis_url fixture (tests/conftest.py) is not available")
+    import psycopg
+
+    schema = f"rec_t{next(_record_schemas)}_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(f"CREATE SCHEMA {schema}")
+    return Records(f"{url}?options=-csearch_path%3D{schema}")

@@ -2,34 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
-import os
 import threading
 from datetime import datetime
 
 import pytest
 
 from geo.errors import StaleWrite
-from layers.records import Records, sql_location
-
-_schemas = itertools.count()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def records(request, tmp_path) -> Records:
-    if request.param == "sqlite":
-        return Records(sql_location(str(tmp_path / "riskmap.gpkg")))
-    try:
-        url = request.getfixturevalue("postgis_url")
-    except pytest.FixtureLookupError:
-        pytest.skip("PostgreSQL: the postgis_url fixture (tests/conftest.py) is not available")
-    import psycopg
-
-    schema = f"rec_t{next(_schemas)}_{os.getpid()}"
-    with psycopg.connect(url, autocommit=True) as con:
-        con.execute(f"CREATE SCHEMA {schema}")
-    return Records(f"{url}?options=-csearch_path%3D{schema}")
-
 
 T0 = datetime(2022, 3, 28, 9, 15)
 

@@ -1,0 +1,254 @@
+"""随访任务 Follow-up: the grid worker's list on a phone, and who is still open for the command centre.
+
+Personal data: computed per session (never a shared cache). The full phone is shown only after a
+tap, only to the worker whose list holds the person (or command staff), and each reveal is
+audited (who, whose, when — never the number). Outcomes go through layers.followup.record_outcome.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.audit import record
+from dashboard.auth import accounts, md_text, require_role
+from dashboard.i18n import t
+from dashboard.roles import screening_in_scope
+from dashboard.ui import page_frame, read_public_layer, records_of, session_screening
+from geo.errors import StaleWrite
+from geo.followup import (
+    OUTCOMES,
+    TEST_RESULTS,
+    FollowupError,
+    followup_figures,
+    hotel_rooms_free,
+    responsible,
+    task_list,
+    time_left,
+    workload,
+)
+from geo.screening import CODE_LABELS, mask_phone
+from layers.followup import load_states, record_outcome, until_verified_kinds
+from layers.screening_io import tasks_xlsx_bytes
+
+PAGE_SIZE = 20
+COLOURS = {"red": "red", "yellow": "orange", "pending": "violet", "green": "green"}
+
+ctx = page_frame("page_followup")
+lang = ctx.lang
+zh = lang == "zh"
+account = require_role(ctx, action="record_outcome")
+day = ctx.scenario_today
+now = ctx.now_on(day)
+st.caption(t("fu_intro", lang))
+if account.role == "grid" and not account.areas:
+    st.warning(t("fu_no_scope", lang))
+    st.stop()
+
+with st.spinner(t("screening_running", lang)):
+    result = screening_in_scope(session_screening(ctx, day), account.role, account.areas)
+tasks = task_list(result, now=now)
+fig = followup_figures(result).iloc[0]
+st.caption(t("fu_judged_at", lang).format(time=f"{now:%Y-%m-%d %H:%M}"))
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(t("fu_open", lang), f"{int(fig['open']):,}")
+c2.metric(t("fu_overdue", lang), f"{int(fig['overdue']):,}")
+c3.metric(t("fu_done", lang), f"{int(fig['done']):,}")
+c4.metric(t("fu_in_time", lang), "—" if pd.isna(fig["in_time_pct"]) else f"{fig['in_time_pct']:.0f}%", help=t("fu_in_time_help", lang))
+
+revealed: set[str] = st.session_state.setdefault("_fu_revealed", set())
+waits = until_verified_kinds(result.rule_set)
+
+
+def _reveal(tid: str) -> None:
+    acc = require_role(ctx, action="reveal_phone")
+    record(acc.name, "reveal_phone", tid, "follow-up card", role=acc.role)  # whose, never the number
+    revealed.add(tid)
+
+
+def _hotels() -> tuple[list[str], dict[str, str]]:
+    hotels = read_public_layer(ctx, "hotels")
+    hotels = hotels[hotels["status"] == "in_use"] if "status" in hotels.columns else hotels
+    free = hotel_rooms_free(hotels, load_states(records_of(ctx)))
+    labels = {
+        h: t("fu_hotel_option", lang).format(name=n, free=f)
+        for h, n, f in zip(hotels["id"], hotels["name"], free, strict=True)
+    }
+    return list(labels), labels
+
+
+def _neighbourhoods() -> tuple[list[str], dict[str, str]]:
+    nb = read_public_layer(ctx, "neighbourhoods")
+    labels = dict(zip(nb["id"], nb["district"].fillna("") + " · " + nb["street"].fillna("") + " · " + nb["name"], strict=True))
+    return list(labels), labels
+
+
+def _key(row: pd.Series) -> str:
+    """Widget keys follow the obligation, not its position (the order changes as items are done)."""
+    return hashlib.sha1(f"{row['traveller_id']}|{row['kind']}".encode()).hexdigest()[:12]
+
+
+def _outcome_form(row: pd.Series) -> None:
+    """Tap an outcome, fill what it needs, tap save: one small request."""
+    options = [o.id for o in OUTCOMES.values() if not o.push_only or row["kind"] in waits]
+    k = _key(row)
+    choice = st.pills(
+        t("fu_record", lang), options, format_func=lambda o: OUTCOMES[o].zh if zh else OUTCOMES[o].en,
+        key=f"fu_pick_{k}",
+    )
+    if choice is None:
+        return
+    fields: dict[str, object] = {}
+    if choice == "unreachable":
+        fields["reason"] = st.text_input(t("fu_reason", lang), key=f"fu_reason_{k}", max_chars=200)
+    elif choice == "test_taken":
+        fields["test_date"] = str(st.date_input(t("fu_test_date", lang), value=now.date(), key=f"fu_date_{k}"))
+    elif choice == "test_result":
+        fields["result"] = st.radio(t("fu_result", lang), list(TEST_RESULTS), key=f"fu_res_{k}", horizontal=True,
+                                    format_func=lambda r: TEST_RESULTS[r][0 if zh else 1])
+    elif choice == "transferred":
+        ids, labels = _hotels()
+        fields["hotel_id"] = st.selectbox(t("fu_hotel", lang), ids, format_func=labels.get, key=f"fu_hotel_{k}", index=None)
+    elif choice == "moved_out":
+        ids, labels = _neighbourhoods()
+        ids = [x for x in ids if x != row["neighbourhood_id"]]
+        fields["to_neighbourhood"] = st.selectbox(t("fu_to_neighbourhood", lang), ids, format_func=labels.get,
+                                                  key=f"fu_nb_{k}", index=None)
+    if choice in ("home_quarantine", "transferred", "completed", "reached_visit"):
+        fields["note"] = st.text_input(t("fu_note", lang), key=f"fu_note_{k}", max_chars=200)
+    if st.button(t("fu_save", lang), key=f"fu_save_{k}", type="primary"):
+        acc = require_role(ctx, action="record_outcome")  # checked again, now
+        siblings = result.obligations[result.obligations["traveller_id"] == row["traveller_id"]]
+        siblings = siblings[siblings["community"].astype(bool)].to_dict("records")
+        try:
+            record_outcome(
+                records_of(ctx), row.to_dict(), choice, fields, based_on=int(row["version"]), user=acc.name,
+                at=now, scope=str(row["neighbourhood_id"] or ""), until_verified=row["kind"] in waits,
+                siblings=siblings,
+            )
+        except StaleWrite as exc:
+            st.error(md_text(str(exc)))
+            st.button(t("fu_reload", lang), key=f"fu_reload_{k}")
+            return
+        except FollowupError as exc:
+            st.error(md_text(str(exc)))
+            return
+        except (OSError, ConnectionError) as exc:
+            st.error(t("fu_save_failed", lang).format(error=md_text(str(exc))))
+            return
+        record(acc.name, "record_outcome", str(row["traveller_id"]), f"{row['kind']}: {choice}", role=acc.role)
+        st.toast(t("fu_saved", lang).format(outcome=OUTCOMES[choice].zh if zh else OUTCOMES[choice].en))
+        st.session_state.pop(f"fu_pick_{k}", None)
+        st.rerun()
+
+
+def _card(row: pd.Series) -> None:
+    code = str(row["person_code"])
+    colour = COLOURS.get(code, "gray")
+    label = CODE_LABELS.get(code, (code, code))[0 if zh else 1]
+    tid = str(row["traveller_id"])
+    with st.container(border=True, key=f"fu_card_{_key(row)}"):
+        st.markdown(f"**{md_text(row['name'])}** · :{colour}-badge[{md_text(label)}] · {md_text(row['measure_zh' if zh else 'measure_en'])}")
+        st.markdown(md_text(row["first_action_zh" if zh else "first_action_en"]))
+        left = time_left(row["hours_left"], lang)
+        due = "" if pd.isna(row["due"]) else f"{t('fu_deadline', lang)} {pd.Timestamp(row['due']):%m-%d %H:%M} · "
+        if row["urgency"] == "overdue":
+            st.markdown(f":red[**{due}{left}**]")
+        elif row["urgency"] in ("due", "no_deadline"):
+            st.markdown(f"**{due}{left}**")
+        else:
+            st.markdown(f":green[{t('fu_urgency_' + row['urgency'], lang)}]")
+        st.caption(md_text(f"{row['neighbourhood'] or ''} · {row['address'] or ''}"))
+        if isinstance(row.get("outcome"), str) and row["outcome"] in OUTCOMES:
+            st.caption(md_text(f"{OUTCOMES[row['outcome']].zh if zh else OUTCOMES[row['outcome']].en}"
+                               + (f" · {t('fu_attempts', lang).format(n=int(row['attempts']))}" if row["attempts"] else "")))
+        phone = str(row["phone"] or "")
+        if phone:
+            if tid in revealed:
+                digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+                st.markdown(f"[📞 {md_text(phone)}](tel:{digits})")
+            else:
+                st.button(t("fu_call", lang).format(masked=mask_phone(phone)), key=f"fu_call_{_key(row)}", icon=":material/call:",
+                          help=t("fu_call_help", lang), on_click=_reveal, args=(tid,))
+        if row["urgency"] != "closed":
+            _outcome_form(row)
+
+
+def _task_cards(items: pd.DataFrame) -> None:
+    if items.empty:
+        st.info(t("fu_empty", lang))
+        return
+    open_items = items[items["urgency"] != "closed"]
+    closed = items[items["urgency"] == "closed"]
+    shown = st.session_state.setdefault("_fu_shown", PAGE_SIZE)
+    for _, row in open_items.head(shown).iterrows():
+        _card(row)
+    st.caption(t("fu_showing", lang).format(shown=min(shown, len(open_items)), total=len(open_items)))
+    more = min(PAGE_SIZE, len(open_items) - shown)
+    if more > 0 and st.button(t("fu_more", lang).format(n=more), key="fu_more"):
+        st.session_state["_fu_shown"] = shown + PAGE_SIZE
+        st.rerun()
+    if len(closed):
+        with st.expander(t("fu_closed_items", lang).format(n=len(closed))):
+            for _, row in closed.head(50).iterrows():
+                st.caption(md_text(f"{row['name']} · {row['measure_zh' if zh else 'measure_en']} · "
+                                   f"{OUTCOMES[row['outcome']].zh if zh and row['outcome'] in OUTCOMES else row['outcome'] or ''}"))
+
+
+def _workers() -> list[tuple[str, tuple[str, ...]]]:
+    return [(a.name, a.areas) for a in accounts(ctx.settings).list() if a.role == "grid" and not a.disabled]
+
+
+if account.role == "command":
+    tab_tasks, tab_overdue, tab_load, tab_dist = st.tabs(
+        [t("fu_tab_tasks", lang), t("fu_tab_overdue", lang), t("fu_tab_workload", lang), t("fu_tab_districts", lang)]
+    )
+    tasks["worker"] = responsible(tasks["neighbourhood_id"], tasks["traveller_id"].map(
+        result.travellers.set_index("id")["district_adcode"]), _workers()).fillna(t("fu_nobody", lang))
+    with tab_overdue:
+        od = tasks[tasks["urgency"] == "overdue"]
+        st.dataframe(pd.DataFrame({
+            t("col_name", lang): od["name"],
+            t("col_neighbourhood", lang): od["neighbourhood"],
+            t("col_district", lang): od["district"],
+            t("col_first_action", lang): od["first_action_zh" if zh else "first_action_en"],
+            t("col_due", lang): od["due"],
+            t("fu_col_open_for", lang): [time_left(h, lang) for h in od["hours_left"]],
+            t("fu_col_worker", lang): od["worker"],
+        }), hide_index=True, width="stretch",
+            column_config={t("col_due", lang): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+    with tab_load:
+        st.dataframe(workload(tasks).rename_axis(t("fu_col_worker", lang)).rename(
+            columns={"open": t("fu_col_open_items", lang), "overdue": t("fu_overdue", lang)}
+        ), width="stretch")
+    with tab_dist:
+        by = followup_figures(result, by="district")
+        st.dataframe(by.rename(columns={
+            "district": t("col_district", lang), "open": t("fu_open", lang), "overdue": t("fu_overdue", lang),
+            "done": t("fu_done", lang), "in_time": t("fu_in_time", lang), "in_time_pct": "%",
+        }), hide_index=True, width="stretch", column_config={"%": st.column_config.NumberColumn(format="%.0f%%")})
+    with tab_tasks:
+        districts = sorted(x for x in tasks["district"].dropna().unique())
+        pick = st.selectbox(t("fu_filter_district", lang), ["*", *districts], format_func=lambda d: t("all", lang) if d == "*" else d)
+        _task_cards(tasks if pick == "*" else tasks[tasks["district"] == pick])
+else:
+    _task_cards(tasks)
+
+_db, _who, _role = accounts(ctx.settings), account.name, account.role
+
+
+def _workbook() -> bytes:
+    acc = _db.get(_who)
+    if acc is None or acc.disabled or acc.role != _role:
+        msg = "account no longer allowed to export"
+        raise PermissionError(msg)
+    _db.record(_who, "export_personal", "followup_xlsx", f"items={len(tasks)}; masked", role=_role)
+    return tasks_xlsx_bytes(tasks)
+
+
+st.download_button(
+    t("fu_export", lang), data=_workbook, file_name=f"followup_{now:%Y%m%d_%H%M}.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)

@@ -1,0 +1,161 @@
+"""Follow-up outcomes kept as versioned records, and the screening they change.
+
+The write path of an outcome (:func:`record_outcome`) — the page, a bulk import and any other
+caller go through it: the rules of :func:`geo.followup.next_state`, the record's version (a
+second worker saving the same item is refused with "recorded by X at T — reload"), the scope
+(the neighbourhood now responsible, so the list of a grid worker reads only theirs). A hand-over
+(moved out) moves every obligation of the person to the new neighbourhood in one transaction.
+
+:func:`with_followup` gives a screening with every recorded outcome applied — what the
+follow-up page, the screening page, the command centre's figures and the exports show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from geo.followup import KIND, OUTCOMES, FollowupError, apply_followup, next_state, record_key, states_frame
+from layers.records import Record, Records, records_for, stale_write
+
+__all__ = ["record_outcome", "load_states", "with_followup", "until_verified_kinds"]
+
+
+def until_verified_kinds(rule_set) -> set[str]:
+    """The obligation kinds (rule ids) that wait for a person's verification (big-data pushes)."""
+    return {r.id for r in rule_set.rules if r.until_verified}
+
+
+def load_states(records: Records, *, scopes: Iterable[str] | None = None) -> pd.DataFrame:
+    """The recorded follow-up states (all, or of records whose scope is in ``scopes``)."""
+    return states_frame(records.current(KIND, scopes=scopes))
+
+
+def record_outcome(
+    records: Records,
+    obligation: Mapping[str, Any],
+    outcome: str,
+    fields: Mapping[str, Any] | None = None,
+    *,
+    based_on: int,
+    user: str,
+    at: dt.datetime,
+    scope: str,
+    until_verified: bool = False,
+    siblings: Iterable[Mapping[str, Any]] = (),
+) -> list[Record]:
+    """Record ``outcome`` for one obligation (a row of ``Screening.obligations`` with follow-up
+    applied: ``traveller_id``, ``kind``) and return the records saved.
+
+    ``based_on``: the record version the worker saw (0: nothing recorded). ``scope``: the
+    neighbourhood responsible now. ``siblings``: the person's other obligations (each with its
+    ``version``): a hand-over (``moved_out``) moves them too, all or none; their scope becomes
+    ``fields["to_neighbourhood"]``.
+
+    Raises :class:`geo.followup.FollowupError` (the outcome's rules), ``StaleWrite`` (someone
+    recorded the item since ``based_on``).
+    """
+    o = OUTCOMES.get(outcome)
+    if o is None:
+        msg = f"未知的结果 {outcome!r} / unknown outcome {outcome!r}"
+        raise FollowupError(msg)
+    items = [(obligation, based_on)]
+    if o.effect == "handover":
+        items += [(s, int(s.get("version") or 0)) for s in siblings if str(s.get("kind")) != str(obligation.get("kind"))]
+    to_save = []
+    for ob, base in items:
+        key = record_key(ob["traveller_id"], ob["kind"])
+        prev = records.get(KIND, key)
+        if prev is not None and prev.version > int(base):
+            raise stale_write(prev)  # checked again in the saving transaction
+        kind_waits = until_verified if ob is obligation else bool(ob.get("until_verified", False))
+        state = next_state(prev.data if prev else None, outcome, fields, at=at, until_verified=kind_waits)
+        new_scope = str(fields["to_neighbourhood"]) if o.effect == "handover" and fields else scope
+        to_save.append((KIND, key, state, int(base), new_scope))
+    return records.save_many(to_save, user=user, action=outcome, now=at)
+
+
+def with_followup(store_location: Path | str, base, *, now: object | None = None):
+    """``base`` (a screening of the store) with every outcome recorded in the store applied at
+    ``now`` (default: the screening's as-of moment)."""
+    from layers.stores import open_store
+
+    states = load_states(records_for(open_store(store_location).location))
+    return apply_followup(base, states, now=now if now is not None else base.as_of)
+
+
+def record_outcomes_bulk(
+    records: Records,
+    rows: pd.DataFrame,
+    obligations: pd.DataFrame,
+    *,
+    until_verified: set[str] | frozenset[str] = frozenset(),
+    neighbourhood_of: Mapping[str, str] | None = None,
+    user: str,
+) -> tuple[int, list[tuple[int, str, str]]]:
+    """Record many outcomes at once (an import from another system, the demo): all or none.
+
+    ``rows``: ``traveller_id``, ``outcome``, ``at`` (local time), ``by`` (who recorded it there),
+    optional ``kind`` (one obligation; empty: every open obligation of the person the community
+    follows up) and the outcome's fields (``reason``, ``test_date``, ``result``, ``hotel_id``,
+    ``to_neighbourhood``, ``note``, ``method``). Rows are applied in time order.
+    ``obligations``: ``Screening.obligations`` with follow-up applied (``version``).
+
+    Returns ``(records saved, rejected)``; ``rejected`` lists ``(row number from 1, reason_zh,
+    reason_en)`` and nothing is saved when it is not empty.
+    """
+    comm = obligations[obligations["community"].astype(bool)]
+    by_person: dict[str, list[dict]] = {}
+    for ob in comm.to_dict("records"):
+        by_person.setdefault(str(ob["traveller_id"]), []).append(ob)
+    current = {r.key: r for r in records.current(KIND, scopes=None)}
+    states: dict[str, tuple[dict | None, int, str]] = {}
+    rejected: list[tuple[int, str, str]] = []
+    field_names = ("reason", "test_date", "result", "hotel_id", "to_neighbourhood", "note", "method")
+    order = pd.to_datetime(rows["at"], errors="coerce").sort_values(kind="stable").index
+    for pos in order:
+        row = rows.loc[pos]
+        n = int(rows.index.get_loc(pos)) + 1
+        tid = str(row.get("traveller_id") or "").strip()
+        at = pd.to_datetime(row.get("at"), errors="coerce")
+        if tid not in by_person:
+            rejected.append((n, f"编号 {tid!r} 不在随访名单中", f"id {tid!r} is not on the follow-up list"))
+            continue
+        if pd.isna(at):
+            rejected.append((n, "时间无法识别", "time not understood"))
+            continue
+        kind = str(row.get("kind") or "").strip()
+        targets = [o for o in by_person[tid] if not kind or str(o["kind"]) == kind]
+        if not targets:
+            rejected.append((n, f"该人员没有事项 {kind!r}", f"this person has no item {kind!r}"))
+            continue
+        fields = {f: row.get(f) for f in field_names if f in rows.columns and pd.notna(row.get(f))}
+        try:
+            for ob in targets:
+                key = record_key(tid, ob["kind"])
+                prev_data, base, scope = states.get(key, (None, 0, ""))
+                if key not in states:
+                    rec = current.get(key)
+                    prev_data, base = (dict(rec.data), rec.version) if rec else (None, 0)
+                    scope = rec.scope if rec else (neighbourhood_of or {}).get(tid, "")
+                if not kind and (prev_data or {}).get("closed_at"):
+                    continue  # a person-wide row leaves their closed items alone
+                state = next_state(prev_data, str(row.get("outcome") or ""), fields, at=at.to_pydatetime(),
+                                   until_verified=str(ob["kind"]) in until_verified)
+                if pd.notna(row.get("by")) and str(row.get("by")).strip():
+                    state["by"] = str(row["by"]).strip()  # who recorded it in the other system
+                if OUTCOMES[str(row["outcome"])].effect == "handover":
+                    scope = str(fields["to_neighbourhood"])
+                states[key] = (state, base, scope)
+        except FollowupError as exc:
+            zh_msg, _, en_msg = str(exc).partition(" / ")
+            rejected.append((n, zh_msg, en_msg or zh_msg))
+    if rejected:
+        return 0, rejected
+    items = [(KIND, key, state, base, scope) for key, (state, base, scope) in states.items() if state is not None]
+    saved = records.save_many(items, user=user, action="import") if items else []
+    return len(saved), []

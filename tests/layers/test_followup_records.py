@@ -1,0 +1,76 @@
+"""Recording outcomes (layers/followup.py) on both backends: versioned, refused when stale,
+hand-over all or none, and applied to the store's screening."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+import pytest
+
+from geo.errors import StaleWrite
+from geo.followup import KIND, FollowupError, record_key
+from layers.followup import load_states, record_outcome
+
+AT = datetime(2022, 3, 28, 9, 30)
+OB = {"traveller_id": "T1", "kind": "risk_county", "version": 0}
+SIBLING = {"traveller_id": "T1", "kind": "landing", "version": 0}
+
+
+def test_an_outcome_is_a_versioned_record_with_who_and_when(records):
+    r = record_outcome(records, OB, "reached_phone", {"method": "电话"}, based_on=0, user="wang", at=AT, scope="N1")[0]
+    assert (r.key, r.version, r.saved_by, r.scope) == ("T1|risk_county", 1, "wang", "N1")
+    record_outcome(records, OB, "test_taken", {"test_date": "2022-03-28"}, based_on=1, user="li", at=AT, scope="N1")
+    hist = records.history(KIND, record_key("T1", "risk_county"))
+    assert [(h.version, h.action, h.saved_by) for h in hist] == [(1, "reached_phone", "wang"), (2, "test_taken", "li")]
+    states = load_states(records, scopes=["N1"]).set_index("key")
+    assert states.loc["T1|risk_county", "done_at"].isoformat() == "2022-03-28T09:30:00"
+    assert load_states(records, scopes=["N2"]).empty
+
+
+def test_the_second_of_two_workers_recording_the_same_item_is_refused(records):
+    record_outcome(records, OB, "unreachable", {"reason": "关机"}, based_on=0, user="wang", at=AT, scope="N1")
+    with pytest.raises(StaleWrite, match="recorded by wang at 2022-03-28 09:30 — reload"):
+        record_outcome(records, OB, "reached_phone", based_on=0, user="li", at=AT, scope="N1")
+    assert records.get(KIND, "T1|risk_county").data["outcome"] == "unreachable"
+
+
+def test_concurrent_outcomes_on_one_item_one_wins(records):
+    barrier = threading.Barrier(3)
+    got: list[str] = []
+
+    def worker(name: str) -> None:
+        barrier.wait()
+        try:
+            record_outcome(records, OB, "reached_visit", based_on=0, user=name, at=AT, scope="N1")
+            got.append("saved")
+        except StaleWrite:
+            got.append("stale")
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got) == ["saved", "stale", "stale"]
+    assert len(records.history(KIND, "T1|risk_county")) == 1
+
+
+def test_a_hand_over_moves_every_obligation_of_the_person_or_none(records):
+    # someone recorded the landing test meanwhile: the hand-over based on version 0 is refused whole
+    record_outcome(records, SIBLING, "test_taken", {"test_date": "2022-03-28"}, based_on=0, user="li", at=AT, scope="N1")
+    with pytest.raises(StaleWrite):
+        record_outcome(records, OB, "moved_out", {"to_neighbourhood": "N2"}, based_on=0, user="wang", at=AT,
+                       scope="N1", siblings=[OB, SIBLING])
+    assert records.get(KIND, "T1|risk_county") is None
+    record_outcome(records, OB, "moved_out", {"to_neighbourhood": "N2"}, based_on=0, user="wang", at=AT, scope="N1",
+                   siblings=[OB, {**SIBLING, "version": 1}])
+    assert sorted(s.key for s in records.current(KIND, scopes=["N2"])) == ["T1|landing", "T1|risk_county"]
+
+
+def test_rules_of_the_outcome_apply_on_the_write_path(records):
+    with pytest.raises(FollowupError, match="required: hotel_id"):
+        record_outcome(records, OB, "transferred", {}, based_on=0, user="wang", at=AT, scope="N1")
+    with pytest.raises(FollowupError, match="only a push"):
+        record_outcome(records, OB, "push_excluded", based_on=0, user="wang", at=AT, scope="N1")
+    assert records.current(KIND) == []
