@@ -90,6 +90,7 @@ BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "resident_lookup": _lazy("bench.bench_lookup"),
     "command_page": _lazy("bench.bench_command"),
     "resident_load": _lazy("bench.bench_load"),
+    "followup": _lazy("bench.bench_followup"),
 }
 
 

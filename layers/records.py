@@ -9,7 +9,7 @@ save takes milliseconds whatever the size of the map layers.
 
 Optimistic concurrency: a save names the version it was based on (``0`` for a record that does
 not exist yet). When someone saved the record since, the save is refused with
-:class:`geo.errors.StaleWrite` — "recorded by X at T — reload / 已被 X 于 T 记录，请重新加载" —
+:class:`geo.errors.StaleWrite` — "已被 X 于 T 记录，请重新加载 / recorded by X at T — reload" —
 with ``by`` and ``at`` on the exception. The check and the write are one transaction
 (``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL), so of two people saving from
 the same version exactly one wins, on either backend.
@@ -69,7 +69,7 @@ def _iso(now: dt.datetime | None) -> str:
 def stale_write(current: Record) -> StaleWrite:
     """The refusal of a save based on an older version than ``current``."""
     t = current.saved_at.replace("T", " ")[:16]
-    msg = f"recorded by {current.saved_by} at {t} — reload / 已被 {current.saved_by} 于 {t} 记录，请重新加载"
+    msg = f"已被 {current.saved_by} 于 {t} 记录，请重新加载 / recorded by {current.saved_by} at {t} — reload"
     exc = StaleWrite(msg)
     exc.by, exc.at = current.saved_by, current.saved_at  # type: ignore[attr-defined]
     return exc

@@ -52,11 +52,13 @@ with st.spinner(t("screening_running", lang)):
 tasks = task_list(result, now=now)
 fig = followup_figures(result).iloc[0]
 st.caption(t("fu_judged_at", lang).format(time=f"{now:%Y-%m-%d %H:%M}"))
-c1, c2, c3, c4 = st.columns(4)
-c1.metric(t("fu_open", lang), f"{int(fig['open']):,}")
-c2.metric(t("fu_overdue", lang), f"{int(fig['overdue']):,}")
-c3.metric(t("fu_done", lang), f"{int(fig['done']):,}")
-c4.metric(t("fu_in_time", lang), "—" if pd.isna(fig["in_time_pct"]) else f"{fig['in_time_pct']:.0f}%", help=t("fu_in_time_help", lang))
+pct = "—" if pd.isna(fig["in_time_pct"]) else f"{fig['in_time_pct']:.0f}%"
+with st.container(key="fu_summary"):  # one line, so the first card is on a phone's first screen
+    st.markdown(
+        f"{t('fu_open', lang)} **{int(fig['open']):,}** · {t('fu_overdue', lang)} **:red[{int(fig['overdue']):,}]** · "
+        f"{t('fu_done', lang)} **{int(fig['done']):,}** · {t('fu_in_time', lang)} **{pct}**",
+        help=t("fu_in_time_help", lang),
+    )
 
 revealed: set[str] = st.session_state.setdefault("_fu_revealed", set())
 waits = until_verified_kinds(result.rule_set)
@@ -90,13 +92,30 @@ def _key(row: pd.Series) -> str:
     return hashlib.sha1(f"{row['traveller_id']}|{row['kind']}".encode()).hexdigest()[:12]
 
 
+def _remember_base(k: str, version: int) -> None:
+    """The record version the worker saw when they picked the outcome: the save is based on it,
+    so an outcome someone else recorded meanwhile is a conflict, not silently built upon."""
+    st.session_state[f"fu_base_{k}"] = version
+
+
+def _in_lang(message: str) -> str:
+    """The page's language's half of a bilingual "中文 / English" message."""
+    zh_part, sep, en_part = message.partition(" / ")
+    return (zh_part if zh else en_part) if sep else message
+
+
+def _forget(k: str) -> None:
+    st.session_state.pop(f"fu_pick_{k}", None)
+    st.session_state.pop(f"fu_base_{k}", None)
+
+
 def _outcome_form(row: pd.Series) -> None:
     """Tap an outcome, fill what it needs, tap save: one small request."""
     options = [o.id for o in OUTCOMES.values() if not o.push_only or row["kind"] in waits]
     k = _key(row)
     choice = st.pills(
         t("fu_record", lang), options, format_func=lambda o: OUTCOMES[o].zh if zh else OUTCOMES[o].en,
-        key=f"fu_pick_{k}",
+        key=f"fu_pick_{k}", on_change=_remember_base, args=(k, int(row["version"])),
     )
     if choice is None:
         return
@@ -124,16 +143,16 @@ def _outcome_form(row: pd.Series) -> None:
         siblings = siblings[siblings["community"].astype(bool)].to_dict("records")
         try:
             record_outcome(
-                records_of(ctx), row.to_dict(), choice, fields, based_on=int(row["version"]), user=acc.name,
+                records_of(ctx), row.to_dict(), choice, fields, based_on=int(st.session_state.get(f"fu_base_{k}", row["version"])), user=acc.name,
                 at=now, scope=str(row["neighbourhood_id"] or ""), until_verified=row["kind"] in waits,
                 siblings=siblings,
             )
         except StaleWrite as exc:
-            st.error(md_text(str(exc)))
-            st.button(t("fu_reload", lang), key=f"fu_reload_{k}")
+            st.error(md_text(_in_lang(str(exc))))
+            st.button(t("fu_reload", lang), key=f"fu_reload_{k}", on_click=_forget, args=(k,))
             return
         except FollowupError as exc:
-            st.error(md_text(str(exc)))
+            st.error(md_text(_in_lang(str(exc))))
             return
         except (OSError, ConnectionError) as exc:
             st.error(t("fu_save_failed", lang).format(error=md_text(str(exc))))
@@ -141,6 +160,7 @@ def _outcome_form(row: pd.Series) -> None:
         record(acc.name, "record_outcome", str(row["traveller_id"]), f"{row['kind']}: {choice}", role=acc.role)
         st.toast(t("fu_saved", lang).format(outcome=OUTCOMES[choice].zh if zh else OUTCOMES[choice].en))
         st.session_state.pop(f"fu_pick_{k}", None)
+        st.session_state.pop(f"fu_base_{k}", None)
         st.rerun()
 
 
@@ -183,7 +203,15 @@ def _task_cards(items: pd.DataFrame) -> None:
     open_items = items[items["urgency"] != "closed"]
     closed = items[items["urgency"] == "closed"]
     shown = st.session_state.setdefault("_fu_shown", PAGE_SIZE)
-    for _, row in open_items.head(shown).iterrows():
+    # an item with an outcome being recorded stays on screen even when the list moved under it
+    # (someone else recorded it meanwhile): its save must still reach the server and be refused
+    picking = {k[len("fu_pick_"):] for k, v in st.session_state.items() if str(k).startswith("fu_pick_") and v}
+    page = open_items.head(shown)
+    if picking:
+        rest = open_items.iloc[shown:]
+        held = rest[[_key(r) in picking for _, r in rest.iterrows()]] if len(rest) else rest
+        page = pd.concat([held, page])
+    for _, row in page.iterrows():
         _card(row)
     st.caption(t("fu_showing", lang).format(shown=min(shown, len(open_items)), total=len(open_items)))
     more = min(PAGE_SIZE, len(open_items) - shown)

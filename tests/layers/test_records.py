@@ -30,7 +30,7 @@ def test_save_history_and_current(records):
 def test_a_stale_save_is_refused_and_names_who_and_when(records):
     records.save("followup", "T1|x", {"n": 1}, based_on=0, user="wang", action="reached", now=T0)
     records.save("followup", "T1|x", {"n": 2}, based_on=1, user="li", action="reached", now=T0)
-    with pytest.raises(StaleWrite, match="recorded by li at 2022-03-28 09:15 — reload / 已被 li 于 2022-03-28 09:15 记录") as info:
+    with pytest.raises(StaleWrite, match="已被 li 于 2022-03-28 09:15 记录，请重新加载 / recorded by li at 2022-03-28 09:15 — reload") as info:
         records.save("followup", "T1|x", {"n": 3}, based_on=1, user="wang", action="reached")
     assert (info.value.by, info.value.at) == ("li", "2022-03-28T09:15:00+08:00")
     with pytest.raises(StaleWrite):  # creating what exists is stale too

@@ -1,0 +1,153 @@
+"""不漏一人 on a phone (390 × 844): a grid worker sees only their items, the most urgent first;
+tapping call reveals a tel: link for their own item only; recording "reached" drops the overdue
+figures (their page and the command centre's); a second browser saving the same item is refused."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from tests.e2e.conftest import GRID_AREAS
+from tests.e2e.helpers import login
+
+pytestmark = pytest.mark.e2e
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def scope(demo_store):
+    """Who the grid worker's list may hold, and what the command centre's figure counts."""
+    from dashboard.roles import screening_in_scope
+    from layers.screening_io import screen_store
+    from layers.store import GpkgStore
+
+    today = GpkgStore(demo_store).meta()["scenario_today"]
+    base = screen_store(str(demo_store), today, followup=False)
+    mine = screening_in_scope(base, "grid", GRID_AREAS).travellers
+    return {"names": set(mine["name"]), "phones": dict(zip(mine["name"], mine["phone"], strict=True)),
+            "ids": dict(zip(mine["name"], mine["id"], strict=True)), "all": base}
+
+
+def _context(browser):
+    return browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai", is_mobile=True, has_touch=True)
+
+
+def _metric(page, label: str) -> str:
+    m = page.locator('[data-testid="stMetric"]', has=page.get_by_text(label, exact=True)).first
+    return m.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def _overdue_items(page) -> int:
+    text = page.locator(".st-key-fu_summary").inner_text()
+    return int(re.search(r"逾期 ([\d,]+)", text).group(1).replace(",", ""))
+
+
+def _cards(page):
+    # the page has run to its end: its last element is there and nothing of an earlier run is left
+    page.get_by_role("button", name="下载任务清单（XLSX）").last.wait_for(timeout=90_000)
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=90_000)
+    return page.locator('[class*="st-key-fu_card_"]')
+
+
+def _card_name(card) -> str:
+    return card.locator("strong").first.inner_text()
+
+
+def test_the_grid_workers_day_on_a_phone(app_url, browser, scope, demo_store):
+    from dashboard.accounts import Accounts, accounts_location
+
+    cmd_ctx, a_ctx, b_ctx = _context(browser), _context(browser), _context(browser)
+    try:
+        cmd = cmd_ctx.new_page()
+        login(cmd, app_url, "command")
+        cmd.goto(f"{app_url}/?lang=zh", wait_until="domcontentloaded")
+        before = _metric(cmd, "待排查 / 已逾期")
+        overdue_people_before = int(before.split("/")[1].strip().replace(",", ""))
+
+        a = a_ctx.new_page()
+        login(a, app_url, "grid")
+        a.goto(f"{app_url}/followup?lang=zh", wait_until="domcontentloaded")
+        cards = _cards(a)
+        names = [_card_name(cards.nth(i)) for i in range(cards.count())]
+        assert names and set(names) <= scope["names"], "a card of someone outside the worker's areas"
+        first = cards.first
+        assert "已逾期" in first.inner_text()  # the most urgent first
+        overdue_items = _overdue_items(a)
+        a.screenshot(path="tests/artifacts/page-followup-phone.png")
+
+        # a second browser picks the same item before the first saves
+        b = b_ctx.new_page()
+        login(b, app_url, "grid")
+        b.goto(f"{app_url}/followup?lang=zh", wait_until="domcontentloaded")
+        b_first = _cards(b).first
+        assert _card_name(b_first) == names[0]
+        b_first.get_by_role("radio", name="已电话联系").click()
+        b_first.get_by_role("button", name="保存").wait_for()
+
+        # no full number anywhere until the call is tapped; then a tel: link for this person only
+        who = names[0]
+        full = scope["phones"][who]
+        assert not a.locator('a[href^="tel:"]').count()
+        first.get_by_role("button", name=re.compile("^拨打")).click()
+        link = a.locator('a[href^="tel:"]')
+        link.first.wait_for(timeout=30_000)
+        assert link.count() == 1 and link.first.get_attribute("href") == f"tel:{full}"
+        audit = Accounts(accounts_location(str(demo_store))).audit_log(user="e2e_grid")
+        reveal = audit[audit["action"] == "reveal_phone"]
+        assert scope["ids"][who] in set(reveal["target"])
+        assert not audit["detail"].astype(str).str.contains(full).any()  # never the number
+
+        # record "reached" in two taps
+        first = _cards(a).first
+        first.get_by_role("radio", name="已电话联系").click()
+        first.get_by_role("button", name="保存").click()
+        a.wait_for_function(
+            "n => { const s = document.querySelector('.st-key-fu_summary'); const m = s && s.innerText.match(/逾期 ([\\d,]+)/);"
+            " return m && m[1].replace(/,/g, '') == String(n); }",
+            arg=overdue_items - 1, timeout=60_000,
+        )
+        _cards(a)
+        assert _card_name(_cards(a).first) != who  # reached: no longer at the top
+
+        # the second browser's save is refused with who and when
+        b_first.get_by_role("button", name="保存").click()
+        b.get_by_text(re.compile("已被 e2e_grid 于 .* 记录，请重新加载")).wait_for(timeout=60_000)
+        b.screenshot(path="tests/artifacts/page-followup-conflict.png")
+
+        # the command centre's figure (people with an overdue item) drops by one
+        ob = scope["all"].obligations
+        single = int(ob[(ob["traveller_id"] == scope["ids"][who]) & ob["overdue"]].shape[0]) == 1
+        now_overdue = int(scope["all"].travellers.set_index("id").loc[scope["ids"][who], "overdue"])
+        cmd.goto(f"{app_url}/?lang=zh", wait_until="domcontentloaded")
+        expect = overdue_people_before - (1 if single and now_overdue else 0)
+        cmd.wait_for_function(
+            "n => [...document.querySelectorAll('[data-testid=\"stMetric\"]')].some(m => m.innerText.startsWith('待排查 / 已逾期')"
+            " && m.querySelector('[data-testid=\"stMetricValue\"]').innerText.split('/')[1].trim().replace(/,/g, '') == String(n))",
+            arg=expect, timeout=90_000,
+        )
+    finally:
+        for c in (cmd_ctx, a_ctx, b_ctx):
+            c.close()
+
+
+def test_the_export_lists_the_same_items_in_the_same_order(scope):
+    from geo.followup import apply_followup, states_frame, task_list
+    from layers.screening_io import TASK_COLUMNS, task_frame, tasks_xlsx_bytes
+
+    base = scope["all"]
+    now = pd.Timestamp(base.as_of) + pd.Timedelta(hours=10)
+    tasks = task_list(apply_followup(base, states_frame([]), now=now), now=now)
+    frame = task_frame(tasks)
+    assert list(frame.columns) == [h for _, h in TASK_COLUMNS]
+    assert frame["编号 ID"].tolist() == tasks["traveller_id"].tolist()
+    import io
+
+    import openpyxl
+
+    ws = openpyxl.load_workbook(io.BytesIO(tasks_xlsx_bytes(tasks.head(200)))).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert [r[3] for r in rows[1:]] == tasks.head(200)["traveller_id"].tolist()
+    assert all(not (isinstance(c, str) and c.startswith("=")) for r in rows for c in r)
+    assert all(re.fullmatch(r"\d{3}\*+\d{4}", str(r[5])) for r in rows[1:] if r[5])  # masked
