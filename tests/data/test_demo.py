@@ -497,3 +497,20 @@ def test_daily_figures_are_small_and_zero_days_common(built):
     assert cases.max().max() <= 10
     assert d["tests"].between(5_000, 500_000).all()
     assert d["returnees_key_regions"].sum() > 0
+
+
+def test_demo_outcomes_are_seeded_and_all_accepted(built, tmp_path):
+    from geo.screening import screen
+    from layers.boundaries import gazetteer
+    from layers.followup import record_outcomes_bulk, until_verified_kinds
+    from layers.records import Records
+    from layers.rules import load_rule_sets
+
+    base = screen(built["travellers"], built["visits"], built["risk_areas"], gazetteer(), load_rule_sets(),
+                  as_of=demo.SCENARIO_TODAY, neighbourhoods=built["neighbourhoods"], zones=built["zones"])
+    rows = demo.demo_outcomes(base.obligations, 20220328)
+    assert rows.equals(demo.demo_outcomes(base.obligations, 20220328))
+    assert (pd.to_datetime(rows["at"]) < pd.Timestamp(demo.SCENARIO_TODAY) + pd.Timedelta(hours=8)).all()
+    saved, rejected = record_outcomes_bulk(Records(tmp_path / "r.sqlite"), rows, base.obligations,
+                                           until_verified=until_verified_kinds(base.rule_set), user="demo")
+    assert rejected == [] and saved > 1000

@@ -55,6 +55,21 @@ def _card_name(card) -> str:
     return card.locator("strong").first.inner_text()
 
 
+def _card_of(page, name: str):
+    """The card of the person named ``name`` once the page has settled (found by name, not position)."""
+    return _cards(page).filter(has=page.locator("strong", has_text=name)).first
+
+
+def _pick(page, name: str, outcome: str):
+    """Tap an outcome on a person's card and wait until its save button is there."""
+    card = _card_of(page, name)
+    card.get_by_role("radio", name=outcome).click()
+    _cards(page)
+    card = _card_of(page, name)
+    card.get_by_role("button", name="保存").wait_for(timeout=60_000)
+    return card
+
+
 def test_the_grid_workers_day_on_a_phone(app_url, browser, scope, demo_store):
     from dashboard.accounts import Accounts, accounts_location
 
@@ -81,16 +96,14 @@ def test_the_grid_workers_day_on_a_phone(app_url, browser, scope, demo_store):
         b = b_ctx.new_page()
         login(b, app_url, "grid")
         b.goto(f"{app_url}/followup?lang=zh", wait_until="domcontentloaded")
-        b_first = _cards(b).first
-        assert _card_name(b_first) == names[0]
-        b_first.get_by_role("radio", name="已电话联系").click()
-        b_first.get_by_role("button", name="保存").wait_for()
+        assert _card_name(_cards(b).first) == names[0]
+        _pick(b, names[0], "已电话联系")
 
         # no full number anywhere until the call is tapped; then a tel: link for this person only
         who = names[0]
         full = scope["phones"][who]
         assert not a.locator('a[href^="tel:"]').count()
-        first.get_by_role("button", name=re.compile("^拨打")).click()
+        _card_of(a, who).get_by_role("button", name=re.compile("^拨打")).click()
         link = a.locator('a[href^="tel:"]')
         link.first.wait_for(timeout=30_000)
         assert link.count() == 1 and link.first.get_attribute("href") == f"tel:{full}"
@@ -100,9 +113,7 @@ def test_the_grid_workers_day_on_a_phone(app_url, browser, scope, demo_store):
         assert not audit["detail"].astype(str).str.contains(full).any()  # never the number
 
         # record "reached" in two taps
-        first = _cards(a).first
-        first.get_by_role("radio", name="已电话联系").click()
-        first.get_by_role("button", name="保存").click()
+        _pick(a, who, "已电话联系").get_by_role("button", name="保存").click()
         a.wait_for_function(
             "n => { const s = document.querySelector('.st-key-fu_summary'); const m = s && s.innerText.match(/逾期 ([\\d,]+)/);"
             " return m && m[1].replace(/,/g, '') == String(n); }",
@@ -112,7 +123,7 @@ def test_the_grid_workers_day_on_a_phone(app_url, browser, scope, demo_store):
         assert _card_name(_cards(a).first) != who  # reached: no longer at the top
 
         # the second browser's save is refused with who and when
-        b_first.get_by_role("button", name="保存").click()
+        _card_of(b, who).get_by_role("button", name="保存").click()
         b.get_by_text(re.compile("已被 e2e_grid 于 .* 记录，请重新加载")).wait_for(timeout=60_000)
         b.screenshot(path="tests/artifacts/page-followup-conflict.png")
 

@@ -74,3 +74,52 @@ def test_rules_of_the_outcome_apply_on_the_write_path(records):
     with pytest.raises(FollowupError, match="only a push"):
         record_outcome(records, OB, "push_excluded", based_on=0, user="wang", at=AT, scope="N1")
     assert records.current(KIND) == []
+
+
+def _obligations():
+    import pandas as pd
+
+    return pd.DataFrame({
+        "traveller_id": ["T1", "T1", "T2"], "kind": ["risk_county", "landing", "bigdata_push"],
+        "community": [True, False, True], "version": [0, 0, 0],
+    })
+
+
+def test_bulk_outcomes_name_every_rejected_row_and_save_nothing(records):
+    import pandas as pd
+
+    from layers.followup import record_outcomes_bulk
+
+    rows = pd.DataFrame({
+        "traveller_id": ["T1", "T9", "T2", "T1"],
+        "outcome": ["reached_phone", "reached_phone", "unreachable", "teleported"],
+        "at": ["2022-03-28 09:00", "2022-03-28 09:00", "2022-03-28 10:00", "2022-03-28 11:00"],
+        "by": ["zhang", "zhang", "zhang", "zhang"],
+    })
+    saved, rejected = record_outcomes_bulk(records, rows, _obligations(), user="import")
+    assert saved == 0
+    assert [(n, en) for n, _, en in rejected] == [
+        (2, "id 'T9' is not on the follow-up list"), (3, "required: reason"), (4, "unknown outcome 'teleported'"),
+    ]
+    assert all(zh for _, zh, _ in rejected)  # and in Chinese
+    assert records.current(KIND) == []
+
+
+def test_bulk_outcomes_apply_in_time_order_to_the_persons_items(records):
+    import pandas as pd
+
+    from layers.followup import record_outcomes_bulk
+
+    rows = pd.DataFrame({
+        "traveller_id": ["T2", "T1", "T2"],
+        "outcome": ["push_excluded", "reached_visit", "reached_phone"],
+        "at": ["2022-03-28 12:00", "2022-03-28 09:00", "2022-03-28 08:00"],  # the push is reached, then excluded
+        "by": ["li", "zhang", "li"],
+    })
+    saved, rejected = record_outcomes_bulk(records, rows, _obligations(), until_verified={"bigdata_push"},
+                                           neighbourhood_of={"T1": "N1", "T2": "N2"}, user="import")
+    assert (saved, rejected) == (2, [])  # the landing test is not the community's: left alone
+    push = records.get(KIND, "T2|bigdata_push")
+    assert (push.data["closed_by"], push.data["done_at"], push.data["by"], push.scope) == (
+        "push_excluded", "2022-03-28T08:00:00", "li", "N2")
+    assert records.get(KIND, "T1|risk_county").data["outcome"] == "reached_visit"
