@@ -6,8 +6,9 @@ Roles (an account has exactly one; ``public`` is everybody, signed in or not):
 role       Chinese                 may
 =========  ======================  ==========================================================
 public     市民                    the resident lookup (no sign-in)
-grid       社区网格员              command centre (aggregates), screening lists of *their*
-                                   neighbourhoods (by neighbourhood id or district adcode)
+grid       社区网格员              command centre (aggregates), the follow-up list and the
+                                   screening lists of *their* neighbourhoods (by neighbourhood id
+                                   or district adcode); recording outcomes
 planner    规划人员                command centre (aggregates), zone planning
 command    指挥中心                everything with data: command centre, the daily report,
                                    screening of everyone (personal data), planning, import/export

@@ -18,6 +18,7 @@ PAGES = [
     # page key, URL path, text only that page shows once it is allowed (None: the banner suffices)
     ("page_command", "", "现有中高风险区"),
     ("page_daily_report", "daily-report", "一键零报告"),
+    ("page_followup", "followup", "下载任务清单（XLSX）"),  # the last element: the cards have arrived
     ("page_screening", "screening", "下载网格员清单"),  # below the lists: they have arrived
     ("page_planning", "planning", None),
     ("page_resident", "resident", "我在哪里"),
@@ -26,9 +27,9 @@ PAGES = [
 ]
 NAV = {  # what the menu lists for each role (the pages check again themselves)
     None: ["便民查询", "登录"],
-    "grid": ["指挥中心", "人员筛查", "便民查询"],
+    "grid": ["指挥中心", "随访任务", "人员筛查", "便民查询"],
     "planner": ["指挥中心", "区域划定", "便民查询"],
-    "command": ["指挥中心", "日报告", "人员筛查", "区域划定", "便民查询", "数据管理"],
+    "command": ["指挥中心", "日报告", "随访任务", "人员筛查", "区域划定", "便民查询", "数据管理"],
     "admin": ["便民查询", "账户管理"],
 }
 BANNER = "演示数据"  # shown by the page frame only after the role check passed
