@@ -38,6 +38,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo._classify import SEVERITY
+
 __all__ = [
     "KIND",
     "OUTCOMES",
@@ -284,7 +286,6 @@ def apply_followup(result, states: pd.DataFrame, *, now: object, neighbourhoods:
 
 
 URGENCY = ("overdue", "due", "no_deadline", "in_progress", "closed")
-_SEVERITY = {"red": 3, "pending": 2, "yellow": 1, "green": 0}
 
 
 def task_list(result, *, now: object) -> pd.DataFrame:
@@ -315,7 +316,7 @@ def task_list(result, *, now: object) -> pd.DataFrame:
     ob["urgency"] = urgency
     ob["_u"] = pd.Categorical(urgency, categories=list(URGENCY), ordered=True).codes
     # overdue: the strictest code first (red, pending, yellow), then the longest overdue
-    ob["_s"] = np.where(urgency == "overdue", -ob["code"].map(_SEVERITY).fillna(0).to_numpy(), 0)
+    ob["_s"] = np.where(urgency == "overdue", -ob["code"].map(SEVERITY).fillna(0).to_numpy(), 0)
     ob["_d"] = due.fillna(pd.Timestamp.max)
     out = ob.sort_values(["_u", "_s", "_d", "traveller_id", "kind"], kind="stable").drop(columns=["_u", "_s", "_d"])
     return out.reset_index(drop=True)

@@ -82,9 +82,7 @@ def record_outcome(
 def with_followup(store_location: Path | str, base, *, now: object | None = None):
     """``base`` (a screening of the store) with every outcome recorded in the store applied at
     ``now`` (default: the screening's as-of moment)."""
-    from layers.stores import open_store
-
-    states = load_states(records_for(open_store(store_location).location))
+    states = load_states(records_for(str(store_location)))
     return apply_followup(base, states, now=now if now is not None else base.as_of)
 
 

@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from geo.errors import StaleWrite
 from layers.sql import PostgresDb, SqliteDb, Tx, apply_pending, component_migrations, open_db
 
-__all__ = ["Record", "Records", "records_for", "sql_location", "stale_write"]
+__all__ = ["Record", "Records", "local_stamp", "records_for", "sql_location", "stale_write"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MIGRATIONS = component_migrations("records")
@@ -59,7 +59,10 @@ def _record(row: tuple) -> Record:
     return Record(str(kind), str(key), int(version), str(scope), str(action), json.loads(data), str(by), str(at))
 
 
-def _iso(now: dt.datetime | None) -> str:
+def local_stamp(now: dt.datetime | None = None) -> str:
+    """``now`` (default: the present) as Asia/Shanghai local time to the second, with its offset
+    (``2022-03-28T09:15:00+08:00``); a naive time is taken as local. Every saved version is
+    stamped this way (records and zone versions)."""
     t = now or dt.datetime.now(SHANGHAI)
     if t.tzinfo is None:
         t = t.replace(tzinfo=SHANGHAI)
@@ -125,7 +128,7 @@ class Records:
         if not user or not action:
             msg = "a save needs who saves it and what it is"
             raise ValueError(msg)
-        at = _iso(now)
+        at = local_stamp(now)
         out = []
         with self._db.transaction(write=True) as tx:
             for kind, key, data, based_on, scope in items:

@@ -35,6 +35,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.zones import ZoneVersion, check_save, diff_versions
+from layers.records import local_stamp
 from layers.spec import Column, LayerSpec
 from layers.zones import SPEC as ZONES
 
@@ -88,13 +89,6 @@ ACTION_TEXT = {
 def now_local() -> dt.datetime:
     """Now in Asia/Shanghai, to the second, with its offset."""
     return dt.datetime.now(SHANGHAI).replace(microsecond=0)
-
-
-def _iso(now: dt.datetime | None) -> str:
-    t = now or now_local()
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=SHANGHAI)
-    return t.astimezone(SHANGHAI).replace(microsecond=0).isoformat()
 
 
 def history_id(zone_id: str, version: int) -> str:
@@ -182,7 +176,7 @@ def stamp_zones(
     current = _current_versions(existing)
     zones["version"] = pd.array([current.get(str(i), 0) + 1 for i in zones["id"]], dtype="Int64")
     zones["saved_by"] = pd.array([user] * len(zones), dtype="string")
-    zones["saved_at"] = pd.array([_iso(now)] * len(zones), dtype="string")
+    zones["saved_at"] = pd.array([local_stamp(now)] * len(zones), dtype="string")
     label = " / ".join(reversed(ACTION_TEXT.get(action, (action, action))))
     history = _history_rows(zones, actions=[action] * len(zones), changes=[label] * len(zones))
     return zones, history
@@ -241,7 +235,7 @@ def prepare_save(
         check_save(stored.version, int(based_on), current_saved_by=stored.saved_by, current_saved_at=stored.saved_at)
         version = stored.version + 1
     row = {c: zone.get(c) for c in ZONES.column_names}
-    row.update(id=zone_id, version=version, saved_by=user, saved_at=_iso(now))
+    row.update(id=zone_id, version=version, saved_by=user, saved_at=local_stamp(now))
     zones = ZONES.coerce(gpd.GeoDataFrame([row], geometry=[geom], crs="EPSG:4326"))
     new = version_from_row(zones.iloc[0].to_dict(), zone_id_column="id")
     if current is None:

@@ -238,3 +238,18 @@ def postgis_db(_postgis_cluster: _Cluster) -> Iterator[str]:
     finally:
         _postgis_cluster.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
+
+
+_schema_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def postgis_schema(postgis_url: str) -> str:
+    """URL of the shared test database with the search path set to a new, empty schema of this
+    test's own (for the SQL side — accounts, records — which needs no PostGIS tables)."""
+    import psycopg
+
+    schema = f"t{next(_schema_numbers)}_{os.getpid()}"
+    with psycopg.connect(postgis_url, autocommit=True) as con:
+        con.execute(f"CREATE SCHEMA {schema}")
+    return f"{postgis_url}?options=-csearch_path%3D{schema}"

@@ -2,14 +2,13 @@
 the new settings and the ``riskmap user`` commands.
 
 Storage tests run on SQLite (the file beside a GeoPackage store) and on PostgreSQL (the
-``postgis_url`` fixture in tests/conftest.py; each test gets its own schema there), or skip
+``postgis_schema`` fixture in tests/conftest.py: each test gets its own schema), or skip
 with the reason when no PostgreSQL server is available.
 """
 
 from __future__ import annotations
 
 import io
-import itertools
 import os
 import sqlite3
 import stat
@@ -48,7 +47,6 @@ from dashboard.roles import (
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # argon2id, cheap for tests
 PW = "correct horse battery"
 IDLE, ABSOLUTE = timedelta(minutes=30), timedelta(hours=12)
-_schemas = itertools.count(1)
 
 
 class Clock:
@@ -67,15 +65,9 @@ def location(request, tmp_path) -> str:
     if request.param == "sqlite":
         return accounts_location(str(tmp_path / "riskmap.gpkg"))
     try:
-        url = request.getfixturevalue("postgis_url")
+        return request.getfixturevalue("postgis_schema")
     except pytest.FixtureLookupError:
-        pytest.skip("PostgreSQL: the postgis_url fixture (tests/conftest.py) is not available")
-    import psycopg
-
-    schema = f"acct_t{next(_schemas)}_{os.getpid()}"
-    with psycopg.connect(url, autocommit=True) as con:
-        con.execute(f"CREATE SCHEMA {schema}")
-    return f"{url}?options=-csearch_path%3D{schema}"
+        pytest.skip("PostgreSQL: the postgis_schema fixture (tests/conftest.py) is not available")
 
 
 @pytest.fixture

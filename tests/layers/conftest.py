@@ -5,8 +5,6 @@ the reason when PostGIS is not available)."""
 
 from __future__ import annotations
 
-import itertools
-import os
 from collections.abc import Callable, Mapping
 
 import pandas as pd
@@ -53,9 +51,6 @@ def one_site_store(tmp_path):
     return GpkgStore(path)
 
 
-_record_schemas = itertools.count()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def records(request, tmp_path):
     """Versioned records (layers/records.py) beside a GeoPackage, or in a PostgreSQL schema of
@@ -65,12 +60,6 @@ def records(request, tmp_path):
     if request.param == "sqlite":
         return Records(sql_location(str(tmp_path / "riskmap.gpkg")))
     try:
-        url = request.getfixturevalue("postgis_url")
+        return Records(request.getfixturevalue("postgis_schema"))
     except pytest.FixtureLookupError:
-        pytest.skip("PostgreSQL: the postgis_url fixture (tests/conftest.py) is not available")
-    import psycopg
-
-    schema = f"rec_t{next(_record_schemas)}_{os.getpid()}"
-    with psycopg.connect(url, autocommit=True) as con:
-        con.execute(f"CREATE SCHEMA {schema}")
-    return Records(f"{url}?options=-csearch_path%3D{schema}")
+        pytest.skip("PostgreSQL: the postgis_schema fixture (tests/conftest.py) is not available")
