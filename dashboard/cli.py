@@ -84,6 +84,19 @@ def _demo_followup(location: str, seed: int) -> None:
     if rejected:  # the generator's own rows: a bug, said loudly
         raise RuntimeError(f"demo outcomes rejected: {rejected[:3]}")
     print(f"recorded {saved:,} demo follow-up outcomes")
+    import pandas as pd
+
+    from data.demo import demo_checkins
+    from geo.followup import home_days
+    from layers.followup import record_checkins_bulk, with_followup
+
+    morning = pd.Timestamp(SCENARIO_TODAY) + pd.Timedelta(hours=8)
+    applied = with_followup(location, base, now=morning)
+    scope_of = dict(zip(applied.travellers["id"].astype(str), applied.travellers["neighbourhood_id"].fillna(""), strict=True))
+    saved, rejected = record_checkins_bulk(records, demo_checkins(home_days(applied, now=morning), seed), scope_of=scope_of, user="demo")
+    if rejected:
+        raise RuntimeError(f"demo check-ins rejected: {rejected[:3]}")
+    print(f"recorded {saved:,} demo daily check-ins")
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

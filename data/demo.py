@@ -1259,3 +1259,36 @@ def demo_outcomes(obligations: pd.DataFrame, seed: int = DEFAULT_SEED, today: st
     })[push]
     checked["at"] = checked["at"].clip(upper=cutoff - pd.Timedelta(minutes=1))
     return pd.concat([rows, checked], ignore_index=True)
+
+
+def demo_checkins(days: pd.DataFrame, seed: int = DEFAULT_SEED, today: str = SCENARIO_TODAY) -> pd.DataFrame:
+    """Daily check-ins a community would have recorded for the days before the scenario day (demo
+    data): ``days`` is :func:`geo.followup.home_days` (``traveller_id``, ``day``). Of those days:
+    94 % checked in that evening (18:00–21:59), 2 % the next morning (late), 1.5 % recorded as
+    missed with a reason, 2.5 % not recorded at all (they show as missed check-ins). Of the
+    check-ins 2 % are abnormal (37.3–38.4 ℃, or a cough / sore throat with a normal temperature).
+    Returns rows ``traveller_id``, ``day``, ``at`` and the fields of
+    :func:`geo.followup.checkin_state` (``temperature``, ``symptoms``, ``missed``, ``reason``).
+    Seeded: the same seed gives the same check-ins."""
+    rng = np.random.default_rng(seed + 21)
+    d = days[pd.to_datetime(days["day"]) < pd.Timestamp(today)].reset_index(drop=True)
+    n = len(d)
+    u = rng.random(n)
+    kind = np.select([u < 0.94, u < 0.96, u < 0.975], ["evening", "late", "missed"], default="none")
+    day = pd.to_datetime(d["day"])
+    evening = day + pd.to_timedelta(rng.integers(18 * 60, 22 * 60, n), unit="min")
+    morning = day + pd.Timedelta(days=1) + pd.to_timedelta(rng.integers(7 * 60, 8 * 60, n), unit="min")
+    at = pd.Series(np.where(kind == "late", morning, evening)).clip(upper=pd.Timestamp(today) + pd.Timedelta(hours=8) - pd.Timedelta(minutes=1))
+    temp = np.round(rng.normal(36.5, 0.25, n).clip(35.8, 37.2), 1)
+    ab = rng.random(n) < 0.02
+    fever = ab & (rng.random(n) < 0.6)
+    temp = np.where(fever, np.round(rng.uniform(37.3, 38.4, n), 1), temp)
+    symptoms = [["cough"] if a and not f and i % 2 == 0 else (["sore_throat"] if a and not f else [])
+                for i, (a, f) in enumerate(zip(ab, fever, strict=True))]
+    reasons = np.array(["外出就医（已报备）", "电话未接通，次日补报", "老人不会使用手机，入户未遇"])
+    out = pd.DataFrame({
+        "traveller_id": d["traveller_id"].astype(str), "day": day, "at": at.dt.floor("min"),
+        "temperature": temp, "symptoms": symptoms, "missed": kind == "missed",
+        "reason": np.where(kind == "missed", reasons[rng.integers(0, len(reasons), n)], ""),
+    })
+    return out[kind != "none"].reset_index(drop=True)

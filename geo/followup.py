@@ -56,6 +56,16 @@ __all__ = [
     "responsible",
     "hotel_rooms_free",
     "workload",
+    "CHECKIN_KIND",
+    "FEVER_C",
+    "SYMPTOMS",
+    "CheckinError",
+    "checkin_key",
+    "checkin_state",
+    "checkins_frame",
+    "home_days",
+    "checkin_items",
+    "checkin_figures",
 ]
 
 KIND = "followup"  # the record kind (layers/records.py)
@@ -233,6 +243,7 @@ def apply_followup(result, states: pd.DataFrame, *, now: object, neighbourhoods:
     ob["version"] = pd.to_numeric(col("version"), errors="coerce").fillna(0).astype("int64")
     ob["test_result"] = col("test_result")
     ob["hotel_id"] = col("hotel_id")
+    ob["closed_at"] = closed_at.where(closed_at <= now)
     ob["followup"] = np.where(closed, "closed", np.where(done.to_numpy(), "done", "todo"))
 
     t = result.travellers.copy()
@@ -285,19 +296,25 @@ def apply_followup(result, states: pd.DataFrame, *, now: object, neighbourhoods:
 # The grid worker's list
 
 
-URGENCY = ("overdue", "due", "no_deadline", "in_progress", "closed")
+URGENCY = ("overdue", "missed_checkin", "due", "no_deadline", "in_progress", "closed")
 
 
-def task_list(result, *, now: object) -> pd.DataFrame:
+def task_list(result, *, now: object, checkins: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per obligation the community follows up, of the travellers in ``result`` (already
     scoped to the worker and with follow-up applied), most urgent first: overdue (the strictest
     code first — red, pending, yellow — then the longest overdue), open with a deadline (soonest first), open without one, first action done
     but the measure still running, then closed. Columns: the obligation's, plus the traveller's
     ``name``, ``phone``, ``address``, ``neighbourhood``, ``neighbourhood_id``, ``code`` (the
-    person's current code as ``person_code``), ``urgency`` and ``hours_left`` (negative: overdue)."""
+    person's current code as ``person_code``), ``urgency`` and ``hours_left`` (negative: overdue).
+
+    ``checkins`` (:func:`checkin_items`): the daily check-ins of people at home join the list as
+    items of kind ``checkin`` (``day``): a missed day (``missed_checkin``, right after the
+    overdue obligations) and today's (``due``, by its deadline: the end of the day)."""
     now = _now(now)
     ob = result.obligations
     ob = ob[ob["community"].astype(bool)]
+    if checkins is not None and len(checkins):
+        ob = pd.concat([ob, _checkin_tasks(result, checkins)], ignore_index=True)
     t = result.travellers.set_index(result.travellers["id"].astype(str))
     ob = ob[ob["traveller_id"].astype(str).isin(t.index)].copy()
     tid = ob["traveller_id"].astype(str)
@@ -308,15 +325,16 @@ def task_list(result, *, now: object) -> pd.DataFrame:
     ob["hours_left"] = ((due - now).dt.total_seconds() / 3600.0).to_numpy()
     closed = (ob["status"] == "closed").to_numpy()
     done = ob["done_at"].notna().to_numpy() if "done_at" in ob.columns else np.zeros(len(ob), dtype=bool)
+    missed = (ob["kind"] == CHECKIN_KIND).to_numpy() & (ob["status"] == "open").to_numpy() & (due <= now).to_numpy()
     urgency = np.select(
-        [closed, ob["overdue"].to_numpy(dtype=bool), done, due.notna().to_numpy()],
-        ["closed", "overdue", "in_progress", "due"],
+        [closed, ob["overdue"].to_numpy(dtype=bool), missed, done, due.notna().to_numpy()],
+        ["closed", "overdue", "missed_checkin", "in_progress", "due"],
         default="no_deadline",
     )
     ob["urgency"] = urgency
     ob["_u"] = pd.Categorical(urgency, categories=list(URGENCY), ordered=True).codes
     # overdue: the strictest code first (red, pending, yellow), then the longest overdue
-    ob["_s"] = np.where(urgency == "overdue", -ob["code"].map(SEVERITY).fillna(0).to_numpy(), 0)
+    ob["_s"] = np.where(np.isin(urgency, ("overdue", "missed_checkin")), -ob["code"].map(SEVERITY).fillna(0).to_numpy(), 0)
     ob["_d"] = due.fillna(pd.Timestamp.max)
     out = ob.sort_values(["_u", "_s", "_d", "traveller_id", "kind"], kind="stable").drop(columns=["_u", "_s", "_d"])
     return out.reset_index(drop=True)
@@ -395,3 +413,201 @@ def workload(tasks: pd.DataFrame) -> pd.DataFrame:
     op = tasks[tasks["urgency"] != "closed"]
     out = pd.DataFrame({"open": op.groupby("worker").size(), "overdue": (op["urgency"] == "overdue").groupby(op["worker"]).sum()})
     return out.fillna(0).astype("int64").sort_values(["overdue", "open"], ascending=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# Daily check-in of people kept at home (seed 000: 健康监测; 体温监测和记录)
+
+CHECKIN_KIND = "checkin"  # record kind; one record per person and day (:func:`checkin_key`)
+#: A temperature from this value up is a fever (腋温 ≥ 37.3 ℃, the threshold China's COVID-19
+#: guidance uses for 发热); riskmap's choice, the seeds give no figure.
+FEVER_C = 37.3
+#: Symptoms asked at the check-in (the common COVID-19 list), id → (zh, en).
+SYMPTOMS: dict[str, tuple[str, str]] = {
+    "fever": ("发热", "fever"),
+    "cough": ("咳嗽", "cough"),
+    "sore_throat": ("咽痛", "sore throat"),
+    "fatigue": ("乏力", "fatigue"),
+    "smell_taste": ("嗅（味）觉减退", "loss of smell or taste"),
+    "diarrhoea": ("腹泻", "diarrhoea"),
+}
+
+
+class CheckinError(FollowupError):
+    """A check-in that cannot be recorded; the message is bilingual (中文 / English)."""
+
+
+def checkin_key(traveller_id: object, day: object) -> str:
+    """The record key of one person's check-in for one day: ``"<traveller id>|<YYYY-MM-DD>"``."""
+    return f"{traveller_id}|{pd.Timestamp(day):%Y-%m-%d}"
+
+
+def checkin_state(fields: Mapping[str, Any], *, day: object, at: dt.datetime) -> dict[str, Any]:
+    """The record of a check-in for ``day`` made at ``at``: ``temperature`` (℃) and ``symptoms``
+    (ids of :data:`SYMPTOMS`), or ``missed`` with a ``reason`` (the person could not be checked
+    that day, said why: the item closes as missed). ``abnormal``: a fever or any symptom; ``late``:
+    recorded after the day ended. Raises :class:`CheckinError`."""
+    d = pd.Timestamp(day).normalize()
+    when = pd.Timestamp(at)
+    if d > when.normalize():
+        msg = f"不能为未来日期 {d:%Y-%m-%d} 打卡 / cannot check in for a future day ({d:%Y-%m-%d})"
+        raise CheckinError(msg)
+    state: dict[str, Any] = {"day": f"{d:%Y-%m-%d}", "at": _iso(at), "late": bool(when >= d + pd.Timedelta(days=1))}
+    if fields.get("missed"):
+        reason = str(fields.get("reason") or "").strip()
+        if not reason:
+            msg = "请填写未能打卡的原因 / required: why the check-in was missed"
+            raise CheckinError(msg)
+        return {**state, "missed": True, "reason": reason, "abnormal": False}
+    raw = fields.get("temperature")
+    try:
+        temp = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        msg = f"体温无法识别：{raw!r} / temperature not understood: {raw!r}"
+        raise CheckinError(msg) from None
+    if not 34.0 <= temp <= 43.0:
+        msg = f"体温 {temp} ℃ 不在 34–43 ℃ 之间，请核对 / temperature {temp} °C is outside 34–43 °C: check it"
+        raise CheckinError(msg)
+    symptoms = [str(x) for x in (fields.get("symptoms") or [])]
+    unknown = [x for x in symptoms if x not in SYMPTOMS]
+    if unknown:
+        msg = f"未知的症状：{', '.join(unknown)} / unknown symptoms: {', '.join(unknown)}"
+        raise CheckinError(msg)
+    note = str(fields.get("note") or "").strip()
+    return {
+        **state, "temperature": round(temp, 1), "symptoms": symptoms, "missed": False,
+        "abnormal": bool(temp >= FEVER_C or symptoms), **({"note": note} if note else {}),
+    }
+
+
+CHECKIN_COLUMNS = ("traveller_id", "day", "version", "temperature", "symptoms", "abnormal", "missed", "reason", "late", "at", "saved_by")
+
+
+def checkins_frame(records: Iterable[Any]) -> pd.DataFrame:
+    """Recorded check-ins (``layers.records.Record`` of kind ``checkin``) as a frame (:data:`CHECKIN_COLUMNS`)."""
+    rows = []
+    for r in records:
+        d = dict(r.data)
+        tid, _, day = str(r.key).partition("|")
+        rows.append({
+            "traveller_id": tid, "day": day, "version": int(r.version), "saved_by": r.saved_by,
+            **{c: d.get(c) for c in CHECKIN_COLUMNS if c not in ("traveller_id", "day", "version", "saved_by")},
+        })
+    out = pd.DataFrame(rows, columns=list(CHECKIN_COLUMNS))
+    out["day"] = pd.to_datetime(out["day"], errors="coerce")
+    out["at"] = pd.to_datetime(out["at"], errors="coerce")
+    for c in ("abnormal", "missed", "late"):
+        out[c] = out[c].fillna(False).astype(bool)
+    out["temperature"] = pd.to_numeric(out["temperature"], errors="coerce")
+    out["version"] = out["version"].astype("int64")
+    return out
+
+
+def _home_spans(rule_set) -> pd.DataFrame:
+    """Per rule id, the phases kept at home: ``kind``, ``off`` (days after the measure's start) and ``days``."""
+    rows = []
+    for r in rule_set.rules:
+        off = 0
+        for p in r.phases:
+            if p.at == "home":
+                rows.append((r.id, off, p.days))
+            off += p.days
+    return pd.DataFrame(rows, columns=["kind", "off", "days"])
+
+
+def home_days(result, *, now: object) -> pd.DataFrame:
+    """The days each person is kept at home and checked in on by the community, up to ``now``'s
+    day: one row per ``traveller_id`` and ``day``.
+
+    A day counts when it falls in a home phase (``Phase.at == "home"``) of an obligation the
+    community follows up, from the day the person was reached (the obligation's first action done:
+    before that the obligation itself is the open item) to the day before it closed, and not after
+    the measure's last day. ``result``: a screening with follow-up applied."""
+    now = _now(now)
+    today = now.normalize()
+    spans = _home_spans(result.rule_set)
+    ob = result.obligations
+    empty = pd.DataFrame({"traveller_id": pd.Series(dtype=object), "day": pd.Series(dtype="datetime64[ns]")})
+    if spans.empty or not len(ob) or "done_at" not in ob.columns:
+        return empty
+    ob = ob[ob["community"].astype(bool) & ob["done_at"].notna() & ob["start"].notna()]
+    ob = ob[["traveller_id", "kind", "start", "end", "done_at", "closed_at", "status"]].merge(spans, on="kind")
+    if ob.empty:
+        return empty
+    start = pd.to_datetime(ob["start"]).dt.normalize()
+    lo = pd.Series(np.maximum((start + pd.to_timedelta(ob["off"], unit="D")).to_numpy(),
+                              pd.to_datetime(ob["done_at"]).dt.normalize().to_numpy()), index=ob.index)
+    hi = start + pd.to_timedelta(ob["off"] + ob["days"] - 1, unit="D")
+    end = pd.to_datetime(ob["end"])
+    hi = hi.where(end.isna() | (hi <= end), end)
+    closed = pd.to_datetime(ob["closed_at"]).dt.normalize() - pd.Timedelta(days=1)
+    hi = hi.where(closed.isna() | (hi <= closed), closed)
+    hi = hi.where(hi <= today, today)
+    n = ((hi - lo).dt.days + 1).clip(lower=0).fillna(0).astype("int64").to_numpy()
+    rep = np.repeat(np.arange(len(ob)), n)
+    offsets = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    out = pd.DataFrame({
+        "traveller_id": ob["traveller_id"].astype(str).to_numpy()[rep],
+        "day": lo.to_numpy()[rep] + offsets.astype("timedelta64[D]"),
+    })
+    return out.drop_duplicates().sort_values(["traveller_id", "day"], kind="stable").reset_index(drop=True)
+
+
+def checkin_items(result, checkins: pd.DataFrame, *, now: object) -> pd.DataFrame:
+    """Every expected check-in (:func:`home_days`) with what was recorded for it: ``traveller_id``,
+    ``day``, ``due`` (the end of the day), ``status`` — ``done`` (recorded), ``missed`` (the day
+    ended and nothing was recorded: an open item), ``today`` (still due), ``explained`` (recorded
+    as missed, with the reason) — and ``temperature``, ``symptoms``, ``abnormal``, ``late``,
+    ``version`` (0: nothing recorded). A check-in recorded after ``now`` does not count."""
+    now = _now(now)
+    days = home_days(result, now=now)
+    ck = checkins[checkins["at"].isna() | (checkins["at"] <= now)] if len(checkins) else checkins
+    cols = ["traveller_id", "day", "version", "temperature", "symptoms", "abnormal", "missed", "reason", "late"]
+    out = days.merge(ck[cols].assign(traveller_id=ck["traveller_id"].astype(str)), on=["traveller_id", "day"], how="left")
+    rec = out["version"].notna()
+    out["version"] = out["version"].fillna(0).astype("int64")
+    out["due"] = out["day"] + pd.Timedelta(days=1)
+    missed = out["missed"].fillna(False).astype(bool)
+    out["status"] = np.select(
+        [rec & missed, rec, out["due"] <= now], ["explained", "done", "missed"], default="today"
+    )
+    for c in ("abnormal", "late", "missed"):
+        out[c] = out[c].fillna(False).astype(bool)
+    return out
+
+
+def _checkin_tasks(result, items: pd.DataFrame) -> pd.DataFrame:
+    """Open check-ins (missed, or today's) as task rows (the obligation columns task_list uses)."""
+    it = items[items["status"].isin(("missed", "today"))]
+    t = result.travellers.set_index(result.travellers["id"].astype(str))
+    it = it[it["traveller_id"].isin(t.index)]
+    day = it["day"].dt.strftime("%m-%d")
+    return pd.DataFrame({
+        "traveller_id": it["traveller_id"].to_numpy(),
+        "kind": CHECKIN_KIND,
+        "day": it["day"].to_numpy(),
+        "code": it["traveller_id"].map(t["code"]).to_numpy(),
+        "measure_zh": it["traveller_id"].map(t["measure_zh"]).to_numpy(),
+        "measure_en": it["traveller_id"].map(t["measure_en"]).to_numpy(),
+        "first_action_zh": ("每日健康打卡（体温、症状）：" + day).to_numpy(),
+        "first_action_en": ("daily check-in (temperature, symptoms): " + day).to_numpy(),
+        "due": it["due"].to_numpy(),
+        "status": "open",
+        "community": True,
+        "overdue": False,  # a missed check-in is its own item, not an overdue obligation
+        "version": it["version"].to_numpy(),
+        "attempts": 0,
+    })
+
+
+def checkin_figures(items: pd.DataFrame, *, now: object) -> dict[str, int]:
+    """Today's check-in figures: ``expected`` (people to check in today), ``done`` (today's
+    recorded), ``missed`` (open missed days, any day), ``abnormal`` (today's with a fever or a symptom)."""
+    day = _now(now).normalize()
+    today = items[items["day"] == day]
+    return {
+        "expected": int(len(today)),
+        "done": int(today["status"].isin(("done", "explained")).sum()),
+        "missed": int((items["status"] == "missed").sum()),
+        "abnormal": int(today["abnormal"].sum()),
+    }

@@ -85,6 +85,7 @@ __all__ = [
     "SCREENING_LEVELS",
     "Step",
     "Phase",
+    "PHASE_PLACES",
     "Rule",
     "RuleSet",
     "Notice",
@@ -128,6 +129,8 @@ RULE_LEVELS = (*LEVELS, "notice")
 HEALTH_CODE_COLOURS = ("red", "yellow")
 MATCHES = PLACE_MATCHES + PERSON_MATCHES
 ANCHORS = ("arrival", "flag")
+#: Where a phase of a measure is kept (``Phase.at``); ``home`` phases get the community's daily check-in.
+PHASE_PLACES = ("home", "hotel", "community")
 SCREENING_LEVELS = {
     "full": ("全员核酸", "full screening"),
     "targeted": ("重点人员", "targeted (key persons)"),
@@ -203,6 +206,7 @@ class Phase:
     days: int
     zh: str
     en: str
+    at: str = ""  # where it is kept: home (daily check-in by the community), hotel, community; "" unstated
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,25 @@ from typing import Any
 
 import pandas as pd
 
-from geo.followup import KIND, OUTCOMES, FollowupError, apply_followup, next_state, record_key, states_frame
+from geo.followup import (
+    CHECKIN_KIND,
+    KIND,
+    OUTCOMES,
+    FollowupError,
+    apply_followup,
+    checkin_key,
+    checkin_state,
+    checkins_frame,
+    next_state,
+    record_key,
+    states_frame,
+)
 from layers.records import Record, Records, records_for, stale_write
 
-__all__ = ["record_outcome", "load_states", "with_followup", "until_verified_kinds"]
+__all__ = [
+    "record_outcome", "record_outcomes_bulk", "load_states", "with_followup", "until_verified_kinds",
+    "load_checkins", "record_checkin", "record_checkins_bulk",
+]
 
 
 def until_verified_kinds(rule_set) -> set[str]:
@@ -33,6 +48,70 @@ def until_verified_kinds(rule_set) -> set[str]:
 def load_states(records: Records, *, scopes: Iterable[str] | None = None) -> pd.DataFrame:
     """The recorded follow-up states (all, or of records whose scope is in ``scopes``)."""
     return states_frame(records.current(KIND, scopes=scopes))
+
+
+def load_checkins(records: Records, *, scopes: Iterable[str] | None = None) -> pd.DataFrame:
+    """The recorded daily check-ins (all, or of records whose scope is in ``scopes``)."""
+    return checkins_frame(records.current(CHECKIN_KIND, scopes=scopes))
+
+
+def record_checkin(
+    records: Records,
+    traveller_id: object,
+    day: object,
+    fields: Mapping[str, Any],
+    *,
+    based_on: int,
+    user: str,
+    at: dt.datetime,
+    scope: str,
+) -> Record:
+    """Record one person's daily check-in for ``day`` (:func:`geo.followup.checkin_state`: a
+    temperature and symptoms, or missed with the reason). ``based_on``: the version the worker saw
+    (0: none recorded yet); a check-in someone else recorded since is refused (``StaleWrite``).
+    Raises :class:`geo.followup.CheckinError` for a check-in the rules refuse."""
+    key = checkin_key(traveller_id, day)
+    prev = records.get(CHECKIN_KIND, key)
+    if prev is not None and prev.version > int(based_on):
+        raise stale_write(prev)  # checked again in the saving transaction
+    state = checkin_state(fields, day=day, at=at)
+    action = "checkin_missed" if state["missed"] else "checkin"
+    return records.save(CHECKIN_KIND, key, state, based_on=int(based_on), user=user, action=action, scope=scope, now=at)
+
+
+def record_checkins_bulk(
+    records: Records, rows: pd.DataFrame, *, scope_of: Mapping[str, str], user: str
+) -> tuple[int, list[tuple[int, str, str]]]:
+    """Record many check-ins at once (the demo, an import): all or none. ``rows``:
+    ``traveller_id``, ``day``, ``at`` and the fields of :func:`geo.followup.checkin_state`.
+    ``scope_of``: traveller id → neighbourhood. Returns ``(saved, rejected)`` like
+    :func:`record_outcomes_bulk`; a row for a day already recorded is rejected (edit it on the page)."""
+    existing = {r.key for r in records.current(CHECKIN_KIND)}
+    items, rejected, seen = [], [], set()
+    for n, row in enumerate(rows.to_dict("records"), start=1):
+        tid = str(row.get("traveller_id") or "").strip()
+        if tid not in scope_of:
+            rejected.append((n, f"编号 {tid!r} 不在随访名单中", f"id {tid!r} is not on the follow-up list"))
+            continue
+        at = pd.to_datetime(row.get("at"), errors="coerce")
+        if pd.isna(at):
+            rejected.append((n, "时间无法识别", "time not understood"))
+            continue
+        try:
+            state = checkin_state(row, day=row.get("day"), at=at.to_pydatetime())
+        except (FollowupError, ValueError) as exc:
+            zh_msg, _, en_msg = str(exc).partition(" / ")
+            rejected.append((n, zh_msg, en_msg or zh_msg))
+            continue
+        key = checkin_key(tid, row["day"])
+        if key in existing or key in seen:
+            rejected.append((n, f"{key} 已有打卡记录", f"{key} is already recorded"))
+            continue
+        seen.add(key)
+        items.append((CHECKIN_KIND, key, state, 0, scope_of[tid]))
+    if rejected:
+        return 0, rejected
+    return len(records.save_many(items, user=user, action="import") if items else []), []
 
 
 def record_outcome(

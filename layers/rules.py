@@ -25,6 +25,7 @@ from geo.screening import (
     ANCHORS,
     HEALTH_CODE_COLOURS,
     MATCHES,
+    PHASE_PLACES,
     RULE_LEVELS,
     Notice,
     Phase,
@@ -45,7 +46,7 @@ _TOP = {
 }
 _NOTICE = {"place", "adcode", "since", "quote", "source"}
 _STEP = {"zh", "en", "hours", "anchor", "count", "quote", "source"}
-_PHASE = {"days", "zh", "en"}
+_PHASE = {"days", "zh", "en", "at"}
 _RULE = {
     "id", "priority", "match", "code", "label_zh", "label_en", "measure_zh", "measure_en", "first_action", "quote",
     "source", "levels", "min_entry_days", "max_entry_days", "phases", "auto_lift", "provisional", "tests",
@@ -158,7 +159,8 @@ def _rule(file: str, i: int, table: Any) -> Rule:
     phases = []
     for j, p in enumerate(phases_raw):
         pr = _Reader(file, f"{where}.phases[{j}]", p, _PHASE)
-        phases.append(Phase(days=pr.int_("days", minimum=1) or 1, zh=pr.text("zh"), en=pr.text("en")))
+        phases.append(Phase(days=pr.int_("days", minimum=1) or 1, zh=pr.text("zh"), en=pr.text("en"),
+                            at=pr.choice("at", PHASE_PLACES) if "at" in p else ""))
     auto_lift = r.get("auto_lift", bool, required=False, default=False)
     if auto_lift and not phases:
         r.fail("auto_lift", "needs phases (a code can only lift when the measure has a length)")

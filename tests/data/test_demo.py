@@ -511,6 +511,24 @@ def test_demo_outcomes_are_seeded_and_all_accepted(built, tmp_path):
     rows = demo.demo_outcomes(base.obligations, 20220328)
     assert rows.equals(demo.demo_outcomes(base.obligations, 20220328))
     assert (pd.to_datetime(rows["at"]) < pd.Timestamp(demo.SCENARIO_TODAY) + pd.Timedelta(hours=8)).all()
-    saved, rejected = record_outcomes_bulk(Records(tmp_path / "r.sqlite"), rows, base.obligations,
+    records = Records(tmp_path / "r.sqlite")
+    saved, rejected = record_outcomes_bulk(records, rows, base.obligations,
                                            until_verified=until_verified_kinds(base.rule_set), user="demo")
     assert rejected == [] and saved > 1000
+
+    # the check-ins of the people at home, before the scenario day: seeded, accepted, mostly done
+    from geo.followup import apply_followup, checkin_items, home_days
+    from layers.followup import load_checkins, load_states, record_checkins_bulk
+
+    morning = pd.Timestamp(demo.SCENARIO_TODAY) + pd.Timedelta(hours=8)
+    applied = apply_followup(base, load_states(records), now=morning)
+    days = home_days(applied, now=morning)
+    ck = demo.demo_checkins(days, 20220328)
+    assert ck.equals(demo.demo_checkins(days, 20220328))
+    assert (ck["day"] < pd.Timestamp(demo.SCENARIO_TODAY)).all() and (ck["at"] < morning).all()
+    scope_of = dict(zip(applied.travellers["id"].astype(str), applied.travellers["neighbourhood_id"].fillna(""), strict=True))
+    saved, rejected = record_checkins_bulk(records, ck, scope_of=scope_of, user="demo")
+    assert rejected == [] and saved == len(ck) > 1000
+    items = checkin_items(applied, load_checkins(records), now=morning)
+    status = items[items["day"] < pd.Timestamp(demo.SCENARIO_TODAY)]["status"].value_counts(normalize=True)
+    assert 0.9 < status["done"] < 0.98 and 0 < status["missed"] < 0.1

@@ -14,9 +14,16 @@ import shapely
 
 from dashboard.roles import screening_in_scope
 from geo.followup import (
+    CheckinError,
     FollowupError,
     apply_followup,
+    checkin_figures,
+    checkin_items,
+    checkin_key,
+    checkin_state,
+    checkins_frame,
     followup_figures,
+    home_days,
     next_state,
     record_key,
     states_frame,
@@ -274,3 +281,96 @@ def test_overdue_matches_the_reference_on_random_outcomes():
 def test_scope_filters_the_obligations_too(base):
     scoped = screening_in_scope(dataclasses.replace(base), "grid", ["B"])
     assert scoped.travellers.empty and scoped.obligations.empty
+
+
+# ----------------------------------------------------------------------------------------------
+# Daily check-in of people at home: a missed day is itself an open item
+
+
+class _Checkins:
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+
+    def add(self, tid: str, day: str, at: str, **fields):
+        state = checkin_state(fields, day=day, at=pd.Timestamp(at).to_pydatetime())
+        self.records.append(Record("checkin", checkin_key(tid, day), 1, "A", "checkin", state, "wang", at))
+        return self
+
+    def frame(self) -> pd.DataFrame:
+        return checkins_frame(self.records)
+
+
+def _days(frame: pd.DataFrame, tid: str) -> list[str]:
+    return [f"{d:%m-%d}" for d in frame.loc[frame["traveller_id"] == tid, "day"]]
+
+
+def test_home_phases_come_from_the_rule_data(base):
+    from geo.followup import _home_spans
+
+    spans = _home_spans(base.rule_set).set_index("kind")
+    # 14+7 centralized: only the +7 at home, from day 15; 14+7 at home: all 21 days
+    assert (spans.loc["risk_area", "off"], spans.loc["risk_area", "days"]) == (14, 7)
+    assert spans.loc[["risk_county"], "days"].sum() == 21
+    assert "affected_city" not in spans.index  # community management: no daily check-in
+
+
+def test_check_in_days_run_from_the_day_someone_was_reached_to_today(base):
+    none = apply_followup(base, _States().frame(), now=NOW)
+    assert home_days(none, now=NOW).empty  # nobody reached: the obligation itself is the open item
+    s = _States().add("T3", "risk_county", "reached_phone", "2022-03-27 10:00")
+    after = apply_followup(base, s.frame(), now=NOW)
+    assert _days(home_days(after, now=NOW), "T3") == ["03-27", "03-28"]
+    # closing the measure ends the check-ins the day before it closed
+    s.add("T3", "risk_county", "completed", "2022-03-28 09:30")
+    assert _days(home_days(apply_followup(base, s.frame(), now=NOW), now=NOW), "T3") == ["03-27"]
+
+
+def test_a_missed_day_is_an_open_item_until_it_is_recorded(base):
+    after = apply_followup(base, _States().add("T3", "risk_county", "reached_phone", "2022-03-26 10:00").frame(), now=NOW)
+    items = checkin_items(after, _Checkins().frame(), now=NOW).set_index(["traveller_id", "day"])["status"]
+    assert items.to_dict() == {
+        ("T3", pd.Timestamp("2022-03-26")): "missed", ("T3", pd.Timestamp("2022-03-27")): "missed",
+        ("T3", pd.Timestamp("2022-03-28")): "today",
+    }
+    ck = (_Checkins()
+          .add("T3", "2022-03-26", "2022-03-26 19:00", temperature=36.5)
+          .add("T3", "2022-03-27", "2022-03-28 09:00", missed=True, reason="外出就医")
+          .add("T3", "2022-03-28", "2022-03-28 11:00", temperature=36.6))  # after NOW: not yet
+    got = checkin_items(after, ck.frame(), now=NOW).set_index("day")
+    assert got["status"].tolist() == ["done", "explained", "today"]
+    assert got["late"].tolist() == [False, True, False]
+    assert checkin_figures(got.reset_index(), now=NOW) == {"expected": 1, "done": 0, "missed": 0, "abnormal": 0}
+
+
+def test_check_in_rules():
+    at = datetime(2022, 3, 28, 9)
+    ok = checkin_state({"temperature": "36.8"}, day="2022-03-28", at=at)
+    assert (ok["temperature"], ok["abnormal"], ok["late"], ok["missed"]) == (36.8, False, False, False)
+    assert checkin_state({"temperature": 37.3}, day="2022-03-28", at=at)["abnormal"]  # fever from 37.3 ℃
+    assert checkin_state({"temperature": 36.5, "symptoms": ["cough"]}, day="2022-03-28", at=at)["abnormal"]
+    assert checkin_state({"temperature": 36.5}, day="2022-03-27", at=at)["late"]
+    for fields, day, match in (
+        ({"temperature": 36.5}, "2022-03-29", "future day"),
+        ({"temperature": 63.5}, "2022-03-28", "outside 34–43"),
+        ({"temperature": "abc"}, "2022-03-28", "not understood"),
+        ({}, "2022-03-28", "not understood"),
+        ({"temperature": 36.5, "symptoms": ["sneeze"]}, "2022-03-28", "unknown symptoms"),
+        ({"missed": True}, "2022-03-28", "why the check-in was missed"),
+    ):
+        with pytest.raises(CheckinError, match=match):
+            checkin_state(fields, day=day, at=at)
+
+
+def test_check_ins_join_the_task_list_after_overdue_and_do_not_change_the_overdue_figure(base):
+    after = apply_followup(base, _States().add("T3", "risk_county", "reached_phone", "2022-03-26 10:00").frame(), now=NOW)
+    items = checkin_items(after, _Checkins().frame(), now=NOW)
+    tasks = task_list(after, now=NOW, checkins=items)
+    order = tasks["urgency"].tolist()
+    assert order.index("missed_checkin") > max(i for i, u in enumerate(order) if u == "overdue")
+    assert order.count("missed_checkin") == 2
+    today = tasks[(tasks["kind"] == "checkin") & (tasks["urgency"] == "due")]
+    assert today["due"].tolist() == [pd.Timestamp("2022-03-29")]
+    due = tasks[tasks["urgency"] == "due"]["due"].tolist()
+    assert due == sorted(due)  # today's check-in sits among the deadlines, soonest first
+    assert int(tasks["overdue"].astype(bool).sum()) == int(after.obligations["overdue"].sum())
+    assert len(task_list(after, now=NOW)) == len(tasks) - 3

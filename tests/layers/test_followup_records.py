@@ -9,8 +9,8 @@ from datetime import datetime
 import pytest
 
 from geo.errors import StaleWrite
-from geo.followup import KIND, FollowupError, record_key
-from layers.followup import load_states, record_outcome
+from geo.followup import CHECKIN_KIND, KIND, CheckinError, FollowupError, record_key
+from layers.followup import load_checkins, load_states, record_checkin, record_outcome
 
 AT = datetime(2022, 3, 28, 9, 30)
 OB = {"traveller_id": "T1", "kind": "risk_county", "version": 0}
@@ -123,3 +123,18 @@ def test_bulk_outcomes_apply_in_time_order_to_the_persons_items(records):
     assert (push.data["closed_by"], push.data["done_at"], push.data["by"], push.scope) == (
         "push_excluded", "2022-03-28T08:00:00", "li", "N2")
     assert records.get(KIND, "T1|risk_county").data["outcome"] == "reached_visit"
+
+
+def test_a_check_in_is_a_versioned_record_and_a_second_one_for_the_same_day_is_refused(records):
+    r = record_checkin(records, "T1", "2022-03-28", {"temperature": 37.6, "symptoms": ["cough"]}, based_on=0,
+                       user="wang", at=AT, scope="N1")
+    assert (r.key, r.version, r.action, r.data["abnormal"]) == ("T1|2022-03-28", 1, "checkin", True)
+    with pytest.raises(StaleWrite, match="recorded by wang"):
+        record_checkin(records, "T1", "2022-03-28", {"temperature": 36.5}, based_on=0, user="li", at=AT, scope="N1")
+    with pytest.raises(CheckinError):
+        record_checkin(records, "T1", "2022-03-29", {"temperature": 36.5}, based_on=0, user="li", at=AT, scope="N1")
+    fixed = record_checkin(records, "T1", "2022-03-28", {"temperature": 36.5}, based_on=1, user="li", at=AT, scope="N1")
+    assert [h.saved_by for h in records.history(CHECKIN_KIND, fixed.key)] == ["wang", "li"]
+    ck = load_checkins(records, scopes=["N1"])
+    assert (ck.loc[0, "temperature"], bool(ck.loc[0, "abnormal"])) == (36.5, False)
+    assert load_checkins(records, scopes=["N2"]).empty

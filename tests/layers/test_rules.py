@@ -187,6 +187,7 @@ def _first_rule_sub(old: str, new: str) -> str:
         (_first_rule_sub('anchor = "arrival", hours = 48', 'anchor = "flag", hours = 48'), r"rules\[0\].first_action.anchor: 'flag' is not one of arrival"),
         (_first_rule_sub("hours = 48", "hours = -1"), r"rules\[0\].first_action.hours: must be ≥ 0, got -1"),
         (_first_rule_sub("{ days = 14,", "{ days = 0,"), r"rules\[0\].phases\[0\].days: must be ≥ 1, got 0"),
+        (_first_rule_sub('at = "hotel"', 'at = "hospital"'), r"rules\[0\].phases\[0\].at: 'hospital' is not one of home, hotel, community"),
         (_first_rule_sub('levels = ["high", "medium"]', 'levels = ["high", "medium"]\nmin_entry_days = 3'), r"rules\[0\].min_entry_days: only for match 'inbound'"),
         (GOOD.replace("min_entry_days = 14\nmax_entry_days = 20", "min_entry_days = 14\nmax_entry_days = 7"), r"rules\[1\].max_entry_days: 7 is less than min_entry_days 14"),
         (GOOD.replace("effective_from = 2022-03-28", "effective_from = 2022-03-29"), r"effective_from: 2022-03-29 does not match the file name '2022-03-28.toml'"),
