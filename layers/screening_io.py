@@ -322,7 +322,7 @@ def task_frame(tasks: pd.DataFrame, *, masked: bool = True) -> pd.DataFrame:
     from geo.followup import OUTCOMES, time_left
 
     labels = {
-        "overdue": "逾期 overdue", "due": "待办 to do", "no_deadline": "待办（无期限） to do (no deadline)",
+        "overdue": "逾期 overdue", "missed_checkin": "漏打卡 missed check-in", "due": "待办 to do", "no_deadline": "待办（无期限） to do (no deadline)",
         "in_progress": "已联系，措施进行中 reached, measure running", "closed": "已结束 closed",
     }
     out = pd.DataFrame({

@@ -19,9 +19,14 @@ from dashboard.roles import screening_in_scope
 from dashboard.ui import page_frame, read_public_layer, records_of, session_screening
 from geo.errors import StaleWrite
 from geo.followup import (
+    CHECKIN_KIND,
+    FEVER_C,
     OUTCOMES,
+    SYMPTOMS,
     TEST_RESULTS,
     FollowupError,
+    checkin_figures,
+    checkin_items,
     followup_figures,
     hotel_rooms_free,
     responsible,
@@ -30,7 +35,7 @@ from geo.followup import (
     workload,
 )
 from geo.screening import CODE_LABELS, mask_phone
-from layers.followup import load_states, record_outcome, until_verified_kinds
+from layers.followup import load_checkins, load_states, record_checkin, record_outcome, until_verified_kinds
 from layers.screening_io import tasks_xlsx_bytes
 
 PAGE_SIZE = 20
@@ -49,14 +54,19 @@ if account.role == "grid" and not account.areas:
 
 with st.spinner(t("screening_running", lang)):
     result = screening_in_scope(session_screening(ctx, day), account.role, account.areas)
-tasks = task_list(result, now=now)
+checkins = checkin_items(result, load_checkins(records_of(ctx)), now=now)
+tasks = task_list(result, now=now, checkins=checkins)
 fig = followup_figures(result).iloc[0]
+ck_fig = checkin_figures(checkins, now=now)
 st.caption(t("fu_judged_at", lang).format(time=f"{now:%Y-%m-%d %H:%M}"))
 pct = "—" if pd.isna(fig["in_time_pct"]) else f"{fig['in_time_pct']:.0f}%"
 with st.container(key="fu_summary"):  # one line, so the first card is on a phone's first screen
     st.markdown(
         f"{t('fu_open', lang)} **{int(fig['open']):,}** · {t('fu_overdue', lang)} **:red[{int(fig['overdue']):,}]** · "
-        f"{t('fu_done', lang)} **{int(fig['done']):,}** · {t('fu_in_time', lang)} **{pct}**",
+        f"{t('fu_done', lang)} **{int(fig['done']):,}** · {t('fu_in_time', lang)} **{pct}**"
+        + (f" · {t('fu_checkins', lang)} **{ck_fig['done']:,}/{ck_fig['expected']:,}**"
+           f" · {t('fu_checkins_missed', lang)} **:red[{ck_fig['missed']:,}]**"
+           f" · {t('fu_checkins_abnormal', lang)} **:red[{ck_fig['abnormal']:,}]**" if len(checkins) else ""),
         help=t("fu_in_time_help", lang),
     )
 
@@ -88,8 +98,10 @@ def _neighbourhoods() -> tuple[list[str], dict[str, str]]:
 
 
 def _key(row: pd.Series) -> str:
-    """Widget keys follow the obligation, not its position (the order changes as items are done)."""
-    return hashlib.sha1(f"{row['traveller_id']}|{row['kind']}".encode()).hexdigest()[:12]
+    """Widget keys follow the item (an obligation, or one day's check-in), not its position (the
+    order changes as items are done)."""
+    day = f"|{pd.Timestamp(row['day']):%Y-%m-%d}" if row["kind"] == CHECKIN_KIND else ""
+    return hashlib.sha1(f"{row['traveller_id']}|{row['kind']}{day}".encode()).hexdigest()[:12]
 
 
 def _remember_base(k: str, version: int) -> None:
@@ -164,6 +176,49 @@ def _outcome_form(row: pd.Series) -> None:
         st.rerun()
 
 
+def _checkin_form(row: pd.Series) -> None:
+    """One day's check-in: the temperature and any symptoms, or why it could not be done."""
+    k = _key(row)
+    day = pd.Timestamp(row["day"])
+    choice = st.pills(
+        t("fu_checkin_pick", lang), ["done", "missed"], key=f"fu_pick_{k}",
+        format_func=lambda c: t(f"fu_checkin_{c}", lang), on_change=_remember_base, args=(k, int(row["version"])),
+    )
+    if choice is None:
+        return
+    fields: dict[str, object] = {}
+    if choice == "done":
+        fields["temperature"] = st.number_input(t("fu_temperature", lang), min_value=34.0, max_value=43.0, value=None,
+                                                step=0.1, format="%.1f", key=f"fu_temp_{k}",
+                                                help=t("fu_fever_help", lang).format(c=FEVER_C))
+        fields["symptoms"] = st.pills(t("fu_symptoms", lang), list(SYMPTOMS), selection_mode="multi", key=f"fu_sym_{k}",
+                                      format_func=lambda x: SYMPTOMS[x][0 if zh else 1])
+    else:
+        fields["missed"] = True
+        fields["reason"] = st.text_input(t("fu_checkin_reason", lang), key=f"fu_reason_{k}", max_chars=200)
+    if st.button(t("fu_save", lang), key=f"fu_save_{k}", type="primary"):
+        acc = require_role(ctx, action="record_outcome")
+        try:
+            rec = record_checkin(records_of(ctx), row["traveller_id"], day, fields,
+                                 based_on=int(st.session_state.get(f"fu_base_{k}", row["version"])), user=acc.name,
+                                 at=now, scope=str(row["neighbourhood_id"] or ""))
+        except StaleWrite as exc:
+            st.error(md_text(_in_lang(str(exc))))
+            st.button(t("fu_reload", lang), key=f"fu_reload_{k}", on_click=_forget, args=(k,))
+            return
+        except FollowupError as exc:
+            st.error(md_text(_in_lang(str(exc))))
+            return
+        except (OSError, ConnectionError) as exc:
+            st.error(t("fu_save_failed", lang).format(error=md_text(str(exc))))
+            return
+        record(acc.name, "record_checkin", str(row["traveller_id"]), f"{day:%Y-%m-%d}: {choice}", role=acc.role)
+        msg = "fu_checkin_abnormal_saved" if rec.data.get("abnormal") else "fu_checkin_saved"
+        st.toast(t(msg, lang).format(day=f"{day:%m-%d}"))
+        _forget(k)
+        st.rerun()
+
+
 def _card(row: pd.Series) -> None:
     code = str(row["person_code"])
     colour = COLOURS.get(code, "gray")
@@ -174,7 +229,7 @@ def _card(row: pd.Series) -> None:
         st.markdown(md_text(row["first_action_zh" if zh else "first_action_en"]))
         left = time_left(row["hours_left"], lang)
         due = "" if pd.isna(row["due"]) else f"{t('fu_deadline', lang)} {pd.Timestamp(row['due']):%m-%d %H:%M} · "
-        if row["urgency"] == "overdue":
+        if row["urgency"] in ("overdue", "missed_checkin"):
             st.markdown(f":red[**{due}{left}**]")
         elif row["urgency"] in ("due", "no_deadline"):
             st.markdown(f"**{due}{left}**")
@@ -192,11 +247,20 @@ def _card(row: pd.Series) -> None:
             else:
                 st.button(t("fu_call", lang).format(masked=mask_phone(phone)), key=f"fu_call_{_key(row)}", icon=":material/call:",
                           help=t("fu_call_help", lang), on_click=_reveal, args=(tid,))
-        if row["urgency"] != "closed":
+        if row["kind"] == CHECKIN_KIND:
+            _checkin_form(row)
+        elif row["urgency"] != "closed":
             _outcome_form(row)
 
 
 def _task_cards(items: pd.DataFrame) -> None:
+    if (items["kind"] == CHECKIN_KIND).any():  # the day's check-ins, or the rest, on their own
+        show = st.segmented_control(t("fu_show", lang), ["all", "followup", "checkin"], default="all", key="fu_filter_kind",
+                                    format_func=lambda x: t(f"fu_show_{x}", lang), label_visibility="collapsed")
+        if show == "followup":
+            items = items[items["kind"] != CHECKIN_KIND]
+        elif show == "checkin":
+            items = items[items["kind"] == CHECKIN_KIND]
     if items.empty:
         st.info(t("fu_empty", lang))
         return

@@ -143,6 +143,63 @@ def test_the_grid_workers_day_on_a_phone(app_url, browser, scope, demo_store):
             c.close()
 
 
+def test_a_missed_check_in_is_recorded_from_the_phone(app_url, browser, scope, demo_store):
+    """A missed day is an open item: the worker records the person's temperature for it (a fever),
+    is told it is abnormal, and the missed figure drops by one."""
+    from dashboard.roles import screening_in_scope
+    from geo.followup import _home_spans
+    from layers.followup import record_outcome
+    from layers.records import records_for
+
+    # someone at home in the worker's areas was reached two days ago: two days without a check-in
+    base = scope["all"]
+    mine = screening_in_scope(base, "grid", GRID_AREAS).obligations
+    day = pd.Timestamp(base.as_of)
+    home = mine[mine["kind"].isin(set(_home_spans(base.rule_set)["kind"])) & (mine["status"] == "open")
+                & (pd.to_datetime(mine["start"]) <= day - pd.Timedelta(days=3))]
+    records = records_for(str(demo_store))
+    ob = next(o for o in home.to_dict("records") if records.get("followup", f"{o['traveller_id']}|{o['kind']}") is None)
+    record_outcome(records, {**ob, "version": 0}, "reached_phone", based_on=0, user="e2e_grid",
+                   at=(day - pd.Timedelta(days=2, hours=-10)).to_pydatetime(), scope=str(ob.get("neighbourhood_id") or ""))
+    ctx = _context(browser)
+    try:
+        page = ctx.new_page()
+        login(page, app_url, "grid")
+        page.goto(f"{app_url}/followup?lang=zh", wait_until="domcontentloaded")
+        _cards(page)
+        page.locator(".st-key-fu_filter_kind").get_by_text("健康打卡", exact=True).click()
+
+        def missed() -> int:
+            text = page.locator(".st-key-fu_summary").inner_text()
+            return int(re.search(r"漏打卡 ([\d,]+)", text).group(1).replace(",", ""))
+
+        cards = _cards(page)
+        before = missed()
+        assert before > 0, "the demo has missed check-ins in the worker's areas"
+        card = cards.filter(has_text="每日健康打卡").first
+        card.scroll_into_view_if_needed()
+        assert "已逾期" in card.inner_text()
+        key = next(c for c in card.get_attribute("class").split() if c.startswith("st-key-fu_card_"))
+        card.get_by_role("radio", name="已打卡").click()
+        card = page.locator(f".{key}")
+        box = card.get_by_role("spinbutton")
+        box.wait_for(timeout=60_000)
+        box.fill("38.2")
+        box.press("Enter")
+        card.get_by_text("咳嗽", exact=True).click()
+        _cards(page)
+        page.screenshot(path="tests/artifacts/page-followup-checkin.png")
+        page.locator(f".{key}").get_by_role("button", name="保存").click()
+        page.get_by_text(re.compile("体温或症状异常，请按规定报告")).wait_for(timeout=60_000)
+        page.wait_for_function(
+            "n => { const s = document.querySelector('.st-key-fu_summary'); const m = s && s.innerText.match(/漏打卡 ([\\d,]+)/);"
+            " return m && m[1].replace(/,/g, '') == String(n); }",
+            arg=before - 1, timeout=60_000,
+        )
+    finally:
+        ctx.close()
+
+
 def test_the_export_lists_the_same_items_in_the_same_order(scope):
     from geo.followup import apply_followup, states_frame, task_list
     from layers.screening_io import TASK_COLUMNS, task_frame, tasks_xlsx_bytes
