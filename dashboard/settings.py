@@ -68,6 +68,7 @@ class Settings:
     import_max_unpacked_mb: int = 500
     import_max_rows: int = 500_000
     import_max_vertices: int = 5_000_000
+    community_report_cutoff: str = "18:00"
     sources: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -84,6 +85,13 @@ class Settings:
             file_mb=self.import_max_file_mb, unpacked_mb=self.import_max_unpacked_mb, rows=self.import_max_rows,
             vertices=self.import_max_vertices,
         )
+
+    @property
+    def report_cutoff(self) -> dt.time:
+        """The time of day by which every community's daily report is due (``community_report_cutoff``)."""
+        from geo.community import parse_cutoff
+
+        return parse_cutoff(self.community_report_cutoff)
 
     @property
     def offline_basemap(self) -> bool:
@@ -164,6 +172,13 @@ def _validate(s: Settings) -> None:
         if getattr(s, key) < 1:
             msg = f"setting {key!r} must be at least 1, got {getattr(s, key)!r}"
             raise SettingsError(msg)
+    from geo.community import CommunityReportError, parse_cutoff
+
+    try:
+        parse_cutoff(s.community_report_cutoff)
+    except CommunityReportError:
+        msg = f"setting 'community_report_cutoff' must be a time of day HH:MM, got {s.community_report_cutoff!r}"
+        raise SettingsError(msg) from None
     if not s.store:
         msg = "setting 'store' must not be empty"
         raise SettingsError(msg)

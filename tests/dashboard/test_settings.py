@@ -7,6 +7,7 @@ from geo.errors import SettingsError
 def test_defaults(tmp_path):
     s = load_settings(toml_path=tmp_path / "none.toml", environ={})
     assert s.store == "var/riskmap.gpkg" and s.language == "zh" and s.offline_basemap
+    assert s.report_cutoff.isoformat() == "18:00:00"
 
 
 def test_toml_then_env_override(tmp_path):
@@ -27,6 +28,8 @@ def test_toml_then_env_override(tmp_path):
         ('tile_crs = "bd09"\n', {}, "'tile_crs'"),
         ("", {"RISKMAP_DEMO_SEED": "abc"}, "'demo_seed'"),
         ('store = "var/x.sqlite"\n', {}, "'store'"),
+        ('community_report_cutoff = "6pm"\n', {}, "'community_report_cutoff' must be a time of day HH:MM"),
+        ("", {"RISKMAP_COMMUNITY_REPORT_CUTOFF": "25:00"}, "'community_report_cutoff'"),
         ("language = [", {}, "not valid TOML"),
     ],
 )
