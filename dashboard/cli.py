@@ -97,6 +97,34 @@ def _demo_followup(location: str, seed: int) -> None:
     if rejected:
         raise RuntimeError(f"demo check-ins rejected: {rejected[:3]}")
     print(f"recorded {saved:,} demo daily check-ins")
+    _demo_reports(location, base, seed)
+
+
+def _demo_reports(location: str, base, seed: int) -> None:
+    """The communities' daily reports of the demo week (data/demo.py: demo_community_reports)."""
+    import pandas as pd
+
+    from data.demo import SCENARIO_TODAY, demo_community_reports
+    from geo.community import system_figures
+    from geo.followup import checkin_items
+    from layers.community import save_reports_bulk
+    from layers.followup import load_checkins, load_states, with_followup
+    from layers.records import records_for
+
+    records = records_for(location)
+    end = pd.Timestamp(SCENARIO_TODAY) + pd.Timedelta(hours=23, minutes=59)
+    applied = with_followup(location, base, now=end)
+    states, items = load_states(records), checkin_items(applied, load_checkins(records), now=end)
+    frames = []
+    for day in pd.date_range(end=SCENARIO_TODAY, periods=7):
+        fig = system_figures(applied, states, items, day=day).reindex(applied.neighbourhoods["id"].astype(str), fill_value=0)
+        frames.append(fig.rename_axis("neighbourhood_id").reset_index().assign(day=day))
+    system = pd.concat(frames, ignore_index=True)
+    saved, rejected = save_reports_bulk(records, demo_community_reports(system, seed), system, user="demo",
+                                        cutoff=load_settings().report_cutoff)
+    if rejected:
+        raise RuntimeError(f"demo community reports rejected: {rejected[:3]}")
+    print(f"recorded {saved:,} demo community daily reports")
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

@@ -151,6 +151,33 @@ def _show_outcome(lang: str) -> None:
 # Pieces of the section
 
 
+def _fill(day: pd.Timestamp, figures: dict[str, int]) -> None:
+    for name, v in figures.items():
+        st.session_state[_key(name, day)] = int(v)
+
+
+def _from_communities(ctx: PageContext, day: pd.Timestamp) -> None:
+    """The communities' reports of the day (日报告/零报告 roll-up): how many are in, and a button
+    that starts the city's figures from their sums instead of retyping them."""
+    from dashboard.community_ui import community_status
+    from geo.community import city_report_figures, rollup
+
+    lang = ctx.lang
+    status = community_status(ctx, read_public_layer(ctx, "neighbourhoods"), day=day, now=ctx.now_on(day))
+    if status.empty:
+        return
+    city = rollup(status, None).iloc[0]
+    received = int(city["reported"] + city["zero"] + city["late"])
+    total = int(city["neighbourhoods"])
+    c1, c2 = st.columns([3, 1])
+    if received < total:
+        c1.caption(t("dr_communities_status", lang).format(received=received, total=total, missing=total - received))
+    else:
+        c1.caption(t("dr_communities_complete", lang).format(total=total))
+    c2.button(t("dr_from_communities", lang), key=_key("from_communities", day), help=t("dr_from_communities_help", lang),
+              on_click=_fill, args=(day, city_report_figures(status)), disabled=received == 0, icon=":material/input:")
+
+
 def _figure_inputs(lang: str, day: pd.Timestamp, current: pd.DataFrame) -> dict[str, Any]:
     st.markdown(f"**{t('dr_figures', lang)}**")
     cols = st.columns(4)
@@ -306,6 +333,7 @@ def render_daily_report(ctx: PageContext, as_of: pd.Timestamp, *, heading: bool 
     # the revision this form was filled from: saving checks that nobody saved the day since
     st.session_state.setdefault(_key("base", day), revision)
 
+    _from_communities(ctx, day)
     figures = _figure_inputs(lang, day, current)
     _cumulative_preview(lang, day, figures, reports)
     st.text_input(t("dr_note", lang), key=_key("note", day))

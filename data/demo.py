@@ -1292,3 +1292,40 @@ def demo_checkins(days: pd.DataFrame, seed: int = DEFAULT_SEED, today: str = SCE
         "reason": np.where(kind == "missed", reasons[rng.integers(0, len(reasons), n)], ""),
     })
     return out[kind != "none"].reset_index(drop=True)
+
+
+def demo_community_reports(system: pd.DataFrame, seed: int = DEFAULT_SEED, today: str = SCENARIO_TODAY) -> pd.DataFrame:
+    """The communities' daily reports (日报告/零报告, demo data) for the week up to the scenario day.
+
+    ``system``: the figures the system holds per neighbourhood and day (columns ``neighbourhood_id``,
+    ``day`` and those of :func:`geo.community.system_figures`). Earlier days: 95 % reported by the
+    cut-off (09:00–17:59), 3 % late (18:00–21:59), 2 % never. The scenario day: 60 % reported
+    between 07:00 and 11:59, so the list of those still to report grows shorter through the
+    morning. A neighbourhood with no new arrival and no abnormal check-in sends a zero report
+    (90 %), the others a daily report with samples taken and, for an abnormal check-in, a line
+    saying what was done. Returns rows ``neighbourhood_id``, ``day``, ``at``, ``zero``, ``tests``,
+    ``abnormal``. Seeded."""
+    rng = np.random.default_rng(seed + 22)
+    sy = system.reset_index(drop=True)
+    n = len(sy)
+    day = pd.to_datetime(sy["day"])
+    is_today = (day == pd.Timestamp(today)).to_numpy()
+    u = rng.random(n)
+    when = np.select([is_today & (u < 0.6), ~is_today & (u < 0.95), ~is_today & (u < 0.98)], ["morning", "day", "late"], "none")
+    minutes = np.select(
+        [when == "morning", when == "day", when == "late"],
+        [rng.integers(7 * 60, 12 * 60, n), rng.integers(9 * 60, 18 * 60, n), rng.integers(18 * 60, 22 * 60, n)], 0,
+    )
+    quiet = (sy["new_arrivals"] == 0).to_numpy() & (sy["abnormal_checkins"] == 0).to_numpy()
+    zero = quiet & (rng.random(n) < 0.9)
+    tests = np.where(zero, 0, rng.integers(0, 40, n))
+    abnormal = np.where(
+        (sy["abnormal_checkins"] > 0).to_numpy(),
+        "居家人员中 " + sy["abnormal_checkins"].astype(str) + " 人体温或症状异常，已报社区卫生服务中心并安排核酸检测",
+        "",
+    )
+    out = pd.DataFrame({
+        "neighbourhood_id": sy["neighbourhood_id"].astype(str), "day": day,
+        "at": day + pd.to_timedelta(minutes, unit="min"), "zero": zero, "tests": tests, "abnormal": abnormal,
+    })
+    return out[when != "none"].reset_index(drop=True)

@@ -18,7 +18,7 @@ import pandas as pd
 from geo.community import KIND, report_key, report_state, reports_frame
 from layers.records import Record, Records, stale_write
 
-__all__ = ["save_report", "load_reports", "report_history"]
+__all__ = ["save_report", "save_reports_bulk", "load_reports", "report_history"]
 
 
 def load_reports(records: Records, *, scopes: Iterable[str] | None = None) -> pd.DataFrame:
@@ -56,3 +56,46 @@ def save_report(
 def report_history(records: Records, neighbourhood_id: str, day: object) -> list[Record]:
     """Every revision of a neighbourhood's report for a day, oldest first."""
     return records.history(KIND, report_key(neighbourhood_id, day))
+
+
+def save_reports_bulk(
+    records: Records, rows: pd.DataFrame, system: pd.DataFrame, *, user: str, cutoff: dt.time
+) -> tuple[int, list[tuple[int, str, str]]]:
+    """Save many reports at once (the demo, an import from another system): all or none.
+
+    ``rows``: ``neighbourhood_id``, ``day``, ``at``, ``zero`` and the figures / ``abnormal`` of a
+    daily report. ``system``: the system's figures per ``neighbourhood_id`` and ``day``. Returns
+    ``(saved, rejected)``: rejected rows as ``(row number from 1, reason_zh, reason_en)``, and
+    nothing saved when any is rejected (a day already reported is rejected: revise it on the page)."""
+    from geo.community import FIGURES, CommunityReportError
+
+    sys_by = {(str(r["neighbourhood_id"]), pd.Timestamp(r["day"]).normalize()): r for r in system.to_dict("records")}
+    existing = {r.key for r in records.current(KIND)}
+    items, rejected, seen = [], [], set()
+    for n, row in enumerate(rows.to_dict("records"), start=1):
+        nb = str(row.get("neighbourhood_id") or "").strip()
+        day = pd.to_datetime(row.get("day"), errors="coerce")
+        at = pd.to_datetime(row.get("at"), errors="coerce")
+        if pd.isna(day) or pd.isna(at):
+            rejected.append((n, "日期或时间无法识别", "day or time not understood"))
+            continue
+        sys_row = sys_by.get((nb, day.normalize()))
+        if sys_row is None:
+            rejected.append((n, f"社区 {nb!r} 不在名单中", f"neighbourhood {nb!r} is not known"))
+            continue
+        key = report_key(nb, day)
+        if key in existing or key in seen:
+            rejected.append((n, f"{key} 已上报", f"{key} is already reported"))
+            continue
+        try:
+            state = report_state(row, zero=bool(row.get("zero")), system={f: int(sys_row.get(f, 0)) for f in FIGURES},
+                                 day=day, at=at.to_pydatetime(), cutoff=cutoff)
+        except CommunityReportError as exc:
+            zh_msg, _, en_msg = str(exc).partition(" / ")
+            rejected.append((n, zh_msg, en_msg or zh_msg))
+            continue
+        seen.add(key)
+        items.append((KIND, key, state, 0, nb))
+    if rejected:
+        return 0, rejected
+    return len(records.save_many(items, user=user, action="import") if items else []), []

@@ -14,6 +14,7 @@ import streamlit as st
 
 from dashboard.audit import record
 from dashboard.auth import accounts, md_text, require_role
+from dashboard.community_ui import render_my_reports, render_rollup
 from dashboard.i18n import t
 from dashboard.roles import screening_in_scope
 from dashboard.ui import page_frame, read_public_layer, records_of, session_screening
@@ -294,8 +295,9 @@ def _workers() -> list[tuple[str, tuple[str, ...]]]:
 
 
 if account.role == "command":
-    tab_tasks, tab_overdue, tab_load, tab_dist = st.tabs(
-        [t("fu_tab_tasks", lang), t("fu_tab_overdue", lang), t("fu_tab_workload", lang), t("fu_tab_districts", lang)]
+    tab_tasks, tab_overdue, tab_load, tab_dist, tab_reports = st.tabs(
+        [t("fu_tab_tasks", lang), t("fu_tab_overdue", lang), t("fu_tab_workload", lang), t("fu_tab_districts", lang),
+         t("fu_tab_reports", lang)]
     )
     tasks["worker"] = responsible(tasks["neighbourhood_id"], tasks["traveller_id"].map(
         result.travellers.set_index("id")["district_adcode"]), _workers()).fillna(t("fu_nobody", lang))
@@ -325,8 +327,16 @@ if account.role == "command":
         districts = sorted(x for x in tasks["district"].dropna().unique())
         pick = st.selectbox(t("fu_filter_district", lang), ["*", *districts], format_func=lambda d: t("all", lang) if d == "*" else d)
         _task_cards(tasks if pick == "*" else tasks[tasks["district"] == pick])
+    with tab_reports:
+        nbs = result.neighbourhoods
+        who = responsible(nbs["id"], nbs["district_adcode"], _workers())
+        render_rollup(ctx, nbs, day=day, now=now, workers=pd.Series(who.to_numpy(), index=nbs["id"].astype(str)))
 else:
-    _task_cards(tasks)
+    tab_tasks, tab_reports = st.tabs([t("fu_tab_tasks", lang), t("fu_tab_reports", lang)])
+    with tab_reports:
+        render_my_reports(ctx, result, load_states(records_of(ctx)), checkins, day=day, now=now)
+    with tab_tasks:
+        _task_cards(tasks)
 
 _db, _who, _role = accounts(ctx.settings), account.name, account.role
 

@@ -141,3 +141,32 @@ def test_a_save_made_meanwhile_is_not_overwritten(app, tmp_path):
     assert [s.value for s in at_b.success] == ["已保存 2022-02-07 日报（修订 2）。"]
     revs = store.read("daily_report_revisions")
     assert list(revs["tests"]) == [17_012, 18_000]
+
+
+def test_the_city_report_starts_from_the_communities_reports(tmp_path):
+    import datetime as dt
+
+    import geopandas as gpd
+    import shapely
+
+    from layers.community import save_report
+    from layers.records import records_for
+
+    path = tmp_path / "s.gpkg"
+    nb = gpd.GeoDataFrame(
+        {"id": ["A", "B"], "name": ["甲社区", "乙社区"], "district_adcode": ["140105", "140105"], "district": ["小店区"] * 2,
+         "street": ["一街道"] * 2, "population": [1000, 2000]},
+        geometry=[shapely.box(112.5, 37.8, 112.51, 37.81), shapely.box(112.51, 37.8, 112.52, 37.81)], crs="EPSG:4326",
+    )
+    frame = pd.DataFrame([_row("2022-02-06", 16_000, 2_176_195)])
+    write_new_store(path, {"daily_reports": get_spec("daily_reports").coerce(frame), "neighbourhoods": get_spec("neighbourhoods").coerce(nb)})
+    system = {"new_arrivals": 3, "new_arrivals_key": 2, "under_home": 0, "followed_up": 0, "abnormal_checkins": 0}
+    save_report(records_for(str(path)), "A", "2022-02-07", {"tests": 40}, zero=False, system=system, based_on=0, user="wang",
+                at=dt.datetime(2022, 2, 7, 0, 1), cutoff=dt.time(18))
+    at = AppTest.from_function(_section, args=(str(path), "2022-02-07", "zh"), default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert "社区日报：已上报 1 / 2 个社区，1 个未上报 — 汇总数据可能不完整。" in [c.value for c in at.caption]
+    at.button(key="dr_from_communities_20220207").click().run()
+    assert at.number_input(key="dr_returnees_key_regions_20220207").value == 2
+    assert at.number_input(key="dr_tests_20220207").value == 40

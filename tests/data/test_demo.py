@@ -532,3 +532,22 @@ def test_demo_outcomes_are_seeded_and_all_accepted(built, tmp_path):
     items = checkin_items(applied, load_checkins(records), now=morning)
     status = items[items["day"] < pd.Timestamp(demo.SCENARIO_TODAY)]["status"].value_counts(normalize=True)
     assert 0.9 < status["done"] < 0.98 and 0 < status["missed"] < 0.1
+
+    # the communities' reports of the week: seeded, accepted by the same rules as a page's
+    import datetime as dt
+
+    from geo.community import report_status, system_figures
+    from layers.community import load_reports, save_reports_bulk
+
+    system = pd.concat([
+        system_figures(applied, load_states(records), items, day=d).reindex(applied.neighbourhoods["id"].astype(str), fill_value=0)
+        .rename_axis("neighbourhood_id").reset_index().assign(day=d)
+        for d in pd.date_range(end=demo.SCENARIO_TODAY, periods=3)
+    ], ignore_index=True)
+    reps = demo.demo_community_reports(system, 20220328)
+    assert reps.equals(demo.demo_community_reports(system, 20220328))
+    saved, rejected = save_reports_bulk(records, reps, system, user="demo", cutoff=dt.time(18))
+    assert rejected == [] and saved == len(reps)
+    yesterday = report_status(applied.neighbourhoods, load_reports(records), day=pd.Timestamp(demo.SCENARIO_TODAY) - pd.Timedelta(days=1),
+                              now=morning, cutoff=dt.time(18))["status"].value_counts(normalize=True)
+    assert yesterday["missing"] < 0.05 and yesterday["zero"] > 0.1

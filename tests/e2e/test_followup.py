@@ -200,6 +200,54 @@ def test_a_missed_check_in_is_recorded_from_the_phone(app_url, browser, scope, d
         ctx.close()
 
 
+def test_a_community_daily_report_reaches_the_command_centres_roll_up(app_url, browser):
+    """A grid worker files their neighbourhood's daily report from the phone; the command centre's
+    roll-up counts it, and the community's own words show as text."""
+    words = "3号楼一户拒绝入户<b>x</b>"
+    grid_ctx, cmd_ctx = _context(browser), browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    try:
+        cmd = cmd_ctx.new_page()
+        login(cmd, app_url, "command")
+        cmd.goto(f"{app_url}/followup?lang=zh", wait_until="domcontentloaded")
+        cmd.get_by_role("tab", name="社区日报").click()
+        received = cmd.locator('[data-testid="stMetric"]', has=cmd.get_by_text("已上报社区", exact=True)).first
+        received.wait_for(timeout=90_000)
+        before = int(received.locator('[data-testid="stMetricValue"]').inner_text().split("/")[0].strip().replace(",", ""))
+
+        page = grid_ctx.new_page()
+        login(page, app_url, "grid")
+        page.goto(f"{app_url}/followup?lang=zh", wait_until="domcontentloaded")
+        _cards(page)
+        page.get_by_role("tab", name="社区日报").click()
+        card = page.locator('[class*="st-key-cr_card_"]').first
+        card.wait_for(timeout=60_000)
+        name = card.locator("strong").first.inner_text()
+        assert "尚未上报" in card.inner_text() or "未上报" in card.inner_text()
+        tests_box = card.get_by_label("当日核酸采样人次")
+        if not tests_box.is_visible():  # folded when there is nothing to report
+            card.get_by_text("填写日报告").click()
+        tests_box.fill("25")
+        card.get_by_label("异常情况（无则不填）").fill(words)
+        card.get_by_role("button", name="提交日报告").click()
+        page.get_by_text("已提交日报告").first.wait_for(timeout=60_000)
+        page.locator('[class*="st-key-cr_card_"]', has_text=name).get_by_text("已报日报告").first.wait_for(timeout=60_000)
+        page.screenshot(path="tests/artifacts/page-community-report-phone.png")
+
+        cmd.reload(wait_until="domcontentloaded")
+        cmd.get_by_role("tab", name="社区日报").click()
+        cmd.wait_for_function(
+            "n => [...document.querySelectorAll('[data-testid=\"stMetric\"]')].some(m => m.innerText.startsWith('已上报社区')"
+            " && m.querySelector('[data-testid=\"stMetricValue\"]').innerText.split('/')[0].trim().replace(/,/g, '') == String(n))",
+            arg=before + 1, timeout=90_000,
+        )
+        cmd.get_by_text(words).first.wait_for(timeout=30_000)  # shown as typed: the tags are text, not markup
+        assert cmd.locator("b", has_text="x").count() == 0
+        cmd.screenshot(path="tests/artifacts/page-community-rollup.png", full_page=True)
+    finally:
+        grid_ctx.close()
+        cmd_ctx.close()
+
+
 def test_the_export_lists_the_same_items_in_the_same_order(scope):
     from geo.followup import apply_followup, states_frame, task_list
     from layers.screening_io import TASK_COLUMNS, task_frame, tasks_xlsx_bytes
