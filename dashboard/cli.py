@@ -188,6 +188,32 @@ class AuditFailed(RuntimeError):
     """The audit entry for an action could not be written, so the action did not happen."""
 
 
+def _import_outcomes(args: argparse.Namespace, path: Path) -> int:
+    """``riskmap import outcomes FILE --as-of D``: follow-up outcomes from another system, all or nothing."""
+    from layers.followup import import_outcomes
+
+    if not args.as_of:
+        print("riskmap: 导入随访结果需要 --as-of（筛查日期）/ importing outcomes needs --as-of (the screening day)", file=sys.stderr)
+        return 2
+    try:
+        _audit_cli(args, "import", "outcomes", f"{path.suffix.lower()}; as_of={args.as_of}")
+        saved = import_outcomes(path, _store_location(args), as_of=args.as_of, user=_cli_user(),
+                                limits=load_settings().import_limits)
+    except ImportRejected as exc:
+        print(f"riskmap: {exc}", file=sys.stderr)
+        for issue in exc.rows:
+            _print_issue(issue, set(), file=sys.stderr)
+        return 1
+    except StaleWrite as exc:
+        print(f"riskmap: {exc}; 未写入任何结果 / nothing was recorded", file=sys.stderr)
+        return 1
+    except AuditFailed as exc:
+        print(f"riskmap: 无法记录审计日志，未写入任何数据 / the audit trail cannot be written; nothing was written: {exc}", file=sys.stderr)
+        return 1
+    print(f"已记录 {saved:,} 条随访结果 / recorded {saved:,} follow-up outcomes")
+    return 0
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     from layers.io import format_issue, import_file
     from layers.store import StoreWriteFailed
@@ -196,6 +222,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"riskmap: 找不到文件 / file not found: {args.file}", file=sys.stderr)
         return 2
+    if args.layer == "outcomes":
+        return _import_outcomes(args, path)
     store = _store(args)
     personal = _personal_labels(args.layer)
     try:
@@ -406,7 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("settings", help="print the effective settings")
     st.set_defaults(func=_cmd_settings)
     layers = list(REGISTRY)
-    importable = [k for k, spec in REGISTRY.items() if spec.importable]
+    importable = [k for k, spec in REGISTRY.items() if spec.importable] + ["outcomes"]  # outcomes: follow-up records
     crs_help = "coordinate system: wgs84, gcj02 (Amap/Tencent), bd09 (Baidu) or EPSG:<code> (e.g. EPSG:4490)"
     im = sub.add_parser("import", help="import a file into a layer (all or nothing unless --skip-bad)")
     im.add_argument("layer", choices=importable, metavar="LAYER", help=f"one of: {', '.join(importable)}")
@@ -417,6 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--mode", choices=("append", "replace"), default="append", help="append rows (default) or replace the layer")
     im.add_argument("--store", default=None, help="GeoPackage path or postgresql:// URL (default: setting store)")
     im.add_argument("--source-layer", default=None, help="GeoPackage layer, shapefile in the zip, or XLSX sheet to read")
+    im.add_argument("--as-of", default=None, help="outcomes only: the screening day the outcomes belong to (YYYY-MM-DD)")
     im.set_defaults(func=_cmd_import)
     ex = sub.add_parser("export", help="export a layer to a file (format by suffix)")
     ex.add_argument("layer", choices=layers, metavar="LAYER", help=f"one of: {', '.join(layers)}")

@@ -169,6 +169,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Community reports: {received} of {total} neighbourhoods reported, {missing} not — the sums may be incomplete.",
     ),
     "dr_communities_complete": ("社区日报：{total} 个社区均已上报。", "Community reports: all {total} neighbourhoods reported."),
+    "fu_import": ("批量导入随访结果（CSV/XLSX）", "Import outcomes (CSV/XLSX)"),
+    "fu_import_help": (
+        "从其他系统导出的随访结果，全部正确才写入；有误的行逐行列出原因。列：{columns}",
+        "Outcomes exported from another system; written only when every row is right, each wrong row listed with why. Columns: {columns}",
+    ),
+    "fu_importing": ("正在导入…", "Importing…"),
+    "fu_imported": ("已记录 {n} 条随访结果。", "{n} outcomes recorded."),
     "fu_show": ("显示", "Show"),
     "fu_show_all": ("全部", "All"),
     "fu_show_followup": ("随访事项", "Follow-up"),

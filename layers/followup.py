@@ -36,7 +36,7 @@ from layers.records import Record, Records, records_for, stale_write
 
 __all__ = [
     "record_outcome", "record_outcomes_bulk", "load_states", "with_followup", "until_verified_kinds",
-    "load_checkins", "record_checkin", "record_checkins_bulk",
+    "load_checkins", "record_checkin", "record_checkins_bulk", "OUTCOME_HEADERS", "import_outcomes",
 ]
 
 
@@ -173,6 +173,7 @@ def record_outcomes_bulk(
     until_verified: set[str] | frozenset[str] = frozenset(),
     neighbourhood_of: Mapping[str, str] | None = None,
     user: str,
+    numbers: list[int] | None = None,
 ) -> tuple[int, list[tuple[int, str, str]]]:
     """Record many outcomes at once (an import from another system, the demo): all or none.
 
@@ -182,8 +183,9 @@ def record_outcomes_bulk(
     ``to_neighbourhood``, ``note``, ``method``). Rows are applied in time order.
     ``obligations``: ``Screening.obligations`` with follow-up applied (``version``).
 
-    Returns ``(records saved, rejected)``; ``rejected`` lists ``(row number from 1, reason_zh,
-    reason_en)`` and nothing is saved when it is not empty.
+    Returns ``(records saved, rejected)``; ``rejected`` lists ``(row number, reason_zh,
+    reason_en)`` — ``numbers[i]`` for row ``i`` (a file's own row numbers), else from 1 — and
+    nothing is saved when it is not empty.
     """
     comm = obligations[obligations["community"].astype(bool)]
     by_person: dict[str, list[dict]] = {}
@@ -196,7 +198,8 @@ def record_outcomes_bulk(
     order = pd.to_datetime(rows["at"], errors="coerce").sort_values(kind="stable").index
     for pos in order:
         row = rows.loc[pos]
-        n = int(rows.index.get_loc(pos)) + 1
+        i = int(rows.index.get_loc(pos))
+        n = numbers[i] if numbers is not None else i + 1
         tid = str(row.get("traveller_id") or "").strip()
         at = pd.to_datetime(row.get("at"), errors="coerce")
         if tid not in by_person:
@@ -236,3 +239,71 @@ def record_outcomes_bulk(
     items = [(KIND, key, state, base, scope) for key, (state, base, scope) in states.items() if state is not None]
     saved = records.save_many(items, user=user, action="import") if items else []
     return len(saved), []
+
+
+#: Columns of an outcomes file: id → accepted headers (the id, Chinese, English; case-insensitive).
+OUTCOME_HEADERS: dict[str, tuple[str, ...]] = {
+    "traveller_id": ("traveller_id", "编号", "人员编号", "id", "traveller id"),
+    "outcome": ("outcome", "结果", "随访结果"),
+    "at": ("at", "时间", "记录时间", "time"),
+    "by": ("by", "记录人", "recorded by"),
+    "kind": ("kind", "事项", "义务"),
+    "reason": ("reason", "原因"),
+    "method": ("method", "方式"),
+    "test_date": ("test_date", "采样日期", "test date"),
+    "result": ("result", "检测结果"),
+    "hotel_id": ("hotel_id", "隔离酒店编号", "酒店编号", "hotel id"),
+    "to_neighbourhood": ("to_neighbourhood", "迁入社区编号", "现居社区编号", "to neighbourhood"),
+    "note": ("note", "备注"),
+}
+_REQUIRED_HEADERS = ("traveller_id", "outcome", "at")
+
+
+def import_outcomes(path: Path | str, store_location: str, *, as_of: object, user: str, limits=None) -> int:
+    """Import follow-up outcomes from another system (CSV or XLSX; headers in :data:`OUTCOME_HEADERS`;
+    an outcome as its id or its Chinese / English name) for the screening of ``as_of``: all or
+    nothing. Returns the number of records saved; raises ``ImportRejected`` naming each rejected
+    row (its row number in the file) and why, in Chinese and English."""
+    from geo.errors import ImportRejected
+    from layers._issues import Issue
+    from layers._readers import DEFAULT_LIMITS, read_file
+    from layers.screening_io import screen_store
+
+    name = Path(path).name
+    raw = read_file(path, limits=limits or DEFAULT_LIMITS)
+    if raw.fmt not in ("csv", "xlsx"):
+        msg = f"{name}：随访结果只能从 CSV 或 XLSX 导入 / {name}: outcomes are imported from CSV or XLSX only"
+        raise ImportRejected(msg, rows=[Issue(None, None, msg.split(" / ")[0], msg.split(" / ")[1])])
+    lookup = {alias.strip().lower(): col for col, aliases in OUTCOME_HEADERS.items() for alias in aliases}
+    rename, unknown = {}, []
+    for h in raw.frame.columns:
+        col = lookup.get(str(h).strip().lower())
+        if col is None:
+            unknown.append(str(h))
+        else:
+            rename[h] = col
+    missing = [c for c in _REQUIRED_HEADERS if c not in rename.values()]
+    if missing or unknown:
+        issues = []
+        if missing:
+            need = ", ".join(f"{c}（{OUTCOME_HEADERS[c][1]}）" for c in missing)
+            issues.append(Issue(None, None, f"缺少列：{need}", f"missing columns: {', '.join(missing)}"))
+        for h in unknown:
+            issues.append(Issue(None, h, f"未知的列 {h!r}", f"unknown column {h!r}"))
+        raise ImportRejected(f"{name}：列名不符 / {name}: columns do not match", rows=issues)
+    rows = raw.frame.rename(columns=rename).reset_index(drop=True)
+    by_name = {v.strip().lower(): k for k, o in OUTCOMES.items() for v in (k, o.zh, o.en)}
+    rows["outcome"] = [by_name.get(str(v).strip().lower(), str(v).strip()) for v in rows["outcome"]]
+    base = screen_store(store_location, as_of, followup=False)
+    nb = dict(zip(base.travellers["id"].astype(str), base.travellers["neighbourhood_id"].fillna(""), strict=True))
+    saved, rejected = record_outcomes_bulk(
+        records_for(store_location), rows, base.obligations, until_verified=until_verified_kinds(base.rule_set),
+        neighbourhood_of=nb, user=user, numbers=list(raw.rows),
+    )
+    if rejected:
+        issues = [Issue(n, None, zh, en) for n, zh, en in sorted(rejected)]
+        raise ImportRejected(
+            f"{name}：{len(issues)} 行有误，未写入任何结果 / {name}: {len(issues)} rows rejected; nothing was recorded",
+            rows=issues,
+        )
+    return saved

@@ -294,6 +294,38 @@ def _workers() -> list[tuple[str, tuple[str, ...]]]:
     return [(a.name, a.areas) for a in accounts(ctx.settings).list() if a.role == "grid" and not a.disabled]
 
 
+def _import_form() -> None:
+    """Outcomes from another system (CSV/XLSX): the same import as ``riskmap import outcomes``."""
+    import tempfile
+    from pathlib import Path
+
+    from geo.errors import ImportRejected
+    from layers.followup import OUTCOME_HEADERS, import_outcomes
+    from layers.io import format_issue
+
+    st.caption(t("fu_import_help", lang).format(columns=", ".join(f"{c}（{a[1]}）" for c, a in OUTCOME_HEADERS.items())))
+    with st.form("fu_import_form"):
+        upload = st.file_uploader(t("import_file", lang), type=["csv", "xlsx"])
+        go = st.form_submit_button(t("import_submit", lang))
+    if not go or upload is None:
+        return
+    acc = require_role(ctx, action="import")
+    record(acc.name, "import", "outcomes", f"{Path(upload.name).suffix.lower()}; as_of={day:%Y-%m-%d}", role=acc.role)
+    with tempfile.TemporaryDirectory(prefix="riskmap-outcomes-") as tmp, st.spinner(t("fu_importing", lang)):
+        src = Path(tmp) / Path(upload.name).name
+        src.write_bytes(upload.getvalue())
+        try:
+            saved = import_outcomes(src, ctx.store.location, as_of=day, user=acc.name, limits=ctx.settings.import_limits)
+        except ImportRejected as exc:
+            st.error(md_text(_in_lang(str(exc))))
+            st.markdown("\n".join(f"- {md_text(format_issue(i))}" for i in exc.rows[:200]))
+            return
+        except StaleWrite as exc:
+            st.error(md_text(_in_lang(str(exc))))
+            return
+    st.success(t("fu_imported", lang).format(n=saved))
+
+
 if account.role == "command":
     tab_tasks, tab_overdue, tab_load, tab_dist, tab_reports = st.tabs(
         [t("fu_tab_tasks", lang), t("fu_tab_overdue", lang), t("fu_tab_workload", lang), t("fu_tab_districts", lang),
@@ -327,6 +359,8 @@ if account.role == "command":
         districts = sorted(x for x in tasks["district"].dropna().unique())
         pick = st.selectbox(t("fu_filter_district", lang), ["*", *districts], format_func=lambda d: t("all", lang) if d == "*" else d)
         _task_cards(tasks if pick == "*" else tasks[tasks["district"] == pick])
+    with tab_overdue, st.expander(t("fu_import", lang)):
+        _import_form()
     with tab_reports:
         nbs = result.neighbourhoods
         who = responsible(nbs["id"], nbs["district_adcode"], _workers())
