@@ -71,19 +71,23 @@ def _demo_followup(location: str, seed: int) -> None:
     from layers.followup import record_outcomes_bulk, until_verified_kinds
     from layers.records import records_for
     from layers.screening_io import screen_store
+    from layers.stores import open_store
 
     records = records_for(location)
     if records.current(KIND):
         print("follow-up records exist, kept")
         return
     base = screen_store(location, SCENARIO_TODAY, followup=False)
-    rows = demo_outcomes(base.obligations, seed)
+    risk = open_store(location).read("risk_areas")
+    places = sorted(set(risk["province"].fillna("") + risk["city"].fillna("") + risk["county"].fillna("")) - {""})
+    rows = demo_outcomes(base.obligations, seed, places=places)
     nb = dict(zip(base.travellers["id"].astype(str), base.travellers["neighbourhood_id"].fillna(""), strict=True))
     saved, rejected = record_outcomes_bulk(records, rows, base.obligations, until_verified=until_verified_kinds(base.rule_set),
                                            neighbourhood_of=nb, user="demo")
     if rejected:  # the generator's own rows: a bug, said loudly
         raise RuntimeError(f"demo outcomes rejected: {rejected[:3]}")
     print(f"recorded {saved:,} demo follow-up outcomes")
+    base = screen_store(location, SCENARIO_TODAY, followup=False)  # with the stays verified pushes found
     import pandas as pd
 
     from data.demo import demo_checkins

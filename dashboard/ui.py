@@ -186,20 +186,27 @@ def session_screening(ctx: PageContext, as_of: pd.Timestamp):
     """The full screening (personal data) with every recorded outcome applied at
     :meth:`PageContext.now_on` — for this session only, never a shared cache. The screening by
     the rules is kept per store version and day; the outcomes are applied again when they change."""
-    from geo.followup import apply_followup
-    from layers.followup import load_states
+    from geo.followup import KIND, apply_followup, states_frame, verified_visits
     from layers.screening_io import screen_store
 
-    key = (ctx.store.location, ctx.store.version(), as_of.strftime("%Y-%m-%d"))
+    records = records_of(ctx)
+    rkey = (ctx.store.location, records.version())
+    rec = st.session_state.get("_followup_records")
+    if rec is None or rec[0] != rkey:  # read once per change of the records
+        current = records.current(KIND)
+        stays = verified_visits(current)
+        rec = (rkey, states_frame(current), stays, tuple(map(tuple, stays.astype(str).to_numpy())))
+        st.session_state["_followup_records"] = rec
+    # the screening by the rules: again only when the store, the day or a verified stay changes
+    key = (ctx.store.location, ctx.store.version(), as_of.strftime("%Y-%m-%d"), rec[3])
     cached = st.session_state.get("_screening")
     if cached is None or cached[0] != key:
-        cached = (key, screen_store(ctx.store.location, as_of, followup=False))
+        cached = (key, screen_store(ctx.store.location, as_of, followup=False, verified=rec[2]))
         st.session_state["_screening"] = cached
-    records = records_of(ctx)
     now = ctx.now_on(as_of)
-    fkey = (key, records.version(), now)
+    fkey = (key, rkey, now)
     applied = st.session_state.get("_screening_followup")
     if applied is None or applied[0] != fkey:
-        applied = (fkey, apply_followup(cached[1], load_states(records), now=now))
+        applied = (fkey, apply_followup(cached[1], rec[1], now=now))
         st.session_state["_screening_followup"] = applied
     return applied[1]

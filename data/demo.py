@@ -1224,7 +1224,9 @@ if __name__ == "__main__":  # pragma: no cover - manual check
     print(_summary(demo), f"in {time.perf_counter() - t0:.1f}s")
 
 
-def demo_outcomes(obligations: pd.DataFrame, seed: int = DEFAULT_SEED, today: str = SCENARIO_TODAY) -> pd.DataFrame:
+def demo_outcomes(
+    obligations: pd.DataFrame, seed: int = DEFAULT_SEED, today: str = SCENARIO_TODAY, places: Sequence[str] = ()
+) -> pd.DataFrame:
     """Follow-up outcomes a community would have recorded by the scenario's morning (demo data),
     as rows for :func:`layers.followup.record_outcomes_bulk`.
 
@@ -1232,7 +1234,9 @@ def demo_outcomes(obligations: pd.DataFrame, seed: int = DEFAULT_SEED, today: st
     96 % reached (by phone 70 %, in person 30 %) — 90 % of them before the deadline, the rest up to
     30 h late — and 4 % never reached (they show as overdue). Of those due later, a third are
     reached already. Big-data pushes reached more than three days ago are then checked: 85 %
-    risk excluded, 15 % verified. Times are whole minutes; nothing is later than 08:00 of the
+    risk excluded, 15 % verified — the check found a stay of one to four days, ending the day
+    before the push's measure began, in one of ``places`` (e.g. the counties of the risk list;
+    none given: every check excludes the risk). Times are whole minutes; nothing is later than 08:00 of the
     scenario day. Seeded: the same seed gives the same outcomes.
     """
     rng = np.random.default_rng(seed + 20)
@@ -1252,10 +1256,17 @@ def demo_outcomes(obligations: pd.DataFrame, seed: int = DEFAULT_SEED, today: st
     rows = pd.DataFrame({"traveller_id": ob["traveller_id"], "kind": ob["kind"], "outcome": method, "at": at,
                          "by": "演示网格员 demo grid worker"})[reached]
     push = reached & (ob["kind"] == "bigdata_push").to_numpy() & (at < day - pd.Timedelta(days=3)).to_numpy()
+    verified = (rng.random(len(ob)) >= 0.85) & bool(len(places))
+    stay_to = pd.to_datetime(ob["start"]).dt.normalize() - pd.Timedelta(days=1)
+    stay_from = stay_to - pd.to_timedelta(rng.integers(0, 4, len(ob)), unit="D")
+    pick = np.asarray(list(places) or [""], dtype=object)[rng.integers(0, max(1, len(places)), len(ob))]
     checked = pd.DataFrame({
         "traveller_id": ob["traveller_id"], "kind": ob["kind"],
-        "outcome": np.where(rng.random(len(ob)) < 0.85, "push_excluded", "push_verified"),
+        "outcome": np.where(verified, "push_verified", "push_excluded"),
         "at": at + pd.Timedelta(hours=20), "by": "演示网格员 demo grid worker",
+        "place": np.where(verified, pick, None),
+        "from_date": np.where(verified, stay_from.dt.strftime("%Y-%m-%d"), None),
+        "to_date": np.where(verified, stay_to.dt.strftime("%Y-%m-%d"), None),
     })[push]
     checked["at"] = checked["at"].clip(upper=cutoff - pd.Timedelta(minutes=1))
     return pd.concat([rows, checked], ignore_index=True)

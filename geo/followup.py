@@ -49,6 +49,7 @@ __all__ = [
     "record_key",
     "next_state",
     "states_frame",
+    "verified_visits",
     "apply_followup",
     "task_list",
     "time_left",
@@ -92,7 +93,8 @@ OUTCOMES: dict[str, Outcome] = {
         Outcome("home_quarantine", "已落实居家隔离", "home quarantine started", "done"),
         Outcome("transferred", "已转运集中隔离", "transferred to a quarantine hotel", "done", ("hotel_id",)),
         Outcome("moved_out", "已迁出本辖区", "moved out of my area", "handover", ("to_neighbourhood",)),
-        Outcome("push_verified", "核实：确有风险", "push verified: risk confirmed", "done", push_only=True),
+        Outcome("push_verified", "核实：查到相关旅居（重新分类）", "push verified: stay found (reclassified)", "close",
+                ("place", "from_date", "to_date"), push_only=True),
         Outcome("push_excluded", "核实：排除风险", "push checked: risk excluded", "close", push_only=True),
         Outcome("completed", "措施已完成", "measure completed", "close"),
     )
@@ -143,6 +145,19 @@ def next_state(
     if o.push_only and not until_verified:
         msg = "只有大数据推送等待核实的事项才能记录核实结果 / only a push waiting for verification takes this outcome"
         raise FollowupError(msg)
+    if outcome == "push_verified":
+        try:
+            lo, hi = (pd.Timestamp(str(fields[f])).normalize() for f in ("from_date", "to_date"))
+        except (ValueError, TypeError):
+            msg = "核实的旅居日期无法识别 / the dates of the verified stay are not understood"
+            raise FollowupError(msg) from None
+        if hi < lo:
+            msg = "核实的旅居结束日期早于开始日期 / the verified stay ends before it began"
+            raise FollowupError(msg)
+        if hi > pd.Timestamp(at).normalize():
+            msg = "核实的旅居不能晚于记录时间 / the verified stay cannot end after the moment it is recorded"
+            raise FollowupError(msg)
+        state.update(stay_place=str(fields["place"]).strip(), stay_from=f"{lo:%Y-%m-%d}", stay_to=f"{hi:%Y-%m-%d}")
     if o.effect == "result":
         if not state.get("test_date"):
             msg = "尚未记录采样，不能记录结果 / no test recorded yet: record the test first"
@@ -190,6 +205,21 @@ def states_frame(records: Iterable[Any]) -> pd.DataFrame:
         out[c] = pd.to_datetime(out[c], errors="coerce")
     out["attempts"] = pd.to_numeric(out["attempts"], errors="coerce").fillna(0).astype("int64")
     out["version"] = out["version"].astype("int64")
+    return out
+
+
+def verified_visits(records: Iterable[Any]) -> pd.DataFrame:
+    """The stays that verified big-data pushes found (records of kind ``followup`` whose state
+    holds one), as rows of the visits layer: ``traveller_id``, ``place``, ``adcode`` (empty: the
+    place is matched by name), ``from_date``, ``to_date``. They join the person's travel history
+    for the screening, which then classifies them again."""
+    rows = [
+        (str(r.key).partition("|")[0], r.data["stay_place"], None, r.data.get("stay_from"), r.data.get("stay_to"))
+        for r in records if r.data.get("stay_place")
+    ]
+    out = pd.DataFrame(rows, columns=["traveller_id", "place", "adcode", "from_date", "to_date"])
+    for c in ("from_date", "to_date"):
+        out[c] = pd.to_datetime(out[c])
     return out
 
 
@@ -268,6 +298,10 @@ def apply_followup(result, states: pd.DataFrame, *, now: object, neighbourhoods:
             has_open.to_numpy(), t.loc[sel_t, "measure_id"].to_numpy(dtype=object), LIFTED
         )
         t.loc[sel_t, "lifted"] = ~has_open.to_numpy()
+        if "provisional" in t.columns:  # provisional while the deciding open obligation is (a push not yet checked)
+            prov = {r.id for r in result.rule_set.rules if r.provisional}
+            kinds = tid[sel_t].map(first_open["kind"]) if len(first_open) else pd.Series(None, index=tid[sel_t].index)
+            t.loc[sel_t, "provisional"] = (kinds.isin(prov) & has_open).to_numpy()
         nxt = o[(o["status"] == "open") & o["community"].astype(bool) & ~o["done_at"].notna() & o["due"].notna()]
         nxt = nxt.sort_values("due", kind="stable").drop_duplicates("traveller_id").set_index("traveller_id")
         t.loc[sel_t, "first_action_due"] = tid[sel_t].map(nxt["due"]).to_numpy() if len(nxt) else pd.NaT

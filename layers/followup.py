@@ -180,7 +180,7 @@ def record_outcomes_bulk(
     ``rows``: ``traveller_id``, ``outcome``, ``at`` (local time), ``by`` (who recorded it there),
     optional ``kind`` (one obligation; empty: every open obligation of the person the community
     follows up) and the outcome's fields (``reason``, ``test_date``, ``result``, ``hotel_id``,
-    ``to_neighbourhood``, ``note``, ``method``). Rows are applied in time order.
+    ``to_neighbourhood``, ``note``, ``method``; a verified push's stay: ``place``, ``from_date``, ``to_date``). Rows are applied in time order.
     ``obligations``: ``Screening.obligations`` with follow-up applied (``version``).
 
     Returns ``(records saved, rejected)``; ``rejected`` lists ``(row number, reason_zh,
@@ -194,7 +194,7 @@ def record_outcomes_bulk(
     current = {r.key: r for r in records.current(KIND, scopes=None)}
     states: dict[str, tuple[dict | None, int, str]] = {}
     rejected: list[tuple[int, str, str]] = []
-    field_names = ("reason", "test_date", "result", "hotel_id", "to_neighbourhood", "note", "method")
+    field_names = ("reason", "test_date", "result", "hotel_id", "to_neighbourhood", "note", "method", "place", "from_date", "to_date")
     order = pd.to_datetime(rows["at"], errors="coerce").sort_values(kind="stable").index
     for pos in order:
         row = rows.loc[pos]
@@ -255,6 +255,9 @@ OUTCOME_HEADERS: dict[str, tuple[str, ...]] = {
     "hotel_id": ("hotel_id", "隔离酒店编号", "酒店编号", "hotel id"),
     "to_neighbourhood": ("to_neighbourhood", "迁入社区编号", "现居社区编号", "to neighbourhood"),
     "note": ("note", "备注"),
+    "place": ("place", "核实地点", "地点"),
+    "from_date": ("from_date", "开始日期", "from"),
+    "to_date": ("to_date", "结束日期", "to"),
 }
 _REQUIRED_HEADERS = ("traveller_id", "outcome", "at")
 

@@ -103,6 +103,7 @@ def screen_store(
     travellers: pd.DataFrame | None = None,
     followup: bool = True,
     now: object | None = None,
+    verified: pd.DataFrame | None = None,
 ) -> Screening:
     """Read travellers, visits, risk areas, neighbourhoods and zones from a store and screen them.
 
@@ -111,15 +112,26 @@ def screen_store(
     ``followup``: apply the outcomes recorded by grid workers (layers/followup.py) at ``now``
     (default: the as-of moment) — what every list, figure and export shows. ``False`` gives the
     screening by the rules alone (pages cache it and apply the outcomes on each run).
+    ``verified``: the stays verified big-data pushes found (:func:`geo.followup.verified_visits`),
+    added to the visits whatever ``followup`` says — they are travel history; default: read from
+    the store's records.
     """
     from layers.boundaries import gazetteer
     from layers.rules import load_rule_sets
     from layers.stores import open_store
 
     store = open_store(store_location)
+    visits = store.read("visits")
+    if verified is None:
+        from geo.followup import KIND, verified_visits
+        from layers.records import records_for
+
+        verified = verified_visits(records_for(str(store_location)).current(KIND))
+    if len(verified):  # stays found by verifying big-data pushes: part of the travel history
+        visits = pd.concat([visits, verified], ignore_index=True)
     result = screen(
         store.read("travellers") if travellers is None else travellers,
-        store.read("visits"),
+        visits,
         store.read("risk_areas"),
         gazetteer(),
         load_rule_sets(),

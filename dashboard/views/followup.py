@@ -148,6 +148,12 @@ def _outcome_form(row: pd.Series) -> None:
         ids = [x for x in ids if x != row["neighbourhood_id"]]
         fields["to_neighbourhood"] = st.selectbox(t("fu_to_neighbourhood", lang), ids, format_func=labels.get,
                                                   key=f"fu_nb_{k}", index=None)
+    elif choice == "push_verified":  # the stay the check found: the person is classified again by it
+        fields["place"] = st.text_input(t("fu_stay_place", lang), key=f"fu_place_{k}", max_chars=100,
+                                        placeholder=t("fu_stay_place_hint", lang))
+        c1, c2 = st.columns(2)
+        fields["from_date"] = str(c1.date_input(t("fu_stay_from", lang), value=None, max_value=now.date(), key=f"fu_from_{k}") or "")
+        fields["to_date"] = str(c2.date_input(t("fu_stay_to", lang), value=None, max_value=now.date(), key=f"fu_to_{k}") or "")
     if choice in ("home_quarantine", "transferred", "completed", "reached_visit"):
         fields["note"] = st.text_input(t("fu_note", lang), key=f"fu_note_{k}", max_chars=200)
     if st.button(t("fu_save", lang), key=f"fu_save_{k}", type="primary"):

@@ -508,8 +508,11 @@ def test_demo_outcomes_are_seeded_and_all_accepted(built, tmp_path):
 
     base = screen(built["travellers"], built["visits"], built["risk_areas"], gazetteer(), load_rule_sets(),
                   as_of=demo.SCENARIO_TODAY, neighbourhoods=built["neighbourhoods"], zones=built["zones"])
-    rows = demo.demo_outcomes(base.obligations, 20220328)
-    assert rows.equals(demo.demo_outcomes(base.obligations, 20220328))
+    risk = built["risk_areas"]
+    places = sorted(set(risk["province"] + risk["city"] + risk["county"]))
+    rows = demo.demo_outcomes(base.obligations, 20220328, places=places)
+    assert rows.equals(demo.demo_outcomes(base.obligations, 20220328, places=places))
+    assert (rows["outcome"] == "push_verified").sum() > 0 and rows.loc[rows["outcome"] == "push_verified", "place"].isin(places).all()
     assert (pd.to_datetime(rows["at"]) < pd.Timestamp(demo.SCENARIO_TODAY) + pd.Timedelta(hours=8)).all()
     records = Records(tmp_path / "r.sqlite")
     saved, rejected = record_outcomes_bulk(records, rows, base.obligations,

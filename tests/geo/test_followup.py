@@ -163,10 +163,38 @@ def test_a_push_is_excluded_or_verified_only_on_a_push(base):
     s = _States().add("T2", "bigdata_push", "push_excluded", "2022-03-28 09:00", until_verified=True)
     t = _t(apply_followup(base, s.frame(), now=NOW))
     assert (t.loc["T2", "code"], bool(t.loc["T2", "lifted"])) == ("green", True)
+    stay = {"place": "浙江省杭州市上城区", "from_date": "2022-03-20", "to_date": "2022-03-22"}
     with pytest.raises(FollowupError, match="only a push"):
-        next_state(None, "push_verified", at=datetime(2022, 3, 28, 9), until_verified=False)
-    verified = next_state(None, "push_verified", at=datetime(2022, 3, 28, 9), until_verified=True)
-    assert verified["done_at"] == "2022-03-28T09:00:00" and "closed_at" not in verified
+        next_state(None, "push_verified", stay, at=datetime(2022, 3, 28, 9), until_verified=False)
+    with pytest.raises(FollowupError, match="required: place, from_date, to_date"):
+        next_state(None, "push_verified", at=datetime(2022, 3, 28, 9), until_verified=True)
+    for bad, match in (({"to_date": "2022-03-19"}, "before it began"), ({"to_date": "2022-03-29"}, "after the moment"),
+                       ({"from_date": "soon"}, "not understood")):
+        with pytest.raises(FollowupError, match=match):
+            next_state(None, "push_verified", {**stay, **bad}, at=datetime(2022, 3, 28, 9), until_verified=True)
+    verified = next_state(None, "push_verified", stay, at=datetime(2022, 3, 28, 9), until_verified=True)
+    assert (verified["closed_by"], verified["stay_place"], verified["stay_from"], verified["stay_to"]) == (
+        "push_verified", "浙江省杭州市上城区", "2022-03-20", "2022-03-22")
+
+
+def test_a_verified_push_reclassifies_the_person_by_the_stay_it_found(base):
+    """Seed 004: 对大数据推送尚不能排除风险的人员，暂赋“黄码”，经排查核实后，分类转码并落实相应管控措施.
+    The verified stay joins the person's travel history; the rules then classify them again."""
+    from geo.followup import verified_visits
+
+    t2 = _t(base).loc["T2"]
+    assert (t2["code"], bool(t2["provisional"])) == ("yellow", True)
+    s = _States().add("T2", "bigdata_push", "push_verified", "2022-03-28 09:00", until_verified=True,
+                      place="浙江省杭州市上城区", from_date="2022-03-20", to_date="2022-03-22")
+    stays = verified_visits(s.records.values())
+    assert stays[["traveller_id", "place"]].values.tolist() == [["T2", "浙江省杭州市上城区"]]
+    people = [(p, st + ([("浙江省杭州市上城区", "2022-03-20", "2022-03-22")] if p["id"] == "T2" else [])) for p, st in PEOPLE]
+    again = apply_followup(_screen(people), s.frame(), now=NOW)
+    t = _t(again).loc["T2"]
+    assert (t["code"], bool(t["provisional"]), t["rule_id"]) == ("red", False, "risk_county")  # like T3: a stay in the county
+    push = _ob(again, "T2", "bigdata_push")
+    assert (push["status"], push["closed_by"]) == ("closed", "push_verified")
+    assert _ob(again, "T2", "risk_county")["status"] == "open"  # the new measure is someone's item now
 
 
 def test_moving_out_hands_the_person_over_to_the_new_neighbourhood(base):
