@@ -30,10 +30,13 @@ def command_layers(ctx: PageContext, day: pd.Timestamp) -> dict[str, gpd.GeoData
     screening = nbh[["id", "name", "geometry"]].merge(per_nbh[["id", "travellers", "screening"]], on="id", how="left")
     screening["travellers"] = screening["travellers"].fillna(0).astype(int)
     screening = screening.rename(columns={"screening": "screening_level"})
+    state = nbh[["id", "name", "geometry"]].merge(per_nbh[["id", "followup_state"]], on="id", how="left")
+    state["followup_state"] = state["followup_state"].fillna("none")
     density = gpd.GeoDataFrame(grid[["count"]], geometry=gpd.points_from_xy(grid["lon"], grid["lat"]), crs="EPSG:4326")
     return {
         "neighbourhoods": nbh,
         "neighbourhood_screening": gpd.GeoDataFrame(screening, crs="EPSG:4326"),
+        "neighbourhood_followup": gpd.GeoDataFrame(state, crs="EPSG:4326"),
         "traveller_density": density,
         "risk_areas": frames["risk_areas"],
         "zones": frames["zones"],
@@ -44,7 +47,8 @@ def command_layers(ctx: PageContext, day: pd.Timestamp) -> dict[str, gpd.GeoData
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _command_map(
-    _ctx: PageContext, path: str, version: float, as_of: str, when: str, lang: str, settings: Settings, national: bool
+    _ctx: PageContext, path: str, version: float, as_of: str, when: str, lang: str, settings: Settings, national: bool,
+    records_version: int = 0,
 ) -> MapPayload:
     ctx = _ctx
     day = pd.Timestamp(as_of)
@@ -52,14 +56,17 @@ def _command_map(
         m = build_map(settings, lang, {"risk_areas": read_public_layer(ctx, "risk_areas", as_of=day)}, national=True)
     else:
         m = build_map(
-            settings, lang, command_layers(ctx, day), hidden=("neighbourhood_screening", "traveller_density"), render_options={"zones": {"as_of": day}, "testing_sites": {"when": datetime.fromisoformat(when)}}
+            settings, lang, command_layers(ctx, day), hidden=("neighbourhood_screening", "neighbourhood_followup", "traveller_density"), render_options={"zones": {"as_of": day}, "testing_sites": {"when": datetime.fromisoformat(when)}}
         )
     return prepare_map(m)
 
 
 def command_map(ctx: PageContext, as_of: pd.Timestamp, when: datetime, *, national: bool) -> MapPayload:
-    """The command centre's map, prepared once per store version, date, clock time (testing
-    sites' open/closed; pass it rounded to a few minutes), language and view."""
+    """The command centre's map, prepared once per store version, recorded outcomes, date, clock
+    time (testing sites' open/closed; pass it rounded to a few minutes), language and view."""
+    from dashboard.ui import records_of
+
     return _command_map(
-        ctx, ctx.store.location, ctx.store.version(), as_of.strftime("%Y-%m-%d"), when.isoformat(), ctx.lang, ctx.settings, national
+        ctx, ctx.store.location, ctx.store.version(), as_of.strftime("%Y-%m-%d"), when.isoformat(), ctx.lang, ctx.settings, national,
+        0 if national else records_of(ctx).version(),  # the follow-up colours change with every outcome recorded
     )

@@ -25,7 +25,7 @@ from geo.crs import convert_xy, from_wgs84
 from layers import REGISTRY
 from layers._render import esc
 from layers.boundaries import city_counties, provinces, render_districts
-from layers.derived import NEIGHBOURHOOD_SCREENING, TRAVELLER_DENSITY
+from layers.derived import NEIGHBOURHOOD_FOLLOWUP, NEIGHBOURHOOD_SCREENING, TRAVELLER_DENSITY
 from layers.spec import LegendEntry
 
 __all__ = ["build_map", "show_map", "Legend", "display_crs", "to_store_coords", "MapPayload", "prepare_map", "show_prepared"]
@@ -91,7 +91,10 @@ class Legend(MacroElement):
         self.html = "".join(parts)
 
 
-_DISPLAY_SPECS = {**REGISTRY, TRAVELLER_DENSITY.key: TRAVELLER_DENSITY, NEIGHBOURHOOD_SCREENING.key: NEIGHBOURHOOD_SCREENING}
+_DISPLAY_SPECS = {
+    **REGISTRY, TRAVELLER_DENSITY.key: TRAVELLER_DENSITY, NEIGHBOURHOOD_SCREENING.key: NEIGHBOURHOOD_SCREENING,
+    NEIGHBOURHOOD_FOLLOWUP.key: NEIGHBOURHOOD_FOLLOWUP,
+}
 
 
 def display_crs(settings: Settings) -> str:

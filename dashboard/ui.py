@@ -155,8 +155,11 @@ def _traveller_aggregates(
 
     trav = open_store(location).read("travellers")
     result = screen_store(location, as_of, travellers=trav, now=pd.Timestamp(now))
+    from geo.followup import neighbourhood_followup_states
+
     per_nbh = pd.DataFrame(result.neighbourhoods.drop(columns="geometry"))
     per_nbh = per_nbh[["id", "travellers", "red", "yellow", "green", "pending", "overdue", "screening"]]
+    per_nbh["followup_state"] = per_nbh["id"].astype(str).map(neighbourhood_followup_states(result)).fillna("none").to_numpy()
     trav = trav[trav["arrival_date"].isna() | (trav["arrival_date"] <= pd.Timestamp(as_of))]
     grid = grid_counts(trav.geometry, cell_m=500, min_count=3)
     t = result.travellers

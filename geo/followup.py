@@ -57,6 +57,8 @@ __all__ = [
     "responsible",
     "hotel_rooms_free",
     "workload",
+    "FOLLOWUP_STATES",
+    "neighbourhood_followup_states",
     "CHECKIN_KIND",
     "FEVER_C",
     "SYMPTOMS",
@@ -447,6 +449,46 @@ def workload(tasks: pd.DataFrame) -> pd.DataFrame:
     op = tasks[tasks["urgency"] != "closed"]
     out = pd.DataFrame({"open": op.groupby("worker").size(), "overdue": (op["urgency"] == "overdue").groupby(op["worker"]).sum()})
     return out.fillna(0).astype("int64").sort_values(["overdue", "open"], ascending=False)
+
+
+#: A neighbourhood's follow-up state (its worst item's), worst first: id → (colour, zh, en).
+#: "Within 24 h" counts from 00:00 of the item's anchor day (arrival, or the flag day).
+FOLLOWUP_STATES: dict[str, tuple[str, str, str]] = {
+    "overdue": ("#b2182b", "有逾期未联系人员", "someone overdue"),
+    "open": ("#f4a582", "有待联系人员（未到期限）", "someone still to reach (in time)"),
+    "late": ("#fdb863", "均已联系，有人超期后才联系", "all reached, some after the deadline"),
+    "after_24h": ("#fee08b", "均已联系，部分超过 24 小时", "all reached, some after 24 h"),
+    "within_24h": ("#1a9850", "均在 24 小时内联系", "all reached within 24 h"),
+    "none": ("#f7f7f7", "无随访事项", "nothing to follow up"),
+}
+
+
+def neighbourhood_followup_states(result) -> pd.Series:
+    """Each neighbourhood's follow-up state (:data:`FOLLOWUP_STATES`), from the items the community
+    follows up of the people who live there now (``result``: follow-up applied): the worst of its
+    items — overdue; open and not yet reached; reached after the deadline; reached more than
+    24 h after the anchor day began; reached within 24 h. Items the rules closed before anyone
+    reached them do not count. Index: neighbourhood id; every neighbourhood of the result."""
+    nb_ids = result.neighbourhoods["id"].astype(str)
+    ob = result.obligations
+    if not len(ob) or "done_at" not in ob.columns:
+        return pd.Series("none", index=nb_ids.to_numpy(), dtype=object)
+    ob = ob[ob["community"].astype(bool)]
+    done_at = pd.to_datetime(ob["done_at"])
+    reached = done_at.notna()
+    keep = reached | (ob["status"] == "open")
+    ob, done_at, reached = ob[keep], done_at[keep], reached[keep]
+    due = pd.to_datetime(ob["due"])
+    delay_h = (done_at - pd.to_datetime(ob["start"]).dt.normalize()).dt.total_seconds() / 3600.0
+    cls = np.select(
+        [ob["overdue"].to_numpy(dtype=bool), ~reached.to_numpy(), (due.notna() & (done_at > due)).to_numpy(), (delay_h > 24).to_numpy()],
+        [0, 1, 2, 3], default=4,
+    )
+    t = result.travellers
+    nb_of = t.set_index(t["id"].astype(str))["neighbourhood_id"].astype(str)
+    worst = pd.Series(cls, index=ob.index).groupby(ob["traveller_id"].astype(str).map(nb_of).to_numpy()).min()
+    names = np.array(list(FOLLOWUP_STATES))
+    return pd.Series(names[worst.reindex(nb_ids.to_numpy()).fillna(5).astype(int).to_numpy()], index=nb_ids.to_numpy(), dtype=object)
 
 
 # ----------------------------------------------------------------------------------------------

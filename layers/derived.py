@@ -10,7 +10,7 @@ from folium.plugins import HeatMap
 from layers._render import geojson_group
 from layers.spec import Column, LayerSpec, LegendEntry
 
-__all__ = ["TRAVELLER_DENSITY", "NEIGHBOURHOOD_SCREENING", "COUNT_CLASSES", "SCREENING_LEVELS"]
+__all__ = ["TRAVELLER_DENSITY", "NEIGHBOURHOOD_SCREENING", "NEIGHBOURHOOD_FOLLOWUP", "COUNT_CLASSES", "SCREENING_LEVELS"]
 
 COUNT_CLASSES = (
     # lower bound, colour, zh, en
@@ -72,6 +72,45 @@ def render_screening(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = Tr
         show=show,
     )
 
+
+def render_followup(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True) -> folium.FeatureGroup:
+    """Neighbourhoods coloured by their follow-up state (``geo.followup.FOLLOWUP_STATES``)."""
+    from geo.followup import FOLLOWUP_STATES
+
+    zh = lang == "zh"
+    none = FOLLOWUP_STATES["none"]
+
+    def style(p):
+        colour = FOLLOWUP_STATES.get(p.get("followup_state") or "none", none)[0]
+        return {"color": "#888", "weight": 0.4, "fillColor": colour, "fillOpacity": 0.7}
+
+    frame = gdf.assign(followup_label=[FOLLOWUP_STATES.get(v or "none", none)[1 if zh else 2] for v in gdf["followup_state"]])
+    return geojson_group(
+        frame, name=NEIGHBOURHOOD_FOLLOWUP.name(lang), style=style, show=show,
+        tooltip_fields=[("name", "社区/村" if zh else "Neighbourhood"), ("followup_label", "随访" if zh else "Follow-up")],
+    )
+
+
+def _followup_legend() -> tuple[LegendEntry, ...]:
+    from geo.followup import FOLLOWUP_STATES
+
+    return tuple(LegendEntry(c, zh, en) for c, zh, en in FOLLOWUP_STATES.values())
+
+
+NEIGHBOURHOOD_FOLLOWUP = LayerSpec(
+    key="neighbourhood_followup",
+    name_zh="社区随访状态",
+    name_en="Neighbourhood follow-up",
+    geometry="Polygon",
+    columns=(
+        Column("id", "str", "编号", "ID"),
+        Column("name", "str", "社区/村", "Neighbourhood"),
+        Column("followup_state", "str", "随访状态", "Follow-up state"),
+    ),
+    legend=_followup_legend(),
+    public=False,
+    render=render_followup,
+)
 
 TRAVELLER_DENSITY = LayerSpec(
     key="traveller_density",

@@ -14,11 +14,12 @@ pytestmark = pytest.mark.e2e
 
 PAGES = [
     # path, lang, layer names expected in the layer control, min polygons, min markers, draw toolbar
-    ("command", "zh", ["区县界", "社区/村", "社区筛查", "返并人员密度", "中高风险区", "封控/管控/防范区", "集中隔离酒店", "核酸检测点"], 300, 10, False),
+    ("command", "zh", ["区县界", "社区/村", "社区筛查", "社区随访状态", "返并人员密度", "中高风险区", "封控/管控/防范区", "集中隔离酒店", "核酸检测点"], 300, 10, False),
     ("planning", "zh", ["区县界", "社区/村", "封控/管控/防范区"], 300, 0, True),
     ("resident", "zh", ["区县界", "社区/村", "封控/管控/防范区", "核酸检测点"], 300, 3, False),
     ("data", "zh", ["区县界", "社区/村", "集中隔离酒店", "核酸检测点"], 300, 10, False),
-    ("command", "en", ["District boundaries", "Neighbourhoods", "Control zones", "Testing sites", "Quarantine hotels"], 300, 10, False),
+    ("command", "en", ["District boundaries", "Neighbourhoods", "Neighbourhood follow-up", "Control zones", "Testing sites",
+                       "Quarantine hotels"], 300, 10, False),
 ]
 
 

@@ -402,3 +402,28 @@ def test_check_ins_join_the_task_list_after_overdue_and_do_not_change_the_overdu
     assert due == sorted(due)  # today's check-in sits among the deadlines, soonest first
     assert int(tasks["overdue"].astype(bool).sum()) == int(after.obligations["overdue"].sum())
     assert len(task_list(after, now=NOW)) == len(tasks) - 3
+
+
+def test_neighbourhoods_are_coloured_by_their_worst_follow_up_state(base):
+    from geo.followup import neighbourhood_followup_states
+
+    at_ten = apply_followup(base, _States().frame(), now=NOW)
+    assert neighbourhood_followup_states(at_ten).to_dict() == {"A": "overdue", "B": "none"}
+    s = (_States()
+         .add("T1", "companion", "reached_phone", "2022-03-28 09:00")  # its deadline was 03-28 00:00: late
+         .add("T2", "bigdata_push", "reached_phone", "2022-03-27 20:00", until_verified=True)  # 20 h after the flag day began
+         .add("T3", "risk_county", "reached_phone", "2022-03-27 10:00")
+         .add("T3", "landing", "reached_phone", "2022-03-27 10:00"))
+    assert neighbourhood_followup_states(apply_followup(base, s.frame(), now=NOW))["A"] == "late"
+    t1_in_time = _States().add("T1", "companion", "reached_phone", "2022-03-27 20:00")
+    for k, v in s.records.items():
+        if not k.startswith("T1|"):
+            t1_in_time.records[k] = v
+    got = neighbourhood_followup_states(apply_followup(base, t1_in_time.frame(), now=NOW))["A"]
+    assert got == "after_24h"  # T3 was reached 34 h after their arrival day began
+    # moving T1..T3 out leaves A with nothing to follow up and B with their items
+    moved = _States()
+    for p, kinds in (("T1", ("companion",)), ("T2", ("bigdata_push",)), ("T3", ("risk_county", "landing"))):
+        for k in kinds:
+            moved.add(p, k, "moved_out", "2022-03-28 09:00", to_neighbourhood="B", scope="B", until_verified=k == "bigdata_push")
+    assert neighbourhood_followup_states(apply_followup(base, moved.frame(), now=NOW)).to_dict() == {"A": "none", "B": "overdue"}
