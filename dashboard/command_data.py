@@ -12,7 +12,7 @@ from datetime import datetime
 import pandas as pd
 
 from dashboard.i18n import compact_number, t
-from dashboard.ui import PageContext, read_public_layer, traveller_aggregates
+from dashboard.ui import PageContext, hotel_moved_in, read_public_layer, traveller_aggregates
 from layers import MAP_LAYERS
 from layers.boundaries import gazetteer
 from layers.daily_report import bulletin_text
@@ -65,6 +65,7 @@ def command_figures(ctx: PageContext, as_of: pd.Timestamp, when: datetime) -> li
         province=province,
         sites_open_mask=open_now(frames["testing_sites"], when),
         travellers=arrivals,
+        moved_in=hotel_moved_in(ctx),
     )
     tiers = ("sealed", "controlled", "precaution")
     return [

@@ -169,6 +169,21 @@ def _traveller_aggregates(
     return per_nbh, pd.DataFrame({"lon": grid.geometry.x, "lat": grid.geometry.y, "count": grid["count"]}), counts
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _moved_in(location: str, records_version: int) -> dict[str, int]:
+    # an aggregate (people per hotel), so shared across users is safe
+    from geo.followup import moved_in_per_hotel
+    from layers.followup import load_states
+    from layers.records import records_for
+
+    return {str(k): int(v) for k, v in moved_in_per_hotel(load_states(records_for(location))).items()}
+
+
+def hotel_moved_in(ctx: PageContext) -> dict[str, int]:
+    """People recorded as transferred to each hotel and not yet in its occupied count."""
+    return _moved_in(ctx.store.location, records_of(ctx).version())
+
+
 def records_of(ctx: PageContext):
     """The versioned records (follow-up outcomes) of the page's store."""
     from layers.records import records_for

@@ -56,6 +56,7 @@ __all__ = [
     "followup_figures",
     "responsible",
     "hotel_rooms_free",
+    "moved_in_per_hotel",
     "workload",
     "FOLLOWUP_STATES",
     "neighbourhood_followup_states",
@@ -433,15 +434,24 @@ def responsible(neighbourhood_ids: pd.Series, district_adcodes: pd.Series, worke
     return out
 
 
-def hotel_rooms_free(hotels: pd.DataFrame, states: pd.DataFrame) -> pd.Series:
-    """Free rooms per hotel (aligned with ``hotels``): total − occupied as the layer says − the
-    people recorded as transferred there whose item is still open (not yet in the layer's count)."""
+def moved_in_per_hotel(states: pd.DataFrame) -> pd.Series:
+    """People recorded as transferred to each hotel whose item is still open (not yet in the
+    hotels layer's own occupied count): hotel id → count."""
     open_transfers = states[states["hotel_id"].notna() & states["closed_at"].isna()] if len(states) else states
-    per_hotel = open_transfers.drop_duplicates("traveller_id")["hotel_id"].value_counts() if len(open_transfers) else pd.Series(dtype="int64")
+    if not len(open_transfers):
+        return pd.Series(dtype="int64")
+    return open_transfers.drop_duplicates("traveller_id")["hotel_id"].astype(str).value_counts()
+
+
+def hotel_rooms_free(hotels: pd.DataFrame, moved_in: pd.Series | Mapping[str, int]) -> pd.Series:
+    """Free rooms per hotel (aligned with ``hotels``): total − occupied as the layer says − the
+    people recorded as transferred there (:func:`moved_in_per_hotel`), never below 0. The one
+    count of free rooms: the follow-up page's hotel picker and the command centre's figure."""
     total = pd.to_numeric(hotels["rooms_total"], errors="coerce").fillna(0).astype("int64")
     occupied = pd.to_numeric(hotels["rooms_occupied"], errors="coerce").fillna(0).astype("int64")
-    moved_in = hotels["id"].astype(str).map(per_hotel).fillna(0).astype("int64")
-    return (total - occupied - moved_in).clip(lower=0)
+    ids = hotels["id"].astype(str) if "id" in hotels.columns else pd.Series("", index=hotels.index)
+    moved = ids.map(pd.Series(moved_in, dtype="int64")).fillna(0).astype("int64")
+    return (total - occupied - moved).clip(lower=0)
 
 
 def workload(tasks: pd.DataFrame) -> pd.DataFrame:

@@ -41,12 +41,17 @@ def key_figures(
     province: str,
     sites_open_mask: np.ndarray | None = None,
     travellers: dict[str, int] | None = None,
+    moved_in: dict[str, int] | None = None,
 ) -> KeyFigures:
     """Figures for frames already filtered to the as-of date.
 
     ``province`` is the city's province name (e.g. 山西省). Zone population: for each tier the
     union of that tier's zones, so overlapping zones of one tier do not count people twice.
+    ``moved_in``: people recorded as transferred to each hotel (``geo.followup.moved_in_per_hotel``),
+    taken from the free rooms the way the follow-up page's hotel picker does.
     """
+    from geo.followup import hotel_rooms_free
+
     levels = ("high", "medium", "cases_unrated")
     risk_nat = {lv: int((risk_areas["level"] == lv).sum()) for lv in levels}
     in_prov = risk_areas["province"] == province
@@ -62,7 +67,6 @@ def key_figures(
 
     in_use = hotels["status"] == "in_use"
     total = hotels.loc[in_use, "rooms_total"].fillna(0).astype(int)
-    occupied = hotels.loc[in_use, "rooms_occupied"].fillna(0).astype(int)
     standby = hotels.loc[hotels["status"] == "standby", "rooms_total"].fillna(0).astype(int)
 
     return KeyFigures(
@@ -70,7 +74,7 @@ def key_figures(
         risk_province=risk_prov,
         zones=zone_counts,
         zone_population=zone_pop,
-        rooms_free=int((total - occupied).clip(lower=0).sum()),
+        rooms_free=int(hotel_rooms_free(hotels[in_use], moved_in or {}).sum()),
         rooms_total=int(total.sum()),
         rooms_standby=int(standby.sum()),
         sites_total=len(sites),

@@ -17,7 +17,7 @@ from dashboard.auth import accounts, md_text, require_role
 from dashboard.community_ui import render_my_reports, render_rollup
 from dashboard.i18n import t
 from dashboard.roles import screening_in_scope
-from dashboard.ui import page_frame, read_public_layer, records_of, session_screening
+from dashboard.ui import hotel_moved_in, page_frame, read_public_layer, records_of, session_screening
 from geo.errors import StaleWrite
 from geo.followup import (
     CHECKIN_KIND,
@@ -84,7 +84,7 @@ def _reveal(tid: str) -> None:
 def _hotels() -> tuple[list[str], dict[str, str]]:
     hotels = read_public_layer(ctx, "hotels")
     hotels = hotels[hotels["status"] == "in_use"] if "status" in hotels.columns else hotels
-    free = hotel_rooms_free(hotels, load_states(records_of(ctx)))
+    free = hotel_rooms_free(hotels, hotel_moved_in(ctx))
     labels = {
         h: t("fu_hotel_option", lang).format(name=n, free=f)
         for h, n, f in zip(hotels["id"], hotels["name"], free, strict=True)

@@ -427,3 +427,29 @@ def test_neighbourhoods_are_coloured_by_their_worst_follow_up_state(base):
         for k in kinds:
             moved.add(p, k, "moved_out", "2022-03-28 09:00", to_neighbourhood="B", scope="B", until_verified=k == "bigdata_push")
     assert neighbourhood_followup_states(apply_followup(base, moved.frame(), now=NOW)).to_dict() == {"A": "none", "B": "overdue"}
+
+
+def test_a_transfer_takes_a_room_in_the_picker_and_in_the_command_figure():
+    import geopandas as gpd
+
+    from geo.followup import hotel_rooms_free, moved_in_per_hotel
+    from layers.figures import key_figures
+
+    hotels = pd.DataFrame({"id": ["H1", "H2", "H3"], "rooms_total": [10, 5, 50], "rooms_occupied": [9, 5, 0],
+                           "status": ["in_use", "in_use", "standby"]})
+    s = (_States().add("T1", "companion", "transferred", "2022-03-28 09:00", hotel_id="H1")
+         .add("T3", "risk_county", "transferred", "2022-03-28 09:00", hotel_id="H1")
+         .add("T3", "landing", "transferred", "2022-03-28 09:00", hotel_id="H1"))  # one person, one room
+    moved = moved_in_per_hotel(s.frame())
+    assert moved.to_dict() == {"H1": 2}
+    assert hotel_rooms_free(hotels, moved).tolist() == [0, 0, 50]  # never below 0
+    empty = gpd.GeoDataFrame({"tier": pd.Series(dtype=str)}, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+    nb = gpd.GeoDataFrame({"population": pd.Series(dtype=float)}, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+    risk = pd.DataFrame({"level": pd.Series(dtype=str), "province": pd.Series(dtype=str)})
+    sites = pd.DataFrame({"hours": pd.Series(dtype=str)})
+    fig = key_figures(risk_areas=risk, zones=empty, hotels=hotels, sites=sites, neighbourhoods=nb, province="山西省",
+                      moved_in=moved.to_dict())
+    assert (fig.rooms_free, fig.rooms_total, fig.rooms_standby) == (0, 15, 50)
+    assert key_figures(risk_areas=risk, zones=empty, hotels=hotels, sites=sites, neighbourhoods=nb, province="山西省").rooms_free == 1
+    s.add("T1", "companion", "completed", "2022-03-28 10:00")  # the item closed: the room is the layer's to count again
+    assert moved_in_per_hotel(s.frame()).to_dict() == {"H1": 1}
