@@ -13,6 +13,10 @@ item moved into one neighbourhood (N0001), and a grid worker covering only it.
    records version the pages key on — against the naive request that records the outcome and
    then recomputes the whole screening with every outcome applied. PostgreSQL runs on a
    throw-away local cluster (the test suite's, fsync off: the figure is a lower bound).
+3. ``command_aggregates_after_an_outcome``: the command centre's figures and neighbourhood colours
+   after a worker records an outcome (a new records version): the anonymous screening by the
+   rules is cached across users and only the outcomes are applied — against recomputing the
+   screening with the outcomes applied, as the aggregates did before.
 """
 
 from __future__ import annotations
@@ -112,6 +116,42 @@ def _record_times(store: Path, records) -> tuple[float, float]:
 RECORD_BASELINE = "record, then recompute the whole screening with outcomes"
 
 
+def _aggregate_times(store: Path) -> tuple[float, float]:
+    """The command centre's aggregates (figures, neighbourhood colours) after an outcome is
+    recorded: ours (``dashboard.ui._traveller_aggregates``: the anonymous screening by the rules
+    cached, the outcomes applied) against recomputing the screening with the outcomes applied and
+    aggregating it (what the aggregates did before)."""
+    from dashboard import ui
+    from geo.followup import neighbourhood_followup_states
+    from layers.followup import record_outcome
+    from layers.records import records_for
+    from layers.screening_io import screen_store
+    from layers.stores import open_store
+
+    loc = str(store)
+    records = records_for(loc)
+    version = open_store(loc).version()
+    now = "2022-03-28T10:00:00"
+    ui._traveller_aggregates(loc, version, records.version(), DAY, now)  # warm: the base is built once
+    base = screen_store(loc, DAY, followup=False)
+    ob = base.obligations[base.obligations["community"].astype(bool) & (base.obligations["status"] == "open")]
+    rows = ob.iloc[100:110].to_dict("records")
+    times = []
+    for row in rows[:5]:
+        record_outcome(records, row, "reached_visit", based_on=0, user="bench", at=datetime(2022, 3, 28, 9, 0), scope=AREA)
+        t0 = time.perf_counter()
+        ui._traveller_aggregates(loc, version, records.version(), DAY, now)
+        times.append(time.perf_counter() - t0)
+
+    def before() -> None:
+        result = screen_store(loc, DAY, now=now)
+        neighbourhood_followup_states(result)
+        result.code_counts()
+        result.overdue_count()
+
+    return sorted(times)[len(times) // 2], best_of(before, 2)
+
+
 def _row(name: str, ours_s: float, base_s: float, baseline_name: str, target_ms: int) -> dict:
     return {
         "name": name, "unit": "ms", "value": round(ours_s * 1000, 1), "baseline": round(base_s * 1000, 1),
@@ -132,6 +172,9 @@ def run() -> list[dict]:
         rows.append(_row("followup_list_2000_items", ours, base, "the page recomputing the whole screening per request", 300))
         med, naive_t = _record_times(store, Records(sql_location(str(store))))
         rows.append(_row("record_outcome_sqlite", med, naive_t, RECORD_BASELINE, 100))
+        agg, agg_base = _aggregate_times(store)
+        rows.append(_row("command_aggregates_after_an_outcome", agg, agg_base,
+                         "recompute the screening with the outcomes, then aggregate (before)", 300))
         try:
             from tests.conftest import _Cluster, _postgis_unavailable, _server_bin
 

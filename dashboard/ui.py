@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -143,30 +144,66 @@ def read_public_layer(ctx: PageContext, key: str, *, as_of: pd.Timestamp | None 
     return get_spec(key).as_of(frame, as_of).reset_index(drop=True)
 
 
+#: The key of the pseudonyms in the shared screening cache: made at start, kept in memory only.
+_PSEUDONYM_KEY = secrets.token_bytes(32)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _verified_digest(location: str, records_version: int) -> str:
+    # which stays verified pushes found (a digest only): the screening by the rules depends on them
+    import hashlib
+
+    from geo.followup import KIND, verified_visits
+    from layers.records import records_for
+
+    stays = verified_visits(records_for(location).current(KIND))
+    return hashlib.sha256(stays.astype(str).to_csv(index=False).encode()).hexdigest()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _anonymous_base(location: str, version: float, as_of: str, verified: str):
+    # The screening by the rules without persons (geo.followup.anonymous_screening): cached across
+    # users per store version, day and verified stays — not per minute or per outcome recorded.
+    from geo.followup import anonymous_screening
+    from layers.screening_io import screen_store
+
+    return anonymous_screening(screen_store(location, as_of, followup=False), _PSEUDONYM_KEY)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _arrival_grid(location: str, version: float, as_of: str) -> pd.DataFrame:
+    # arrivals per 500 m cell, cells under 3 people dropped
+    from geo.density import grid_counts
+
+    trav = open_store(location).read("travellers")
+    trav = trav[trav["arrival_date"].isna() | (trav["arrival_date"] <= pd.Timestamp(as_of))]
+    grid = grid_counts(trav.geometry, cell_m=500, min_count=3)
+    return pd.DataFrame({"lon": grid.geometry.x, "lat": grid.geometry.y, "count": grid["count"]})
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def _traveller_aggregates(
     location: str, version: float, records_version: int, as_of: str, now: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
-    # Reads personal data but returns (and so caches, shared across users) only aggregates:
-    # screening per neighbourhood (with the outcomes recorded up to ``now`` applied), arrivals per
-    # 500 m cell with cells under 3 people dropped, and city-wide counts.
-    from geo.density import grid_counts
-    from layers.screening_io import screen_store
+    # Only aggregates, shared across users: screening per neighbourhood with the outcomes recorded
+    # up to ``now`` applied, arrivals per grid cell and city-wide counts. The screening by the
+    # rules comes from the anonymous cache above; applying the outcomes is the cheap part, so a
+    # new minute or a new outcome costs that, not a screening.
+    from geo.followup import apply_followup, neighbourhood_followup_states, pseudonymise_states
+    from layers.followup import load_states
+    from layers.records import records_for
 
-    trav = open_store(location).read("travellers")
-    result = screen_store(location, as_of, travellers=trav, now=pd.Timestamp(now))
-    from geo.followup import neighbourhood_followup_states
-
+    base = _anonymous_base(location, version, as_of, _verified_digest(location, records_version))
+    states = pseudonymise_states(load_states(records_for(location)), _PSEUDONYM_KEY)
+    result = apply_followup(base, states, now=pd.Timestamp(now))
     per_nbh = pd.DataFrame(result.neighbourhoods.drop(columns="geometry"))
     per_nbh = per_nbh[["id", "travellers", "red", "yellow", "green", "pending", "overdue", "screening"]]
     per_nbh["followup_state"] = per_nbh["id"].astype(str).map(neighbourhood_followup_states(result)).fillna("none").to_numpy()
-    trav = trav[trav["arrival_date"].isna() | (trav["arrival_date"] <= pd.Timestamp(as_of))]
-    grid = grid_counts(trav.geometry, cell_m=500, min_count=3)
     t = result.travellers
     counts = {c: int(v) for c, v in result.code_counts().items()}
     counts["overdue"] = result.overdue_count()
     counts["to_verify"] = int(t["needs_verification"].sum())
-    return per_nbh, pd.DataFrame({"lon": grid.geometry.x, "lat": grid.geometry.y, "count": grid["count"]}), counts
+    return per_nbh, _arrival_grid(location, version, as_of), counts
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -58,6 +58,8 @@ __all__ = [
     "hotel_rooms_free",
     "moved_in_per_hotel",
     "workload",
+    "anonymous_screening",
+    "pseudonymise_states",
     "FOLLOWUP_STATES",
     "neighbourhood_followup_states",
     "CHECKIN_KIND",
@@ -327,6 +329,55 @@ def apply_followup(result, states: pd.DataFrame, *, now: object, neighbourhoods:
     if len(nb):
         nb = screening_levels(count_per_neighbourhood(nb, t))
     return dataclasses.replace(result, travellers=t, obligations=ob.reset_index(drop=True), neighbourhoods=nb)
+
+
+# ----------------------------------------------------------------------------------------------
+# Aggregates without persons: a screening a cache shared across users may hold
+
+#: What :func:`anonymous_screening` keeps: no name, phone, ID number, address, reason or travel text.
+ANONYMOUS_TRAVELLER_COLUMNS = (
+    "id", "neighbourhood_id", "neighbourhood", "street", "district", "district_adcode", "arrival_date", "code",
+    "assigned_code", "rule_id", "measure_id", "measure_zh", "measure_en", "provisional", "first_action_zh",
+    "first_action_en", "first_action_due", "lifted", "needs_verification", "overdue", "open_obligations",
+)
+ANONYMOUS_OBLIGATION_COLUMNS = (
+    "traveller_id", "kind", "code", "measure_zh", "measure_en", "first_action_zh", "first_action_en", "due", "start",
+    "end", "status", "community", "overdue",
+)
+
+
+def _pseudonyms(ids: pd.Series, key: bytes) -> pd.Series:
+    import hashlib
+    import hmac
+
+    uniq = pd.unique(ids.astype(str))
+    table = {u: hmac.new(key, u.encode(), hashlib.sha256).hexdigest()[:20] for u in uniq}
+    return ids.astype(str).map(table)
+
+
+def anonymous_screening(result, key: bytes):
+    """``result`` without persons: only the columns of :data:`ANONYMOUS_TRAVELLER_COLUMNS` /
+    :data:`ANONYMOUS_OBLIGATION_COLUMNS`, traveller ids replaced by keyed hashes (HMAC-SHA-256
+    under ``key``, a secret the process holds in memory only). What the command centre's
+    aggregates are computed from, so the screening by the rules can be kept in a cache shared
+    across users and the recorded outcomes (:func:`pseudonymise_states`, same ``key``) applied to
+    it: figures equal to those of the full screening, no person in the cache."""
+    t = result.travellers[[c for c in ANONYMOUS_TRAVELLER_COLUMNS if c in result.travellers.columns]].copy()
+    t["id"] = _pseudonyms(t["id"], key).to_numpy()
+    ob = result.obligations[[c for c in ANONYMOUS_OBLIGATION_COLUMNS if c in result.obligations.columns]].copy()
+    ob["traveller_id"] = _pseudonyms(ob["traveller_id"], key).to_numpy()
+    return dataclasses.replace(result, travellers=t, obligations=ob)
+
+
+def pseudonymise_states(states: pd.DataFrame, key: bytes) -> pd.DataFrame:
+    """Recorded states (:func:`states_frame`) keyed like :func:`anonymous_screening` under the
+    same ``key``, with their free text (reason, note) dropped."""
+    out = states.copy()
+    out["traveller_id"] = _pseudonyms(out["traveller_id"], key).to_numpy() if len(out) else out["traveller_id"]
+    out["key"] = out["traveller_id"].astype(str) + "|" + out["kind"].astype(str)
+    for c in ("reason", "note", "saved_by"):
+        out[c] = None
+    return out
 
 
 # ----------------------------------------------------------------------------------------------

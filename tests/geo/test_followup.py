@@ -453,3 +453,25 @@ def test_a_transfer_takes_a_room_in_the_picker_and_in_the_command_figure():
     assert key_figures(risk_areas=risk, zones=empty, hotels=hotels, sites=sites, neighbourhoods=nb, province="山西省").rooms_free == 1
     s.add("T1", "companion", "completed", "2022-03-28 10:00")  # the item closed: the room is the layer's to count again
     assert moved_in_per_hotel(s.frame()).to_dict() == {"H1": 1}
+
+
+def test_the_anonymous_screening_gives_the_same_figures_and_holds_no_person(base):
+    from geo.followup import anonymous_screening, neighbourhood_followup_states, pseudonymise_states
+
+    s = (_States().add("T1", "companion", "reached_phone", "2022-03-28 09:00", reason="x", note="13812341234")
+         .add("T2", "bigdata_push", "push_excluded", "2022-03-28 09:00", until_verified=True)
+         .add("T3", "risk_county", "moved_out", "2022-03-28 09:00", to_neighbourhood="B", scope="B")
+         .add("T3", "landing", "moved_out", "2022-03-28 09:00", to_neighbourhood="B", scope="B"))
+    key = b"k" * 32
+    full = apply_followup(base, s.frame(), now=NOW)
+    anon_base = anonymous_screening(base, key)
+    anon = apply_followup(anon_base, pseudonymise_states(s.frame(), key), now=NOW)
+    assert anon.code_counts() == full.code_counts() and anon.overdue_count() == full.overdue_count()
+    cols = ["id", "travellers", "red", "yellow", "green", "pending", "overdue", "screening"]
+    assert anon.neighbourhoods[cols].equals(full.neighbourhoods[cols])
+    assert neighbourhood_followup_states(anon).equals(neighbourhood_followup_states(full))
+    for frame in (anon_base.travellers, anon_base.obligations, anon.travellers):
+        text = frame.astype(str).to_csv()
+        for personal in ("姓名T1", "13812341234", "140105199001011234", "演示路", "T1", "T2", "T3", "上城区"):
+            assert personal not in text, personal
+    assert set(anon.travellers["id"]) != set(full.travellers["id"])
