@@ -180,6 +180,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "fu_stay_place_hint": ("如：浙江省杭州市上城区", "e.g. 浙江省杭州市上城区 (province, city, county)"),
     "fu_stay_from": ("开始日期", "From"),
     "fu_stay_to": ("结束日期", "To"),
+    "fu_by_neighbourhood": ("按社区（逾期多的在前）", "By neighbourhood (most overdue first)"),
     "fu_show": ("显示", "Show"),
     "fu_show_all": ("全部", "All"),
     "fu_show_followup": ("随访事项", "Follow-up"),

@@ -444,11 +444,12 @@ def time_left(hours: float | None, lang: str = "zh") -> str:
     return f"还剩 {n} {zh_u}" if lang == "zh" else f"{n} {en_u} left"
 
 
-def followup_figures(result, by: str | None = None) -> pd.DataFrame:
+def followup_figures(result, by: str | list[str] | None = None) -> pd.DataFrame:
     """Key follow-up figures from the obligations the community follows up (follow-up applied):
     ``open``, ``overdue`` (the one definition), ``done`` (first action done), ``in_time`` (done by
     the deadline) and ``in_time_pct`` (of those done, or of those whose deadline has passed) — for
-    the whole list, or per ``by`` (``district`` or ``neighbourhood``) of the traveller."""
+    the whole list, or per ``by`` (a traveller column such as ``district`` or ``neighbourhood_id``,
+    or a list of them)."""
     ob = result.obligations
     ob = ob[ob["community"].astype(bool)]
     t = result.travellers.set_index(result.travellers["id"].astype(str))
@@ -462,8 +463,10 @@ def followup_figures(result, by: str | None = None) -> pd.DataFrame:
     if by is None:
         agg = frame.sum().to_frame().T
     else:
-        frame[by] = ob["traveller_id"].astype(str).map(t[by]).fillna("—").to_numpy()
-        agg = frame.groupby(by).sum().reset_index()
+        keys = [by] if isinstance(by, str) else list(by)
+        for k in keys:
+            frame[k] = ob["traveller_id"].astype(str).map(t[k]).fillna("—").to_numpy()
+        agg = frame.groupby(keys).sum().reset_index()
     agg = agg.astype({c: "int64" for c in ("open", "overdue", "done", "in_time")})
     judged = agg["done"] + agg["overdue"]
     agg["in_time_pct"] = np.where(judged > 0, 100.0 * agg["in_time"] / judged.where(judged > 0, 1), np.nan)

@@ -356,11 +356,16 @@ if account.role == "command":
             columns={"open": t("fu_col_open_items", lang), "overdue": t("fu_overdue", lang)}
         ), width="stretch")
     with tab_dist:
-        by = followup_figures(result, by="district")
-        st.dataframe(by.rename(columns={
-            "district": t("col_district", lang), "open": t("fu_open", lang), "overdue": t("fu_overdue", lang),
-            "done": t("fu_done", lang), "in_time": t("fu_in_time", lang), "in_time_pct": "%",
-        }), hide_index=True, width="stretch", column_config={"%": st.column_config.NumberColumn(format="%.0f%%")})
+        heads = {
+            "district": t("col_district", lang), "neighbourhood": t("col_neighbourhood", lang), "open": t("fu_open", lang),
+            "overdue": t("fu_overdue", lang), "done": t("fu_done", lang), "in_time": t("fu_in_time", lang), "in_time_pct": "%",
+        }
+        pct = {"%": st.column_config.NumberColumn(format="%.0f%%")}
+        st.dataframe(followup_figures(result, by="district").rename(columns=heads), hide_index=True, width="stretch", column_config=pct)
+        with st.expander(t("fu_by_neighbourhood", lang)):
+            by_nb = followup_figures(result, by=["district", "neighbourhood_id", "neighbourhood"])
+            by_nb = by_nb.drop(columns="neighbourhood_id").sort_values(["overdue", "open"], ascending=False)
+            st.dataframe(by_nb.rename(columns=heads), hide_index=True, width="stretch", column_config=pct)
     with tab_tasks:
         districts = sorted(x for x in tasks["district"].dropna().unique())
         pick = st.selectbox(t("fu_filter_district", lang), ["*", *districts], format_func=lambda d: t("all", lang) if d == "*" else d)
