@@ -218,6 +218,41 @@ def _import_outcomes(args: argparse.Namespace, path: Path) -> int:
     return 0
 
 
+def _import_daily_reports(args: argparse.Namespace, path: Path) -> int:
+    """``riskmap import daily_reports FILE``: through the form's validation and revisions, all or nothing."""
+    from layers.daily_report import ReportChanged, import_reports
+    from layers.store import StoreWriteFailed
+
+    if args.mode == "replace":
+        print("riskmap: 日报逐日修订，不能整体替换 / daily reports are revised day by day, never replaced (drop --mode replace)",
+              file=sys.stderr)
+        return 2
+    try:
+        _audit_cli(args, "import", "daily_reports", f"{path.suffix.lower()}; validated; revisions")
+        results = import_reports(path, _store(args), user=_cli_user(), limits=load_settings().import_limits)
+    except ImportRejected as exc:
+        print(f"riskmap: {exc}", file=sys.stderr)
+        for issue in exc.rows:
+            _print_issue(issue, set(), file=sys.stderr)
+        return 1
+    except (StaleWrite, ReportChanged) as exc:
+        print(f"riskmap: {exc}; 未写入任何日报 / no report was written", file=sys.stderr)
+        return 1
+    except AuditFailed as exc:
+        print(f"riskmap: 无法记录审计日志，未写入任何数据 / the audit trail cannot be written; nothing was written: {exc}", file=sys.stderr)
+        return 1
+    except StoreWriteFailed as exc:
+        print(f"riskmap: {exc}", file=sys.stderr)
+        return 1
+    changed = [r for r in results if r.changed]
+    print(f"已导入 {len(changed):,} 天日报（{len(results) - len(changed):,} 天与现有相同）/ "
+          f"imported {len(changed):,} days of reports ({len(results) - len(changed):,} unchanged)")
+    for r in results:
+        for w in r.warnings:
+            print(f"  提示 warning · {r.date:%Y-%m-%d}: {w.message_zh} / {w.message_en}")
+    return 0
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     from layers.io import format_issue, import_file
     from layers.store import StoreWriteFailed
@@ -228,6 +263,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
         return 2
     if args.layer == "outcomes":
         return _import_outcomes(args, path)
+    if args.layer == "daily_reports":
+        return _import_daily_reports(args, path)
     store = _store(args)
     personal = _personal_labels(args.layer)
     try:
@@ -438,7 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("settings", help="print the effective settings")
     st.set_defaults(func=_cmd_settings)
     layers = list(REGISTRY)
-    importable = [k for k, spec in REGISTRY.items() if spec.importable] + ["outcomes"]  # outcomes: follow-up records
+    # besides the layers: follow-up outcomes (records) and daily reports (the form's validation and revisions)
+    importable = [k for k, spec in REGISTRY.items() if spec.importable] + ["daily_reports", "outcomes"]
     crs_help = "coordinate system: wgs84, gcj02 (Amap/Tencent), bd09 (Baidu) or EPSG:<code> (e.g. EPSG:4490)"
     im = sub.add_parser("import", help="import a file into a layer (all or nothing unless --skip-bad)")
     im.add_argument("layer", choices=importable, metavar="LAYER", help=f"one of: {', '.join(importable)}")

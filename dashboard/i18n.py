@@ -159,6 +159,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cr_by_district": ("按区县汇总", "By district"),
     "cr_by_street": ("按街道汇总", "By street"),
     "cr_abnormal_list": ("社区上报的异常情况（{n}）", "Abnormal situations reported ({n})"),
+    "dr_import": ("从文件导入日报（CSV/XLSX）", "Import reports from a file (CSV/XLSX)"),
+    "dr_import_help": (
+        "与填报相同的校验：按日期逐日检查累计数，每一天记为新的修订版本；全部正确才写入。列名可用导出文件的表头。",
+        "Checked like the form: day by day in date order, cumulative totals included; each day becomes a new revision; written only when every row is right. The export's headers work.",
+    ),
+    "dr_imported": ("已导入 {n} 天日报（{same} 天与现有相同）。", "{n} days imported ({same} unchanged)."),
     "dr_from_communities": ("从社区日报汇总填入", "Fill in from the community reports"),
     "dr_from_communities_help": (
         "填入重点地区返（抵）并人员与核酸检测人次（各社区上报之和）；病例数不由社区上报。",

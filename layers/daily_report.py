@@ -75,6 +75,8 @@ __all__ = [
     "fill_cumulative",
     "zero_report",
     "save_report",
+    "save_reports",
+    "import_reports",
     "revisions_for",
     "export_headers",
     "reports_csv_bytes",
@@ -135,10 +137,13 @@ class ReportError:
 
 
 class ReportRejected(ValueError):
-    """A report was refused; ``errors`` lists every :class:`ReportError` (severity ``error``)."""
+    """A report was refused; ``errors`` lists every :class:`ReportError` (severity ``error``).
+    Of several reports saved together, ``by_report`` maps each refused report's position to its
+    errors (``errors`` are the first one's)."""
 
-    def __init__(self, errors: list[ReportError]):
+    def __init__(self, errors: list[ReportError], by_report: dict[int, list[ReportError]] | None = None):
         self.errors = list(errors)
+        self.by_report = dict(by_report or {0: self.errors})
         super().__init__("; ".join(str(e) for e in self.errors) or "report rejected")
 
 
@@ -466,62 +471,84 @@ def save_report(
     ReportChanged
         When ``expect_revision`` is not the day's current revision; nothing is written.
     """
+    return save_reports(store, [report], user=user, note=note, now=now, expect_revisions=[expect_revision])[0]
+
+
+def save_reports(
+    store: Store,
+    reports: list[Mapping[str, Any] | pd.Series],
+    *,
+    user: str,
+    note: str = "",
+    now: datetime | None = None,
+    expect_revisions: list[int | None] | None = None,
+) -> list[SaveResult]:
+    """Validate and save several reports in one atomic write (an import), in date order, each
+    checked against the reports before it as saved by this same write; each changed day gets its
+    revision as :func:`save_report` gives it. Raises :class:`ReportRejected` naming every report
+    with errors (``by_report``; nothing is written) or :class:`ReportChanged` like :func:`save_report`."""
     if not str(user).strip():
         msg = "user must name who saves the report"
         raise ValueError(msg)
+    expect = list(expect_revisions) if expect_revisions is not None else [None] * len(reports)
+    order = sorted(range(len(reports)), key=lambda i: _as_date(reports[i].get("date"))[0] or pd.Timestamp.min)
     for _ in range(SAVE_ATTEMPTS):
         version = store.version()
-        history = store.read("daily_reports")
-        issues = validate_report(report, history)
-        errors = [i for i in issues if i.is_error]
-        if errors:
-            raise ReportRejected(errors)
-        warnings = [i for i in issues if not i.is_error]
-        clean = _clean(report)
-        day = clean["date"]
-        hist = _history(history)
-        current = hist[hist["date"] == day]
+        hist = _history(store.read("daily_reports"))
         revisions = store.read("daily_report_revisions")
-        mine = revisions[revisions["date"] == day]
-        last = int(mine["revision"].max()) if not mine.empty else 0
-        names = FIGURE_NAMES + CUMULATIVE_NAMES
-        if not current.empty and all(_row_value(current.iloc[-1], n) == clean[n] for n in names):
-            # nothing to write, so nothing of anyone's is replaced
-            return SaveResult(day, last, False, warnings)
-        now_in_force = last if not current.empty else NO_REPORT
-        if expect_revision is not None and expect_revision != now_in_force:
-            latest = revisions_for(day, revisions).tail(1)
-            by = latest.iloc[0] if not latest.empty and last > 0 else None
-            raise ReportChanged(
-                day,
-                now_in_force,
-                None if by is None else str(by["saved_by"]),
-                None if by is None else str(by["saved_at"]),
-                {} if current.empty else {n: _row_value(current.iloc[-1], n) for n in names},
-            )
-
         stamp = (now or datetime.now(TIMEZONE)).isoformat(timespec="seconds")
-        rows = []
-        if mine.empty and not current.empty:
-            original = current.iloc[-1].to_dict()
-            rows.append(original | {"revision": 0, "saved_at": None, "saved_by": None, "note": ORIGINAL_NOTE})
-        revision = last + 1
-        rows.append(clean | {"revision": revision, "saved_at": stamp, "saved_by": str(user), "note": note})
-        new_revisions = pd.DataFrame(rows, columns=REVISIONS_SPEC.column_names)
-        others = hist[hist["date"] != day]
-        row = SPEC.coerce(pd.DataFrame([clean], columns=SPEC.column_names))
-        new_daily = pd.concat([others, row], ignore_index=True) if not others.empty else row
-        new_daily = new_daily.sort_values("date", kind="stable")
+        results: dict[int, SaveResult] = {}
+        new_rows: list[dict[str, Any]] = []
+        rejected: dict[int, list[ReportError]] = {}
+        for i in order:
+            issues = validate_report(reports[i], hist)
+            errors = [e for e in issues if e.is_error]
+            if errors:
+                rejected[i] = errors  # the later reports are checked without it
+                continue
+            warnings = [e for e in issues if not e.is_error]
+            clean = _clean(reports[i])
+            day = clean["date"]
+            current = hist[hist["date"] == day]
+            mine = revisions[revisions["date"] == day]
+            last = int(mine["revision"].max()) if not mine.empty else 0
+            last = max([last, *(r["revision"] for r in new_rows if r["date"] == day)])
+            names = FIGURE_NAMES + CUMULATIVE_NAMES
+            if not current.empty and all(_row_value(current.iloc[-1], n) == clean[n] for n in names):
+                results[i] = SaveResult(day, last, False, warnings)  # nothing to write, nothing replaced
+                continue
+            now_in_force = last if not current.empty else NO_REPORT
+            if expect[i] is not None and expect[i] != now_in_force:
+                latest = revisions_for(day, revisions).tail(1)
+                by = latest.iloc[0] if not latest.empty and last > 0 else None
+                raise ReportChanged(
+                    day, now_in_force, None if by is None else str(by["saved_by"]), None if by is None else str(by["saved_at"]),
+                    {} if current.empty else {n: _row_value(current.iloc[-1], n) for n in names},
+                )
+            if mine.empty and not current.empty and not any(r["date"] == day for r in new_rows):
+                original = current.iloc[-1].to_dict()
+                new_rows.append(original | {"revision": 0, "saved_at": None, "saved_by": None, "note": ORIGINAL_NOTE})
+            new_rows.append(clean | {"revision": last + 1, "saved_at": stamp, "saved_by": str(user), "note": note})
+            results[i] = SaveResult(day, last + 1, True, warnings)
+            row = SPEC.coerce(pd.DataFrame([clean], columns=SPEC.column_names))
+            others = hist[hist["date"] != day]
+            hist = (pd.concat([others, row], ignore_index=True) if not others.empty else row).sort_values("date", kind="stable")
+            hist = hist.reset_index(drop=True)
+        if rejected:
+            first = min(rejected)
+            raise ReportRejected(rejected[first], rejected)
+        if not new_rows:
+            return [results[i] for i in range(len(reports))]
         try:
             store.write_layers(
-                {"daily_reports": new_daily, "daily_report_revisions": new_revisions},
+                {"daily_reports": hist, "daily_report_revisions": pd.DataFrame(new_rows, columns=REVISIONS_SPEC.column_names)},
                 {"daily_reports": "replace", "daily_report_revisions": "append"},
                 expect_version=version,
             )
         except StaleWrite:
             continue
-        return SaveResult(day, revision, True, warnings)
-    msg = f"the store kept changing while saving the report of {_day(_clean(report)['date'])}; try again"
+        return [results[i] for i in range(len(reports))]
+    msg = "the store kept changing while saving the daily reports; try again"
     raise StaleWrite(msg)
 
 
@@ -750,3 +777,57 @@ def _bulletin_en(day: pd.Timestamp, n: dict[str, int]) -> str:
     if not totals:
         return first
     return first + "\n\n" + f"As of 24:00 on {dm}: " + "; ".join(totals) + "."
+
+
+# ----------------------------------------------------------------------------------------------
+# Import
+
+
+def import_reports(path: Path | str, store: Store, *, user: str, note: str = "", limits=None) -> list[SaveResult]:
+    """Import daily reports from a CSV or XLSX file (headers: the field names, their Chinese or
+    English labels, or the export's "中文 English" headers) through the same validation and
+    versioning as the form: checked in date order, each day a new revision, all in one write or
+    nothing. Raises ``ImportRejected`` naming every rejected row by its row in the file, with the
+    field and why in Chinese and English."""
+    from geo.errors import ImportRejected
+    from layers._issues import Issue
+    from layers._readers import DEFAULT_LIMITS, read_file
+
+    name = Path(path).name
+    raw = read_file(path, limits=limits or DEFAULT_LIMITS)
+
+    def refuse(zh: str, en: str, issues: list[Issue]) -> ImportRejected:
+        return ImportRejected(f"{name}：{zh} / {name}: {en}", rows=issues)
+
+    if raw.fmt not in ("csv", "xlsx"):
+        raise refuse("日报只能从 CSV 或 XLSX 导入", "daily reports are imported from CSV or XLSX only",
+                     [Issue(None, None, "日报只能从 CSV 或 XLSX 导入", "daily reports are imported from CSV or XLSX only")])
+    fields = ("date", *FIGURE_NAMES, *CUMULATIVE_NAMES)
+    lookup: dict[str, str] = {}
+    for f in fields:
+        c = SPEC.column(f)
+        for alias in (f, c.label_zh, c.label_en, f"{c.label_zh} {c.label_en}"):
+            lookup[str(alias).strip().lower()] = f
+    rename, unknown = {}, []
+    for h in raw.frame.columns:
+        f = lookup.get(str(h).strip().lower())
+        if f is None:
+            unknown.append(str(h))
+        else:
+            rename[h] = f
+    missing = [f for f in fields if f not in rename.values()]
+    if missing or unknown:
+        issues = [Issue(None, f, f"缺少列：{SPEC.column(f).label_zh}", f"missing column: {f}") for f in missing]
+        issues += [Issue(None, h, f"未知的列 {h!r}", f"unknown column {h!r}") for h in unknown]
+        raise refuse("列名不符", "columns do not match", issues)
+    frame = raw.frame.rename(columns=rename)
+    reports = [dict(r) for r in frame[list(fields)].to_dict("records")]
+    try:
+        return save_reports(store, reports, user=user, note=note or f"导入 import: {name}")
+    except ReportRejected as exc:
+        issues = [
+            Issue(raw.rows[i], e.field, e.message_zh, e.message_en)
+            for i in sorted(exc.by_report) for e in exc.by_report[i]
+        ]
+        raise refuse(f"{len(exc.by_report)} 行有误，未写入任何日报", f"{len(exc.by_report)} rows rejected; no report was written",
+                     issues) from None

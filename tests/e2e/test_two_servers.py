@@ -18,8 +18,8 @@ PW = "Two-servers-one-store-9!"
 @pytest.fixture(scope="module")
 def pg_store(tmp_path_factory):
     """The demo scenario in a fresh PostGIS database, with a planner and a command account."""
-    from data.demo import build_demo, demo_meta
     from dashboard.accounts import Accounts, accounts_location
+    from data.demo import build_demo, demo_meta
     from layers.stores import write_new_store_at
     from tests.conftest import _Cluster, _postgis_unavailable, _server_bin
 

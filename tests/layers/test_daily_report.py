@@ -533,3 +533,48 @@ def test_demo_seed_day_bulletin_and_a_zero_report(demo_reports, tmp_path):
     result = save_report(store, zero_report("2022-04-16", demo_reports, tests=12_000), user="command")
     assert (result.revision, result.changed, result.warnings) == (1, True, [])
     assert store.count("daily_reports") == len(demo_reports) + 1
+
+
+# ----------------------------------------------------------------------------------------------
+# Import through the form's validation and revisions (riskmap import daily_reports)
+
+
+def test_an_import_is_validated_and_versioned_like_the_form(store, tmp_path, capsys):
+    from dashboard.cli import main
+    from layers.daily_report import export_headers
+
+    feb7 = _row("2022-02-07", (22, 99, 22, 2_193_207), new_local_confirmed=1, tests=17_012)
+    feb8 = _row("2022-02-08", (22, 99, 22, 2_210_207), tests=17_000)
+    src = tmp_path / "reports.csv"
+    # the export's bilingual headers, rows out of date order
+    pd.DataFrame([feb8, feb7]).drop(columns="demo").rename(columns=export_headers()).to_csv(src, index=False)
+    assert main(["import", "daily_reports", str(src), "--store", str(store.path)]) == 0
+    assert "imported 2 days of reports" in capsys.readouterr().out
+    revs = store.read("daily_report_revisions")
+    assert sorted(zip(revs["date"].dt.strftime("%m-%d"), revs["revision"], strict=True)) == [("02-07", 1), ("02-08", 1)]
+    assert set(revs["note"]) == {"导入 import: reports.csv"}
+    assert len(store.read("daily_reports")) == 4  # added, nothing replaced
+
+    # a correction of one day is its next revision; the day before it keeps its original as revision 0
+    fixed = tmp_path / "fixed.xlsx"
+    pd.DataFrame([{**FEB6, "tests": 16_001, "cum_tests": 2_176_196}, {**feb7, "cum_tests": 2_193_208}]).drop(columns="demo").to_excel(fixed, index=False)
+    assert main(["import", "daily_reports", str(fixed), "--store", str(store.path)]) == 0
+    revs = store.read("daily_report_revisions")
+    assert sorted(zip(revs["date"].dt.strftime("%m-%d"), revs["revision"], strict=True)) == [
+        ("02-06", 0), ("02-06", 1), ("02-07", 1), ("02-07", 2), ("02-08", 1)]
+
+
+def test_a_bad_import_names_each_row_and_writes_nothing(store, tmp_path, capsys):
+    from dashboard.cli import main
+
+    good = _row("2022-02-07", (21, 99, 22, 2_193_207), tests=17_012)
+    wrong_total = _row("2022-02-08", (21, 99, 22, 1), tests=17_000)  # the cumulative tests do not add up
+    negative = _row("2022-02-09", (21, 99, 22, 2_227_207), tests=-5)
+    src = tmp_path / "bad.csv"
+    pd.DataFrame([good, wrong_total, negative]).drop(columns="demo").to_csv(src, index=False)
+    before = store.version()
+    assert main(["import", "daily_reports", str(src), "--store", str(store.path)]) == 1
+    err = capsys.readouterr().err
+    assert "2 rows rejected; no report was written" in err
+    assert "第 3 行" in err and "第 4 行" in err and "第 2 行" not in err
+    assert store.version() == before and store.read("daily_report_revisions").empty
