@@ -383,7 +383,7 @@ else:
     with tab_tasks:
         _task_cards(tasks)
 
-_db, _who, _role = accounts(ctx.settings), account.name, account.role
+_db, _who, _role, _store = accounts(ctx.settings), account.name, account.role, ctx.settings.store
 
 
 def _workbook() -> bytes:
@@ -391,7 +391,7 @@ def _workbook() -> bytes:
     if acc is None or acc.disabled or acc.role != _role:
         msg = "account no longer allowed to export"
         raise PermissionError(msg)
-    _db.record(_who, "export_personal", "followup_xlsx", f"items={len(tasks)}; masked", role=_role)
+    record(_who, "export_personal", "followup_xlsx", f"items={len(tasks)}; masked", role=_role, store=_store)
     return tasks_xlsx_bytes(tasks)
 
 

@@ -131,7 +131,7 @@ with st.expander(t("obligations_of", lang)):
             column_config={t("col_due", lang): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
         )
 
-_db, _who, _role = accounts(ctx.settings), account.name, account.role
+_db, _who, _role, _store = accounts(ctx.settings), account.name, account.role, ctx.settings.store
 
 
 def _grid_workbook() -> bytes:
@@ -139,10 +139,10 @@ def _grid_workbook() -> bytes:
     # check the account again and record the export before anything is built
     now = _db.get(_who)
     if now is None or now.disabled or now.role != _role or not may_do(now.role, "export_personal"):
-        _db.record(_who, "access_denied", "screening_xlsx", f"role={now.role if now else '-'}")
+        record(_who, "access_denied", "screening_xlsx", f"role={now.role if now else '-'}", store=_store)
         msg = "account no longer allowed to export"
         raise PermissionError(msg)
-    _db.record(_who, "export_personal", "screening_xlsx", f"as_of={as_of:%Y-%m-%d}; people={len(result.travellers)}; masked", role=_role)
+    record(_who, "export_personal", "screening_xlsx", f"as_of={as_of:%Y-%m-%d}; people={len(result.travellers)}; masked", role=_role, store=_store)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "screening.xlsx"
         write_screening(result, out, role="grid")
