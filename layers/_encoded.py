@@ -7,16 +7,20 @@ small table, and every text is escaped before it leaves the server.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 
+import folium
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
-from layers._render import js_payload
+from layers._render import esc, fmt, js_payload
 
-__all__ = ["encode_ring", "decode_ring", "encode_geometry", "EncodedPolygons"]
+__all__ = ["encode_ring", "decode_ring", "encode_geometry", "EncodedPolygons", "geojson_group"]
 
 
 def _encode_values(deltas: np.ndarray) -> str:
@@ -145,3 +149,42 @@ class EncodedPolygons(MacroElement):
                 "x": [[g, i, list(t), p] for g, i, t, p in features],
             }
         )
+
+
+def geojson_group(
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    style: Callable[[dict], dict],
+    tooltip_fields: Sequence[tuple[str, str]] = (),
+    tooltip: Callable[[pd.Series], str] | None = None,
+    popup: Callable[[pd.Series], str] | None = None,
+    show: bool = True,
+    precision: int = 5,
+) -> folium.FeatureGroup:
+    """Polygons in a FeatureGroup, sent as compactly as possible (see ``layers._encoded``).
+
+    ``style`` receives the row's values as a dict (equal styles are sent once). Tooltips come from ``tooltip_fields`` (column, label), escaped
+    here and laid out as a table in the browser, or from ``tooltip``/``popup`` callables that
+    return *already escaped* HTML (build it with :func:`table_html`/:func:`esc`).
+    """
+    fg = folium.FeatureGroup(name=name, show=show)
+    if gdf.empty:
+        return fg
+    styles: list[dict] = []
+    style_index: dict[str, int] = {}
+    features = []
+    for (_, r), geom in zip(gdf.iterrows(), gdf.geometry, strict=True):
+        enc = encode_geometry(geom, precision=precision)
+        if not enc:
+            continue
+        st = style(r.to_dict())
+        key = json.dumps(st, sort_keys=True)
+        if key not in style_index:
+            style_index[key] = len(styles)
+            styles.append(st)
+        tip = [tooltip(r)] if tooltip is not None else [esc(fmt(r[col])) for col, _ in tooltip_fields]
+        features.append((enc, style_index[key], tip, popup(r) if popup is not None else None))
+    labels = [] if tooltip is not None else [esc(label) for _, label in tooltip_fields]
+    EncodedPolygons(features, styles=styles, tooltip_labels=labels, precision=precision).add_to(fg)
+    return fg

@@ -1,18 +1,18 @@
-"""Rendering helpers shared by the layer modules. Everything that reaches HTML is escaped here."""
+"""Rendering helpers shared by the layer modules. Everything that reaches HTML is escaped here.
+
+Polygon layers are drawn by :func:`layers._encoded.geojson_group`, which builds on these."""
 
 from __future__ import annotations
 
 import html
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 
-import folium
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-__all__ = ["esc", "js_payload", "table_html", "fmt", "text", "truthy", "geojson_group"]
+__all__ = ["esc", "js_payload", "table_html", "fmt", "text", "truthy"]
 
 
 def esc(value: object) -> str:
@@ -77,42 +77,3 @@ def _isna(v: object) -> bool:
         return False
 
 
-def geojson_group(
-    gdf: gpd.GeoDataFrame,
-    *,
-    name: str,
-    style: Callable[[dict], dict],
-    tooltip_fields: Sequence[tuple[str, str]] = (),
-    tooltip: Callable[[pd.Series], str] | None = None,
-    popup: Callable[[pd.Series], str] | None = None,
-    show: bool = True,
-    precision: int = 5,
-) -> folium.FeatureGroup:
-    """Polygons in a FeatureGroup, sent as compactly as possible (see ``layers._encoded``).
-
-    ``style`` receives the row's values as a dict (equal styles are sent once). Tooltips come from ``tooltip_fields`` (column, label), escaped
-    here and laid out as a table in the browser, or from ``tooltip``/``popup`` callables that
-    return *already escaped* HTML (build it with :func:`table_html`/:func:`esc`).
-    """
-    from layers._encoded import EncodedPolygons, encode_geometry
-
-    fg = folium.FeatureGroup(name=name, show=show)
-    if gdf.empty:
-        return fg
-    styles: list[dict] = []
-    style_index: dict[str, int] = {}
-    features = []
-    for (_, r), geom in zip(gdf.iterrows(), gdf.geometry, strict=True):
-        enc = encode_geometry(geom, precision=precision)
-        if not enc:
-            continue
-        st = style(r.to_dict())
-        key = json.dumps(st, sort_keys=True)
-        if key not in style_index:
-            style_index[key] = len(styles)
-            styles.append(st)
-        tip = [tooltip(r)] if tooltip is not None else [esc(fmt(r[col])) for col, _ in tooltip_fields]
-        features.append((enc, style_index[key], tip, popup(r) if popup is not None else None))
-    labels = [] if tooltip is not None else [esc(label) for _, label in tooltip_fields]
-    EncodedPolygons(features, styles=styles, tooltip_labels=labels, precision=precision).add_to(fg)
-    return fg

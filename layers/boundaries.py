@@ -9,7 +9,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from layers._render import geojson_group
+from layers._encoded import geojson_group
 
 __all__ = ["BOUNDARY_DIR", "city_counties", "county_boundary", "provinces", "gazetteer", "render_districts"]
 

@@ -7,7 +7,7 @@ import folium
 import geopandas as gpd
 from folium.plugins import HeatMap
 
-from layers._render import geojson_group
+from layers._encoded import geojson_group
 from layers.spec import Column, LayerSpec, LegendEntry
 
 __all__ = ["TRAVELLER_DENSITY", "NEIGHBOURHOOD_SCREENING", "NEIGHBOURHOOD_FOLLOWUP", "COUNT_CLASSES", "SCREENING_LEVELS"]

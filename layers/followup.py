@@ -24,7 +24,6 @@ from geo.followup import (
     KIND,
     OUTCOMES,
     FollowupError,
-    apply_followup,
     checkin_key,
     checkin_state,
     checkins_frame,
@@ -33,6 +32,7 @@ from geo.followup import (
     states_frame,
 )
 from layers.records import Record, Records, records_for, stale_write
+from layers.screening_io import screen_store, with_followup
 
 __all__ = [
     "record_outcome", "record_outcomes_bulk", "load_states", "with_followup", "until_verified_kinds",
@@ -158,13 +158,6 @@ def record_outcome(
     return records.save_many(to_save, user=user, action=outcome, now=at)
 
 
-def with_followup(store_location: Path | str, base, *, now: object | None = None):
-    """``base`` (a screening of the store) with every outcome recorded in the store applied at
-    ``now`` (default: the screening's as-of moment)."""
-    states = load_states(records_for(str(store_location)))
-    return apply_followup(base, states, now=now if now is not None else base.as_of)
-
-
 def record_outcomes_bulk(
     records: Records,
     rows: pd.DataFrame,
@@ -270,7 +263,6 @@ def import_outcomes(path: Path | str, store_location: str, *, as_of: object, use
     from geo.errors import ImportRejected
     from layers._issues import Issue
     from layers._readers import DEFAULT_LIMITS, read_file
-    from layers.screening_io import screen_store
 
     name = Path(path).name
     raw = read_file(path, limits=limits or DEFAULT_LIMITS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 
-from layers._render import geojson_group
+from layers._encoded import geojson_group
 from layers.spec import Column, LayerSpec, LegendEntry
 
 SPEC_COLUMNS = (

@@ -207,7 +207,7 @@ class Records:
 def sql_location(store: str, *, root: Path | None = None) -> str:
     """Where a store keeps its SQL side: the same ``postgresql://`` URL, or
     ``<store stem>.accounts.sqlite`` beside a GeoPackage store."""
-    from layers.stores import is_url
+    from layers.locations import is_url
 
     if is_url(store):
         return store

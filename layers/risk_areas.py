@@ -6,7 +6,8 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from layers._render import esc, geojson_group, table_html, text, truthy
+from layers._encoded import geojson_group
+from layers._render import esc, table_html, text, truthy
 from layers.spec import Column, LayerSpec, LegendEntry
 
 LEVELS = {

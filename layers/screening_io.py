@@ -43,6 +43,7 @@ __all__ = [
     "TRAVELLER_COLUMNS",
     "NEIGHBOURHOOD_COLUMNS",
     "screen_store",
+    "with_followup",
     "export_frames",
     "write_screening",
     "summary_lines",
@@ -141,9 +142,18 @@ def screen_store(
     )
     if not followup:
         return result
-    from layers.followup import with_followup
-
     return with_followup(store_location, result, now=now)
+
+
+def with_followup(store_location: Path | str, base: Screening, *, now: object | None = None) -> Screening:
+    """``base`` (a screening of the store) with every follow-up outcome recorded in the store
+    applied at ``now`` (default: the screening's as-of moment) — what every list, figure and
+    export shows (``layers.followup`` records the outcomes)."""
+    from geo.followup import KIND, apply_followup, states_frame
+    from layers.records import records_for
+
+    states = states_frame(records_for(str(store_location)).current(KIND))
+    return apply_followup(base, states, now=now if now is not None else base.as_of)
 
 
 def _fmt_ts(s: pd.Series, fmt: str) -> pd.Series:

@@ -48,6 +48,7 @@ from psycopg import sql
 from geo.errors import StaleWrite
 from geo.zones import ZoneVersion
 from layers import REGISTRY, get_spec
+from layers.locations import display_location
 from layers.spec import LayerSpec
 from layers.sql import (
     MIGRATIONS_ROOT,
@@ -59,7 +60,6 @@ from layers.sql import (
     schema_version,
 )
 from layers.store import META_TABLE, StoreBase, StoreMissing, _check_modes, _with_zone_history
-from layers.stores import display_location
 
 __all__ = [
     "PostgisStore",

@@ -12,14 +12,14 @@ never shown (prefer ``PGPASSWORD`` or ``~/.pgpass`` to a password in the URL any
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
+
+from layers.locations import URL_SCHEMES, display_location, is_url
 
 if TYPE_CHECKING:
     from geo.zones import ZoneVersion
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Store", "open_store", "write_new_store_at", "is_url", "display_location", "URL_SCHEMES"]
 
-URL_SCHEMES = ("postgresql://", "postgres://")
 
 
 class Store(Protocol):
@@ -81,30 +80,6 @@ class Store(Protocol):
     def zone_history(self, zone_id: str) -> list[ZoneVersion]: ...
 
     def restore_zone(self, zone_id: str, version: int, *, based_on: int, user: str) -> ZoneVersion: ...
-
-
-def is_url(location: str | Path) -> bool:
-    """True for a PostgreSQL URL (``postgresql://`` or ``postgres://``)."""
-    return isinstance(location, str) and location.startswith(URL_SCHEMES)
-
-
-_QUERY_PASSWORD = re.compile(r"(?i)(^|&)(password=)[^&]*")
-
-
-def display_location(location: str | Path) -> str:
-    """The location as it may be shown or logged: a URL with its password masked (``***``),
-    a GeoPackage by its file name."""
-    if not is_url(location):
-        return Path(location).name
-    parts = urlsplit(str(location))
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        if ":" in userinfo:
-            userinfo = userinfo.split(":", 1)[0] + ":***"
-        netloc = f"{userinfo}@{host}"
-    query = _QUERY_PASSWORD.sub(r"\1\2***", parts.query)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _resolve(location: str | Path, root: Path | None) -> str | Path:
