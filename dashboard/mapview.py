@@ -14,6 +14,7 @@ import streamlit as st
 import streamlit_folium as _sf
 from branca.element import MacroElement
 from folium.plugins import Draw, Fullscreen
+from folium.utilities import JsCode
 from jinja2 import Template
 from streamlit_folium import st_folium
 
@@ -50,6 +51,10 @@ _CSS = """
 """
 
 
+#: Maps narrower than this (CSS pixels: a phone) start with the layer switcher and legend folded.
+NARROW_PX = 640
+
+
 class Legend(MacroElement):
     """A Leaflet control with the legend. The HTML is built from escaped labels only."""
 
@@ -62,6 +67,10 @@ class Legend(MacroElement):
           legend.onAdd = function () {
             var div = L.DomUtil.create('div', 'rm-legend');
             div.innerHTML = {{ this.html|tojson }};
+            if (window.innerWidth < {{ this.narrow }}) {  // a phone: the map first, the legend one tap away
+              var d = div.querySelector('details');
+              if (d) d.open = false;
+            }
             L.DomEvent.disableClickPropagation(div);
             return div;
           };
@@ -76,6 +85,7 @@ class Legend(MacroElement):
     ):
         super().__init__()
         self._name = "Legend"
+        self.narrow = NARROW_PX
         opened = "" if folded else " open"
         parts = [f"<details{opened}><summary>{esc(title)}</summary><div class='rm-body'>"]
         for name, entries in sections:
@@ -128,8 +138,9 @@ def build_map(
 ) -> folium.Map:
     """A map of the configured city with the offline boundary basemap and ``layers`` in registry order.
 
-    ``layers`` maps a layer key to its (already as-of filtered, public) frame. ``compact`` (for
-    phone-first pages): the layer switcher and the legend start folded so the map stays visible.
+    ``layers`` maps a layer key to its (already as-of filtered, public) frame. On a narrow screen
+    (under :data:`NARROW_PX` wide: a phone) the layer switcher and the legend start folded so the
+    map stays visible; ``compact`` (phone-first pages) folds them whatever the width.
     """
     use_local_assets(streamlit_base_path())
     if national:
@@ -174,7 +185,8 @@ def build_map(
             edit_options={"edit": True, "remove": True},
         ).add_to(m)
     Fullscreen(position="topright").add_to(m)
-    folium.LayerControl(collapsed=compact, position="topright").add_to(m)
+    # folded on a narrow screen (a phone) on every page, and always when ``compact``
+    folium.LayerControl(collapsed=True if compact else JsCode(f"window.innerWidth < {NARROW_PX}"), position="topright").add_to(m)
     Legend(t("legend", lang), legend_sections, lang, folded=compact).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m

@@ -85,3 +85,41 @@ def test_daily_report_page_from_the_command_centre(app_url, page_and_traffic):
     page.screenshot(path=str(ARTIFACTS / "page-daily-report-zh.png"), full_page=True)
     assert traffic.foreign(app_url) == []
     assert traffic.failures == []
+
+
+FOLD_JS = """
+() => {
+  const c = document.querySelector('.leaflet-control-layers');
+  const d = document.querySelector('.rm-legend details');
+  return {layers_open: !!c && c.classList.contains('leaflet-control-layers-expanded'), legend_open: !!d && d.open,
+          width: document.querySelector('.folium-map, .leaflet-container').clientWidth, window: window.innerWidth};
+}
+"""
+
+
+def _fold_state(page) -> dict:
+    map_state(page)  # drawn
+    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    return frame.evaluate(FOLD_JS)
+
+
+@pytest.mark.parametrize("page_and_traffic", [{"width": 390, "height": 844}], indirect=True)
+@pytest.mark.parametrize("path", ["", "planning", "data", "resident"])
+def test_on_a_phone_every_map_starts_with_its_controls_folded(app_url, page_and_traffic, path):
+    """#17: on narrow screens the layer switcher and the legend start folded on every page (before,
+    only the resident page did), and the map takes the screen's width."""
+    page, _ = page_and_traffic
+    if path != "resident":
+        login(page, app_url, "command")
+    page.goto(f"{app_url}/{path}?lang=zh", wait_until="domcontentloaded")
+    state = _fold_state(page)
+    assert not state["layers_open"] and not state["legend_open"], state
+    assert state["width"] >= 0.85 * 390, state  # the screen's width, less the page's margins
+
+
+def test_on_a_desktop_the_controls_start_open(app_url, page_and_traffic):
+    page, _ = page_and_traffic
+    login(page, app_url, "command")
+    page.goto(f"{app_url}/?lang=zh", wait_until="domcontentloaded")
+    state = _fold_state(page)
+    assert state["layers_open"] and state["legend_open"], state
