@@ -37,6 +37,10 @@ _CSS = """
 .rm-popup th{text-align:left;padding:1px 8px 1px 0;color:#555;font-weight:normal;white-space:nowrap}
 .rm-popup td{padding:1px 0}
 .rm-note{margin-top:4px;color:#8a6d3b;font-size:11px}
+.rm-cluster-icon{background:transparent}
+.rm-cluster{width:100%;height:100%;border-radius:50%;background:rgba(255,255,255,.92);border:2px solid #1f4e79;
+box-sizing:border-box;display:flex;flex-direction:column;align-items:center;justify-content:center;font-size:12px;color:#1f2d3d}
+.rm-cluster-bar{display:flex;width:70%;height:5px;border-radius:2px;overflow:hidden;margin-top:1px}
 .rm-legend{background:rgba(255,255,255,.93);padding:8px 10px;border-radius:6px;
   box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.5 "Noto Sans CJK SC","Microsoft YaHei",sans-serif}
 .rm-legend summary{font-weight:bold;font-size:13px;cursor:pointer}

@@ -36,7 +36,7 @@ class CompactMarkers(MacroElement):
           var layer = {{ this._parent.get_name() }};
           var batch = [];
           d.r.forEach(function(r){
-            var m = L.marker([r[0], r[1]], {icon: icons[r[2]]});
+            var m = L.marker([r[0], r[1]], {icon: icons[r[2]], rmc: d.s[r[2]][1]});  // rmc: its colour, for cluster icons
             var rows = '';
             for (var i = 0; i < d.l.length; i++) {
               rows += '<tr><th>' + d.l[i] + '</th><td>' + r[5 + i] + '</td></tr>';

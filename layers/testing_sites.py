@@ -12,7 +12,7 @@ from folium.plugins import MarkerCluster
 
 from geo.hours import is_open, parse_hours
 from layers._markers import CompactMarkers, marker_rows
-from layers._render import _isna, truthy
+from layers._render import _isna, js_payload, truthy
 from layers.spec import Column, LayerSpec, LegendEntry
 
 SITE_TYPES = {
@@ -80,13 +80,41 @@ def open_now(gdf: pd.DataFrame, when: datetime) -> np.ndarray:
     return np.array([s in ("open", "24h") for s in site_status(gdf["hours"], when)], dtype=bool)
 
 
+def _cluster_icon(lang: str) -> str:
+    """A cluster shows what it holds: the number of sites, and a bar with one segment per status
+    (open now, 24 h, closed, unknown) in the markers' colours; its tooltip says the counts."""
+    zh = lang == "zh"
+    colours = {v[2]: [v[3], v[0] if zh else v[1]] for v in STATUS.values()}
+    return """
+    function (cluster) {
+      var info = __INFO__, counts = {}, n = 0;
+      cluster.getAllChildMarkers().forEach(function (m) {
+        var k = m.options.rmc || 'unknown'; counts[k] = (counts[k] || 0) + 1; n++;
+      });
+      var bar = '', tip = [];
+      Object.keys(info).forEach(function (k) {
+        if (!counts[k]) return;
+        bar += '<span style="flex:' + counts[k] + ';background:' + info[k][0] + '"></span>';
+        tip.push(info[k][1] + ' ' + counts[k]);
+      });
+      var size = n < 10 ? 34 : (n < 100 ? 40 : 46);
+      return L.divIcon({
+        html: '<div class="rm-cluster" title="' + tip.join(' · ') + '"><b>' + n + '</b><div class="rm-cluster-bar">' + bar + '</div></div>',
+        className: 'rm-cluster-icon', iconSize: L.point(size, size)
+      });
+    }""".replace("__INFO__", js_payload(colours))
+
+
 def render(
     gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True, when: datetime | None = None
 ) -> folium.FeatureGroup:
     """Clustered markers: icon by type, colour by open now / closed / 24 h at ``when``."""
     zh = lang == "zh"
     fg = folium.FeatureGroup(name=SPEC.name(lang), show=show)
-    cluster = MarkerCluster(options={"disableClusteringAtZoom": 15, "showCoverageOnHover": False, "chunkedLoading": True})
+    cluster = MarkerCluster(
+        options={"disableClusteringAtZoom": 15, "showCoverageOnHover": False, "chunkedLoading": True},
+        icon_create_function=_cluster_icon(lang),
+    )
     cluster.add_to(fg)
     types = list(SITE_TYPES) + ["other"]
     statuses = list(STATUS)

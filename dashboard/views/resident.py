@@ -213,6 +213,15 @@ def _status_html(status, lang: str) -> str:
     return f"<div class='rm-status'>{html}{lines}</div>"
 
 
+HERE_PANE = "rm-here"  # the location, the lines to the nearest sites and their numbers
+
+
+def _above(path):
+    """``path`` drawn in the pane above the markers (folium passes no ``pane`` option itself)."""
+    path.options["pane"] = HERE_PANE
+    return path
+
+
 def _overlay(m: folium.Map, loc: tuple[float, float], answers: list[SiteAnswer], lang: str, crs: str) -> None:
     """The location, the nearest sites and a straight line to each, in the map's system."""
     pts = [loc] + [(a.lon, a.lat) for a in answers]
@@ -221,18 +230,20 @@ def _overlay(m: folium.Map, loc: tuple[float, float], answers: list[SiteAnswer],
     # control=False: build_map has already added the layer control, which must not list a layer
     # defined after it (Leaflet would get an undefined layer).
     fg = folium.FeatureGroup(name=t("rl_layer_nearest", lang), show=True, control=False)
+    # drawn above the site markers and their clusters (markerPane, z-index 600), never under them
+    folium.map.CustomPane(HERE_PANE, z_index=650, pointer_events=True).add_to(m)
     for i, a in enumerate(answers, start=1):
         there = (float(ys[i]), float(xs[i]))
         colour = "#999999" if a.unavailable else "#1f4e79"
-        folium.PolyLine([here, there], color=colour, weight=3, opacity=0.8, dash_array="6,6").add_to(fg)
-        folium.CircleMarker(
+        _above(folium.PolyLine([here, there], color=colour, weight=3, opacity=0.8, dash_array="6,6")).add_to(fg)
+        _above(folium.CircleMarker(
             there, radius=9, color="#ffffff", weight=2, fill=True, fill_color=colour, fill_opacity=0.95,
             tooltip=esc(f"{i}. {a.name} · {_distance(a.distance_m, lang)}"),
-        ).add_to(fg)
-    folium.CircleMarker(
+        )).add_to(fg)
+    _above(folium.CircleMarker(
         here, radius=10, color="#ffffff", weight=3, fill=True, fill_color="#d81b60", fill_opacity=1.0,
         tooltip=esc(t("rl_you", lang)),
-    ).add_to(fg)
+    )).add_to(fg)
     fg.add_to(m)
     lats = [float(y) for y in ys]
     lons = [float(x) for x in xs]

@@ -22,7 +22,8 @@ MAP_STATE_JS = """
     legend: text('.rm-legend'),
     scale: !!document.querySelector('.leaflet-control-scale'),
     draw: document.querySelectorAll('.leaflet-draw-toolbar a').length,
-    awesome: document.querySelectorAll('.awesome-marker, .marker-cluster').length,
+    awesome: document.querySelectorAll('.awesome-marker, .marker-cluster, .rm-cluster').length,
+    clusters: [...document.querySelectorAll('.rm-cluster')].map(c => c.title),
     faFont: document.fonts.check('900 16px "Font Awesome 6 Free"'),
     faLoaded: [...document.fonts].filter(f => f.family.includes('Font Awesome') && f.status === 'loaded').length,
   };

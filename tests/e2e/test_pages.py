@@ -40,6 +40,10 @@ def test_page_draws_map_offline(app_url, page_and_traffic, path, lang, layers, m
     assert state["scale"]
     if min_markers:
         assert state["awesome"] > 0, "marker icons (awesome-markers) not drawn"
+    if "核酸检测点" in layers or "Testing sites" in layers:  # #17: a cluster says what it holds
+        assert state["clusters"], "no testing-site cluster drawn"
+        word = "开放中" if lang == "zh" else "Open now"
+        assert any(word in c or ("当前关闭" if lang == "zh" else "Closed now") in c for c in state["clusters"]), state["clusters"]
         assert state["faLoaded"] > 0 and state["faFont"], f"Font Awesome not loaded: {state}"
     if draw:
         assert state["draw"] >= 2, "draw toolbar missing"

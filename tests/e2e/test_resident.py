@@ -41,6 +41,13 @@ def test_shared_link_on_a_phone(app_url, page_and_traffic, people):
     page.locator("iframe[title*='streamlit_folium']").scroll_into_view_if_needed(timeout=60_000)
     state = map_state(page)
     assert state["markers"] >= 1  # testing-site markers
+    # #17: the location and its lines are drawn above the site markers and clusters
+    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    panes = frame.evaluate(
+        "() => { const p = window.map.getPane('rm-here'), m = window.map.getPane('markerPane');"
+        " return p ? [+getComputedStyle(p).zIndex, +getComputedStyle(m).zIndex, p.querySelectorAll('canvas, path').length] : null; }"
+    )
+    assert panes is not None and panes[0] > panes[1] and panes[2] >= 1, panes
     cards = page.locator(".rm-site")
     assert cards.count() == 5
     texts = [cards.nth(i).inner_text() for i in range(5)]
