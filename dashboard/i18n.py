@@ -187,6 +187,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "fu_stay_from": ("开始日期", "From"),
     "fu_stay_to": ("结束日期", "To"),
     "fu_by_neighbourhood": ("按社区（逾期多的在前）", "By neighbourhood (most overdue first)"),
+    "home_province": ("本省", "Home province"),
     "fu_show": ("显示", "Show"),
     "fu_show_all": ("全部", "All"),
     "fu_show_followup": ("随访事项", "Follow-up"),

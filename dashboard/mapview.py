@@ -23,8 +23,10 @@ from dashboard.components import registered
 from dashboard.i18n import t
 from dashboard.settings import Settings
 from geo.crs import convert_xy, from_wgs84
+from geo.labels import label_groups
 from layers import REGISTRY
-from layers._render import esc
+from layers._encoded import geojson_group
+from layers._render import esc, js_payload
 from layers.boundaries import city_counties, provinces, render_districts
 from layers.derived import NEIGHBOURHOOD_FOLLOWUP, NEIGHBOURHOOD_SCREENING, TRAVELLER_DENSITY
 from layers.spec import LegendEntry
@@ -37,6 +39,13 @@ _CSS = """
 .rm-popup th{text-align:left;padding:1px 8px 1px 0;color:#555;font-weight:normal;white-space:nowrap}
 .rm-popup td{padding:1px 0}
 .rm-note{margin-top:4px;color:#8a6d3b;font-size:11px}
+.rm-label-icon{background:transparent;border:0}
+.rm-label{position:absolute;transform:translate(-50%,-50%);white-space:nowrap;color:#1f2d3d;font-size:11px;
+text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,0 0 4px #fff;pointer-events:none}
+.rm-label-province{font-size:13px;font-weight:600}
+.rm-label-district{font-size:14px;font-weight:600;letter-spacing:1px}
+.rm-label-street{font-size:12px;color:#34495e}
+.rm-label-poi{font-size:11px;color:#1f4e79;transform:translate(10px,-50%)}
 .rm-cluster-icon{background:transparent}
 .rm-cluster{width:100%;height:100%;border-radius:50%;background:rgba(255,255,255,.92);border:2px solid #1f4e79;
 box-sizing:border-box;display:flex;flex-direction:column;align-items:center;justify-content:center;font-size:12px;color:#1f2d3d}
@@ -53,6 +62,47 @@ box-sizing:border-box;display:flex;flex-direction:column;align-items:center;just
 .leaflet-container{background:#dfe6ec}
 </style>
 """
+
+
+class ZoomLabels(MacroElement):
+    """Place-name labels (:func:`geo.labels.label_groups`) shown at their zooms, in a pane above the
+    map's colours and below its markers; text only (no box), so colours stay visible, and never
+    in the way of a click. Every text is escaped here."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function(){
+          var map = {{ this._parent.get_name() }}, d = {{ this.payload }};
+          if (!map.getPane('rm-labels')) {
+            var pane = map.createPane('rm-labels'); pane.style.zIndex = 450; pane.style.pointerEvents = 'none';
+          }
+          var groups = d.map(function (g) {
+            return {zmin: g[1], zmax: g[2], layer: L.layerGroup(g[3].map(function (r) {
+              return L.marker([r[0], r[1]], {pane: 'rm-labels', interactive: false, keyboard: false, rmLabel: true,
+                icon: L.divIcon({className: 'rm-label-icon', iconSize: null,
+                                 html: '<span class="rm-label rm-label-' + g[0] + '">' + r[2] + '</span>'})});
+            }))};
+          });
+          function update() {
+            var z = map.getZoom();
+            groups.forEach(function (g) {
+              var on = z >= g.zmin && z <= g.zmax;
+              if (on && !map.hasLayer(g.layer)) { g.layer.addTo(map); }
+              else if (!on && map.hasLayer(g.layer)) { map.removeLayer(g.layer); }
+            });
+          }
+          map.on('zoomend', update);
+          update();
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, groups):
+        super().__init__()
+        self._name = "ZoomLabels"
+        self.payload = js_payload([[kind, lo, hi, [[la, lo_, esc(txt)] for la, lo_, txt in rows]] for kind, lo, hi, rows in groups])
 
 
 #: Maps narrower than this (CSS pixels: a phone) start with the layer switcher and legend folded.
@@ -129,6 +179,25 @@ def to_store_coords(lon: float, lat: float, settings: Settings) -> tuple[float, 
     return float(x[0]), float(y[0])
 
 
+def _labels(settings: Settings, lang: str, counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], *, national: bool):
+    """The map's place-name labels: provinces with their high and medium risk areas in force
+    (national view; the key figure's count), or
+    districts, streets, neighbourhoods, sites and hotels (city view)."""
+    if national:
+        risk = layers.get("risk_areas")
+        counts: dict[str, int] = {}
+        if risk is not None and len(risk):
+            code = counties.set_index("name")["adcode"].astype(str)
+            rated = risk[risk["level"].isin(("high", "medium"))]  # as the key figure counts them
+            per = rated["province"].map(code).value_counts()
+            counts = {str(k): int(v) for k, v in per.items()}
+        return label_groups(lang, provinces=_display(counties, settings), province_counts=counts)
+    nb = layers.get("neighbourhoods")
+    pts = [layers[k] for k in ("testing_sites", "hotels") if k in layers]
+    return label_groups(lang, districts=_display(counties, settings), neighbourhoods=None if nb is None else _display(nb, settings),
+                        points=[_display(p, settings) for p in pts])
+
+
 def build_map(
     settings: Settings,
     lang: str,
@@ -170,7 +239,14 @@ def build_map(
     boundary_name = t("provinces", lang) if national else t("districts", lang)
     render_districts(_display(counties, settings), lang, name=boundary_name).add_to(m)
     hidden = set(hidden)
-    options = render_options or {}
+    options = {k: dict(v) for k, v in (render_options or {}).items()}
+    if national:  # every risk area visible at national zoom: a dot of a few pixels beside its shape
+        options.setdefault("risk_areas", {})["national"] = True
+        home = counties[counties["adcode"].astype(str) == settings.city_adcode[:2] + "0000"]
+        if len(home):  # the deployment's province, outlined
+            geojson_group(_display(home, settings), name=t("home_province", lang),
+                          style=lambda p: {"color": "#c0392b", "weight": 3, "fillColor": "#c0392b", "fillOpacity": 0.06},
+                          tooltip_fields=[("name", t("home_province", lang))]).add_to(m)
     legend_sections: list[tuple[str, Iterable[LegendEntry]]] = [
         (boundary_name, [LegendEntry("#34495e", boundary_name, boundary_name, "line")])
     ]
@@ -181,6 +257,7 @@ def build_map(
         spec.render(_display(frame, settings), lang, show=key not in hidden, **options.get(key, {})).add_to(m)
         if spec.legend:
             legend_sections.append((spec.name(lang), spec.legend))
+    ZoomLabels(_labels(settings, lang, counties, layers, national=national)).add_to(m)
     if draw:
         Draw(
             export=False,

@@ -37,7 +37,9 @@ def level_label(level: str, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
-def render(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True) -> folium.FeatureGroup:
+def render(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True, national: bool = False) -> folium.FeatureGroup:
+    """The areas' shapes; with ``national``, also a dot of a few pixels on each, so an area
+    smaller than a pixel at national zoom is still seen (and can be hovered)."""
     zh = lang == "zh"
 
     def title(r):
@@ -68,7 +70,7 @@ def render(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True) -> fol
         dashed = "5,4" if p.get("approximate") else None
         return {"color": colour, "weight": 1.5, "fillColor": colour, "fillOpacity": 0.35, "dashArray": dashed}
 
-    return geojson_group(
+    fg = geojson_group(
         gdf,
         name=SPEC.name(lang),
         style=style,
@@ -77,6 +79,12 @@ def render(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True) -> fol
         show=show,
         precision=4,
     )
+    if national and len(gdf):
+        for (_, r), p in zip(gdf.iterrows(), gdf.geometry.representative_point(), strict=True):
+            colour = LEVELS.get(r["level"], ("", "", "#888"))[2]
+            folium.CircleMarker((p.y, p.x), radius=4, color="#ffffff", weight=1, fill=True, fill_color=colour,
+                                fill_opacity=0.95, tooltip=esc(title(r))).add_to(fg)
+    return fg
 
 
 SPEC = LayerSpec(

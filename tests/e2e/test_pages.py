@@ -127,3 +127,59 @@ def test_on_a_desktop_the_controls_start_open(app_url, page_and_traffic):
     page.goto(f"{app_url}/?lang=zh", wait_until="domcontentloaded")
     state = _fold_state(page)
     assert state["layers_open"] and state["legend_open"], state
+
+
+LABELS_AT_JS = """
+z => {
+  window.map.setZoom(z, {animate: false});
+  return [...document.querySelectorAll('.rm-label')].map(e => e.className.split(' ').pop().replace('rm-label-', '') + ':' + e.textContent);
+}
+"""
+
+
+def _labels_at(page, zoom: int) -> list[str]:
+    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    return frame.evaluate(LABELS_AT_JS, zoom)
+
+
+@pytest.mark.parametrize(("lang", "district", "hotel_word"), [("zh", "小店区", "酒店"), ("en", "Xiaodian District", "Hotel")])
+def test_place_names_show_at_their_zooms_in_the_pages_language(app_url, page_and_traffic, lang, district, hotel_word):
+    """#17: an offline map labels districts at city zoom, streets closer in, neighbourhoods closest
+    and sites and hotels when zoomed right in — in the page's language."""
+    page, _ = page_and_traffic
+    login(page, app_url, "command", lang=lang)
+    page.goto(f"{app_url}/?lang={lang}", wait_until="domcontentloaded")
+    map_state(page)
+    city = _labels_at(page, 11)
+    assert f"district:{district}" in city
+    assert not any(x.startswith(("street:", "neighbourhood:")) for x in city)
+    closer = _labels_at(page, 13)
+    assert any(x.startswith("street:") for x in closer) and not any(x.startswith("district:") for x in closer)
+    closest = _labels_at(page, 15)
+    names = [x for x in closest if x.startswith("neighbourhood:")]
+    assert len(names) >= 300
+    if lang == "en":
+        assert all(not any("\u4e00" <= ch <= "\u9fff" for ch in x) for x in names), names[:5]  # no Chinese in the English map
+    poi = _labels_at(page, 16)
+    assert any(x.startswith("poi:") for x in poi)
+
+
+def test_the_national_view_shows_every_risk_area_and_counts_by_province(app_url, page_and_traffic):
+    page, _ = page_and_traffic
+    login(page, app_url, "command")
+    page.goto(f"{app_url}/?lang=zh", wait_until="domcontentloaded")
+    map_state(page)
+    page.get_by_text("全国", exact=True).click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('iframe')].some(f => { try { return f.contentDocument.querySelector('.rm-label-province'); }"
+        " catch (e) { return false; } })", timeout=90_000)
+    state = map_state(page)
+    assert "本省" in state["control"]
+    labels = _labels_at(page, 5)
+    counted = [x for x in labels if x.startswith("province:") and x.split(" ")[-1].isdigit()]
+    assert counted, labels
+    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    dots = frame.evaluate("() => { let n = 0; window.map.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n; }")
+    total = sum(int(x.split(" ")[-1]) for x in counted)
+    assert dots >= total > 0  # a dot for every risk area counted on the provinces
+    page.screenshot(path=str(ARTIFACTS / "page-command-national.png"))
