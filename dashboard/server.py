@@ -41,6 +41,15 @@ def wall(request: Request) -> Response:
     return wall_endpoint(request)
 
 
+def geo_link(request: Request) -> Response:
+    """``geo?lat=…&lon=…&name=…``: a redirect to the standard ``geo:`` URI, which opens the phone's
+    own map app at that point. Pages link here because the HTML they show may only carry web
+    links (the sanitiser drops ``geo:``); the tap reaches this server, nothing else."""
+    from dashboard.lookup_links import geo_redirect
+
+    return geo_redirect(request)
+
+
 async def signin(request: Request) -> Response:
     from dashboard.signin import signin_endpoint
 
@@ -57,6 +66,7 @@ app = st.App(
     Path(__file__).resolve().parent / "app.py",
     routes=[
         Route(wall_path(), wall),
+        Route(route_path("geo"), geo_link),
         Route(route_path("signin"), signin, methods=["GET", "POST"]),
         Route(route_path("signout"), signout, methods=["GET", "POST"]),
     ],

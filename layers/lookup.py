@@ -34,6 +34,8 @@ __all__ = [
     "location_status",
     "site_mask",
     "sealed_zone_of_sites",
+    "sites_in_zones",
+    "navigation_links",
     "nearest_sites",
 ]
 
@@ -96,6 +98,7 @@ class SiteAnswer:
     unavailable: bool
     lon: float
     lat: float
+    address: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,18 @@ class LocationStatus:
     risk_level: str | None
     risk_name: str | None
     sealed_zone_ids: tuple[str, ...] = ()
+    controlled_zone_ids: tuple[str, ...] = ()
+
+    @property
+    def advice(self) -> str:
+        """What the sites list is for this resident: ``stay_home`` inside a sealed zone (sampling
+        comes to the door; sites only for reference), ``zone_sites`` inside a controlled zone (the
+        sites inside the zone only), else ``nearest``."""
+        if self.sealed_zone_ids:
+            return "stay_home"
+        if self.controlled_zone_ids:
+            return "zone_sites"
+        return "nearest"
 
     def meanings(self, lang: str) -> list[str]:
         """Plain-language lines, one per status that applies (or the 'none' line)."""
@@ -137,6 +152,7 @@ def location_status(lon: float, lat: float, zones: pd.DataFrame, risk_areas: pd.
     pt = shapely.Point(lon, lat)
     tier = zone_name = level = risk_name = None
     sealed_ids: tuple[str, ...] = ()
+    controlled_ids: tuple[str, ...] = ()
     if len(zones):
         hit = shapely.covers(np.asarray(zones.geometry.values), pt) & zones["tier"].isin(_TIER_ORDER).to_numpy()
         inside = zones[hit]
@@ -145,6 +161,7 @@ def location_status(lon: float, lat: float, zones: pd.DataFrame, risk_areas: pd.
             best = inside.loc[order.sort_values(kind="stable").index[0]]
             tier, zone_name = str(best["tier"]), str(best["name"])
             sealed_ids = tuple(str(z) for z in inside.loc[inside["tier"] == "sealed", "id"])
+            controlled_ids = tuple(str(z) for z in inside.loc[inside["tier"] == "controlled", "id"])
     if len(risk_areas):
         hit = shapely.covers(np.asarray(risk_areas.geometry.values), pt)
         inside = risk_areas[hit & risk_areas["level"].isin(_RISK_ORDER).to_numpy()]
@@ -154,7 +171,7 @@ def location_status(lon: float, lat: float, zones: pd.DataFrame, risk_areas: pd.
             level = str(best["level"])
             parts = [best.get(c) for c in ("county", "area_name")]
             risk_name = " ".join(str(p) for p in parts if not _isna(p)) or None
-    return LocationStatus(tier, zone_name, level, risk_name, sealed_ids)
+    return LocationStatus(tier, zone_name, level, risk_name, sealed_ids, controlled_ids)
 
 
 def site_mask(
@@ -170,6 +187,16 @@ def site_mask(
     if types:
         mask &= sites["type"].isin(list(types)).to_numpy()
     return mask
+
+
+def sites_in_zones(sites: pd.DataFrame, zones: pd.DataFrame, zone_ids: Collection[str]) -> np.ndarray:
+    """Flags: the site lies in (or on the edge of) one of the zones ``zone_ids`` — in a controlled
+    zone residents test inside it ("人不出小区 … 按通知在小区内做核酸")."""
+    chosen = zones[zones["id"].astype(str).isin([str(z) for z in zone_ids])]
+    if not len(chosen) or not len(sites):
+        return np.zeros(len(sites), dtype=bool)
+    area = shapely.union_all(np.asarray(chosen.geometry.values))
+    return shapely.covers(area, np.asarray(sites.geometry.values))
 
 
 def sealed_zone_of_sites(sites: pd.DataFrame, zones: pd.DataFrame) -> list[tuple[str, ...]]:
@@ -189,6 +216,26 @@ def sealed_zone_of_sites(sites: pd.DataFrame, zones: pd.DataFrame) -> list[tuple
 
 def _free(v: object) -> bool | None:
     return None if _isna(v) else bool(v)
+
+
+def navigation_links(name: str, lon: float, lat: float) -> dict[str, str]:
+    """Links that open a phone's map app at a site (WGS-84 ``lon``/``lat`` in): Amap with GCJ-02
+    coordinates, Baidu with BD-09, and a standard ``geo:`` URI with WGS-84 (``geo/crs.py`` converts)
+    reached through the app's own ``geo`` redirect (``dashboard/lookup_links.py``; a path relative
+    to the page). Nothing is requested until the resident taps one."""
+    from urllib.parse import quote
+
+    from geo.crs import convert_xy
+
+    (gx,), (gy,) = convert_xy([lon], [lat], src="wgs84", dst="gcj02")
+    (bx,), (by,) = convert_xy([lon], [lat], src="wgs84", dst="bd09")
+    q = quote(name, safe="")
+    return {
+        "amap": f"https://uri.amap.com/marker?position={gx:.6f},{gy:.6f}&name={q}&coordinate=gaode&callnative=1",
+        "baidu": f"https://api.map.baidu.com/marker?location={by:.6f},{bx:.6f}&title={q}&content={q}&coord_type=bd09ll&output=html&src=riskmap",
+        # a standard geo: URI (WGS-84) through this server's redirect (pages may only show web links)
+        "geo": f"geo?lat={lat:.6f}&lon={lon:.6f}&name={q}",
+    }
 
 
 def nearest_sites(
@@ -253,6 +300,7 @@ def nearest_sites(
                 unavailable=unav,
                 lon=float(r.geometry.x),
                 lat=float(r.geometry.y),
+                address="" if _isna(r.get("address")) else str(r["address"]),
             )
         )
     return out

@@ -29,9 +29,11 @@ from layers.lookup import (
     SiteAnswer,
     district_at,
     location_status,
+    navigation_links,
     nearest_sites,
     sealed_zone_of_sites,
     site_mask,
+    sites_in_zones,
 )
 from layers.risk_areas import LEVELS, level_label
 from layers.testing_sites import SITE_TYPES, type_label
@@ -54,7 +56,15 @@ _CSS = """<style>
 .rm-site-m{font-size:14px;color:#444;margin-top:2px;line-height:1.5}
 .rm-open{color:#2e7d32;font-weight:600}.rm-closed{color:#8d6e00;font-weight:600}
 .rm-unav{color:#c0392b;font-weight:600;font-size:14px;margin-top:2px}
+.rm-addr{font-size:13px;color:#555;margin-top:2px;word-break:break-all}
+.rm-nav{display:flex;gap:6px;flex-wrap:wrap;margin-top:6px}
+.rm-nav a{display:inline-block;padding:4px 10px;border:1px solid #1f4e79;border-radius:14px;color:#1f4e79;
+text-decoration:none;font-size:14px}
+.rm-advice{border-left:6px solid #b10026;background:#fdecea;padding:10px 12px;border-radius:6px;margin:4px 0 8px;
+font-size:16px;line-height:1.5}
+.rm-advice b{font-size:17px}
 </style>"""
+WALK_M_PER_MIN = 75  # 4.5 km/h, on the straight line: stated as an estimate
 
 
 # --- cached, public data only ------------------------------------------------------------------
@@ -176,7 +186,8 @@ def _open_text(a: SiteAnswer, when: datetime, lang: str) -> tuple[str, str]:
     return t("rl_hours_unknown", lang), "rm-closed"
 
 
-def _cards_html(answers: list[SiteAnswer], when: datetime, lang: str) -> str:
+def _cards_html(answers: list[SiteAnswer], when: datetime, lang: str, *, navigate: bool = True) -> str:
+    """The site cards; ``navigate``: with links to a map app (not for a resident told to stay home)."""
     parts = ["<div class='rm-sites'>"]
     for i, a in enumerate(answers, start=1):
         status, cls = _open_text(a, when, lang)
@@ -188,11 +199,20 @@ def _cards_html(answers: list[SiteAnswer], when: datetime, lang: str) -> str:
             meta.append(esc(t("rl_free" if a.free else "rl_paid", lang)))
         unav = f"<div class='rm-unav'>{esc(t('rl_unavailable', lang))}</div>" if a.unavailable else ""
         card_cls = "rm-site rm-unav-card" if a.unavailable else "rm-site"
+        walk = max(1, round(a.distance_m / WALK_M_PER_MIN))
+        addr = f"<div class='rm-addr'>{esc(a.address)}</div>" if a.address else ""
+        links = navigation_links(a.name, a.lon, a.lat)
+        nav = "" if a.unavailable or not navigate else (
+            "<div class='rm-nav'>" + "".join(
+                f"<a href='{esc(links[k])}' target='_blank' rel='noopener noreferrer' class='rm-nav-{k}'>{esc(t('rl_nav_' + k, lang))}</a>"
+                for k in ("amap", "baidu", "geo")
+            ) + "</div>"
+        )
         parts.append(
-            f"<div class='{card_cls}' data-distance-m='{a.distance_m:.0f}'>"
+            f"<div class='{card_cls}' data-distance-m='{a.distance_m:.0f}' data-site-id='{esc(a.id)}'>"
             f"<div class='rm-site-h'><span class='rm-site-name'>{i}. {esc(a.name)}</span>"
             f"<span class='rm-dist'>{esc(_distance(a.distance_m, lang))}</span></div>"
-            f"<div class='rm-site-m'>{' · '.join(meta)}</div>{unav}</div>"
+            f"<div class='rm-site-m'>{' · '.join(meta)} · {esc(t('rl_walk', lang).format(min=walk))}</div>{addr}{unav}{nav}</div>"
         )
     parts.append("</div>")
     return "".join(parts)
@@ -326,15 +346,26 @@ else:
         status = location_status(lon, lat, frames["zones"], frames["risk_areas"])
         st.html(_status_html(status, lang))
         types = () if ss["rl_type"] == TYPE_ALL else (ss["rl_type"],)
-        index = _site_index(sites, *store_key, today.strftime("%Y-%m-%d"), when.isoformat() if ss["rl_open"] else "", types)
+        advice = status.advice
+        if advice == "stay_home":  # said first, before any site: sampling comes to the door
+            st.html(f"<div class='rm-advice' data-advice='stay_home'><b>{esc(t('rl_sealed_title', lang))}</b><br>"
+                    f"{esc(t('rl_sealed_body', lang))}</div>")
         sealed = _sealed_sites(sites, frames["zones"], *store_key, today.strftime("%Y-%m-%d"))
+        if advice == "zone_sites":  # a controlled zone: only the sites inside it ("在小区内做核酸")
+            mask = site_mask(sites, when=when, open_now=bool(ss["rl_open"]), types=types)
+            index = NearestIndex(sites, mask=mask & sites_in_zones(sites, frames["zones"], status.controlled_zone_ids))
+        else:
+            index = _site_index(sites, *store_key, today.strftime("%Y-%m-%d"), when.isoformat() if ss["rl_open"] else "", types)
         answers = nearest_sites(
             index, sites, (lon, lat), k=int(ss["rl_k"]), when=when, sealed_of_site=sealed, resident_sealed=status.sealed_zone_ids
-        )
-        st.markdown(f"##### {t('rl_nearest', lang)}")
+        ) if index.n_candidates else []
+        heading = {"stay_home": "rl_nearest_reference", "zone_sites": "rl_nearest_in_zone"}.get(advice, "rl_nearest")
+        st.markdown(f"##### {t(heading, lang)}")
         st.caption(f"{t('rl_straight', lang)} · {when:%Y-%m-%d %H:%M}")
         if answers:
-            st.html(_cards_html(answers, when, lang))
+            st.html(_cards_html(answers, when, lang, navigate=advice != "stay_home"))
+        elif advice == "zone_sites":
+            st.warning(t("rl_none_in_zone", lang))
         else:
             st.info(t("rl_none_found", lang))
 

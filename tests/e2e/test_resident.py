@@ -84,3 +84,79 @@ def test_outside_the_city_says_so(app_url, page_and_traffic):
     page.get_by_text("This location is outside Taiyuan").wait_for(timeout=60_000)
     assert page.locator(".rm-site").count() == 0
     assert traffic.foreign(app_url) == []
+
+
+def _inside(demo_store, tier: str) -> tuple[float, float]:
+    """A point inside a zone of ``tier`` in force on the scenario day, and outside any stricter one."""
+    import shapely
+
+    from layers import get_spec
+    from layers.store import GpkgStore
+
+    store = GpkgStore(demo_store)
+    today = store.meta()["scenario_today"]
+    zones = get_spec("zones").as_of(store.read("zones"), today)
+    stricter = {"controlled": ("sealed",), "sealed": ()}[tier]
+    others = shapely.union_all(zones[zones["tier"].isin(stricter)].geometry.to_numpy()) if stricter else shapely.Polygon()
+    for geom in zones[zones["tier"] == tier].geometry:
+        p = geom.difference(others).representative_point() if stricter else geom.representative_point()
+        if not p.is_empty:
+            return round(p.x, 6), round(p.y, 6)
+    pytest.skip(f"no {tier} zone in the demo")
+
+
+@pytest.mark.parametrize("page_and_traffic", [PHONE], indirect=True)
+def test_a_sealed_zone_resident_is_told_to_stay_home_before_any_site(app_url, page_and_traffic, demo_store):
+    page, traffic = page_and_traffic
+    lon, lat = _inside(demo_store, "sealed")
+    page.goto(f"{app_url}/resident?loc={lon},{lat}&lang=zh", wait_until="domcontentloaded")
+    advice = page.locator("[data-advice='stay_home']")
+    advice.wait_for(timeout=60_000)
+    assert "上门采样" in advice.inner_text() and "足不出户" in advice.inner_text()
+    page.locator(".rm-site").first.wait_for(timeout=60_000)
+    assert advice.bounding_box()["y"] < page.locator(".rm-site").first.bounding_box()["y"]
+    assert page.get_by_text("仅供参考").first.is_visible()
+    assert page.locator(".rm-nav a").count() == 0  # nothing that invites going to a site
+    assert traffic.foreign(app_url) == []
+
+
+@pytest.mark.parametrize("page_and_traffic", [PHONE], indirect=True)
+def test_cards_carry_the_address_and_navigate_links_in_each_maps_system(app_url, page_and_traffic, demo_store):
+    from urllib.parse import parse_qs, urlsplit
+
+    from geo.crs import convert_xy
+    from layers.store import GpkgStore
+
+    page, traffic = page_and_traffic
+    page.goto(f"{app_url}/resident?loc=112.5500,37.8600&lang=zh", wait_until="domcontentloaded")
+    card = page.locator(".rm-site").first
+    card.wait_for(timeout=60_000)
+    sites = GpkgStore(demo_store).read("testing_sites").set_index("id")
+    site = sites.loc[card.get_attribute("data-site-id")]
+    lon, lat = site.geometry.x, site.geometry.y
+    assert str(site["address"]) in card.inner_text()
+    assert "步行约" in card.inner_text() and "按直线估算" in card.inner_text()
+    amap = parse_qs(urlsplit(card.locator("a.rm-nav-amap").get_attribute("href")).query)
+    gx, gy = (float(v) for v in amap["position"][0].split(","))
+    (ex,), (ey,) = convert_xy([lon], [lat], src="wgs84", dst="gcj02")
+    assert abs(gx - ex) < 1e-5 and abs(gy - ey) < 1e-5 and amap["coordinate"] == ["gaode"]
+    baidu = parse_qs(urlsplit(card.locator("a.rm-nav-baidu").get_attribute("href")).query)
+    by, bx = (float(v) for v in baidu["location"][0].split(","))
+    (fx,), (fy,) = convert_xy([lon], [lat], src="wgs84", dst="bd09")
+    assert abs(bx - fx) < 1e-5 and abs(by - fy) < 1e-5 and baidu["coord_type"] == ["bd09ll"]
+    geo = card.locator("a.rm-nav-geo").get_attribute("href")
+    assert traffic.foreign(app_url) == []  # nothing requested until a link is tapped
+    # the "other map app" link is this server's redirect to a standard geo: URI (WGS-84)
+    import urllib.request
+
+    class _Keep(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **kw):  # do not follow: read where it points
+            return None
+
+    opener = urllib.request.build_opener(_Keep)
+    try:
+        opener.open(f"{app_url}/{geo}", timeout=10)
+        location = None
+    except urllib.error.HTTPError as exc:
+        location = exc.headers["Location"]
+    assert location.startswith(f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}("), location
