@@ -47,6 +47,9 @@ text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,0 0 4px #fff;pointer-events:n
 .rm-label-street{font-size:12px;color:#34495e}
 .rm-label-poi{font-size:11px;color:#1f4e79;transform:translate(10px,-50%)}
 .rm-cluster-icon{background:transparent}
+.rm-num-icon{background:transparent;border:0}
+.rm-num{width:24px;height:24px;border-radius:50%;border:2px solid #fff;box-sizing:border-box;color:#fff;
+font-weight:700;font-size:13px;line-height:20px;text-align:center;box-shadow:0 1px 3px rgba(0,0,0,.4)}
 .rm-cluster{width:100%;height:100%;border-radius:50%;background:rgba(255,255,255,.92);border:2px solid #1f4e79;
 box-sizing:border-box;display:flex;flex-direction:column;align-items:center;justify-content:center;font-size:12px;color:#1f2d3d}
 .rm-cluster-bar{display:flex;width:70%;height:5px;border-radius:2px;overflow:hidden;margin-top:1px}

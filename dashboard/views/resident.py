@@ -237,7 +237,8 @@ HERE_PANE = "rm-here"  # the location, the lines to the nearest sites and their 
 
 
 def _above(path):
-    """``path`` drawn in the pane above the markers (folium passes no ``pane`` option itself)."""
+    """``path`` (a vector or a marker) drawn in the pane above the markers (folium passes no
+    ``pane`` option itself)."""
     path.options["pane"] = HERE_PANE
     return path
 
@@ -256,9 +257,11 @@ def _overlay(m: folium.Map, loc: tuple[float, float], answers: list[SiteAnswer],
         there = (float(ys[i]), float(xs[i]))
         colour = "#999999" if a.unavailable else "#1f4e79"
         _above(folium.PolyLine([here, there], color=colour, weight=3, opacity=0.8, dash_array="6,6")).add_to(fg)
-        _above(folium.CircleMarker(
-            there, radius=9, color="#ffffff", weight=2, fill=True, fill_color=colour, fill_opacity=0.95,
-            tooltip=esc(f"{i}. {a.name} · {_distance(a.distance_m, lang)}"),
+        # the card's number on the map (1–5 …), above the site markers
+        _above(folium.Marker(
+            there, tooltip=esc(f"{i}. {a.name} · {_distance(a.distance_m, lang)}"),
+            icon=folium.DivIcon(html=f"<div class='rm-num' style='background:{colour}'>{i}</div>", icon_size=(24, 24),
+                                icon_anchor=(12, 12), class_name="rm-num-icon"),
         )).add_to(fg)
     _above(folium.CircleMarker(
         here, radius=10, color="#ffffff", weight=3, fill=True, fill_color="#d81b60", fill_opacity=1.0,

@@ -48,6 +48,9 @@ def test_shared_link_on_a_phone(app_url, page_and_traffic, people):
         " return p ? [+getComputedStyle(p).zIndex, +getComputedStyle(m).zIndex, p.querySelectorAll('canvas, path').length] : null; }"
     )
     assert panes is not None and panes[0] > panes[1] and panes[2] >= 1, panes
+    # the numbers on the map are the cards' numbers, in the pane above the sites
+    numbers = frame.evaluate("() => [...window.map.getPane('rm-here').querySelectorAll('.rm-num')].map(e => e.textContent)")
+    assert numbers == ["1", "2", "3", "4", "5"], numbers
     cards = page.locator(".rm-site")
     assert cards.count() == 5
     texts = [cards.nth(i).inner_text() for i in range(5)]
