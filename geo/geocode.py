@@ -135,7 +135,8 @@ class Place:
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """A place found for a query; ``how`` is ``exact``, ``prefix``, ``substring`` or ``fuzzy``."""
+    """A place found for a query; ``how`` is ``exact``, ``prefix``, ``substring``, ``fuzzy``,
+    ``pinyin`` or ``initials`` (a query in Latin letters: ``xiaodian``, ``xd``)."""
 
     place: Place
     score: float
@@ -153,6 +154,45 @@ class _Entry:
     place: Place
     norm: str
     core: str
+    py: str = ""  # the name in pinyin, no tones or spaces (xiaodianqu)
+    py_core: str = ""  # … without its suffix (xiaodian)
+    initials: str = ""  # first letters (xdq)
+    initials_core: str = ""  # (xd)
+
+
+_LATIN = re.compile(r"[a-z]+")
+
+
+def _pinyin_forms(norm: str) -> tuple[str, str]:
+    """(full pinyin, initials) of a normalised name; digits and Latin letters kept as they are."""
+    from pypinyin import Style, lazy_pinyin
+
+    full = "".join(lazy_pinyin(norm))
+    initials = "".join(lazy_pinyin(norm, style=Style.FIRST_LETTER))
+    return full.lower(), initials.lower()
+
+
+def _entry(p: Place, norm: str) -> _Entry:
+    core = name_core(norm)
+    py, ini = _pinyin_forms(norm)
+    py_core, ini_core = _pinyin_forms(core) if core != norm else (py, ini)
+    return _Entry(p, norm, core, py, py_core, ini, ini_core)
+
+
+def _score_latin(q: str, e: _Entry) -> tuple[float, str] | None:
+    """A query typed in Latin letters against a name's pinyin (``xiaodian``) or initials (``xd``):
+    below every match of the Chinese characters themselves."""
+    if q in (e.py, e.py_core):
+        return 0.95, "pinyin"
+    if q in (e.initials, e.initials_core) and len(q) >= 2:
+        return 0.9, "initials"
+    if e.py.startswith(q) and len(q) >= 2:
+        return 0.75 + 0.10 * len(q) / len(e.py), "pinyin"
+    if e.initials.startswith(q) and len(q) >= 2:
+        return 0.70 + 0.10 * len(q) / len(e.initials), "initials"
+    if len(q) >= 3 and q in e.py:
+        return 0.55 + 0.10 * len(q) / len(e.py), "pinyin"
+    return None
 
 
 def _score(q: str, qc: str, e: _Entry, *, fuzzy: bool) -> tuple[float, str] | None:
@@ -197,7 +237,7 @@ class PlaceGazetteer:
         for p in self.places:
             norm = normalize_name(p.name)
             if norm:
-                self._entries.append(_Entry(p, norm, name_core(norm)))
+                self._entries.append(_entry(p, norm))
         # district spellings (full and core) → district name, longest first
         spellings: dict[str, str] = {}
         for e in self._entries:
@@ -288,12 +328,13 @@ class PlaceGazetteer:
 
     def _collect(self, q: str, district: str | None, best: dict[int, Match], *, fuzzy: bool) -> None:
         qc = name_core(q)
+        latin = _LATIN.fullmatch(q) is not None
         for i, e in enumerate(self._entries):
             if district is not None and e.place.district != district:
                 continue
             if fuzzy and i in best:
                 continue
-            scored = _score(q, qc, e, fuzzy=fuzzy)
+            scored = _score(q, qc, e, fuzzy=fuzzy) or (_score_latin(q, e) if latin and not fuzzy else None)
             if scored is None:
                 continue
             if i not in best or scored[0] > best[i].score:

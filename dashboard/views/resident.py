@@ -106,6 +106,8 @@ def _init_from_url() -> None:
         reading = read_coordinates(loc)
         if reading.lonlat is not None:
             ss["rl_loc"] = (round(reading.lonlat[0], 5), round(reading.lonlat[1], 5))
+            ss["rl_label"] = str(qp.get("place", ""))[:60].strip()  # the name searched (shown as text)
+            ss["rl_label_named"] = bool(ss["rl_label"])
         else:
             ss["rl_msg"] = reading.reason
     try:
@@ -117,14 +119,16 @@ def _init_from_url() -> None:
     ss["rl_type"] = typ if typ in SITE_TYPES else TYPE_ALL
 
 
-def _set_location(lon: float, lat: float, label: str) -> None:
+def _set_location(lon: float, lat: float, label: str, *, named: bool = False) -> None:
+    """The answer's location; ``named``: ``label`` is a place name searched (it goes into the share link)."""
     st.session_state["rl_loc"] = (round(lon, 5), round(lat, 5))
     st.session_state["rl_label"] = label
+    st.session_state["rl_label_named"] = named
     st.session_state["rl_msg"] = None
 
 
 def _choose(place: Place) -> None:
-    _set_location(place.lon, place.lat, place.name)
+    _set_location(place.lon, place.lat, place.name, named=True)
 
 
 def _on_place(gaz: PlaceGazetteer) -> None:
@@ -132,7 +136,11 @@ def _on_place(gaz: PlaceGazetteer) -> None:
     matches = gaz.search(text) if text.strip() else []
     st.session_state["rl_matches"] = list(matches)
     st.session_state["rl_msg"] = getattr(matches, "message", None) if text.strip() else None
-    if matches and (matches[0].how == "exact" or len(matches) == 1):
+    if text.strip() and not matches:  # a failed search clears the previous answer (the message names the search)
+        st.session_state["rl_loc"] = None
+        st.session_state["rl_label"] = ""
+    # an exact name, or its pinyin / initials (xiaodian, xd), answers at once
+    if matches and (matches[0].how == "exact" or matches[0].score >= 0.9 or len(matches) == 1):
         _choose(matches[0].place)
 
 
@@ -154,6 +162,8 @@ def _share_params(lang: str) -> dict[str, str]:
     if ss.get("rl_loc"):
         lon, lat = ss["rl_loc"]
         params["loc"] = f"{lon:.5f},{lat:.5f}"
+        if ss.get("rl_label") and ss.get("rl_label_named"):
+            params["place"] = ss["rl_label"]  # the link shows the name that was searched
     if ss["rl_k"] != K_DEFAULT:
         params["k"] = str(ss["rl_k"])
     if ss["rl_open"]:

@@ -163,3 +163,29 @@ def test_cards_carry_the_address_and_navigate_links_in_each_maps_system(app_url,
     except urllib.error.HTTPError as exc:
         location = exc.headers["Location"]
     assert location.startswith(f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}("), location
+
+
+@pytest.mark.parametrize("page_and_traffic", [PHONE], indirect=True)
+def test_pinyin_search_answers_and_a_failed_search_clears_the_answer(app_url, page_and_traffic):
+    from urllib.parse import unquote
+
+    page, _ = page_and_traffic
+    page.goto(f"{app_url}/resident?lang=zh", wait_until="domcontentloaded")
+    box = page.get_by_label("地名或地址（社区、街道、区县、检测点）")
+    box.wait_for(timeout=60_000)
+    box.fill("xiaodian")
+    box.press("Enter")
+    page.get_by_text("位置：小店区（小店区）").wait_for(timeout=60_000)
+    page.locator(".rm-site").first.wait_for(timeout=60_000)
+    link = page.locator("code", has_text="loc=").first.inner_text()
+    assert "place=小店区" in unquote(link)  # the share link names the place searched
+    shared = link.strip()
+    box.fill("zzzq")
+    box.press("Enter")
+    page.get_by_text("没有找到“zzzq”").wait_for(timeout=60_000)
+    page.wait_for_timeout(800)
+    assert page.locator(".rm-site").count() == 0  # the previous answer is gone
+    assert page.get_by_text("位置：小店区（小店区）").count() == 0
+    page.goto(shared.replace("http://localhost", app_url) if shared.startswith("http") else f"{app_url}{shared}",
+              wait_until="domcontentloaded")
+    page.get_by_text("位置：小店区（小店区）").wait_for(timeout=60_000)  # the link shows the name, not coordinates

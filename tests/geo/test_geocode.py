@@ -179,3 +179,25 @@ def test_gcj02_paste_round_trips_to_wgs84():
     assert (lon, lat) != pytest.approx(wgs, abs=1e-3)  # GCJ-02 is visibly shifted (≈ 500 m)
     x, y = convert_xy([lon], [lat], src="gcj02", dst="wgs84")
     assert np.allclose([x[0], y[0]], wgs, atol=2e-6)
+
+
+@pytest.mark.parametrize(
+    ("query", "first", "how"),
+    [
+        ("xiaodian", "小店区", "pinyin"),  # the district's name without its suffix, in pinyin
+        ("XiaoDian", "小店区", "pinyin"),  # case does not matter
+        ("xd", "小店区", "initials"),
+        ("tongdajie", "通达街社区", "pinyin"),
+        ("tdj", "通达街社区", "initials"),
+        ("yingzequ", "迎泽区", "pinyin"),
+    ],
+)
+def test_pinyin_and_initials_find_what_people_type(gaz, query, first, how):
+    found = gaz.search(query)
+    assert found and (found[0].place.name, found[0].how) == (first, how)
+
+
+def test_chinese_characters_rank_above_pinyin_and_nonsense_finds_nothing(gaz):
+    assert gaz.search("小店")[0].how in ("exact", "prefix")
+    nothing = gaz.search("zzzq")
+    assert not nothing and "zzzq" in nothing.message[1]
