@@ -188,6 +188,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "fu_stay_to": ("结束日期", "To"),
     "fu_by_neighbourhood": ("按社区（逾期多的在前）", "By neighbourhood (most overdue first)"),
     "home_province": ("本省", "Home province"),
+    "map_zoom_in": ("放大", "Zoom in"),
+    "map_zoom_out": ("缩小", "Zoom out"),
+    "map_fullscreen": ("全屏", "Full screen"),
+    "map_fullscreen_exit": ("退出全屏", "Exit full screen"),
     "fu_show": ("显示", "Show"),
     "fu_show_all": ("全部", "All"),
     "fu_show_followup": ("随访事项", "Follow-up"),
@@ -332,7 +336,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dr_download_csv": ("下载 CSV", "Download CSV"),
     "dr_download_help": ("截至所选日期的全部日报，中英文表头。", "Every report up to the selected date, bilingual headers."),
     # 导入/导出 import and export (dashboard/views/data.py)
-    "import_title": ("导入数据 Import", "Import 导入数据"),
+    "import_title": ("导入数据", "Import data"),
     "import_intro": (
         "支持 GeoJSON、GeoPackage、Shapefile（.zip）、KML、CSV（UTF-8、GBK 或 Big5）、Excel（.xlsx）。默认全部通过才写入；有错误时逐行列出原因。",
         "GeoJSON, GeoPackage, Shapefile (.zip), KML, CSV (UTF-8, GBK or Big5) and Excel (.xlsx). By default nothing is written unless every row passes; problems are listed row by row.",
@@ -358,7 +362,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_row": ("行号", "Row"),
     "col_column": ("列", "Column"),
     "col_reason": ("原因", "Reason"),
-    "export_title": ("导出数据 Export", "Export 导出数据"),
+    "export_title": ("导出数据", "Export data"),
     "export_layer": ("图层", "Layer"),
     "export_format": ("格式", "Format"),
     "export_submit": ("生成文件", "Prepare file"),

@@ -108,6 +108,29 @@ class ZoomLabels(MacroElement):
         self.payload = js_payload([[kind, lo, hi, [[la, lo_, esc(txt)] for la, lo_, txt in rows]] for kind, lo, hi, rows in groups])
 
 
+class MapControls(MacroElement):
+    """The zoom buttons titled in the page's language and a metric-only scale bar (Leaflet's own
+    zoom control is English and its scale also shows feet and miles)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function(){
+          var map = {{ this._parent.get_name() }};
+          if (map.zoomControl) { map.removeControl(map.zoomControl); }
+          map.zoomControl = L.control.zoom({zoomInTitle: {{ this.zoom_in|tojson }}, zoomOutTitle: {{ this.zoom_out|tojson }}}).addTo(map);
+          L.control.scale({metric: true, imperial: false}).addTo(map);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, lang: str):
+        super().__init__()
+        self._name = "MapControls"
+        self.zoom_in, self.zoom_out = t("map_zoom_in", lang), t("map_zoom_out", lang)
+
+
 #: Maps narrower than this (CSS pixels: a phone) start with the layer switcher and legend folded.
 NARROW_PX = 640
 
@@ -231,7 +254,7 @@ def build_map(
         location=((miny + maxy) / 2, (minx + maxx) / 2),
         zoom_start=10,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # a metric-only one comes with MapControls
         prefer_canvas=True,
         min_zoom=4,
         maxZoom=18,  # with tiles=None the map itself needs it (MarkerCluster refuses otherwise)
@@ -268,7 +291,8 @@ def build_map(
             draw_options={"polyline": False, "circle": False, "circlemarker": False, "marker": False},
             edit_options={"edit": True, "remove": True},
         ).add_to(m)
-    Fullscreen(position="topright").add_to(m)
+    MapControls(lang).add_to(m)
+    Fullscreen(position="topright", title=t("map_fullscreen", lang), title_cancel=t("map_fullscreen_exit", lang)).add_to(m)
     # folded on a narrow screen (a phone) on every page, and always when ``compact``
     folium.LayerControl(collapsed=True if compact else JsCode(f"window.innerWidth < {NARROW_PX}"), position="topright").add_to(m)
     Legend(t("legend", lang), legend_sections, lang, folded=compact).add_to(m)
