@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard.audit import record
 from dashboard.auth import md_text, require_role
 from dashboard.i18n import t
+from dashboard.safe_text import in_lang
 from dashboard.ui import PageContext, records_of
 from geo.community import FIGURES, STATUSES, CommunityReportError, report_status, rollup, system_figures
 from geo.errors import StaleWrite
@@ -21,10 +22,6 @@ from layers.community import load_reports, report_history, save_report
 
 __all__ = ["render_my_reports", "render_rollup"]
 
-
-def _in_lang(message: str, zh: bool) -> str:
-    zh_part, sep, en_part = message.partition(" / ")
-    return (zh_part if zh else en_part) if sep else message
 
 
 def _status_label(status: str, lang: str) -> str:
@@ -97,17 +94,16 @@ def render_my_reports(ctx: PageContext, result, states: pd.DataFrame, checkins: 
 
 def _save(ctx: PageContext, nb_id: str, day: pd.Timestamp, fields: dict, *, zero: bool, system: dict, base_key: str, now) -> None:
     lang = ctx.lang
-    zh = lang == "zh"
     acc = require_role(ctx, action="record_outcome")
     try:
         rec = save_report(records_of(ctx), nb_id, day, fields, zero=zero, system=system,
                           based_on=int(st.session_state.get(base_key, 0)), user=acc.name, at=now, cutoff=ctx.settings.report_cutoff)
     except StaleWrite as exc:
-        st.error(md_text(_in_lang(str(exc), zh)))
+        st.error(md_text(in_lang(exc, lang)))
         st.session_state.pop(base_key, None)  # the next save is based on what is stored now
         return
     except CommunityReportError as exc:
-        st.error(md_text(_in_lang(str(exc), zh)))
+        st.error(md_text(in_lang(exc, lang)))
         return
     except (OSError, ConnectionError) as exc:
         st.error(t("fu_save_failed", lang).format(error=md_text(str(exc))))

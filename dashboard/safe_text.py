@@ -9,7 +9,7 @@ Map popups and tooltips are escaped separately for HTML (``layers/_render.py``).
 
 from __future__ import annotations
 
-__all__ = ["md_text"]
+__all__ = ["md_text", "in_lang"]
 
 _MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:=^\"'")
 
@@ -20,3 +20,14 @@ def md_text(text: object) -> str:
     s = "" if text is None else str(text)
     s = s.replace("\r", " ").replace("\n", " ")
     return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in s)
+
+
+def in_lang(message: object, lang: str) -> str:
+    """The page language's half of a bilingual message ``"中文 / English"`` (errors raised by the
+    rules carry both, for the CLI and exports); a message without the separator as it is. Pages
+    show one language at a time."""
+    text = "" if message is None else str(message)
+    zh_part, sep, en_part = text.partition(" / ")
+    if not sep:
+        return text
+    return zh_part if lang == "zh" else en_part

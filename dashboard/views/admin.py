@@ -17,9 +17,10 @@ import streamlit as st
 from dashboard.accounts import MIN_PASSWORD, AccountError
 from dashboard.audit import audit_csv_bytes, audit_xlsx_bytes, record
 from dashboard.auth import accounts, md_text, require_role
-from dashboard.i18n import t
+from dashboard.i18n import STRINGS, t
 from dashboard.roles import ROLES
-from dashboard.ui import page_frame
+from dashboard.ui import page_frame, read_public_layer
+from layers.boundaries import city_counties
 
 ctx = page_frame("page_admin")
 lang = ctx.lang
@@ -29,6 +30,26 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def _role(r: str) -> str:
     return t(f"role_{r}", lang)
+
+
+def _area_names() -> dict[str, str]:
+    """Area code → name: the city's districts (6-digit codes) and neighbourhoods (ids)."""
+    counties = city_counties(ctx.settings.city_adcode)
+    names = dict(zip(counties["adcode"].astype(str), counties["name_en" if lang == "en" else "name"], strict=True))
+    nb = read_public_layer(ctx, "neighbourhoods")
+    names.update(zip(nb["id"].astype(str), nb["name"].astype(str), strict=True))
+    return names
+
+
+def _areas(codes) -> str:
+    """An account's areas by name, each with its code (what is typed to change them)."""
+    sep, form = ("、", "{name}（{code}）") if lang == "zh" else (", ", "{name} ({code})")
+    return sep.join(form.format(name=_AREA_NAMES[str(c)], code=c) if str(c) in _AREA_NAMES else str(c) for c in codes)
+
+
+def _action(action: str, lang: str) -> str:
+    """An audit action in the page's language (an action the catalogue does not know: its code)."""
+    return t(f"aud_{action}", lang) if f"aud_{action}" in STRINGS else action
 
 
 def _local(ts: str) -> str:
@@ -48,6 +69,7 @@ def _outcome() -> None:
 
 st.subheader(t("adm_accounts", lang))
 _outcome()
+_AREA_NAMES = _area_names()
 people = db.list()
 st.dataframe(
     pd.DataFrame(
@@ -55,7 +77,7 @@ st.dataframe(
             t("adm_col_name", lang): [a.name for a in people],
             t("adm_col_display", lang): [a.display_name for a in people],
             t("adm_col_role", lang): [_role(a.role) for a in people],
-            t("adm_col_areas", lang): [" ".join(a.areas) for a in people],
+            t("adm_col_areas", lang): [_areas(a.areas) for a in people],
             t("adm_col_status", lang): [t("adm_disabled" if a.disabled else "adm_active", lang) for a in people],
             t("adm_col_password", lang): [t("yes" if a.has_password else "no", lang) for a in people],
             t("adm_col_created", lang): [_local(a.created_at) for a in people],
@@ -141,7 +163,7 @@ today = pd.Timestamp.now(tz=SHANGHAI).date()
 f1, f2, f3, f4 = st.columns([2, 3, 2, 2])
 who = f1.selectbox(t("adm_filter_user", lang), ["*", "-", *names], format_func=lambda n: t("all", lang) if n == "*" else n,
                    key="adm_f_user")
-what = f2.multiselect(t("adm_filter_action", lang), db.audit_actions(), key="adm_f_action")
+what = f2.multiselect(t("adm_filter_action", lang), db.audit_actions(), key="adm_f_action", format_func=lambda a: _action(a, lang))
 since = f3.date_input(t("adm_filter_from", lang), value=today - timedelta(days=30), key="adm_f_from")
 until = f4.date_input(t("adm_filter_to", lang), value=today, key="adm_f_to")
 log = db.audit_log(
@@ -155,8 +177,8 @@ shown = pd.DataFrame(
     {
         t("adm_col_at", lang): log["at"].dt.tz_convert(SHANGHAI).dt.strftime("%Y-%m-%d %H:%M:%S"),
         t("adm_filter_user", lang): log["name"],
-        t("adm_col_role", lang): log["role"],
-        t("adm_col_action", lang): log["action"],
+        t("adm_col_role", lang): [t(f"role_{r}", lang) if f"role_{r}" in STRINGS else (r or "—") for r in log["role"]],
+        t("adm_col_action", lang): [_action(a, lang) for a in log["action"]],
         t("adm_col_target", lang): log["target"],
         t("adm_col_detail", lang): log["detail"],
     }

@@ -13,7 +13,7 @@ from dashboard.auth import require_role
 from dashboard.i18n import t
 from dashboard.jobs import STAGES, start_import
 from dashboard.mapview import build_map, show_map
-from dashboard.safe_text import md_text
+from dashboard.safe_text import in_lang, md_text
 from dashboard.ui import page_frame, read_public_layer
 from geo.errors import CoordinateError
 from layers import MAP_LAYERS, REGISTRY
@@ -149,7 +149,7 @@ if prepare:
             export_layer(ctx.store, export_key, Path(tmp) / file_name, crs=export_crs)
         except (CoordinateError, ValueError) as exc:
             st.session_state.pop("export_file", None)
-            st.error(f"{t('export_failed', lang)}: {exc}")
+            st.error(f"{t('export_failed', lang)}: {md_text(in_lang(exc, lang))}")
         else:
             st.session_state["export_file"] = (file_name, (Path(tmp) / file_name).read_bytes(), _EXPORT_FORMATS[export_suffix][1])
             record(ctx.user, "export", export_key, f"{export_suffix}; crs={export_crs}", role=ctx.role)

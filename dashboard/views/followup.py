@@ -17,6 +17,7 @@ from dashboard.auth import accounts, md_text, require_role
 from dashboard.community_ui import render_my_reports, render_rollup
 from dashboard.i18n import t
 from dashboard.roles import screening_in_scope
+from dashboard.safe_text import in_lang
 from dashboard.ui import hotel_moved_in, page_frame, read_public_layer, records_of, session_screening
 from geo.errors import StaleWrite
 from geo.followup import (
@@ -112,9 +113,7 @@ def _remember_base(k: str, version: int) -> None:
 
 
 def _in_lang(message: str) -> str:
-    """The page's language's half of a bilingual "中文 / English" message."""
-    zh_part, sep, en_part = message.partition(" / ")
-    return (zh_part if zh else en_part) if sep else message
+    return in_lang(message, lang)
 
 
 def _forget(k: str) -> None:

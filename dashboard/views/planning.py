@@ -36,7 +36,7 @@ from dashboard.planning_map import (
     show_planning_map,
     tier_style,
 )
-from dashboard.safe_text import md_text
+from dashboard.safe_text import in_lang, md_text
 from dashboard.ui import PageContext, page_frame, read_public_layer
 from geo.errors import CoordinateError, ImportRejected, StaleWrite
 from geo.zones import TIER_ORDER, Impact, snap_to_neighbourhoods, validate_zone, zone_impact, zones_from_cases
@@ -286,7 +286,7 @@ def save_new(form: pu.ZoneForm, geom: shapely.Geometry, *, merged: tuple = ()) -
     try:
         v = ctx.store.save_zone(rec, based_on=None, user=user, action="create")
     except (StaleWrite, ValueError) as exc:
-        st.error(f"{t('pl_save_failed', lang)}: {exc}")
+        st.error(f"{t('pl_save_failed', lang)}: {md_text(in_lang(exc, lang))}")
         return None
     audit.record(ctx.user, "zone_change", zid, f"create v{v.version}")
     problems = retire_merged(merged, zid, form.start)
@@ -433,7 +433,7 @@ def edit_mode(below) -> tuple[list[OverlayShape], bool]:
                                               who=md_text(row.get("saved_by") or "—"), at=str(row.get("saved_at") or "")[:16].replace("T", " ")))
     conflict = ss.get("_pl_e_conflict")
     if conflict:
-        st.error(md_text(conflict))
+        st.error(md_text(in_lang(conflict, lang)))
         st.button(t("pl_reload", lang), key="pl_e_reload", type="primary", on_click=_open_zone, args=(zid,))
     action = st.radio(
         t("pl_action", lang), ("edit", "lift", "downgrade"), format_func=lambda a: t(f"pl_action_{a}", lang),
@@ -517,7 +517,7 @@ def edit_mode(below) -> tuple[list[OverlayShape], bool]:
             ss["_pl_e_conflict"] = str(exc)
             st.rerun()
         except ValueError as exc:
-            st.error(f"{t('pl_save_failed', lang)}: {exc}")
+            st.error(f"{t('pl_save_failed', lang)}: {md_text(in_lang(exc, lang))}")
         else:
             audit.record(ctx.user, "zone_change", zid, f"{action} v{v.version}")
             if check is not None and check.merged_ids:
@@ -612,7 +612,7 @@ def generate_mode(below) -> tuple[list[OverlayShape], bool]:
             r3=float(r3) if prec_mode == "r3" else None, controlled_share=share / 100,
         )
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(md_text(in_lang(exc, lang)))
         return overlay, False
     outside = proposal.attrs.get("cases_outside", [])
     if outside:
@@ -743,7 +743,7 @@ def history_mode(below) -> tuple[list[OverlayShape], bool]:
             except StaleWrite as exc:
                 ss["_pl_h_conflict"] = str(exc)
             except ValueError as exc:
-                st.error(f"{t('pl_save_failed', lang)}: {exc}")
+                st.error(f"{t('pl_save_failed', lang)}: {md_text(in_lang(exc, lang))}")
                 return overlay, False
             else:
                 audit.record(ctx.user, "zone_change", zid, f"restore v{chosen.version} as v{v.version}")
@@ -806,7 +806,7 @@ def exchange_mode(below) -> tuple[list[OverlayShape], bool]:
                 n = export_layer(ctx.store, "zones", Path(tmp) / name, crs=ecrs)
             except (CoordinateError, ValueError) as exc:
                 ss.pop("_pl_export", None)
-                st.error(f"{t('export_failed', lang)}: {exc}")
+                st.error(f"{t('export_failed', lang)}: {md_text(in_lang(exc, lang))}")
             else:
                 ss["_pl_export"] = (name, (Path(tmp) / name).read_bytes(), pu.EXPORT_FORMATS[suffix][1])
                 audit.record(ctx.user, "export", "zones", f"{suffix}, {ecrs}, {n} rows")

@@ -38,7 +38,7 @@ if as_of not in _seen:  # one audit entry per session and date, not one per reru
     _seen.add(as_of)
     record(ctx.user, "view_personal", "screening", f"as_of={as_of:%Y-%m-%d}; people={len(result.travellers)}", role=ctx.role)
 st.caption(
-    f"{t('rule_set', lang)}: {result.rule_set.effective_from:%Y-%m-%d} ({result.rule_set.source})"
+    f"{t('rule_set', lang)}: {result.rule_set.name_zh if lang == 'zh' else result.rule_set.name_en}"
 )
 
 codes = result.code_counts()
