@@ -35,6 +35,8 @@ __all__ = [
     "site_mask",
     "sealed_zone_of_sites",
     "sites_in_zones",
+    "zones_touching",
+    "area_of_place",
     "navigation_links",
     "nearest_sites",
 ]
@@ -197,6 +199,34 @@ def sites_in_zones(sites: pd.DataFrame, zones: pd.DataFrame, zone_ids: Collectio
         return np.zeros(len(sites), dtype=bool)
     area = shapely.union_all(np.asarray(chosen.geometry.values))
     return shapely.covers(area, np.asarray(sites.geometry.values))
+
+
+def area_of_place(kind: str, name: str, district: str, districts: pd.DataFrame, neighbourhoods: pd.DataFrame) -> shapely.Geometry | None:
+    """The area a district or a street name stands for (a street: its neighbourhoods together);
+    None for other kinds of place (a point answers for them)."""
+    if kind == "district":
+        rows = districts[districts["name"].astype(str) == name]
+    elif kind == "street":
+        rows = neighbourhoods[(neighbourhoods["street"].astype(str) == name)
+                              & ((neighbourhoods["district"].astype(str) == district) if district else True)]
+    else:
+        return None
+    return shapely.union_all(np.asarray(rows.geometry.values)) if len(rows) else None
+
+
+def zones_touching(area: shapely.Geometry, zones: pd.DataFrame, *, min_share: float = 1e-4) -> dict[str, int]:
+    """Zones in force (``zones``, filtered to the day) that cover part of ``area`` — a district or
+    a street, searched by name, not a point — counted by tier (strictest first). A zone that only
+    touches the area's edge (less than ``min_share`` of the area) does not count."""
+    if not len(zones) or area is None or area.is_empty:
+        return {}
+    geoms = np.asarray(zones.geometry.values)
+    hit = shapely.intersects(geoms, area)
+    if not hit.any():
+        return {}
+    shared = shapely.area(shapely.intersection(geoms[hit], area)) >= min_share * area.area
+    tiers = zones.loc[hit, "tier"].to_numpy()[shared]
+    return {tier: int((tiers == tier).sum()) for tier in _TIER_ORDER if (tiers == tier).any()}
 
 
 def sealed_zone_of_sites(sites: pd.DataFrame, zones: pd.DataFrame) -> list[tuple[str, ...]]:

@@ -27,6 +27,7 @@ from layers._render import esc
 from layers.boundaries import city_counties
 from layers.lookup import (
     SiteAnswer,
+    area_of_place,
     district_at,
     location_status,
     navigation_links,
@@ -34,6 +35,7 @@ from layers.lookup import (
     sealed_zone_of_sites,
     site_mask,
     sites_in_zones,
+    zones_touching,
 )
 from layers.risk_areas import LEVELS, level_label
 from layers.testing_sites import SITE_TYPES, type_label
@@ -125,10 +127,13 @@ def _set_location(lon: float, lat: float, label: str, *, named: bool = False) ->
     st.session_state["rl_label"] = label
     st.session_state["rl_label_named"] = named
     st.session_state["rl_msg"] = None
+    st.session_state["rl_area"] = None
 
 
 def _choose(place: Place) -> None:
     _set_location(place.lon, place.lat, place.name, named=True)
+    # a district or a street is an area: the answer says what of it lies in zones
+    st.session_state["rl_area"] = (place.kind, place.name, place.district) if place.kind in ("district", "street") else None
 
 
 def _on_place(gaz: PlaceGazetteer) -> None:
@@ -357,7 +362,18 @@ else:
         label = ss.get("rl_label") or f"{lon:.5f}, {lat:.5f}"
         st.html(f"<div class='rm-where'><b>{esc(t('rl_location', lang).format(place=label, district=district))}</b></div>")
         status = location_status(lon, lat, frames["zones"], frames["risk_areas"])
-        st.html(_status_html(status, lang))
+        area = ss.get("rl_area")
+        touching = None
+        if area:
+            geom = area_of_place(area[0], area[1], area[2], counties, frames["neighbourhoods"])
+            touching = zones_touching(geom, frames["zones"]) if geom is not None else None
+        if touching:  # an area, partly in zones: the point's answer would not hold for all of it
+            parts = ("、" if zh else ", ").join(
+                t("rl_zone_count", lang).format(n=n, tier=tier_label(tier, lang)) for tier, n in touching.items())
+            st.html(f"<div class='rm-advice' data-advice='area'><b>{esc(t('rl_area_partly', lang).format(area=area[1], zones=parts))}</b>"
+                    f"<br>{esc(t('rl_area_hint', lang))}</div>")
+        else:
+            st.html(_status_html(status, lang))
         types = () if ss["rl_type"] == TYPE_ALL else (ss["rl_type"],)
         advice = status.advice
         if advice == "stay_home":  # said first, before any site: sampling comes to the door

@@ -189,3 +189,25 @@ def test_pinyin_search_answers_and_a_failed_search_clears_the_answer(app_url, pa
     page.goto(shared.replace("http://localhost", app_url) if shared.startswith("http") else f"{app_url}{shared}",
               wait_until="domcontentloaded")
     page.get_by_text("位置：小店区（小店区）").wait_for(timeout=60_000)  # the link shows the name, not coordinates
+
+
+@pytest.mark.parametrize("page_and_traffic", [PHONE], indirect=True)
+def test_a_district_searched_by_name_answers_for_the_area(app_url, page_and_traffic, demo_store):
+    from layers import get_spec
+    from layers.boundaries import city_counties
+    from layers.store import GpkgStore
+
+    store = GpkgStore(demo_store)
+    zones = get_spec("zones").as_of(store.read("zones"), store.meta()["scenario_today"])
+    names = city_counties("140100").set_index("adcode")["name"]
+    district = names[str(zones.iloc[0]["district_adcode"])]
+    page, _ = page_and_traffic
+    page.goto(f"{app_url}/resident?lang=zh", wait_until="domcontentloaded")
+    box = page.get_by_label("地名或地址（社区、街道、区县、检测点）")
+    box.wait_for(timeout=60_000)
+    box.fill(district)
+    box.press("Enter")
+    advice = page.locator("[data-advice='area']")
+    advice.wait_for(timeout=60_000)
+    assert f"{district}的部分区域在" in advice.inner_text() and "在地图上点选" in advice.inner_text()
+    assert page.get_by_text("不在管控区域内").count() == 0  # no point answer claimed for the whole district

@@ -161,3 +161,22 @@ def test_district_at():
 def test_open_now_mask_needs_a_time():
     with pytest.raises(ValueError, match="open_now needs"):
         site_mask(SITES, open_now=True)
+
+
+def test_an_area_searched_by_name_says_which_zones_cover_part_of_it():
+    import geopandas as gpd
+    import shapely
+
+    from layers.lookup import area_of_place, zones_touching
+
+    districts = gpd.GeoDataFrame({"name": ["甲区"]}, geometry=[shapely.box(0, 0, 10, 10)], crs="EPSG:4326")
+    nb = gpd.GeoDataFrame({"name": ["一社区", "二社区", "三社区"], "street": ["东街道", "东街道", "西街道"], "district": ["甲区"] * 3},
+                          geometry=[shapely.box(0, 0, 5, 5), shapely.box(5, 0, 10, 5), shapely.box(0, 5, 10, 10)], crs="EPSG:4326")
+    zones = gpd.GeoDataFrame({"id": ["Z1", "Z2", "Z3"], "tier": ["controlled", "sealed", "controlled"]},
+                             geometry=[shapely.box(1, 1, 2, 2), shapely.box(6, 1, 7, 2), shapely.box(10, 0, 11, 5)], crs="EPSG:4326")
+    east = area_of_place("street", "东街道", "甲区", districts, nb)
+    assert east.equals(shapely.box(0, 0, 10, 5))
+    assert zones_touching(east, zones) == {"sealed": 1, "controlled": 1}  # Z3 only touches the edge
+    assert zones_touching(area_of_place("street", "西街道", "甲区", districts, nb), zones) == {}
+    assert zones_touching(area_of_place("district", "甲区", "", districts, nb), zones) == {"sealed": 1, "controlled": 1}
+    assert area_of_place("neighbourhood", "一社区", "甲区", districts, nb) is None  # a point answers for it
