@@ -236,17 +236,43 @@ def _recent_table(lang: str, reports: pd.DataFrame, as_of: pd.Timestamp) -> None
     )
 
 
+#: d3's time-format locale for Chinese (Vega-Lite's charts write dates in English otherwise).
+ZH_TIME_LOCALE = {
+    "dateTime": "%x %A %X", "date": "%Y/%-m/%-d", "time": "%H:%M:%S", "periods": ["上午", "下午"],
+    "days": ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+    "shortDays": ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+    "months": ["一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月"],
+    "shortMonths": [f"{m}月" for m in range(1, 13)],
+}
+
+
+def chart(frame: pd.DataFrame, lang: str, *, kind: str, y_title: str):
+    """A daily chart (``frame``: a date index, one column per series) with its axes, legend and
+    dates in the page's language (Chinese: 3月28日; English: Mar 28)."""
+    import altair as alt
+
+    long = frame.rename_axis("date").reset_index().melt("date", var_name="series", value_name="value")
+    x = alt.X("date:T", title=_label("date", lang), axis=alt.Axis(format="%-m月%-d日" if lang == "zh" else "%b %d"))
+    y = alt.Y("value:Q", title=y_title, stack=kind == "bar")
+    colour = alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom"))
+    tip = [alt.Tooltip("date:T", title=_label("date", lang), format="%Y-%m-%d"), alt.Tooltip("series:N", title=""),
+           alt.Tooltip("value:Q", title=y_title, format=",")]
+    mark = alt.Chart(long).mark_bar() if kind == "bar" else alt.Chart(long).mark_line(point=True)
+    out = mark.encode(x=x, y=y, color=colour, tooltip=tip).properties(height=260)
+    if lang == "zh":
+        out = out.configure(locale={"time": ZH_TIME_LOCALE})
+    return out
+
+
 def _charts(lang: str, reports: pd.DataFrame, as_of: pd.Timestamp) -> None:
     upto = reports[reports["date"] <= as_of].set_index("date").sort_index()
     cases_tab, tests_tab = st.tabs([t("dr_chart_cases", lang), t("dr_chart_tests", lang)])
     with cases_tab:
-        cases = (
-            upto[list(CASE_SERIES)].astype("int64").rename(columns={n: _label(n, lang) for n in CASE_SERIES})
-        )
-        st.bar_chart(cases, stack=True, x_label=_label("date", lang), height=260)
+        cases = upto[list(CASE_SERIES)].astype("int64").rename(columns={n: _label(n, lang) for n in CASE_SERIES})
+        st.altair_chart(chart(cases, lang, kind="bar", y_title=t("dr_chart_cases", lang)), use_container_width=True)
     with tests_tab:
         tests = upto[["tests"]].astype("int64").rename(columns={"tests": _label("tests", lang)})
-        st.line_chart(tests, x_label=_label("date", lang), height=260)
+        st.altair_chart(chart(tests, lang, kind="line", y_title=_label("tests", lang)), use_container_width=True)
 
 
 def _revision_history(lang: str, revs: pd.DataFrame) -> None:

@@ -170,3 +170,15 @@ def test_the_city_report_starts_from_the_communities_reports(tmp_path):
     at.button(key="dr_from_communities_20220207").click().run()
     assert at.number_input(key="dr_returnees_key_regions_20220207").value == 2
     assert at.number_input(key="dr_tests_20220207").value == 40
+
+
+def test_charts_write_dates_and_axes_in_the_pages_language():
+    from dashboard.daily_report_ui import ZH_TIME_LOCALE, chart
+
+    frame = pd.DataFrame({"本地新增确诊": [1, 2]}, index=pd.to_datetime(["2022-03-27", "2022-03-28"]))
+    zh = chart(frame, "zh", kind="bar", y_title="病例").to_dict()
+    assert zh["config"]["locale"]["time"] == ZH_TIME_LOCALE
+    assert zh["encoding"]["x"]["axis"]["format"] == "%-m月%-d日" and zh["encoding"]["x"]["title"] == "日期"
+    en = chart(frame.rename(columns={"本地新增确诊": "New local confirmed"}), "en", kind="line", y_title="Cases").to_dict()
+    assert "locale" not in en.get("config", {}) and en["encoding"]["x"]["axis"]["format"] == "%b %d"
+    assert en["encoding"]["x"]["title"] == "Date"
