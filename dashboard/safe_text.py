@@ -27,7 +27,13 @@ def in_lang(message: object, lang: str) -> str:
     rules carry both, for the CLI and exports); a message without the separator as it is. Pages
     show one language at a time."""
     text = "" if message is None else str(message)
-    zh_part, sep, en_part = text.partition(" / ")
+    first, sep, second = text.partition(" / ")
     if not sep:
         return text
+    # either order occurs ("中文 / English" and "English / 中文"): the half with more Chinese
+    # characters is the Chinese one (a name in either half may be Chinese)
+    def han(part: str) -> int:
+        return sum("\u4e00" <= ch <= "\u9fff" for ch in part)
+
+    zh_part, en_part = (first, second) if han(first) >= han(second) else (second, first)
     return zh_part if lang == "zh" else en_part

@@ -24,3 +24,19 @@ def test_every_markdown_character_is_escaped(payload: str) -> None:
 
 def test_plain_chinese_text_is_unchanged() -> None:
     assert md_text("通达街社区 采样点 1号") == "通达街社区 采样点 1号"
+
+
+@pytest.mark.parametrize(
+    ("message", "zh", "en"),
+    [
+        ("已被 王 于 10:00 记录，请重新加载 / recorded by 王 at 10:00 — reload", "已被 王 于 10:00 记录，请重新加载", "recorded by 王 at 10:00 — reload"),
+        ("changed by li at 10:00 — reload / 已被 li 于 10:00 修改，请重新加载", "已被 li 于 10:00 修改，请重新加载", "changed by li at 10:00 — reload"),
+        ("changed by 王五 at 10:00 — reload / 已被 王五 于 10:00 修改，请重新加载", "已被 王五 于 10:00 修改，请重新加载",
+         "changed by 王五 at 10:00 — reload"),
+        ("no separator here", "no separator here", "no separator here"),
+    ],
+)
+def test_a_bilingual_message_is_shown_in_the_pages_language(message, zh, en):
+    from dashboard.safe_text import in_lang
+
+    assert (in_lang(message, "zh"), in_lang(message, "en")) == (zh, en)
