@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import auth
 from dashboard.i18n import LANGUAGES, t
-from dashboard.safe_text import md_text
+from dashboard.safe_text import in_lang, md_text
 from dashboard.settings import Settings, load_settings
 from geo.errors import SettingsError
 from layers.stores import Store, open_store
@@ -112,7 +112,7 @@ def page_frame(page_key: str, *, roles: tuple[str, ...] | None = None) -> PageCo
             st.stop()
         meta = _store_meta(store.location, store.version())
     except ConnectionError as exc:  # a damaged GeoPackage, an unreachable PostGIS: say which and what to do
-        st.error(md_text(str(exc)))
+        st.error(md_text(in_lang(exc, lang)))
         st.stop()
     ctx = PageContext(
         settings=s, lang=lang, store=store, meta=meta,
