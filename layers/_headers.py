@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
 from layers import get_spec
 from layers.spec import Column
 
-__all__ = ["ALIASES", "ColumnMap", "map_headers", "norm", "column_label", "LON_LABEL", "LAT_LABEL", "GEOM_LABEL"]
+__all__ = [
+    "ALIASES", "ColumnMap", "map_headers", "header_keys", "norm", "column_label", "LON_LABEL", "LAT_LABEL", "GEOM_LABEL",
+]
 
 LON_LABEL = "经度 lon"
 LAT_LABEL = "纬度 lat"
@@ -105,19 +108,27 @@ def column_label(c: Column) -> str:
     return f"{c.label_zh} {c.name}"
 
 
+def header_keys(columns: Mapping[str, Iterable[str]], *, what: str = "table") -> dict[str, str]:
+    """Normalised header → column, from each column's accepted headers (its name first).
+    Raises if two columns share a key."""
+    out: dict[str, str] = {}
+    for name, headers in columns.items():
+        for k in (name, *headers):
+            nk = norm(k)
+            if out.get(nk, name) != name:
+                msg = f"{what}: header key {k!r} maps to both {out[nk]!r} and {name!r}"
+                raise ValueError(msg)
+            out[nk] = name
+    return out
+
+
 @cache
 def schema_keys(key: str) -> dict[str, str]:
     """Normalised header → schema column for a layer. Raises if two columns share a key."""
-    spec = get_spec(key)
-    out: dict[str, str] = {}
-    for c in spec.columns:
-        for k in (c.name, c.label_zh, c.label_en, *ALIASES.get(key, {}).get(c.name, ())):
-            nk = norm(k)
-            if out.get(nk, c.name) != c.name:
-                msg = f"layer {key!r}: header key {k!r} maps to both {out[nk]!r} and {c.name!r}"
-                raise ValueError(msg)
-            out[nk] = c.name
-    return out
+    return header_keys(
+        {c.name: (c.label_zh, c.label_en, *ALIASES.get(key, {}).get(c.name, ())) for c in get_spec(key).columns},
+        what=f"layer {key!r}",
+    )
 
 
 _ROLES = {**{norm(k): "lon" for k in LON_KEYS}, **{norm(k): "lat" for k in LAT_KEYS}, **{norm(k): "wkt" for k in WKT_KEYS}}
@@ -160,11 +171,11 @@ def _target(header: str, keys: dict[str, str]) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def map_headers(headers: list[str], key: str) -> ColumnMap:
-    """Map headers to a layer's columns: exact key first, then each word of the header
-    (so ``名称 name`` and ``经度(°)`` map). Headers that map nowhere are listed in ``unknown``;
-    two headers for one target are listed in ``clashes``."""
-    keys = schema_keys(key)
+def map_headers(headers: list[str], key: str | None = None, *, keys: Mapping[str, str] | None = None) -> ColumnMap:
+    """Map headers to a layer's columns (or to the columns of ``keys``, :func:`header_keys`): exact
+    key first, then each word of the header (so ``名称 name`` and ``经度(°)`` map). Headers that map
+    nowhere are listed in ``unknown``; two headers for one target are listed in ``clashes``."""
+    keys = schema_keys(key) if keys is None else keys
     seen: dict[str, list[str]] = {}
     cmap = ColumnMap()
     for h in headers:

@@ -791,36 +791,13 @@ def import_reports(path: Path | str, store: Store, *, user: str, note: str = "",
     field and why in Chinese and English."""
     from geo.errors import ImportRejected
     from layers._issues import Issue
-    from layers._readers import DEFAULT_LIMITS, read_file
+    from layers.io import read_table
 
     name = Path(path).name
-    raw = read_file(path, limits=limits or DEFAULT_LIMITS)
-
-    def refuse(zh: str, en: str, issues: list[Issue]) -> ImportRejected:
-        return ImportRejected(f"{name}：{zh} / {name}: {en}", rows=issues)
-
-    if raw.fmt not in ("csv", "xlsx"):
-        raise refuse("日报只能从 CSV 或 XLSX 导入", "daily reports are imported from CSV or XLSX only",
-                     [Issue(None, None, "日报只能从 CSV 或 XLSX 导入", "daily reports are imported from CSV or XLSX only")])
     fields = ("date", *FIGURE_NAMES, *CUMULATIVE_NAMES)
-    lookup: dict[str, str] = {}
-    for f in fields:
-        c = SPEC.column(f)
-        for alias in (f, c.label_zh, c.label_en, f"{c.label_zh} {c.label_en}"):
-            lookup[str(alias).strip().lower()] = f
-    rename, unknown = {}, []
-    for h in raw.frame.columns:
-        f = lookup.get(str(h).strip().lower())
-        if f is None:
-            unknown.append(str(h))
-        else:
-            rename[h] = f
-    missing = [f for f in fields if f not in rename.values()]
-    if missing or unknown:
-        issues = [Issue(None, f, f"缺少列：{SPEC.column(f).label_zh}", f"missing column: {f}") for f in missing]
-        issues += [Issue(None, h, f"未知的列 {h!r}", f"unknown column {h!r}") for h in unknown]
-        raise refuse("列名不符", "columns do not match", issues)
-    frame = raw.frame.rename(columns=rename)
+    columns = {f: (SPEC.column(f).label_zh, SPEC.column(f).label_en, f"{SPEC.column(f).label_zh} {SPEC.column(f).label_en}")
+               for f in fields}
+    raw, frame = read_table(path, columns=columns, required=fields, what=("日报", "daily reports"), limits=limits)
     reports = [dict(r) for r in frame[list(fields)].to_dict("records")]
     try:
         return save_reports(store, reports, user=user, note=note or f"导入 import: {name}")
@@ -829,5 +806,6 @@ def import_reports(path: Path | str, store: Store, *, user: str, note: str = "",
             Issue(raw.rows[i], e.field, e.message_zh, e.message_en)
             for i in sorted(exc.by_report) for e in exc.by_report[i]
         ]
-        raise refuse(f"{len(exc.by_report)} 行有误，未写入任何日报", f"{len(exc.by_report)} rows rejected; no report was written",
-                     issues) from None
+        n = len(exc.by_report)
+        msg = f"{name}：{n} 行有误，未写入任何日报 / {name}: {n} rows rejected; no report was written"
+        raise ImportRejected(msg, rows=issues) from None

@@ -234,23 +234,24 @@ def record_outcomes_bulk(
     return len(saved), []
 
 
-#: Columns of an outcomes file: id → accepted headers (the id, Chinese, English; case-insensitive).
+#: Columns of an outcomes file: id → accepted headers besides the id (Chinese first, then
+#: English), matched the way every import matches headers (``layers._headers``).
 OUTCOME_HEADERS: dict[str, tuple[str, ...]] = {
-    "traveller_id": ("traveller_id", "编号", "人员编号", "id", "traveller id"),
-    "outcome": ("outcome", "结果", "随访结果"),
-    "at": ("at", "时间", "记录时间", "time"),
-    "by": ("by", "记录人", "recorded by"),
-    "kind": ("kind", "事项", "义务"),
-    "reason": ("reason", "原因"),
-    "method": ("method", "方式"),
-    "test_date": ("test_date", "采样日期", "test date"),
-    "result": ("result", "检测结果"),
-    "hotel_id": ("hotel_id", "隔离酒店编号", "酒店编号", "hotel id"),
-    "to_neighbourhood": ("to_neighbourhood", "迁入社区编号", "现居社区编号", "to neighbourhood"),
-    "note": ("note", "备注"),
-    "place": ("place", "核实地点", "地点"),
-    "from_date": ("from_date", "开始日期", "from"),
-    "to_date": ("to_date", "结束日期", "to"),
+    "traveller_id": ("编号", "人员编号", "id", "traveller id"),
+    "outcome": ("结果", "随访结果"),
+    "at": ("时间", "记录时间", "time"),
+    "by": ("记录人", "recorded by"),
+    "kind": ("事项", "义务"),
+    "reason": ("原因",),
+    "method": ("方式",),
+    "test_date": ("采样日期", "test date"),
+    "result": ("检测结果",),
+    "hotel_id": ("隔离酒店编号", "酒店编号", "hotel id"),
+    "to_neighbourhood": ("迁入社区编号", "现居社区编号", "to neighbourhood"),
+    "note": ("备注",),
+    "place": ("核实地点", "地点"),
+    "from_date": ("开始日期", "from"),
+    "to_date": ("结束日期", "to"),
 }
 _REQUIRED_HEADERS = ("traveller_id", "outcome", "at")
 
@@ -262,31 +263,12 @@ def import_outcomes(path: Path | str, store_location: str, *, as_of: object, use
     row (its row number in the file) and why, in Chinese and English."""
     from geo.errors import ImportRejected
     from layers._issues import Issue
-    from layers._readers import DEFAULT_LIMITS, read_file
+    from layers.io import read_table
 
     name = Path(path).name
-    raw = read_file(path, limits=limits or DEFAULT_LIMITS)
-    if raw.fmt not in ("csv", "xlsx"):
-        msg = f"{name}：随访结果只能从 CSV 或 XLSX 导入 / {name}: outcomes are imported from CSV or XLSX only"
-        raise ImportRejected(msg, rows=[Issue(None, None, msg.split(" / ")[0], msg.split(" / ")[1])])
-    lookup = {alias.strip().lower(): col for col, aliases in OUTCOME_HEADERS.items() for alias in aliases}
-    rename, unknown = {}, []
-    for h in raw.frame.columns:
-        col = lookup.get(str(h).strip().lower())
-        if col is None:
-            unknown.append(str(h))
-        else:
-            rename[h] = col
-    missing = [c for c in _REQUIRED_HEADERS if c not in rename.values()]
-    if missing or unknown:
-        issues = []
-        if missing:
-            need = ", ".join(f"{c}（{OUTCOME_HEADERS[c][1]}）" for c in missing)
-            issues.append(Issue(None, None, f"缺少列：{need}", f"missing columns: {', '.join(missing)}"))
-        for h in unknown:
-            issues.append(Issue(None, h, f"未知的列 {h!r}", f"unknown column {h!r}"))
-        raise ImportRejected(f"{name}：列名不符 / {name}: columns do not match", rows=issues)
-    rows = raw.frame.rename(columns=rename).reset_index(drop=True)
+    raw, rows = read_table(path, columns=OUTCOME_HEADERS, required=_REQUIRED_HEADERS, what=("随访结果", "outcomes"),
+                           limits=limits)
+    rows = rows.reset_index(drop=True)
     by_name = {v.strip().lower(): k for k, o in OUTCOMES.items() for v in (k, o.zh, o.en)}
     rows["outcome"] = [by_name.get(str(v).strip().lower(), str(v).strip()) for v in rows["outcome"]]
     base = screen_store(store_location, as_of, followup=False)

@@ -18,7 +18,7 @@ never appear in messages; the rejects file the operator asks for does hold the r
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -46,6 +46,7 @@ __all__ = [
     "format_issue",
     "format_of",
     "import_file",
+    "read_table",
     "read_file",
     "short_field_names",
     "validate",
@@ -183,6 +184,43 @@ def _check_zones(checked: Validated, store: Any, mode: str, city_adcode: str) ->
     checked.good_rows = [r for r in checked.good_rows if r not in bad]
     checked.rejects = sorted([*checked.rejects, *rejects], key=lambda r: (r.row is not None, r.row or 0))
     checked.notes = [*checked.notes, *notes]
+
+
+def read_table(
+    path: Path | str,
+    *,
+    columns: Mapping[str, Sequence[str]],
+    required: Sequence[str],
+    what: tuple[str, str],
+    limits: ImportLimits | None = None,
+) -> tuple[RawTable, Any]:
+    """A CSV or XLSX file of records that are not a map layer (follow-up outcomes, daily reports):
+    its headers mapped the way every import maps them (:func:`layers._headers.map_headers` on
+    ``columns``: column → accepted headers; ``columns[c][0]`` is its Chinese name) and the frame
+    renamed to the columns. ``what``: the records, (zh, en), for messages. Raises
+    ``ImportRejected`` for another format, or naming every missing, unknown or doubled column."""
+    from layers._headers import header_keys, map_headers
+
+    name = Path(path).name
+    raw = read_file(path, limits=limits or DEFAULT_LIMITS)
+    if raw.fmt not in ("csv", "xlsx"):
+        zh, en = f"{what[0]}只能从 CSV 或 XLSX 导入", f"{what[1]} are imported from CSV or XLSX only"
+        raise ImportRejected(f"{name}：{zh} / {name}: {en}", rows=[Issue(None, None, zh, en)])
+    headers = [str(h) for h in raw.frame.columns]
+    cmap = map_headers(headers, keys=header_keys(columns, what=what[1]))
+    clashes = [(t, hs) for t, hs in cmap.clashes if not t.startswith(":")]  # ":lon" etc.: not columns here
+    placed = set(cmap.schema.values()) | {h for _, hs in clashes for h in hs}
+    unknown = [h for h in headers if h not in placed]
+    missing = [c for c in required if c not in cmap.schema and c not in dict(clashes)]  # doubled is not missing
+    issues = []
+    if missing:
+        need = ", ".join(f"{c}（{columns[c][0]}）" for c in missing)
+        issues.append(Issue(None, None, f"缺少列：{need}", f"missing columns: {', '.join(missing)}"))
+    issues += [Issue(None, h, f"未知的列 {h!r}", f"unknown column {h!r}") for h in unknown]
+    issues += [Issue(None, t, f"多列对应 {t}：{'、'.join(hs)}", f"several columns for {t}: {', '.join(hs)}") for t, hs in clashes]
+    if issues:
+        raise ImportRejected(f"{name}：列名不符 / {name}: columns do not match", rows=issues)
+    return raw, raw.frame.rename(columns={h: c for c, h in cmap.schema.items()})
 
 
 def import_file(

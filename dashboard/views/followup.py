@@ -308,7 +308,7 @@ def _import_form() -> None:
     from layers.followup import OUTCOME_HEADERS, import_outcomes
     from layers.io import format_issue
 
-    st.caption(t("fu_import_help", lang).format(columns=", ".join(f"{c}（{a[1]}）" for c, a in OUTCOME_HEADERS.items())))
+    st.caption(t("fu_import_help", lang).format(columns=", ".join(f"{c}（{a[0]}）" for c, a in OUTCOME_HEADERS.items())))
     with st.form("fu_import_form"):
         upload = st.file_uploader(t("import_file", lang), type=["csv", "xlsx"])
         go = st.form_submit_button(t("import_submit", lang))

@@ -72,3 +72,13 @@ def test_missing_and_unknown_columns_are_named(demo, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "missing columns: outcome, at" in err and "unknown column 'when'" in err
     assert main(["import", "outcomes", str(f), "--store", str(path)]) == 2  # the screening day is needed
+
+
+def test_headers_are_matched_as_every_import_matches_them(demo, tmp_path, capsys):
+    path, _ = demo
+    f = tmp_path / "o.csv"
+    # units in brackets and separators are ignored, as for layer imports; two columns for one field are named
+    pd.DataFrame({"Traveller-ID": ["T1"], "编号": ["T1"], "结果 (outcome)": ["reached_phone"], "时间": ["2022-03-27"]}).to_csv(f, index=False)
+    assert main(["import", "outcomes", str(f), "--as-of", SCENARIO_TODAY, "--store", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "several columns for traveller_id: Traveller-ID, 编号" in err and "missing columns" not in err
