@@ -192,51 +192,22 @@ class AuditFailed(RuntimeError):
     """The audit entry for an action could not be written, so the action did not happen."""
 
 
-def _import_outcomes(args: argparse.Namespace, path: Path) -> int:
-    """``riskmap import outcomes FILE --as-of D``: follow-up outcomes from another system, all or nothing."""
-    from layers.followup import import_outcomes
-
-    if not args.as_of:
-        print("riskmap: 导入随访结果需要 --as-of（筛查日期）/ importing outcomes needs --as-of (the screening day)", file=sys.stderr)
-        return 2
-    try:
-        _audit_cli(args, "import", "outcomes", f"{path.suffix.lower()}; as_of={args.as_of}")
-        saved = import_outcomes(path, _store_location(args), as_of=args.as_of, user=_cli_user(),
-                                limits=load_settings().import_limits)
-    except ImportRejected as exc:
-        print(f"riskmap: {exc}", file=sys.stderr)
-        for issue in exc.rows:
-            _print_issue(issue, set(), file=sys.stderr)
-        return 1
-    except StaleWrite as exc:
-        print(f"riskmap: {exc}; 未写入任何结果 / nothing was recorded", file=sys.stderr)
-        return 1
-    except AuditFailed as exc:
-        print(f"riskmap: 无法记录审计日志，未写入任何数据 / the audit trail cannot be written; nothing was written: {exc}", file=sys.stderr)
-        return 1
-    print(f"已记录 {saved:,} 条随访结果 / recorded {saved:,} follow-up outcomes")
-    return 0
-
-
-def _import_daily_reports(args: argparse.Namespace, path: Path) -> int:
-    """``riskmap import daily_reports FILE``: through the form's validation and revisions, all or nothing."""
-    from layers.daily_report import ReportChanged, import_reports
+def _import_records(args: argparse.Namespace, target: str, detail: str, run, done, nothing: tuple[str, str]) -> int:
+    """An import of records that are not a map layer (outcomes, daily reports): audited before the
+    write, then ``run()``; ``done(result)`` prints what was written. Every refusal is printed with
+    the rows named and "nothing written" (``nothing``: zh, en); exit 1, or 0."""
     from layers.store import StoreWriteFailed
 
-    if args.mode == "replace":
-        print("riskmap: 日报逐日修订，不能整体替换 / daily reports are revised day by day, never replaced (drop --mode replace)",
-              file=sys.stderr)
-        return 2
     try:
-        _audit_cli(args, "import", "daily_reports", f"{path.suffix.lower()}; validated; revisions")
-        results = import_reports(path, _store(args), user=_cli_user(), limits=load_settings().import_limits)
+        _audit_cli(args, "import", target, detail)
+        result = run()
     except ImportRejected as exc:
         print(f"riskmap: {exc}", file=sys.stderr)
         for issue in exc.rows:
             _print_issue(issue, set(), file=sys.stderr)
         return 1
-    except (StaleWrite, ReportChanged) as exc:
-        print(f"riskmap: {exc}; 未写入任何日报 / no report was written", file=sys.stderr)
+    except StaleWrite as exc:  # incl. a daily report saved meanwhile (ReportChanged)
+        print(f"riskmap: {exc}; {nothing[0]} / {nothing[1]}", file=sys.stderr)
         return 1
     except AuditFailed as exc:
         print(f"riskmap: 无法记录审计日志，未写入任何数据 / the audit trail cannot be written; nothing was written: {exc}", file=sys.stderr)
@@ -244,13 +215,48 @@ def _import_daily_reports(args: argparse.Namespace, path: Path) -> int:
     except StoreWriteFailed as exc:
         print(f"riskmap: {exc}", file=sys.stderr)
         return 1
-    changed = [r for r in results if r.changed]
-    print(f"已导入 {len(changed):,} 天日报（{len(results) - len(changed):,} 天与现有相同）/ "
-          f"imported {len(changed):,} days of reports ({len(results) - len(changed):,} unchanged)")
-    for r in results:
-        for w in r.warnings:
-            print(f"  提示 warning · {r.date:%Y-%m-%d}: {w.message_zh} / {w.message_en}")
+    done(result)
     return 0
+
+
+def _import_outcomes(args: argparse.Namespace, path: Path) -> int:
+    """``riskmap import outcomes FILE --as-of D``: follow-up outcomes from another system, all or nothing."""
+    from layers.followup import import_outcomes
+
+    if not args.as_of:
+        print("riskmap: 导入随访结果需要 --as-of（筛查日期）/ importing outcomes needs --as-of (the screening day)", file=sys.stderr)
+        return 2
+    return _import_records(
+        args, "outcomes", f"{path.suffix.lower()}; as_of={args.as_of}",
+        lambda: import_outcomes(path, _store_location(args), as_of=args.as_of, user=_cli_user(),
+                                limits=load_settings().import_limits),
+        lambda saved: print(f"已记录 {saved:,} 条随访结果 / recorded {saved:,} follow-up outcomes"),
+        ("未写入任何结果", "nothing was recorded"),
+    )
+
+
+def _import_daily_reports(args: argparse.Namespace, path: Path) -> int:
+    """``riskmap import daily_reports FILE``: through the form's validation and revisions, all or nothing."""
+    from layers.daily_report import import_reports
+
+    if args.mode == "replace":
+        print("riskmap: 日报逐日修订，不能整体替换 / daily reports are revised day by day, never replaced (drop --mode replace)",
+              file=sys.stderr)
+        return 2
+
+    def done(results) -> None:
+        changed = sum(r.changed for r in results)
+        print(f"已导入 {changed:,} 天日报（{len(results) - changed:,} 天与现有相同）/ "
+              f"imported {changed:,} days of reports ({len(results) - changed:,} unchanged)")
+        for r in results:
+            for w in r.warnings:
+                print(f"  提示 warning · {r.date:%Y-%m-%d}: {w.message_zh} / {w.message_en}")
+
+    return _import_records(
+        args, "daily_reports", f"{path.suffix.lower()}; validated; revisions",
+        lambda: import_reports(path, _store(args), user=_cli_user(), limits=load_settings().import_limits),
+        done, ("未写入任何日报", "no report was written"),
+    )
 
 
 def _cmd_import(args: argparse.Namespace) -> int:

@@ -14,10 +14,8 @@ import streamlit as st
 from dashboard.audit import record
 from dashboard.auth import md_text, require_role
 from dashboard.i18n import t
-from dashboard.safe_text import in_lang
-from dashboard.ui import PageContext, records_of
+from dashboard.ui import PageContext, records_of, saved_record
 from geo.community import FIGURES, STATUSES, CommunityReportError, report_status, rollup, system_figures
-from geo.errors import StaleWrite
 from layers.community import load_reports, report_history, save_report
 
 __all__ = ["render_my_reports", "render_rollup"]
@@ -95,18 +93,14 @@ def render_my_reports(ctx: PageContext, result, states: pd.DataFrame, checkins: 
 def _save(ctx: PageContext, nb_id: str, day: pd.Timestamp, fields: dict, *, zero: bool, system: dict, base_key: str, now) -> None:
     lang = ctx.lang
     acc = require_role(ctx, action="record_outcome")
-    try:
-        rec = save_report(records_of(ctx), nb_id, day, fields, zero=zero, system=system,
-                          based_on=int(st.session_state.get(base_key, 0)), user=acc.name, at=now, cutoff=ctx.settings.report_cutoff)
-    except StaleWrite as exc:
-        st.error(md_text(in_lang(exc, lang)))
-        st.session_state.pop(base_key, None)  # the next save is based on what is stored now
-        return
-    except CommunityReportError as exc:
-        st.error(md_text(in_lang(exc, lang)))
-        return
-    except (OSError, ConnectionError) as exc:
-        st.error(t("fu_save_failed", lang).format(error=md_text(str(exc))))
+    rec = saved_record(
+        lambda: save_report(records_of(ctx), nb_id, day, fields, zero=zero, system=system,
+                            based_on=int(st.session_state.get(base_key, 0)), user=acc.name, at=now,
+                            cutoff=ctx.settings.report_cutoff),
+        lang, refused_by=(CommunityReportError,),
+        on_stale=lambda: st.session_state.pop(base_key, None),  # the next save is based on what is stored now
+    )
+    if rec is None:
         return
     record(acc.name, rec.action, nb_id, f"{day:%Y-%m-%d} v{rec.version}", role=acc.role)
     st.session_state[base_key] = rec.version

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import t
-from dashboard.ui import PageContext, read_public_layer
+from dashboard.ui import PageContext, read_public_layer, upload_import
 from geo.errors import StaleWrite
 from layers.daily_report import (
     CUMULATIVE_NAMES,
@@ -398,37 +398,16 @@ def render_daily_report(ctx: PageContext, as_of: pd.Timestamp, *, heading: bool 
 def _import(ctx: PageContext) -> None:
     """Reports from a file (CSV/XLSX), through the form's validation and revisions: the same
     function as ``riskmap import daily_reports``."""
-    import tempfile
-    from pathlib import Path
-
-    from dashboard.audit import record
-    from dashboard.auth import md_text, require_role
-    from geo.errors import ImportRejected
     from layers.daily_report import import_reports
-    from layers.io import format_issue
 
     lang = ctx.lang
     with st.expander(t("dr_import", lang)):
         st.caption(t("dr_import_help", lang))
-        with st.form("dr_import_form"):
-            upload = st.file_uploader(t("import_file", lang), type=["csv", "xlsx"])
-            go = st.form_submit_button(t("import_submit", lang))
-        if not go or upload is None:
-            return
-        acc = require_role(ctx, action="daily_report")
-        record(acc.name, "import", "daily_reports", f"{Path(upload.name).suffix.lower()}; validated; revisions", role=acc.role)
-        with tempfile.TemporaryDirectory(prefix="riskmap-reports-") as tmp:
-            src = Path(tmp) / Path(upload.name).name
-            src.write_bytes(upload.getvalue())
-            try:
-                results = import_reports(src, ctx.store, user=acc.name, limits=ctx.settings.import_limits)
-            except ImportRejected as exc:
-                zh_part, _, en_part = str(exc).partition(" / ")
-                st.error(md_text(zh_part if lang == "zh" else en_part or zh_part))
-                st.markdown("\n".join(f"- {md_text(format_issue(i))}" for i in exc.rows[:200]))
-                return
-            except StaleWrite:
-                st.error(t("dr_stale", lang))
-                return
-        changed = sum(r.changed for r in results)
-        st.success(t("dr_imported", lang).format(n=changed, same=len(results) - changed))
+        results = upload_import(
+            ctx, form_key="dr_import_form", action="daily_report", target="daily_reports", detail="validated; revisions",
+            run=lambda path, user: import_reports(path, ctx.store, user=user, limits=ctx.settings.import_limits),
+            stale=t("dr_stale", lang),
+        )
+        if results is not None:
+            changed = sum(r.changed for r in results)
+            st.success(t("dr_imported", lang).format(n=changed, same=len(results) - changed))

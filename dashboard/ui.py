@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -15,6 +18,8 @@ from dashboard.safe_text import in_lang, md_text
 from dashboard.settings import Settings, load_settings
 from geo.errors import SettingsError
 from layers.stores import Store, open_store
+
+T = TypeVar("T")
 
 __all__ = ["PageContext", "page_frame", "current_language", "settings", "read_public_layer"]
 
@@ -219,6 +224,60 @@ def _moved_in(location: str, records_version: int) -> dict[str, int]:
 def hotel_moved_in(ctx: PageContext) -> dict[str, int]:
     """People recorded as transferred to each hotel and not yet in its occupied count."""
     return _moved_in(ctx.store.location, records_of(ctx).version())
+
+
+def saved_record(write: Callable[[], T], lang: str, *, refused_by: tuple[type[Exception], ...],
+                 on_stale: Callable[[], object] | None = None) -> T | None:
+    """``write()`` (a versioned record's save) and its result, or None with the reason shown in
+    the page's language: a save someone made meanwhile ("recorded by X at T — reload"; then
+    ``on_stale()``), a rule of ``refused_by``, or a failed write (what was typed stays)."""
+    from geo.errors import StaleWrite
+
+    try:
+        return write()
+    except StaleWrite as exc:
+        st.error(md_text(in_lang(exc, lang)))
+        if on_stale is not None:
+            on_stale()
+    except refused_by as exc:
+        st.error(md_text(in_lang(exc, lang)))
+    except (OSError, ConnectionError) as exc:
+        st.error(t("fu_save_failed", lang).format(error=md_text(str(exc))))
+    return None
+
+
+def upload_import(ctx: PageContext, *, form_key: str, action: str, target: str, detail: str,
+                  run: Callable[[Path, str], T], stale: str | None = None) -> T | None:
+    """A CSV/XLSX upload form whose file is imported by ``run(path, user)`` (the same function as
+    the command line's): the role checked again (``action``), the import audited before it runs
+    (``target``, ``detail``), the file kept in a private temporary folder for the run only. A
+    refused file is shown in the page's language with each rejected row; a save made meanwhile
+    with ``stale`` (default: its own message). Returns the result, or None."""
+    import tempfile
+
+    from dashboard.audit import record
+    from geo.errors import ImportRejected, StaleWrite
+    from layers.io import format_issue
+
+    lang = ctx.lang
+    with st.form(form_key):
+        upload = st.file_uploader(t("import_file", lang), type=["csv", "xlsx"])
+        go = st.form_submit_button(t("import_submit", lang))
+    if not go or upload is None:
+        return None
+    acc = auth.require_role(ctx, action=action)
+    record(acc.name, "import", target, f"{Path(upload.name).suffix.lower()}; {detail}", role=acc.role)
+    with tempfile.TemporaryDirectory(prefix="riskmap-upload-") as tmp, st.spinner(t("fu_importing", lang)):
+        src = Path(tmp) / Path(upload.name).name
+        src.write_bytes(upload.getvalue())
+        try:
+            return run(src, acc.name)
+        except ImportRejected as exc:
+            st.error(md_text(in_lang(exc, lang)))
+            st.markdown("\n".join(f"- {md_text(format_issue(i))}" for i in exc.rows[:200]))
+        except StaleWrite as exc:
+            st.error(stale or md_text(in_lang(exc, lang)))
+    return None
 
 
 def records_of(ctx: PageContext):

@@ -17,9 +17,15 @@ from dashboard.auth import accounts, md_text, require_role
 from dashboard.community_ui import render_my_reports, render_rollup
 from dashboard.i18n import t
 from dashboard.roles import screening_in_scope
-from dashboard.safe_text import in_lang
-from dashboard.ui import hotel_moved_in, page_frame, read_public_layer, records_of, session_screening
-from geo.errors import StaleWrite
+from dashboard.ui import (
+    hotel_moved_in,
+    page_frame,
+    read_public_layer,
+    records_of,
+    saved_record,
+    session_screening,
+    upload_import,
+)
 from geo.followup import (
     CHECKIN_KIND,
     FEVER_C,
@@ -112,8 +118,9 @@ def _remember_base(k: str, version: int) -> None:
     st.session_state[f"fu_base_{k}"] = version
 
 
-def _in_lang(message: str) -> str:
-    return in_lang(message, lang)
+def _reload_button(k: str) -> None:
+    """After a refused save: forget the outcome picked, so the item shows what is stored now."""
+    st.button(t("fu_reload", lang), key=f"fu_reload_{k}", on_click=_forget, args=(k,))
 
 
 def _forget(k: str) -> None:
@@ -159,26 +166,15 @@ def _outcome_form(row: pd.Series) -> None:
         acc = require_role(ctx, action="record_outcome")  # checked again, now
         siblings = result.obligations[result.obligations["traveller_id"] == row["traveller_id"]]
         siblings = siblings[siblings["community"].astype(bool)].to_dict("records")
-        try:
-            record_outcome(
-                records_of(ctx), row.to_dict(), choice, fields, based_on=int(st.session_state.get(f"fu_base_{k}", row["version"])), user=acc.name,
-                at=now, scope=str(row["neighbourhood_id"] or ""), until_verified=row["kind"] in waits,
-                siblings=siblings,
-            )
-        except StaleWrite as exc:
-            st.error(md_text(_in_lang(str(exc))))
-            st.button(t("fu_reload", lang), key=f"fu_reload_{k}", on_click=_forget, args=(k,))
-            return
-        except FollowupError as exc:
-            st.error(md_text(_in_lang(str(exc))))
-            return
-        except (OSError, ConnectionError) as exc:
-            st.error(t("fu_save_failed", lang).format(error=md_text(str(exc))))
+        based_on = int(st.session_state.get(f"fu_base_{k}", row["version"]))
+        if saved_record(lambda: record_outcome(
+            records_of(ctx), row.to_dict(), choice, fields, based_on=based_on, user=acc.name, at=now,
+            scope=str(row["neighbourhood_id"] or ""), until_verified=row["kind"] in waits, siblings=siblings,
+        ), lang, refused_by=(FollowupError,), on_stale=lambda: _reload_button(k)) is None:
             return
         record(acc.name, "record_outcome", str(row["traveller_id"]), f"{row['kind']}: {choice}", role=acc.role)
         st.toast(t("fu_saved", lang).format(outcome=OUTCOMES[choice].zh if zh else OUTCOMES[choice].en))
-        st.session_state.pop(f"fu_pick_{k}", None)
-        st.session_state.pop(f"fu_base_{k}", None)
+        _forget(k)
         st.rerun()
 
 
@@ -204,19 +200,12 @@ def _checkin_form(row: pd.Series) -> None:
         fields["reason"] = st.text_input(t("fu_checkin_reason", lang), key=f"fu_reason_{k}", max_chars=200)
     if st.button(t("fu_save", lang), key=f"fu_save_{k}", type="primary"):
         acc = require_role(ctx, action="record_outcome")
-        try:
-            rec = record_checkin(records_of(ctx), row["traveller_id"], day, fields,
-                                 based_on=int(st.session_state.get(f"fu_base_{k}", row["version"])), user=acc.name,
-                                 at=now, scope=str(row["neighbourhood_id"] or ""))
-        except StaleWrite as exc:
-            st.error(md_text(_in_lang(str(exc))))
-            st.button(t("fu_reload", lang), key=f"fu_reload_{k}", on_click=_forget, args=(k,))
-            return
-        except FollowupError as exc:
-            st.error(md_text(_in_lang(str(exc))))
-            return
-        except (OSError, ConnectionError) as exc:
-            st.error(t("fu_save_failed", lang).format(error=md_text(str(exc))))
+        based_on = int(st.session_state.get(f"fu_base_{k}", row["version"]))
+        rec = saved_record(lambda: record_checkin(
+            records_of(ctx), row["traveller_id"], day, fields, based_on=based_on, user=acc.name, at=now,
+            scope=str(row["neighbourhood_id"] or ""),
+        ), lang, refused_by=(FollowupError,), on_stale=lambda: _reload_button(k))
+        if rec is None:
             return
         record(acc.name, "record_checkin", str(row["traveller_id"]), f"{day:%Y-%m-%d}: {choice}", role=acc.role)
         msg = "fu_checkin_abnormal_saved" if rec.data.get("abnormal") else "fu_checkin_saved"
@@ -301,34 +290,16 @@ def _workers() -> list[tuple[str, tuple[str, ...]]]:
 
 def _import_form() -> None:
     """Outcomes from another system (CSV/XLSX): the same import as ``riskmap import outcomes``."""
-    import tempfile
-    from pathlib import Path
-
-    from geo.errors import ImportRejected
     from layers.followup import OUTCOME_HEADERS, import_outcomes
-    from layers.io import format_issue
 
     st.caption(t("fu_import_help", lang).format(columns=", ".join(f"{c}（{a[0]}）" for c, a in OUTCOME_HEADERS.items())))
-    with st.form("fu_import_form"):
-        upload = st.file_uploader(t("import_file", lang), type=["csv", "xlsx"])
-        go = st.form_submit_button(t("import_submit", lang))
-    if not go or upload is None:
-        return
-    acc = require_role(ctx, action="import")
-    record(acc.name, "import", "outcomes", f"{Path(upload.name).suffix.lower()}; as_of={day:%Y-%m-%d}", role=acc.role)
-    with tempfile.TemporaryDirectory(prefix="riskmap-outcomes-") as tmp, st.spinner(t("fu_importing", lang)):
-        src = Path(tmp) / Path(upload.name).name
-        src.write_bytes(upload.getvalue())
-        try:
-            saved = import_outcomes(src, ctx.store.location, as_of=day, user=acc.name, limits=ctx.settings.import_limits)
-        except ImportRejected as exc:
-            st.error(md_text(_in_lang(str(exc))))
-            st.markdown("\n".join(f"- {md_text(format_issue(i))}" for i in exc.rows[:200]))
-            return
-        except StaleWrite as exc:
-            st.error(md_text(_in_lang(str(exc))))
-            return
-    st.success(t("fu_imported", lang).format(n=saved))
+    saved = upload_import(
+        ctx, form_key="fu_import_form", action="import", target="outcomes", detail=f"as_of={day:%Y-%m-%d}",
+        run=lambda path, user: import_outcomes(path, ctx.store.location, as_of=day, user=user,
+                                               limits=ctx.settings.import_limits),
+    )
+    if saved is not None:
+        st.success(t("fu_imported", lang).format(n=saved))
 
 
 if account.role == "command":
