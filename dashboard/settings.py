@@ -28,6 +28,9 @@ oidc_claim          ``email``              the identity claim that names the acc
 session_idle_minutes ``30``                a signed-in session ends after this many minutes
                                            without a page run
 session_max_hours   ``12``                 … and this many hours after sign-in at the latest
+transfer_seats      ``10``                 seats per vehicle in a quarantine transfer plan
+hotel_reserve_share ``0.1``                share of each hotel's rooms a transfer plan never
+                                           fills (kept in reserve, 隔离场所储备)
 ==================  =====================  ==================================================
 """
 
@@ -69,6 +72,8 @@ class Settings:
     import_max_rows: int = 500_000
     import_max_vertices: int = 5_000_000
     community_report_cutoff: str = "18:00"
+    transfer_seats: int = 10
+    hotel_reserve_share: float = 0.1
     sources: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -130,6 +135,15 @@ def _coerce(key: str, value: object, origin: str) -> object:
         except (TypeError, ValueError) as exc:
             msg = f"setting {key!r} from {origin}: expected an integer, got {value!r}"
             raise SettingsError(msg) from exc
+    if want == "float":
+        if isinstance(value, bool):
+            msg = f"setting {key!r} from {origin}: expected a number, got {value!r}"
+            raise SettingsError(msg)
+        try:
+            return float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError) as exc:
+            msg = f"setting {key!r} from {origin}: expected a number, got {value!r}"
+            raise SettingsError(msg) from exc
     if not isinstance(value, str):
         msg = f"setting {key!r} from {origin}: expected text, got {value!r}"
         raise SettingsError(msg)
@@ -179,6 +193,12 @@ def _validate(s: Settings) -> None:
     except CommunityReportError:
         msg = f"setting 'community_report_cutoff' must be a time of day HH:MM, got {s.community_report_cutoff!r}"
         raise SettingsError(msg) from None
+    if not 1 <= s.transfer_seats <= 60:
+        msg = f"setting 'transfer_seats' must be 1 to 60, got {s.transfer_seats!r}"
+        raise SettingsError(msg)
+    if not 0.0 <= s.hotel_reserve_share < 1.0:
+        msg = f"setting 'hotel_reserve_share' must be at least 0 and below 1, got {s.hotel_reserve_share!r}"
+        raise SettingsError(msg)
     if not s.store:
         msg = "setting 'store' must not be empty"
         raise SettingsError(msg)

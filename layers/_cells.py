@@ -10,12 +10,12 @@ Every writer — layer exports, screening lists, daily reports, import rejects, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["FORMULA_START", "neutralise", "neutralise_row", "neutralise_frame", "restore"]
+__all__ = ["FORMULA_START", "neutralise", "neutralise_row", "neutralise_frame", "restore", "xlsx_bytes"]
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -47,3 +47,29 @@ def restore(text: str) -> str:
     if text.startswith("'") and text[1:].startswith(FORMULA_START):
         return text[1:]
     return text
+
+
+def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
+    """A workbook of one sheet per frame (sheet name → frame, names cut to Excel's 31 characters):
+    bold header row frozen, every text cell neutralised (never a formula), empty cells for missing
+    values, dates as dates."""
+    import io
+
+    import openpyxl
+    from openpyxl.styles import Font
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, frame in sheets.items():
+        ws = wb.create_sheet(title=str(name)[:31])
+        ws.append(neutralise_row(str(c) for c in frame.columns))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in frame.itertuples(index=False):
+            ws.append([None if v is None or (not isinstance(v, str) and pd.isna(v)) else neutralise(v) for v in row])
+        ws.freeze_panes = "A2"
+        for i, c in enumerate(frame.columns, start=1):
+            ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = max(10, min(40, len(str(c)) + 4))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

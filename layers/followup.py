@@ -27,6 +27,7 @@ from geo.followup import (
     checkin_key,
     checkin_state,
     checkins_frame,
+    moved_in_per_hotel,
     next_state,
     record_key,
     states_frame,
@@ -35,9 +36,36 @@ from layers.records import Record, Records, records_for, stale_write
 from layers.screening_io import screen_store, with_followup
 
 __all__ = [
+    "RoomsFull", "rooms_check",
     "record_outcome", "record_outcomes_bulk", "load_states", "with_followup", "until_verified_kinds",
     "load_checkins", "record_checkin", "record_checkins_bulk", "OUTCOME_HEADERS", "import_outcomes",
 ]
+
+
+class RoomsFull(FollowupError):
+    """A transfer to a hotel with no room left for it (the message names the hotel and counts)."""
+
+
+def rooms_check(rooms: Mapping[str, int] | None, hotels: Iterable[str]):
+    """The rule a transfer's save runs inside its transaction (``Records.save_many(check=)``):
+    no hotel of ``hotels`` holds more people recorded as transferred there and not yet closed
+    (:func:`geo.followup.moved_in_per_hotel`) than ``rooms[hotel]`` — its free rooms as the
+    hotels layer says (total − occupied). A hotel not in ``rooms`` (unknown, closed) takes no one.
+    None when ``rooms`` is None (the caller does not guard rooms) or no hotel is involved."""
+    wanted = sorted({str(h) for h in hotels if h is not None and str(h)})
+    if rooms is None or not wanted:
+        return None
+
+    def check(current) -> None:
+        moved = moved_in_per_hotel(states_frame(current(KIND)))
+        for h in wanted:
+            have, n = int(rooms.get(h, 0) or 0), int(moved.get(h, 0))
+            if n > have:
+                msg = (f"酒店 {h} 房间不足：空余 {have} 间，转入后为 {n} 人，未记录任何转运"
+                       f" / hotel {h} has {have} free rooms, {n} people would be moved in; no transfer was recorded")
+                raise RoomsFull(msg)
+
+    return check
 
 
 def until_verified_kinds(rule_set) -> set[str]:
@@ -126,6 +154,7 @@ def record_outcome(
     scope: str,
     until_verified: bool = False,
     siblings: Iterable[Mapping[str, Any]] = (),
+    rooms: Mapping[str, int] | None = None,
 ) -> list[Record]:
     """Record ``outcome`` for one obligation (a row of ``Screening.obligations`` with follow-up
     applied: ``traveller_id``, ``kind``) and return the records saved.
@@ -136,7 +165,9 @@ def record_outcome(
     ``fields["to_neighbourhood"]``.
 
     Raises :class:`geo.followup.FollowupError` (the outcome's rules), ``StaleWrite`` (someone
-    recorded the item since ``based_on``).
+    recorded the item since ``based_on``), :class:`RoomsFull` (a transfer to a hotel of ``rooms``
+    — hotel id → free rooms the hotels layer says — with no room left, checked in the saving
+    transaction).
     """
     o = OUTCOMES.get(outcome)
     if o is None:
@@ -155,7 +186,8 @@ def record_outcome(
         state = next_state(prev.data if prev else None, outcome, fields, at=at, until_verified=kind_waits)
         new_scope = str(fields["to_neighbourhood"]) if o.effect == "handover" and fields else scope
         to_save.append((KIND, key, state, int(base), new_scope))
-    return records.save_many(to_save, user=user, action=outcome, now=at)
+    check = rooms_check(rooms, [(fields or {}).get("hotel_id")] if outcome == "transferred" else [])
+    return records.save_many(to_save, user=user, action=outcome, now=at, check=check)
 
 
 def record_outcomes_bulk(
@@ -167,6 +199,9 @@ def record_outcomes_bulk(
     neighbourhood_of: Mapping[str, str] | None = None,
     user: str,
     numbers: list[int] | None = None,
+    rooms: Mapping[str, int] | None = None,
+    action: str = "import",
+    as_seen: bool = False,
 ) -> tuple[int, list[tuple[int, str, str]]]:
     """Record many outcomes at once (an import from another system, the demo): all or none.
 
@@ -178,7 +213,10 @@ def record_outcomes_bulk(
 
     Returns ``(records saved, rejected)``; ``rejected`` lists ``(row number, reason_zh,
     reason_en)`` — ``numbers[i]`` for row ``i`` (a file's own row numbers), else from 1 — and
-    nothing is saved when it is not empty.
+    nothing is saved when it is not empty. ``rooms`` (hotel id → free rooms): transfers are
+    checked against them in the saving transaction (:func:`rooms_check`; raises :class:`RoomsFull`).
+    ``as_seen``: each item is saved on the version ``obligations`` shows (what the user saw), so
+    an item recorded since raises ``StaleWrite`` (a plan confirmed twice); default: on the newest.
     """
     comm = obligations[obligations["community"].astype(bool)]
     by_person: dict[str, list[dict]] = {}
@@ -214,6 +252,9 @@ def record_outcomes_bulk(
                 if key not in states:
                     rec = current.get(key)
                     prev_data, base = (dict(rec.data), rec.version) if rec else (None, 0)
+                    if as_seen and base != int(ob.get("version") or 0):
+                        assert rec is not None
+                        raise stale_write(rec)
                     scope = rec.scope if rec else (neighbourhood_of or {}).get(tid, "")
                 if not kind and (prev_data or {}).get("closed_at"):
                     continue  # a person-wide row leaves their closed items alone
@@ -230,7 +271,9 @@ def record_outcomes_bulk(
     if rejected:
         return 0, rejected
     items = [(KIND, key, state, base, scope) for key, (state, base, scope) in states.items() if state is not None]
-    saved = records.save_many(items, user=user, action="import") if items else []
+    hotels = rows["hotel_id"] if "hotel_id" in rows.columns and (rows["outcome"] == "transferred").any() else []
+    check = rooms_check(rooms, [h for h, o in zip(hotels, rows["outcome"], strict=False) if o == "transferred" and pd.notna(h)])
+    saved = records.save_many(items, user=user, action=action, check=check) if items else []
     return len(saved), []
 
 

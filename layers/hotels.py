@@ -20,6 +20,8 @@ SPEC_COLUMNS = (
     Column("rooms_occupied", "int", "已用房间", "Rooms occupied", required=True),
     Column("status", "str", "状态", "Status", required=True),
     Column("staff_certified", "int", "持证上岗人数", "Certified staff"),
+    Column("reserved_rooms", "int", "预留房间", "Reserved rooms"),
+    Column("suitable_for", "str", "适合人群", "Suitable for"),
     Column("demo", "bool", "演示数据", "Demo data"),
 )
 

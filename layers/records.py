@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,9 +122,15 @@ class Records:
         user: str,
         action: str,
         now: dt.datetime | None = None,
+        check: Callable[[Callable[[str], list[Record]]], None] | None = None,
     ) -> list[Record]:
         """Save several records in one transaction: all or none (a bulk import).
-        ``items``: ``(kind, key, data, based_on, scope)``."""
+        ``items``: ``(kind, key, data, based_on, scope)``.
+
+        ``check``: a rule over all records as they would be after the save (e.g. no hotel holds
+        more people than it has rooms), run inside the transaction after the writes with a
+        function giving the current records of a kind; raising rolls everything back, so of two
+        concurrent saves that each fit alone but not together, the second is refused."""
         if not user or not action:
             msg = "a save needs who saves it and what it is"
             raise ValueError(msg)
@@ -160,6 +166,9 @@ class Records:
                         (version, scope, action, text, user, at, int(seq[0]) if seq else 0, kind, key),
                     )
                 out.append(Record(kind, key, version, scope, action, json.loads(text), user, at))
+            if check is not None:
+                check(lambda kind: [_record(r) for r in tx.rows(
+                    f"SELECT {_COLUMNS} FROM riskmap_records WHERE kind = ? ORDER BY record_key", (kind,))])
         return out
 
     def get(self, kind: str, key: str) -> Record | None:

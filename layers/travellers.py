@@ -17,6 +17,8 @@ SPEC = LayerSpec(
         Column("address", "str", "住址", "Address", personal=True),
         Column("arrival_date", "date", "抵并日期", "Arrival date"),
         Column("neighbourhood_id", "str", "社区编号", "Neighbourhood ID"),
+        Column("household_id", "str", "户编号", "Household ID", personal=True),
+        Column("needs", "str", "特殊需要", "Special needs", personal=True),
         Column("inbound", "bool", "境外入境", "Inbound from abroad"),
         Column("entry_quarantine_days", "int", "入境点已隔离天数", "Days quarantined at entry"),
         Column("companion", "bool", "时空伴随者", "Spatiotemporal companion"),

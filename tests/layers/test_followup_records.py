@@ -138,3 +138,45 @@ def test_a_check_in_is_a_versioned_record_and_a_second_one_for_the_same_day_is_r
     ck = load_checkins(records, scopes=["N1"])
     assert (ck.loc[0, "temperature"], bool(ck.loc[0, "abnormal"])) == (36.5, False)
     assert load_checkins(records, scopes=["N2"]).empty
+
+
+def test_a_transfer_to_a_full_hotel_is_refused_on_the_write_path(records):
+    from layers.followup import RoomsFull
+
+    rooms = {"H1": 1}
+    record_outcome(records, OB, "transferred", {"hotel_id": "H1"}, based_on=0, user="wang", at=AT, scope="N1", rooms=rooms)
+    other = {"traveller_id": "T2", "kind": "risk_county", "version": 0}
+    with pytest.raises(RoomsFull, match="hotel H1 has 1 free rooms, 2 people would be moved in; no transfer was recorded"):
+        record_outcome(records, other, "transferred", {"hotel_id": "H1"}, based_on=0, user="li", at=AT, scope="N1", rooms=rooms)
+    assert records.get(KIND, "T2|risk_county") is None
+    # a hotel the rooms do not name (closed, unknown) takes no one
+    with pytest.raises(RoomsFull, match="hotel H9 has 0 free rooms"):
+        record_outcome(records, other, "transferred", {"hotel_id": "H9"}, based_on=0, user="li", at=AT, scope="N1", rooms=rooms)
+    # another outcome is not a transfer: no room check
+    record_outcome(records, other, "reached_phone", based_on=0, user="li", at=AT, scope="N1", rooms=rooms)
+
+
+def test_two_concurrent_transfers_into_the_last_room_one_wins(records):
+    from layers.followup import RoomsFull
+
+    barrier = threading.Barrier(2)
+    got: list[str] = []
+
+    def worker(tid: str) -> None:
+        ob = {"traveller_id": tid, "kind": "risk_county", "version": 0}
+        barrier.wait()
+        try:
+            record_outcome(records, ob, "transferred", {"hotel_id": "H1"}, based_on=0, user=tid, at=AT, scope="N1",
+                           rooms={"H1": 1})
+            got.append("saved")
+        except RoomsFull:
+            got.append("full")
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in ("T1", "T2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got) == ["full", "saved"]
+    states = load_states(records)
+    assert list(states["hotel_id"].dropna()) == ["H1"]
