@@ -91,6 +91,7 @@ BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "command_page": _lazy("bench.bench_command"),
     "resident_load": _lazy("bench.bench_load"),
     "followup": _lazy("bench.bench_followup"),
+    "allocate": _lazy("bench.bench_allocate"),
 }
 
 

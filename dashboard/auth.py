@@ -84,6 +84,7 @@ PAGE_PATHS = {
     "page_command": "./",
     "page_daily_report": "daily-report",
     "page_followup": "followup",
+    "page_transfers": "transfers",
     "page_screening": "screening",
     "page_planning": "planning",
     "page_resident": "resident",

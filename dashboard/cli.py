@@ -6,6 +6,7 @@
     riskmap import LAYER FILE [--crs C] [--skip-bad] [--rejects F] [--mode append|replace] [--store PATH]
     riskmap export LAYER FILE [--crs C] [--store PATH]
     riskmap screen --as-of DATE [--out FILE.csv|FILE.xlsx] [--store PATH]
+    riskmap allocate --as-of DATE [--at "DATE HH:MM"] [--seats N] [--out PLAN.xlsx] [--confirm] [--store PATH]
     riskmap user add NAME --role grid|planner|command|admin [--areas IDS] [--display-name D]
                      [--password-stdin | --no-password] [--store PATH]
     riskmap user disable|enable|passwd NAME [--password-stdin] [--store PATH]
@@ -349,6 +350,59 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     return cli_screen(args.as_of, args.out, _store_location(args))
 
 
+def _cmd_allocate(args: argparse.Namespace) -> int:
+    """``riskmap allocate``: the quarantine transfer plan (集中隔离转运) — totals printed, the
+    workbook written with ``--out``; ``--confirm`` records it (audited, all or none)."""
+    import pandas as pd
+
+    from geo.allocation import plan_totals
+    from layers.allocation import confirm_transfers, make_plan, plan_workbook
+    from layers.records import records_for
+
+    settings = load_settings()
+    seats = settings.transfer_seats if args.seats is None else args.seats
+    if not 1 <= seats <= 60:
+        print(f"riskmap: 每车座位数须为 1–60 / --seats must be 1 to 60 (got {seats})", file=sys.stderr)
+        return 2
+    at = pd.Timestamp(args.at) if args.at else None
+    location = _store_location(args)
+    plan, inputs, result = make_plan(location, as_of=args.as_of, now=at, seats=seats, reserve_share=settings.hotel_reserve_share)
+    tot = plan_totals(plan)
+    gap = "—" if tot["gap_pct"] is None else f"{tot['gap_pct']:.2f} %"
+    print(f"待转运 {len(inputs.people):,} 人 / people to place {len(inputs.people):,}")
+    print(f"已安置 {tot['placed']:,} 人，无法安置 {tot['unplaced']:,} 人 / placed {tot['placed']:,}, not placed {tot['unplaced']:,}")
+    print(f"总距离 {tot['km_total']:,.1f} 公里，人均 {tot['km_per_person']:.2f} 公里 / total {tot['km_total']:,.1f} km,"
+          f" {tot['km_per_person']:.2f} km per person (above the lower bound: {gap}; {plan.method})")
+    print(f"使用酒店 {tot['hotels_used']}，启用备用酒店 {tot['hotels_opened']}（{'、'.join(plan.opened) or '无'}），车次 {tot['batches']}"
+          f" / hotels used {tot['hotels_used']}, standby opened {tot['hotels_opened']} ({', '.join(plan.opened) or 'none'}),"
+          f" batches {tot['batches']} of {seats} seats")
+    for hid, zh, en in plan.issues:
+        print(f"  酒店 {hid}：{zh} / hotel {hid}: {en}", file=sys.stderr)
+    for r in plan.unplaced.itertuples(index=False):
+        print(f"  {r.traveller_id}: {r.reason_zh} / {r.reason_en}", file=sys.stderr)
+    if args.out:
+        out = Path(args.out)
+        if out.suffix.lower() != ".xlsx":
+            print("riskmap: --out 须为 .xlsx 文件 / --out must be an .xlsx file", file=sys.stderr)
+            return 2
+        tmp = out.with_name(out.name + ".part")
+        tmp.write_bytes(plan_workbook(plan, result))
+        tmp.replace(out)
+        print(f"已写入 {out} / wrote {out}")
+    if args.confirm and plan.placed:
+        try:
+            _audit_cli(args, "transfer_plan", "hotels", f"{plan.placed} people, {len(plan.batches)} batches")
+            saved = confirm_transfers(records_for(location), plan, result, inputs.rooms, user=_cli_user(),
+                                      at=(at or pd.Timestamp.now(tz="Asia/Shanghai").tz_localize(None)).to_pydatetime())
+        except (StaleWrite, ImportRejected, AuditFailed, ValueError) as exc:
+            print(f"riskmap: {exc}", file=sys.stderr)
+            for issue in getattr(exc, "rows", []):
+                _print_issue(issue, set(), file=sys.stderr)
+            return 1
+        print(f"已记录 {saved:,} 条转运 / recorded {saved:,} transfers")
+    return 0
+
+
 # ---------------------------------------------------------------- accounts (dashboard/accounts.py)
 
 
@@ -506,6 +560,14 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--out", default=None, help="write the lists to .csv (two files) or .xlsx (a sheet per district)")
     sc.add_argument("--store", default=None, help="GeoPackage path or postgresql:// URL (default: setting store)")
     sc.set_defaults(func=_cmd_screen)
+    al = sub.add_parser("allocate", help="plan the transfer of people to quarantine hotels (集中隔离转运)")
+    al.add_argument("--as-of", required=True, help="the screening day, YYYY-MM-DD")
+    al.add_argument("--at", default=None, help="the moment the plan is made for, 'YYYY-MM-DD HH:MM' (default: now, at most the day's end)")
+    al.add_argument("--seats", type=int, default=None, help="seats per vehicle (default: setting transfer_seats)")
+    al.add_argument("--out", default=None, help="write the plan to an .xlsx workbook (a sheet per hotel and the batches)")
+    al.add_argument("--confirm", action="store_true", help="record the plan: one 'transferred' outcome per person placed")
+    al.add_argument("--store", default=None, help="GeoPackage path or postgresql:// URL (default: setting store)")
+    al.set_defaults(func=_cmd_allocate)
     us = sub.add_parser("user", help="manage accounts (roles: grid, planner, command, admin)")
     usub = us.add_subparsers(dest="action", required=True)
     ua = usub.add_parser("add", help="add an account (the password is asked for, or read from stdin)")

@@ -17,7 +17,7 @@ from dashboard.settings import Settings
 from dashboard.ui import PageContext, read_public_layer, traveller_aggregates
 from layers import MAP_LAYERS
 
-__all__ = ["command_layers", "command_map"]
+__all__ = ["command_layers", "command_map", "transfer_map"]
 
 
 def command_layers(ctx: PageContext, day: pd.Timestamp) -> dict[str, gpd.GeoDataFrame]:
@@ -70,3 +70,56 @@ def command_map(ctx: PageContext, as_of: pd.Timestamp, when: datetime, *, nation
         ctx, ctx.store.location, ctx.store.version(), as_of.strftime("%Y-%m-%d"), when.isoformat(), ctx.lang, ctx.settings, national,
         0 if national else records_of(ctx).version(),  # the follow-up colours change with every outcome recorded
     )
+
+
+def transfer_map(ctx: PageContext, plan, lang: str):
+    """A transfer plan on the map (this session only, never cached across users): the hotels
+    layer, a line per neighbourhood → hotel (width by people; from the neighbourhood's centre,
+    never a residence) and each used hotel labelled with its free rooms before → after."""
+    import html
+
+    import folium
+    import shapely
+
+    from dashboard.i18n import t
+    from dashboard.mapview import to_display
+    from geo.allocation import plan_flows
+
+    hotels = read_public_layer(ctx, "hotels")
+    nbh = read_public_layer(ctx, "neighbourhoods")
+    flows = plan_flows(plan)
+    centre = dict(zip(nbh["id"].astype(str), nbh.geometry.representative_point(), strict=True))
+    names = dict(zip(nbh["id"].astype(str), nbh["name"].astype(str), strict=True))
+    hpos = dict(zip(hotels["id"].astype(str), hotels.geometry, strict=True))
+    hname = dict(zip(plan.hotels["hotel_id"], plan.hotels["name"].astype(str), strict=True))
+    lines, rows = [], []
+    for r in flows.itertuples(index=False):
+        a, b = centre.get(str(r.neighbourhood_id)), hpos.get(str(r.hotel_id))
+        if a is None or b is None:
+            continue
+        lines.append(shapely.LineString([a, b]))
+        rows.append(r)
+    fg = folium.FeatureGroup(name=t("tr_map_flows", lang))
+    if lines:
+        shown = to_display(gpd.GeoDataFrame({"i": range(len(lines))}, geometry=lines, crs="EPSG:4326"), ctx.settings)
+        biggest = max(r.people for r in rows)
+        for r, line in zip(rows, shown.geometry, strict=True):
+            tip = t("tr_flow_tip", lang).format(nb=names.get(str(r.neighbourhood_id), r.neighbourhood_id),
+                                                 hotel=hname.get(r.hotel_id, r.hotel_id), n=int(r.people), km=float(r.km))
+            folium.PolyLine([(y, x) for x, y in line.coords], color="#6a3d9a", opacity=0.75,
+                            weight=2 + 6 * int(r.people) / biggest, tooltip=html.escape(tip)).add_to(fg)
+    used = plan.hotels[(plan.hotels["placed"] > 0) | plan.hotels["opened"]]
+    hg = folium.FeatureGroup(name=t("tr_map_hotels", lang))
+    pts = [hpos.get(h) for h in used["hotel_id"]]
+    keep = [p is not None for p in pts]
+    if any(keep):
+        shown = to_display(gpd.GeoDataFrame(used[keep], geometry=[p for p in pts if p is not None], crs="EPSG:4326"), ctx.settings)
+        for r, p in zip(used[keep].itertuples(index=False), shown.geometry, strict=True):
+            tip = t("tr_hotel_tip", lang).format(hotel=r.name, before=int(r.free_before), after=int(r.free_after), n=int(r.placed))
+            folium.CircleMarker((p.y, p.x), radius=9, color="#6a3d9a", weight=3, fill=True, fill_color="#ffffff",
+                                fill_opacity=0.9, tooltip=html.escape(tip)).add_to(hg)
+    from layers.spec import LegendEntry
+
+    legend = [(t("tr_map_flows", lang), [LegendEntry("#6a3d9a", t("tr_map_flows", lang), t("tr_map_flows", lang), "line")]),
+              (t("tr_map_hotels", lang), [LegendEntry("#ffffff", t("tr_map_hotels", lang), t("tr_map_hotels", lang), "circle")])]
+    return build_map(ctx.settings, lang, {"neighbourhoods": nbh, "hotels": hotels}, overlays=(fg, hg), overlay_legend=legend)

@@ -199,6 +199,11 @@ def _display(gdf: gpd.GeoDataFrame, settings: Settings) -> gpd.GeoDataFrame:
     return gdf
 
 
+def to_display(gdf: gpd.GeoDataFrame, settings: Settings) -> gpd.GeoDataFrame:
+    """``gdf`` (WGS-84) in the coordinate system the map is drawn in (for overlays a page adds)."""
+    return _display(gdf, settings)
+
+
 def to_store_coords(lon: float, lat: float, settings: Settings) -> tuple[float, float]:
     """A position read off the map (a click, a drawn vertex) in the store's WGS-84."""
     x, y = convert_xy([lon], [lat], src=display_crs(settings), dst="wgs84")
@@ -234,8 +239,14 @@ def build_map(
     render_options: dict[str, dict] | None = None,
     national: bool = False,
     compact: bool = False,
+    overlays: Iterable[folium.FeatureGroup] = (),
+    overlay_legend: Iterable[tuple[str, Iterable[LegendEntry]]] = (),
 ) -> folium.Map:
     """A map of the configured city with the offline boundary basemap and ``layers`` in registry order.
+
+    ``overlays``: a page's own feature groups (already in display coordinates), drawn above the
+    layers and listed in the layer switcher (they must exist before the switcher is written);
+    ``overlay_legend``: their legend sections (title, entries).
 
     ``layers`` maps a layer key to its (already as-of filtered, public) frame. On a narrow screen
     (under :data:`NARROW_PX` wide: a phone) the layer switcher and the legend start folded so the
@@ -283,6 +294,9 @@ def build_map(
         spec.render(_display(frame, settings), lang, show=key not in hidden, **options.get(key, {})).add_to(m)
         if spec.legend:
             legend_sections.append((spec.name(lang), spec.legend))
+    for fg in overlays:
+        fg.add_to(m)
+    legend_sections.extend(overlay_legend)
     ZoomLabels(_labels(settings, lang, counties, layers, national=national)).add_to(m)
     if draw:
         Draw(

@@ -48,6 +48,7 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "page_screening": ("command", "grid"),
     "page_followup": ("grid", "command"),
     "page_planning": ("planner", "command"),
+    "page_transfers": ("planner", "command"),
     "page_resident": (PUBLIC,),
     "page_data": ("command",),
     "page_admin": ("admin",),
@@ -61,6 +62,7 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "view_personal": ("command", "grid"),  # screening lists (grid: own neighbourhoods only)
     "export_personal": ("command", "grid"),  # the masked screening workbook
     "zone_change": ("planner", "command"),
+    "transfer_plan": ("planner", "command"),  # confirm a quarantine transfer plan (records 'transferred')
     "record_outcome": ("grid", "command"),  # follow-up outcomes (grid: own neighbourhoods only)
     "reveal_phone": ("grid", "command"),  # the full phone of a person on one's list (audited)
     "accounts": ("admin",),  # add, disable, enable, reset password, change role

@@ -1199,6 +1199,8 @@ def build_demo(
     zones = _zones(nb)
     travellers, visits, returnees = _travellers_and_visits(nb, b, listed, r_people)
     daily = _daily_reports(returnees, r_daily)
+    (r_transfer,) = root.spawn(1)  # spawned after the others: their numbers are unchanged
+    _transfer_details(travellers, hotels, r_transfer)
     frames: dict[str, pd.DataFrame | gpd.GeoDataFrame] = {
         "neighbourhoods": nb,
         "testing_sites": sites,
@@ -1210,6 +1212,64 @@ def build_demo(
         "daily_reports": daily,
     }
     return {key: get_spec(key).coerce(frame) for key, frame in frames.items()}
+
+
+#: Demo hotels' suitability for special needs (集中隔离转运): share of hotels → the flags they take.
+HOTEL_SUITABILITY = ((0.25, "老人"), (0.15, "孕妇;老人"), (0.10, "近医院;老人;孕妇"))
+#: Share of travellers in a household of 2–4 (same neighbourhood and arrival day), and needs.
+HOUSEHOLD_SHARE = 0.3
+NEEDS = ((0.03, "老人"), (0.01, "孕妇"), (0.005, "近医院"))
+
+
+def _transfer_details(travellers: gpd.GeoDataFrame, hotels: gpd.GeoDataFrame, rng: np.random.Generator) -> None:
+    """What a transfer plan needs, in place: hotels' ``suitable_for`` and a few ``reserved_rooms``;
+    travellers' ``household_id`` (people of one neighbourhood arriving the same day, in groups of
+    2–4; their residence points are left as drawn, so every other figure of the demo is unchanged —
+    the plan places a household by its first member's point) and ``needs``."""
+    u = rng.uniform(size=len(hotels))
+    suit = np.full(len(hotels), None, dtype=object)
+    lo = 0.0
+    for share, flags in HOTEL_SUITABILITY:
+        suit[(u >= lo) & (u < lo + share)] = flags
+        lo += share
+    hotels["suitable_for"] = suit
+    hotels["reserved_rooms"] = pd.array(np.where(rng.uniform(size=len(hotels)) < 0.2, rng.integers(5, 21, len(hotels)), -1),
+                                        dtype="Int64")
+    hotels.loc[hotels["reserved_rooms"] < 0, "reserved_rooms"] = pd.NA
+    order = travellers.sort_values(["neighbourhood_id", "arrival_date", "id"], kind="stable").index
+    pick = rng.uniform(size=len(order)) < HOUSEHOLD_SHARE
+    sizes = rng.integers(2, 5, len(order))
+    hh = np.full(len(travellers), None, dtype=object)
+    pos = {k: i for i, k in enumerate(travellers.index)}
+    nb = travellers["neighbourhood_id"].to_numpy()
+    day = travellers["arrival_date"].to_numpy()
+    i, n = 0, 0
+    while i < len(order):
+        if pick[i]:
+            first = pos[order[i]]
+            group = [first]
+            j = i + 1
+            while j < len(order) and len(group) < sizes[i]:
+                k = pos[order[j]]
+                if nb[k] != nb[first] or day[k] != day[first]:
+                    break
+                group.append(k)
+                j += 1
+            if len(group) > 1:
+                n += 1
+                for k in group:
+                    hh[k] = f"HH{n:05d}"
+                i = j
+                continue
+        i += 1
+    travellers["household_id"] = hh
+    u = rng.uniform(size=len(travellers))
+    needs = np.full(len(travellers), None, dtype=object)
+    lo = 0.0
+    for share, flag in NEEDS:
+        needs[(u >= lo) & (u < lo + share)] = flag
+        lo += share
+    travellers["needs"] = needs
 
 
 def _summary(frames: dict[str, pd.DataFrame], keys: Sequence[str] = LAYER_KEYS) -> str:

@@ -47,6 +47,7 @@ __all__ = [
     "transfer_batches",
     "parse_flags",
     "plan_totals",
+    "plan_flows",
 ]
 
 EARTH_KM = 6371.0088
@@ -595,3 +596,14 @@ def plan_totals(plan: AllocationPlan) -> Mapping[str, float | int]:
         "batches": len(plan.batches),
         "gap_pct": None if math.isnan(plan.gap) else round(100 * plan.gap, 2),
     }
+
+
+def plan_flows(plan: AllocationPlan) -> pd.DataFrame:
+    """People per neighbourhood → hotel (``neighbourhood_id``, ``hotel_id``, ``people``, ``km``:
+    the mean), most people first: what the map draws — a line per pair from the neighbourhood's
+    centre, never a person's residence (the map is for planners too)."""
+    a = plan.assignments
+    if a.empty:
+        return pd.DataFrame(columns=["neighbourhood_id", "hotel_id", "people", "km"])
+    g = a.groupby(["neighbourhood_id", "hotel_id"], as_index=False).agg(people=("traveller_id", "size"), km=("km", "mean"))
+    return g.sort_values(["people", "neighbourhood_id"], ascending=[False, True], kind="stable").reset_index(drop=True)

@@ -86,6 +86,7 @@ def confirm_transfers(records, plan: AllocationPlan, result, rooms: dict[str, in
     is not allowed any more (``FollowupError`` with the rows), or a hotel would hold more people
     than it has rooms (``RoomsFull``, checked in the saving transaction). Returns records saved."""
     from geo.errors import ImportRejected
+    from layers._issues import Issue
 
     a = plan.assignments
     if a.empty:
@@ -104,7 +105,8 @@ def confirm_transfers(records, plan: AllocationPlan, result, rooms: dict[str, in
     )
     if rejected:
         msg = f"转运方案中 {len(rejected)} 人无法记录，未记录任何转运 / {len(rejected)} people in the plan cannot be recorded; nothing was recorded"
-        raise ImportRejected(msg, rows=[(n, "traveller_id", zh, en) for n, zh, en in rejected])
+        raise ImportRejected(msg, rows=[Issue(n, None, f"{rows['traveller_id'].iat[n - 1]}：{zh}", f"{rows['traveller_id'].iat[n - 1]}: {en}")
+                                        for n, zh, en in rejected])
     return saved
 
 
@@ -138,10 +140,12 @@ def _headed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns={c: f"{zh} {en}" for c, (zh, en) in PLAN_HEADERS.items() if c in frame.columns})
 
 
-def plan_workbook(plan: AllocationPlan, result, *, neighbourhood_names: dict[str, str] | None = None) -> bytes:
-    """The plan as an XLSX workbook (staff only: names, phones and addresses of the people to
-    transfer): 汇总 summary, 酒店 hotels (fill before/after), 车次 batches, one sheet per hotel
-    (who arrives, by batch and pick-up order), 未安置 unplaced with the reason. No formula cells."""
+def plan_workbook(plan: AllocationPlan, result, *, neighbourhood_names: dict[str, str] | None = None,
+                  personal: bool = True) -> bytes:
+    """The plan as an XLSX workbook: 汇总 summary, 酒店 hotels (fill before/after), 车次 batches,
+    one sheet per hotel (who arrives, by batch and pick-up order), 未安置 unplaced with the
+    reason. ``personal``: with names, phones and addresses (staff who see personal data: command,
+    the CLI); else person IDs only (planners). No formula cells."""
     from layers._cells import xlsx_bytes
 
     names = neighbourhood_names or {}
@@ -156,6 +160,8 @@ def plan_workbook(plan: AllocationPlan, result, *, neighbourhood_names: dict[str
     a["household"] = a.groupby("household").ngroup() + 1 if len(a) else a["household"]
     a["km"] = a["km"].round(2)
     people_cols = ["batch", "stop", "hotel", "neighbourhood", "traveller_id", "name", "phone", "address", "household", "km"]
+    if not personal:
+        people_cols = [c for c in people_cols if c not in ("name", "phone", "address")]
     totals = plan_totals(plan)
     labels = {
         "placed": ("安置人数", "people placed"), "unplaced": ("无法安置人数", "people not placed"),
@@ -170,7 +176,7 @@ def plan_workbook(plan: AllocationPlan, result, *, neighbourhood_names: dict[str
     batches = plan.batches.assign(hotel=plan.batches["hotel_id"].map(hotel_name),
                                   neighbourhood=plan.batches["neighbourhood_id"].map(names), km=plan.batches["km"].round(2))
     un = plan.unplaced.assign(reason=plan.unplaced["reason_zh"] + " / " + plan.unplaced["reason_en"])
-    un["name"] = un["traveller_id"].astype(str).map(t["name"]) if "name" in t.columns else None
+    un["name"] = un["traveller_id"].astype(str).map(t["name"]) if "name" in t.columns and personal else None
     sheets: dict[str, pd.DataFrame] = {
         "汇总 Summary": summary,
         "酒店 Hotels": _headed(hotels[["hotel_id", "hotel", "status", "capacity", "free_before", "placed", "free_after", "opened"]]),
@@ -178,5 +184,5 @@ def plan_workbook(plan: AllocationPlan, result, *, neighbourhood_names: dict[str
     }
     for hid, grp in a.groupby("hotel_id", sort=True):
         sheets[f"{hid} {hotel_name.get(hid, '')}"] = _headed(grp[people_cols])
-    sheets["未安置 Unplaced"] = _headed(un[["traveller_id", "name", "reason"]])
+    sheets["未安置 Unplaced"] = _headed(un[["traveller_id", "name", "reason"] if personal else ["traveller_id", "reason"]])
     return xlsx_bytes(sheets)

@@ -43,6 +43,7 @@ from geo.followup import (
     workload,
 )
 from geo.screening import CODE_LABELS, mask_phone
+from layers.allocation import layer_rooms
 from layers.followup import load_checkins, load_states, record_checkin, record_outcome, until_verified_kinds
 from layers.screening_io import tasks_xlsx_bytes
 
@@ -170,6 +171,7 @@ def _outcome_form(row: pd.Series) -> None:
         if saved_record(lambda: record_outcome(
             records_of(ctx), row.to_dict(), choice, fields, based_on=based_on, user=acc.name, at=now,
             scope=str(row["neighbourhood_id"] or ""), until_verified=row["kind"] in waits, siblings=siblings,
+            rooms=layer_rooms(read_public_layer(ctx, "hotels")) if choice == "transferred" else None,
         ), lang, refused_by=(FollowupError,), on_stale=lambda: _reload_button(k)) is None:
             return
         record(acc.name, "record_outcome", str(row["traveller_id"]), f"{row['kind']}: {choice}", role=acc.role)

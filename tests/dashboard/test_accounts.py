@@ -570,17 +570,17 @@ def test_single_sign_on_identity_maps_to_an_enabled_account(db, claims, claim, e
 EXPECTED_PAGES = {  # role → pages it may open (the table in the README)
     None: {"page_resident", "page_login"},
     "grid": {"page_command", "page_followup", "page_screening", "page_resident", "page_login"},
-    "planner": {"page_command", "page_planning", "page_resident", "page_login"},
-    "command": {"page_command", "page_daily_report", "page_followup", "page_screening", "page_planning", "page_resident",
-                "page_data", "page_login"},
+    "planner": {"page_command", "page_planning", "page_transfers", "page_resident", "page_login"},
+    "command": {"page_command", "page_daily_report", "page_followup", "page_screening", "page_planning", "page_transfers",
+                "page_resident", "page_data", "page_login"},
     "admin": {"page_admin", "page_resident", "page_login"},
 }
 EXPECTED_ACTIONS = {
     None: set(),
     "grid": {"view_personal", "export_personal", "record_outcome", "reveal_phone"},
-    "planner": {"zone_change"},
+    "planner": {"zone_change", "transfer_plan"},
     "command": {"daily_report", "import", "export", "view_personal", "export_personal", "zone_change", "record_outcome",
-                "reveal_phone"},
+                "reveal_phone", "transfer_plan"},
     "admin": {"accounts", "audit_read"},
 }
 

@@ -74,3 +74,26 @@ def test_the_workbook_has_a_sheet_per_hotel_and_the_batches(demo):
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             assert all(c.data_type != "f" for c in row)
+
+
+def test_the_command_line_plans_writes_the_workbook_and_confirms(demo, tmp_path, capsys):
+    from dashboard.cli import main
+
+    out = tmp_path / "plan.xlsx"
+    args = ["allocate", "--as-of", SCENARIO_TODAY, "--at", "2022-03-28 10:00", "--store", demo]
+    assert main([*args, "--seats", "0"]) == 2
+    assert "--seats must be 1 to 60" in capsys.readouterr().err
+    assert main([*args, "--out", str(tmp_path / "plan.csv")]) == 2
+    assert main([*args, "--seats", "4", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "people to place" in text and "batches" in text and "of 4 seats" in text
+    assert openpyxl.load_workbook(out).sheetnames[0] == "汇总 Summary"
+    records = records_for(demo)
+    assert not any(r.data.get("outcome") == "transferred" for r in records.current(KIND))
+    assert main([*args, "--confirm"]) == 0
+    assert "recorded" in capsys.readouterr().out
+    placed = {r.key.split("|")[0] for r in records.current(KIND) if r.data.get("outcome") == "transferred"}
+    assert placed
+    # a second run has nobody left to place (those placed are recorded as transferred)
+    assert main([*args, "--confirm"]) == 0
+    assert "people to place 0" in capsys.readouterr().out
