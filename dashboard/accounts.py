@@ -63,7 +63,7 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from dashboard.roles import ROLES
+from dashboard.roles import AREA_ROLES, ROLES
 from layers.sql import (
     Migration,
     SchemaTooNew,
@@ -424,8 +424,8 @@ class Accounts:
         n = check_name(name)
         check_role(role)
         area_t = parse_areas(areas)
-        if role != "grid" and area_t:
-            msg = f"只有网格员有负责区域 / areas are for grid workers only, not for role {role!r}"
+        if role not in AREA_ROLES and area_t:
+            msg = f"只有网格员和采样点人员有负责范围 / areas are for grid workers and site staff only, not for role {role!r}"
             raise AccountError(msg)
         if password is not None:
             check_password(password, n)
@@ -493,9 +493,9 @@ class Accounts:
         with self._db.transaction(write=True) as tx:
             acc = self._require(tx, name)
             new_role = check_role(role) if role is not None else acc.role
-            new_areas = parse_areas(areas) if areas is not None else (acc.areas if new_role == "grid" else ())
-            if new_role != "grid" and new_areas:
-                msg = f"只有网格员有负责区域 / areas are for grid workers only, not for role {new_role!r}"
+            new_areas = parse_areas(areas) if areas is not None else (acc.areas if new_role in AREA_ROLES else ())
+            if new_role not in AREA_ROLES and new_areas:
+                msg = f"只有网格员和采样点人员有负责范围 / areas are for grid workers and site staff only, not for role {new_role!r}"
                 raise AccountError(msg)
             if acc.role == "admin" and new_role != "admin" and not acc.disabled and self._other_enabled_admins(tx, acc.name) == 0:
                 msg = "最后一个启用的管理员必须保留管理员角色 / the last enabled administrator must stay an administrator"
@@ -698,10 +698,11 @@ class Accounts:
 
     # -------------------------------------------------------------------------- first run
 
-    def bootstrap(self, *, demo: bool, grid_areas: Sequence[str] = ()) -> list[tuple[str, str, str]]:
+    def bootstrap(self, *, demo: bool, grid_areas: Sequence[str] = (), site_areas: Sequence[str] = ()) -> list[tuple[str, str, str]]:
         """When there is no account yet: create ``admin`` (and, for a demo store, ``command``,
-        ``planner`` and ``grid``) with random passwords. Returns ``(name, role, password)`` for
-        each account created — show them once; they are stored only as hashes."""
+        ``planner``, ``grid`` and — given ``site_areas`` — ``site``) with random passwords.
+        Returns ``(name, role, password)`` for each account created — show them once; they are
+        stored only as hashes."""
         if not self.is_empty():
             return []
         wanted = [("admin", "admin", "管理员 Administrator", ())]
@@ -711,6 +712,8 @@ class Accounts:
                 ("planner", "planner", "规划人员（演示） Planner (demo)", ()),
                 ("grid", "grid", "网格员（演示） Grid worker (demo)", tuple(grid_areas)),
             ]
+            if site_areas:
+                wanted.append(("site", "site", "采样点人员（演示） Sampling-site staff (demo)", tuple(site_areas)))
         created = []
         for name, role, display, areas in wanted:
             password = new_password()

@@ -85,6 +85,7 @@ PAGE_PATHS = {
     "page_daily_report": "daily-report",
     "page_followup": "followup",
     "page_transfers": "transfers",
+    "page_queue": "queue",
     "page_screening": "screening",
     "page_planning": "planning",
     "page_resident": "resident",

@@ -7,7 +7,7 @@
     riskmap export LAYER FILE [--crs C] [--store PATH]
     riskmap screen --as-of DATE [--out FILE.csv|FILE.xlsx] [--store PATH]
     riskmap allocate --as-of DATE [--at "DATE HH:MM"] [--seats N] [--out PLAN.xlsx] [--confirm] [--store PATH]
-    riskmap user add NAME --role grid|planner|command|admin [--areas IDS] [--display-name D]
+    riskmap user add NAME --role grid|site|planner|command|admin [--areas IDS] [--display-name D]
                      [--password-stdin | --no-password] [--store PATH]
     riskmap user disable|enable|passwd NAME [--password-stdin] [--store PATH]
     riskmap user list [--store PATH]
@@ -454,6 +454,7 @@ def _first_accounts(store: str, *, demo: bool | None) -> None:
     if not db.is_empty():
         return
     areas: tuple[str, ...] = ()
+    site_areas: tuple[str, ...] = ()
     data = open_store(store)
     if data.exists():
         if demo is None:
@@ -461,7 +462,11 @@ def _first_accounts(store: str, *, demo: bool | None) -> None:
         if demo:  # the demo grid worker covers the district with the most neighbourhoods
             codes = data.read("neighbourhoods", public=True)["district_adcode"].dropna()
             areas = (str(codes.mode().iloc[0]),) if len(codes) else ()
-    created = db.bootstrap(demo=bool(demo), grid_areas=areas)
+            # the demo site staff report for the first three testing sites of that district
+            sites = data.read("testing_sites", public=True)
+            sites = sites[sites["district_adcode"].astype(str).isin(areas)] if areas else sites
+            site_areas = tuple(sites["id"].astype(str).sort_values().head(3))
+    created = db.bootstrap(demo=bool(demo), grid_areas=areas, site_areas=site_areas)
     if not created:
         return
     out = write_initial_accounts(initial_accounts_path(store), created)
@@ -572,9 +577,9 @@ def build_parser() -> argparse.ArgumentParser:
     usub = us.add_subparsers(dest="action", required=True)
     ua = usub.add_parser("add", help="add an account (the password is asked for, or read from stdin)")
     ua.add_argument("name", metavar="NAME")
-    ua.add_argument("--role", required=True, choices=("grid", "planner", "command", "admin"))
+    ua.add_argument("--role", required=True, choices=("grid", "site", "planner", "command", "admin"))
     ua.add_argument("--areas", "--neighbourhoods", dest="areas", default=None,
-                    help="grid workers: neighbourhood ids and/or 6-digit district codes, comma separated")
+                    help="grid workers: neighbourhood ids and/or 6-digit district codes; site staff: testing-site ids; comma separated")
     ua.add_argument("--display-name", default=None)
     pw = ua.add_mutually_exclusive_group()
     pw.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")

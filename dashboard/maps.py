@@ -14,7 +14,7 @@ import streamlit as st
 
 from dashboard.mapview import MapPayload, build_map, prepare_map
 from dashboard.settings import Settings
-from dashboard.ui import PageContext, read_public_layer, traveller_aggregates
+from dashboard.ui import PageContext, public_queue_of, read_public_layer, traveller_aggregates
 from layers import MAP_LAYERS
 
 __all__ = ["command_layers", "command_map", "transfer_map"]
@@ -42,7 +42,19 @@ def command_layers(ctx: PageContext, day: pd.Timestamp) -> dict[str, gpd.GeoData
         "zones": frames["zones"],
         "hotels": frames["hotels"],
         "testing_sites": frames["testing_sites"],
+        "site_queue": site_queue_frame(frames["testing_sites"], public_queue_of(ctx, day)),
     }
+
+
+def site_queue_frame(sites: gpd.GeoDataFrame, queue: dict[str, tuple[str, str]]) -> gpd.GeoDataFrame:
+    """The sites with a fresh queue report: ``id``, ``name``, ``level``, ``reported_at`` (the
+    public payload, :func:`dashboard.ui.public_queue_of`), for the command map's queue layer."""
+    ids = sites["id"].astype(str)
+    hit = ids.isin(list(queue)).to_numpy()
+    out = sites.loc[hit, ["id", "name", "geometry"]].copy()
+    out["level"] = [queue[i][0] for i in ids[hit]]
+    out["reported_at"] = [queue[i][1][11:] for i in ids[hit]]  # HH:MM (the report is fresh: today)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=sites.crs)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

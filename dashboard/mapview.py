@@ -28,7 +28,7 @@ from layers import REGISTRY
 from layers._encoded import geojson_group
 from layers._render import esc, js_payload
 from layers.boundaries import city_counties, provinces, render_districts
-from layers.derived import NEIGHBOURHOOD_FOLLOWUP, NEIGHBOURHOOD_SCREENING, TRAVELLER_DENSITY
+from layers.derived import NEIGHBOURHOOD_FOLLOWUP, NEIGHBOURHOOD_SCREENING, SITE_QUEUE, TRAVELLER_DENSITY
 from layers.spec import LegendEntry
 
 __all__ = ["build_map", "show_map", "Legend", "display_crs", "to_store_coords", "MapPayload", "prepare_map", "show_prepared"]
@@ -183,7 +183,7 @@ class Legend(MacroElement):
 
 _DISPLAY_SPECS = {
     **REGISTRY, TRAVELLER_DENSITY.key: TRAVELLER_DENSITY, NEIGHBOURHOOD_SCREENING.key: NEIGHBOURHOOD_SCREENING,
-    NEIGHBOURHOOD_FOLLOWUP.key: NEIGHBOURHOOD_FOLLOWUP,
+    NEIGHBOURHOOD_FOLLOWUP.key: NEIGHBOURHOOD_FOLLOWUP, SITE_QUEUE.key: SITE_QUEUE,
 }
 
 

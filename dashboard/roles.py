@@ -33,6 +33,7 @@ __all__ = [
     "PAGE_ROLES",
     "PUBLIC",
     "ROLES",
+    "AREA_ROLES",
     "may_do",
     "may_open",
     "pages_for",
@@ -40,7 +41,9 @@ __all__ = [
 ]
 
 PUBLIC = "public"
-ROLES = ("grid", "planner", "command", "admin")  # account roles, least to most data
+ROLES = ("grid", "site", "planner", "command", "admin")  # account roles, least to most data
+#: Roles whose accounts carry areas: grid workers (neighbourhood ids / district codes), site staff (testing-site ids).
+AREA_ROLES = ("grid", "site")
 
 PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "page_command": ("command", "planner", "grid"),
@@ -49,6 +52,7 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "page_followup": ("grid", "command"),
     "page_planning": ("planner", "command"),
     "page_transfers": ("planner", "command"),
+    "page_queue": ("site", "command"),
     "page_resident": (PUBLIC,),
     "page_data": ("command",),
     "page_admin": ("admin",),
@@ -62,7 +66,8 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "view_personal": ("command", "grid"),  # screening lists (grid: own neighbourhoods only)
     "export_personal": ("command", "grid"),  # the masked screening workbook
     "zone_change": ("planner", "command"),
-    "transfer_plan": ("planner", "command"),  # confirm a quarantine transfer plan (records 'transferred')
+    "transfer_plan": ("planner", "command"),
+    "report_queue": ("site", "command"),  # a testing site's queue level (site: own sites only)  # confirm a quarantine transfer plan (records 'transferred')
     "record_outcome": ("grid", "command"),  # follow-up outcomes (grid: own neighbourhoods only)
     "reveal_phone": ("grid", "command"),  # the full phone of a person on one's list (audited)
     "accounts": ("admin",),  # add, disable, enable, reset password, change role

@@ -31,6 +31,8 @@ session_max_hours   ``12``                 … and this many hours after sign-in
 transfer_seats      ``10``                 seats per vehicle in a quarantine transfer plan
 hotel_reserve_share ``0.1``                share of each hotel's rooms a transfer plan never
                                            fills (kept in reserve, 隔离场所储备)
+queue_stale_minutes ``60``                 a testing site's queue report older than this shows
+                                           as "no recent report"
 ==================  =====================  ==================================================
 """
 
@@ -74,6 +76,7 @@ class Settings:
     community_report_cutoff: str = "18:00"
     transfer_seats: int = 10
     hotel_reserve_share: float = 0.1
+    queue_stale_minutes: int = 60
     sources: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -195,6 +198,9 @@ def _validate(s: Settings) -> None:
         raise SettingsError(msg) from None
     if not 1 <= s.transfer_seats <= 60:
         msg = f"setting 'transfer_seats' must be 1 to 60, got {s.transfer_seats!r}"
+        raise SettingsError(msg)
+    if not 5 <= s.queue_stale_minutes <= 24 * 60:
+        msg = f"setting 'queue_stale_minutes' must be 5 to 1440, got {s.queue_stale_minutes!r}"
         raise SettingsError(msg)
     if not 0.0 <= s.hotel_reserve_share < 1.0:
         msg = f"setting 'hotel_reserve_share' must be at least 0 and below 1, got {s.hotel_reserve_share!r}"

@@ -221,6 +221,23 @@ def _moved_in(location: str, records_version: int) -> dict[str, int]:
     return {str(k): int(v) for k, v in moved_in_per_hotel(load_states(records_for(location))).items()}
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _public_queue(location: str, records_version: int, now: str, stale_minutes: int) -> dict[str, tuple[str, str]]:
+    # the level and the time of each fresh report only (geo.queue.public_queue): safe to share
+    from geo.queue import public_queue
+    from layers.queue import load_queue
+    from layers.records import records_for
+
+    return public_queue(load_queue(records_for(location), now=now, stale_minutes=stale_minutes))
+
+
+def public_queue_of(ctx: PageContext, day: pd.Timestamp) -> dict[str, tuple[str, str]]:
+    """Testing-site queue levels in force at :meth:`PageContext.now_on` ``day``: site id → (level,
+    report time) — what the resident page and the command map show (nothing else of a report)."""
+    return _public_queue(ctx.store.location, records_of(ctx).version(), ctx.now_on(day).isoformat(),
+                         ctx.settings.queue_stale_minutes)
+
+
 def hotel_moved_in(ctx: PageContext) -> dict[str, int]:
     """People recorded as transferred to each hotel and not yet in its occupied count."""
     return _moved_in(ctx.store.location, records_of(ctx).version())

@@ -10,7 +10,8 @@ from folium.plugins import HeatMap
 from layers._encoded import geojson_group
 from layers.spec import Column, LayerSpec, LegendEntry
 
-__all__ = ["TRAVELLER_DENSITY", "NEIGHBOURHOOD_SCREENING", "NEIGHBOURHOOD_FOLLOWUP", "COUNT_CLASSES", "SCREENING_LEVELS"]
+__all__ = ["TRAVELLER_DENSITY", "NEIGHBOURHOOD_SCREENING", "NEIGHBOURHOOD_FOLLOWUP", "SITE_QUEUE", "COUNT_CLASSES",
+           "SCREENING_LEVELS"]
 
 COUNT_CLASSES = (
     # lower bound, colour, zh, en
@@ -138,4 +139,43 @@ NEIGHBOURHOOD_SCREENING = LayerSpec(
     legend=tuple(LegendEntry(c, zh, en) for c, zh, en in SCREENING_LEVELS.values()),
     public=False,
     render=render_screening,
+)
+
+
+def render_queue(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True) -> folium.FeatureGroup:
+    """Testing sites with a fresh queue report, a dot coloured by the level (``geo.queue.LEVELS``);
+    the tooltip says the level and when it was reported. Level and time only: never who reported."""
+    import html
+
+    from geo.queue import LEVELS
+
+    zh = lang == "zh"
+    fg = folium.FeatureGroup(name=SITE_QUEUE.name(lang), show=show)
+    for name, level, at, p in zip(gdf["name"], gdf["level"], gdf["reported_at"], gdf.geometry, strict=True):
+        lz, le, colour = LEVELS.get(str(level), ("—", "—", "#999"))
+        tip = f"{name}：{lz}（{at} 上报）" if zh else f"{name}: {le} (reported {at})"
+        folium.CircleMarker((p.y, p.x), radius=7, color="#ffffff", weight=2, fill=True, fill_color=colour, fill_opacity=0.95,
+                            tooltip=html.escape(tip)).add_to(fg)
+    return fg
+
+
+def _queue_legend() -> tuple[LegendEntry, ...]:
+    from geo.queue import LEVELS
+
+    return tuple(LegendEntry(c, zh, en, "circle") for zh, en, c in LEVELS.values())
+
+
+SITE_QUEUE = LayerSpec(
+    key="site_queue",
+    name_zh="检测点排队情况",
+    name_en="Testing-site queues",
+    geometry="Point",
+    columns=(
+        Column("id", "str", "编号", "ID"),
+        Column("name", "str", "名称", "Name"),
+        Column("level", "str", "排队", "Queue"),
+        Column("reported_at", "str", "上报时间", "Reported at"),
+    ),
+    legend=_queue_legend(),
+    render=render_queue,
 )

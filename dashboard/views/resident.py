@@ -19,10 +19,13 @@ from dashboard.geolocate import my_location
 from dashboard.i18n import t
 from dashboard.mapview import build_map, display_crs, show_map, to_store_coords
 from dashboard.safe_text import md_text
-from dashboard.ui import PageContext, page_frame, read_public_layer
+from dashboard.ui import PageContext, page_frame, public_queue_of, read_public_layer
 from geo.crs import convert_xy
 from geo.geocode import KINDS, Place, PlaceGazetteer, read_coordinates
 from geo.nearest import NearestIndex
+from geo.queue import CROWDED, not_crowded
+from geo.queue import LEVELS as QUEUE_LEVELS
+from geo.queue import age_text as queue_age
 from layers._render import esc
 from layers.boundaries import city_counties
 from layers.lookup import (
@@ -52,6 +55,8 @@ _CSS = """<style>
 .rm-sites{display:flex;flex-direction:column;gap:8px;margin:4px 0 8px}
 .rm-site{border:1px solid #d5dbe1;border-radius:8px;padding:8px 10px;background:#fff}
 .rm-site.rm-unav-card{background:#f6f6f6;color:#666}
+.rm-queue{font-size:.86em;margin-top:2px}.rm-queue-none{color:#777}
+.rm-qdot{display:inline-block;width:.7em;height:.7em;border-radius:50%;margin-right:.35em;vertical-align:-.05em}
 .rm-site-h{display:flex;justify-content:space-between;align-items:baseline;gap:8px}
 .rm-site-name{font-weight:600;font-size:16px;word-break:break-all}
 .rm-dist{font-weight:700;font-size:16px;white-space:nowrap;color:#1f4e79}
@@ -80,10 +85,15 @@ def _gazetteer(_ctx: PageContext, path: str, version: float, city: str) -> Place
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _site_index(_sites: pd.DataFrame, path: str, version: float, as_of: str, open_at: str, types: tuple[str, ...]) -> NearestIndex:
-    """One index per (store version, day, filters); ``open_at`` is '' without the open-now filter."""
+def _site_index(_sites: pd.DataFrame, path: str, version: float, as_of: str, open_at: str, types: tuple[str, ...],
+                crowded: tuple[str, ...] = ()) -> NearestIndex:
+    """One index per (store version, day, filters); ``open_at`` is '' without the open-now filter;
+    ``crowded``: the sites the "not crowded" filter leaves out (reported crowded or paused)."""
     when = datetime.fromisoformat(open_at) if open_at else None
-    return NearestIndex(_sites, mask=site_mask(_sites, when=when, open_now=bool(open_at), types=types))
+    mask = site_mask(_sites, when=when, open_now=bool(open_at), types=types)
+    if crowded:
+        mask &= ~_sites["id"].astype(str).isin(crowded).to_numpy()
+    return NearestIndex(_sites, mask=mask)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -117,6 +127,7 @@ def _init_from_url() -> None:
     except ValueError:
         ss["rl_k"] = K_DEFAULT
     ss["rl_open"] = qp.get("open") in ("1", "true", "yes")
+    ss["rl_quiet"] = qp.get("quiet") in ("1", "true", "yes")
     typ = qp.get("type", TYPE_ALL)
     ss["rl_type"] = typ if typ in SITE_TYPES else TYPE_ALL
 
@@ -173,6 +184,8 @@ def _share_params(lang: str) -> dict[str, str]:
         params["k"] = str(ss["rl_k"])
     if ss["rl_open"]:
         params["open"] = "1"
+    if ss.get("rl_quiet"):
+        params["quiet"] = "1"
     if ss["rl_type"] != TYPE_ALL:
         params["type"] = ss["rl_type"]
     return params
@@ -201,8 +214,22 @@ def _open_text(a: SiteAnswer, when: datetime, lang: str) -> tuple[str, str]:
     return t("rl_hours_unknown", lang), "rm-closed"
 
 
-def _cards_html(answers: list[SiteAnswer], when: datetime, lang: str, *, navigate: bool = True) -> str:
-    """The site cards; ``navigate``: with links to a map app (not for a resident told to stay home)."""
+def _queue_html(site_id: str, queue: dict[str, tuple[str, str]], now: datetime, lang: str) -> str:
+    """The card's queue line: the level reported and how long ago, or "no recent report"."""
+    got = queue.get(str(site_id))
+    if got is None:
+        return f"<div class='rm-queue rm-queue-none' data-queue=''>{esc(t('rl_queue_none', lang))}</div>"
+    level, at = got
+    zh_, en_, colour = QUEUE_LEVELS[level]
+    text = t("rl_queue", lang).format(level=zh_ if lang == "zh" else en_, age=queue_age(at, now, lang))
+    return (f"<div class='rm-queue' data-queue='{esc(level)}'><span class='rm-qdot' style='background:{colour}'></span>"
+            f"{esc(text)}</div>")
+
+
+def _cards_html(answers: list[SiteAnswer], when: datetime, lang: str, *, navigate: bool = True,
+                queue: dict[str, tuple[str, str]] | None = None, now: datetime | None = None) -> str:
+    """The site cards; ``navigate``: with links to a map app (not for a resident told to stay home);
+    ``queue``: the public queue levels (:func:`dashboard.ui.public_queue_of`) judged at ``now``."""
     parts = ["<div class='rm-sites'>"]
     for i, a in enumerate(answers, start=1):
         status, cls = _open_text(a, when, lang)
@@ -227,7 +254,8 @@ def _cards_html(answers: list[SiteAnswer], when: datetime, lang: str, *, navigat
             f"<div class='{card_cls}' data-distance-m='{a.distance_m:.0f}' data-site-id='{esc(a.id)}'>"
             f"<div class='rm-site-h'><span class='rm-site-name'>{i}. {esc(a.name)}</span>"
             f"<span class='rm-dist'>{esc(_distance(a.distance_m, lang))}</span></div>"
-            f"<div class='rm-site-m'>{' · '.join(meta)} · {esc(t('rl_walk', lang).format(min=walk))}</div>{addr}{unav}{nav}</div>"
+            f"<div class='rm-site-m'>{' · '.join(meta)} · {esc(t('rl_walk', lang).format(min=walk))}</div>"
+            f"{_queue_html(a.id, queue, now or when, lang) if queue is not None else ''}{addr}{unav}{nav}</div>"
         )
     parts.append("</div>")
     return "".join(parts)
@@ -296,6 +324,8 @@ lang = ctx.lang
 zh = lang == "zh"
 today = ctx.scenario_today
 when = ctx.clock(today)
+now = ctx.now_on(today)
+queue = public_queue_of(ctx, today)  # site id → (level, time): nothing else of a report reaches this page
 store_key = (ctx.store.location, ctx.store.version())
 # Public layers only: boundaries, neighbourhood outlines, risk areas, zones, testing sites.
 frames = {key: read_public_layer(ctx, key, as_of=today) for key in ("neighbourhoods", "risk_areas", "zones", "testing_sites")}
@@ -334,7 +364,7 @@ with st.expander(t("rl_coords", lang), expanded=bool(ss.get("rl_coords"))):
     st.selectbox(
         t("rl_system", lang), _SYSTEMS, key="rl_sys", format_func=lambda s: t(f"rl_sys_{s}", lang), on_change=_on_coords
     )
-filtered = ss["rl_k"] != K_DEFAULT or ss["rl_open"] or ss["rl_type"] != TYPE_ALL
+filtered = ss["rl_k"] != K_DEFAULT or ss["rl_open"] or ss["rl_type"] != TYPE_ALL or ss.get("rl_quiet", False)
 with st.expander(t("rl_filters", lang), expanded=filtered):
     f1, f2 = st.columns(2)
     f1.number_input(t("rl_k", lang), min_value=1, max_value=K_MAX, step=1, key="rl_k")
@@ -343,6 +373,7 @@ with st.expander(t("rl_filters", lang), expanded=filtered):
         format_func=lambda v: t("all", lang) if v == TYPE_ALL else type_label(v, lang),
     )
     st.toggle(t("rl_open", lang), key="rl_open")
+    st.toggle(t("rl_not_crowded", lang), key="rl_quiet")
 st.caption(t("rl_map_hint", lang))
 if ss.get("rl_msg"):
     st.warning(md_text(ss["rl_msg"][0 if zh else 1]))
@@ -380,11 +411,15 @@ else:
             st.html(f"<div class='rm-advice' data-advice='stay_home'><b>{esc(t('rl_sealed_title', lang))}</b><br>"
                     f"{esc(t('rl_sealed_body', lang))}</div>")
         sealed = _sealed_sites(sites, frames["zones"], *store_key, today.strftime("%Y-%m-%d"))
+        crowded = tuple(sorted(s for s, (lv, _) in queue.items() if lv in CROWDED)) if ss.get("rl_quiet") else ()
         if advice == "zone_sites":  # a controlled zone: only the sites inside it ("在小区内做核酸")
             mask = site_mask(sites, when=when, open_now=bool(ss["rl_open"]), types=types)
+            if crowded:
+                mask &= not_crowded(sites["id"], queue)
             index = NearestIndex(sites, mask=mask & sites_in_zones(sites, frames["zones"], status.controlled_zone_ids))
         else:
-            index = _site_index(sites, *store_key, today.strftime("%Y-%m-%d"), when.isoformat() if ss["rl_open"] else "", types)
+            index = _site_index(sites, *store_key, today.strftime("%Y-%m-%d"), when.isoformat() if ss["rl_open"] else "", types,
+                                crowded)
         answers = nearest_sites(
             index, sites, (lon, lat), k=int(ss["rl_k"]), when=when, sealed_of_site=sealed, resident_sealed=status.sealed_zone_ids
         ) if index.n_candidates else []
@@ -392,7 +427,7 @@ else:
         st.markdown(f"##### {t(heading, lang)}")
         st.caption(f"{t('rl_straight', lang)} · {when:%Y-%m-%d %H:%M}")
         if answers:
-            st.html(_cards_html(answers, when, lang, navigate=advice != "stay_home"))
+            st.html(_cards_html(answers, when, lang, navigate=advice != "stay_home", queue=queue, now=now))
         elif advice == "zone_sites":
             st.warning(t("rl_none_in_zone", lang))
         else:

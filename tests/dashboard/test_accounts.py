@@ -231,7 +231,7 @@ def test_password_never_reaches_the_database_file_or_audit(tmp_path):
         ("ok", "boss", PW, None, "role 'boss'"),
         ("ok", "command", "short", None, "at least 10"),
         ("longername", "command", "LongerName", None, "must not be the account name"),
-        ("ok", "command", PW, "N0001", "areas are for grid workers only"),
+        ("ok", "command", PW, "N0001", "areas are for grid workers and site staff only"),
         ("ok", "grid", PW, "N0001; <script>", "area '<script>'"),
     ],
 )
@@ -412,7 +412,7 @@ def test_update_role_and_areas_ends_sessions(db):
     assert db.session_account(token, idle=IDLE, absolute=ABSOLUTE).account is None
     changed = db.update("gw", role="planner", areas="")
     assert changed.role == "planner" and changed.areas == ()
-    with pytest.raises(AccountError, match="grid workers only"):
+    with pytest.raises(AccountError, match="grid workers and site staff only"):
         db.update("gw", areas="N0001")
 
 
@@ -528,12 +528,14 @@ def test_audit_module_writes_beside_the_configured_store(tmp_path, monkeypatch):
 
 
 def test_bootstrap_creates_admin_once_and_demo_roles(db, tmp_path):
-    created = db.bootstrap(demo=True, grid_areas=("140105",))
-    assert [(n, r) for n, r, _ in created] == [("admin", "admin"), ("command", "command"), ("planner", "planner"), ("grid", "grid")]
+    created = db.bootstrap(demo=True, grid_areas=("140105",), site_areas=("S0001", "S0002"))
+    assert [(n, r) for n, r, _ in created] == [
+        ("admin", "admin"), ("command", "command"), ("planner", "planner"), ("grid", "grid"), ("site", "site")]
     for name, _role, password in created:
         assert len(password) >= 16
         assert db.authenticate(name, password).name == name
     assert db.get("grid").areas == ("140105",)
+    assert db.get("site").areas == ("S0001", "S0002")
     assert db.bootstrap(demo=True) == []  # only when empty
     out = write_initial_accounts(tmp_path / "var" / "initial-accounts.txt", created)
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
@@ -570,17 +572,19 @@ def test_single_sign_on_identity_maps_to_an_enabled_account(db, claims, claim, e
 EXPECTED_PAGES = {  # role → pages it may open (the table in the README)
     None: {"page_resident", "page_login"},
     "grid": {"page_command", "page_followup", "page_screening", "page_resident", "page_login"},
+    "site": {"page_queue", "page_resident", "page_login"},
     "planner": {"page_command", "page_planning", "page_transfers", "page_resident", "page_login"},
     "command": {"page_command", "page_daily_report", "page_followup", "page_screening", "page_planning", "page_transfers",
-                "page_resident", "page_data", "page_login"},
+                "page_queue", "page_resident", "page_data", "page_login"},
     "admin": {"page_admin", "page_resident", "page_login"},
 }
 EXPECTED_ACTIONS = {
     None: set(),
     "grid": {"view_personal", "export_personal", "record_outcome", "reveal_phone"},
+    "site": {"report_queue"},
     "planner": {"zone_change", "transfer_plan"},
     "command": {"daily_report", "import", "export", "view_personal", "export_personal", "zone_change", "record_outcome",
-                "reveal_phone", "transfer_plan"},
+                "reveal_phone", "transfer_plan", "report_queue"},
     "admin": {"accounts", "audit_read"},
 }
 

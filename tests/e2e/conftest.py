@@ -71,6 +71,7 @@ def demo_store(tmp_path_factory) -> Path:
 
 
 GRID_AREAS = ("140105",)  # the test grid worker covers 小店区
+SITE_AREAS = ("S0001", "S0002")  # the test sampling-site staff report for these two sites
 
 
 @pytest.fixture(scope="session")
@@ -84,9 +85,10 @@ def accounts(demo_store) -> dict[str, tuple[str, str]]:
 
     db = Accounts(accounts_location(str(demo_store)))
     made = {}
-    for role in ("grid", "planner", "command", "admin"):
+    for role in ("grid", "site", "planner", "command", "admin"):
         password = secrets.token_urlsafe(12)
-        db.add(f"e2e_{role}", role, password, areas=GRID_AREAS if role == "grid" else None, display_name=f"测试 {role}")
+        areas = GRID_AREAS if role == "grid" else SITE_AREAS if role == "site" else None
+        db.add(f"e2e_{role}", role, password, areas=areas, display_name=f"测试 {role}")
         made[role] = (f"e2e_{role}", password)
     helpers.CREDENTIALS.update(made)
     return made

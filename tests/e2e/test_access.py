@@ -21,6 +21,8 @@ PAGES = [
     ("page_followup", "followup", "下载任务清单（XLSX）"),  # the last element: the cards have arrived
     ("page_screening", "screening", "下载网格员清单"),  # below the lists: they have arrived
     ("page_planning", "planning", None),
+    ("page_transfers", "transfers", "每车座位"),
+    ("page_queue", "queue", "各检测点排队情况"),
     ("page_resident", "resident", "我在哪里"),
     ("page_data", "data", "数据来源"),
     ("page_admin", "admin", "审计日志"),
@@ -28,8 +30,9 @@ PAGES = [
 NAV = {  # what the menu lists for each role (the pages check again themselves)
     None: ["便民查询", "登录"],
     "grid": ["指挥中心", "随访任务", "人员筛查", "便民查询"],
-    "planner": ["指挥中心", "区域划定", "便民查询"],
-    "command": ["指挥中心", "日报告", "随访任务", "人员筛查", "区域划定", "便民查询", "数据管理"],
+    "site": ["排队上报", "便民查询"],
+    "planner": ["指挥中心", "区域划定", "集中隔离转运", "便民查询"],
+    "command": ["指挥中心", "日报告", "随访任务", "人员筛查", "区域划定", "集中隔离转运", "排队上报", "便民查询", "数据管理"],
     "admin": ["便民查询", "账户管理"],
 }
 BANNER = "演示数据"  # shown by the page frame only after the role check passed
@@ -66,7 +69,7 @@ def _nav(page) -> list[str]:
     return [t.strip().splitlines()[-1] for t in links.all_inner_texts()]  # the icon name comes first
 
 
-@pytest.mark.parametrize("role", [None, "grid", "planner", "command", "admin"])
+@pytest.mark.parametrize("role", [None, "grid", "site", "planner", "command", "admin"])
 def test_every_page_as_each_role(app_url, page_and_traffic, role, arrivals, demo_store):
     page, traffic = page_and_traffic
     if role is not None:
