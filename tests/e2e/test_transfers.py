@@ -7,8 +7,10 @@ browser tests' figures must not see."""
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -66,7 +68,7 @@ def test_a_planner_makes_and_confirms_a_transfer_plan(own_store, browser):
 
             with page.expect_download() as dl:
                 page.get_by_role("button", name="下载转运方案（XLSX，按酒店与车次）").click()
-            wb = openpyxl.load_workbook(dl.value.path())
+            wb = openpyxl.load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes()))  # the download has no .xlsx name
             headers = {c.value for ws in wb.worksheets[3:-1] for c in ws[1]}
             assert "人员编号 Person ID" in headers and "姓名 Name" not in headers and "电话 Phone" not in headers
 
