@@ -92,6 +92,7 @@ BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "resident_load": _lazy("bench.bench_load"),
     "followup": _lazy("bench.bench_followup"),
     "allocate": _lazy("bench.bench_allocate"),
+    "mass_testing": _lazy("bench.bench_mass_testing"),
 }
 
 

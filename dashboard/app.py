@@ -37,6 +37,7 @@ st.navigation(
         _page("views/screening.py", "page_screening", ":material/groups:"),
         _page("views/planning.py", "page_planning", ":material/draw:"),
         _page("views/transfers.py", "page_transfers", ":material/airport_shuttle:"),
+        _page("views/mass_testing.py", "page_mass_testing", ":material/biotech:"),
         _page("views/queue.py", "page_queue", ":material/groups_3:"),
         _page("views/resident.py", "page_resident", ":material/near_me:"),
         _page("views/data.py", "page_data", ":material/database:"),

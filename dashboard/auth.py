@@ -86,6 +86,7 @@ PAGE_PATHS = {
     "page_followup": "followup",
     "page_transfers": "transfers",
     "page_queue": "queue",
+    "page_mass_testing": "mass-testing",
     "page_screening": "screening",
     "page_planning": "planning",
     "page_resident": "resident",

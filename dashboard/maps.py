@@ -17,7 +17,7 @@ from dashboard.settings import Settings
 from dashboard.ui import PageContext, public_queue_of, read_public_layer, traveller_aggregates
 from layers import MAP_LAYERS
 
-__all__ = ["command_layers", "command_map", "transfer_map"]
+__all__ = ["command_layers", "command_map", "transfer_map", "mass_testing_map", "circle_map"]
 
 
 def command_layers(ctx: PageContext, day: pd.Timestamp) -> dict[str, gpd.GeoDataFrame]:
@@ -135,3 +135,96 @@ def transfer_map(ctx: PageContext, plan, lang: str):
     legend = [(t("tr_map_flows", lang), [LegendEntry("#6a3d9a", t("tr_map_flows", lang), t("tr_map_flows", lang), "line")]),
               (t("tr_map_hotels", lang), [LegendEntry("#ffffff", t("tr_map_hotels", lang), t("tr_map_hotels", lang), "circle")])]
     return build_map(ctx.settings, lang, {"neighbourhoods": nbh, "hotels": hotels}, overlays=(fg, hg), overlay_legend=legend)
+
+
+#: Neighbourhood sampling states on the mass-testing map: state → colour.
+MT_STATES = {"mt_state_sites": "#1a9850", "mt_state_mixed": "#fdae61", "mt_state_temp": "#d73027"}
+
+
+def mass_testing_map(ctx: PageContext, lang: str, area, plan, *, draw: bool = False):
+    """A mass-testing plan on the map: the area's outline, its neighbourhoods by who samples them
+    (existing sites / partly temporary points / temporary points), the testing sites and the
+    proposed temporary points (a marker per place with the number of points). Public data only.
+    ``draw``: with the drawing tools (the area is drawn on this map)."""
+    import html
+
+    import folium
+    import shapely
+
+    from dashboard.i18n import t
+    from dashboard.mapview import to_display
+    from layers._encoded import geojson_group
+    from layers.spec import LegendEntry
+
+    nbh = read_public_layer(ctx, "neighbourhoods")
+    sites = read_public_layer(ctx, "testing_sites")
+    overlays, legend = [], []
+    if area is not None and not shapely.is_empty(area):
+        outline = to_display(gpd.GeoDataFrame({"name": [t("mt_map_area", lang)]}, geometry=[area], crs="EPSG:4326"), ctx.settings)
+        overlays.append(geojson_group(outline, name=t("mt_map_area", lang),
+                                      style=lambda p: {"color": "#1f4e79", "weight": 3, "fillOpacity": 0.0, "dashArray": "6 4"}))
+        legend.append((t("mt_map_area", lang), [LegendEntry("#1f4e79", t("mt_map_area", lang), t("mt_map_area", lang), "line")]))
+    if plan is not None and len(plan.neighbourhoods):
+        nb = plan.neighbourhoods
+        state = ["mt_state_temp" if s == 0 else "mt_state_mixed" if tmp > 0 else "mt_state_sites"
+                 for s, tmp in zip(nb["served"], nb["temporary"], strict=True)]
+        finish = nb["finish"].dt.strftime("%m-%d %H:%M").fillna("—")
+        tips = [html.escape(t("mt_nb_tip", lang).format(name=n, people=int(p), finish=f))
+                for n, p, f in zip(nb["name"], nb["population"], finish, strict=True)]
+        g = nbh[["id", "geometry"]].merge(pd.DataFrame({"id": nb["id"], "state": state, "tip": tips}), on="id")
+        g = to_display(gpd.GeoDataFrame(g, geometry="geometry", crs="EPSG:4326"), ctx.settings)
+        overlays.append(geojson_group(g, name=t("mt_map_state", lang), tooltip=lambda r: r["tip"],
+                                      style=lambda p: {"color": "#555", "weight": 0.6, "fillColor": MT_STATES[p["state"]], "fillOpacity": 0.55}))
+        legend.append((t("mt_map_state", lang), [LegendEntry(c, t(k, "zh"), t(k, "en")) for k, c in MT_STATES.items()]))
+        temp = folium.FeatureGroup(name=t("mt_map_temp", lang))
+        if len(plan.temporary):
+            pts = to_display(gpd.GeoDataFrame(plan.temporary[["name", "points", "load"]],
+                                              geometry=gpd.points_from_xy(plan.temporary["lon"], plan.temporary["lat"]), crs="EPSG:4326"),
+                             ctx.settings)
+            for r, p in zip(pts.itertuples(index=False), pts.geometry, strict=True):
+                tip = t("mt_temp_tip", lang).format(name=r.name, points=int(r.points), people=int(r.load))
+                folium.Marker((p.y, p.x), tooltip=html.escape(tip), icon=folium.DivIcon(
+                    html=f"<div class='rm-temp-point'>{int(r.points)}</div>", icon_size=(26, 26), icon_anchor=(13, 13),
+                    class_name="rm-temp-icon")).add_to(temp)
+        overlays.append(temp)
+        legend.append((t("mt_map_temp", lang), [LegendEntry("#6a3d9a", t("mt_map_temp", "zh"), t("mt_map_temp", "en"), "circle")]))
+    m = build_map(ctx.settings, lang, {"neighbourhoods": nbh, "testing_sites": sites}, draw=draw, overlays=overlays,
+                  overlay_legend=legend)
+    m.get_root().header.add_child(folium.Element(
+        "<style>.rm-temp-point{width:26px;height:26px;border-radius:50%;background:#6a3d9a;color:#fff;font:600 13px/26px sans-serif;"
+        "text-align:center;border:2px solid #fff;box-shadow:0 0 3px rgba(0,0,0,.5)}</style>"))
+    return m
+
+
+#: 15-minute circle coverage classes: lower bound of the covered share → colour, zh, en.
+CIRCLE_CLASSES = ((0.0, "#d73027", "< 50%", "< 50%"), (0.5, "#fdae61", "50–90%", "50–90%"), (0.9, "#1a9850", "≥ 90%", "≥ 90%"))
+
+
+def circle_map(ctx: PageContext, lang: str, coverage: pd.DataFrame, sites: gpd.GeoDataFrame):
+    """Neighbourhoods coloured by the share within walking distance of an open site (the
+    15-minute sampling circle), with the sites counted. Public data only."""
+    import html
+
+    from dashboard.i18n import t
+    from dashboard.mapview import to_display
+    from layers._encoded import geojson_group
+    from layers.spec import LegendEntry
+
+    nbh = read_public_layer(ctx, "neighbourhoods")
+
+    def colour(share: float) -> str:
+        out = CIRCLE_CLASSES[0][1]
+        for lo, c, *_ in CIRCLE_CLASSES:
+            if share >= lo:
+                out = c
+        return out
+
+    cov = coverage.assign(colour=[colour(s) for s in coverage["share"]],
+                          tip=[html.escape(f"{n}：{s:.0%}（{u:,.0f} 人在圈外）" if lang == "zh" else f"{n}: {s:.0%} ({u:,.0f} people outside)")
+                               for n, s, u in zip(coverage["name"], coverage["share"], coverage["uncovered"], strict=True)])
+    g = nbh[["id", "geometry"]].merge(cov[["id", "colour", "tip"]], on="id")
+    g = to_display(gpd.GeoDataFrame(g, geometry="geometry", crs="EPSG:4326"), ctx.settings)
+    layer = geojson_group(g, name=t("mc_map", lang), tooltip=lambda r: r["tip"],
+                          style=lambda p: {"color": "#666", "weight": 0.5, "fillColor": p["colour"], "fillOpacity": 0.6})
+    legend = [(t("mc_map", lang), [LegendEntry(c, zh, en) for _, c, zh, en in CIRCLE_CLASSES])]
+    return build_map(ctx.settings, lang, {"testing_sites": sites}, overlays=(layer,), overlay_legend=legend)

@@ -53,6 +53,7 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "page_planning": ("planner", "command"),
     "page_transfers": ("planner", "command"),
     "page_queue": ("site", "command"),
+    "page_mass_testing": ("planner", "command"),
     "page_resident": (PUBLIC,),
     "page_data": ("command",),
     "page_admin": ("admin",),

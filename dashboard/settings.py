@@ -33,6 +33,10 @@ hotel_reserve_share ``0.1``                share of each hotel's rooms a transfe
                                            fills (kept in reserve, 隔离场所储备)
 queue_stale_minutes ``60``                 a testing site's queue report older than this shows
                                            as "no recent report"
+sampling_walk_km    ``1.0``                walking distance to a sampling site, straight line
+                                           (1 km ≈ 15 minutes; no road network offline)
+sampling_pooling    ``10``                 people per tube in a mass-testing plan: 1, 5 or 10
+sampling_target_hours ``24``               hours to sample everyone in a delimited area
 ==================  =====================  ==================================================
 """
 
@@ -77,6 +81,9 @@ class Settings:
     transfer_seats: int = 10
     hotel_reserve_share: float = 0.1
     queue_stale_minutes: int = 60
+    sampling_walk_km: float = 1.0
+    sampling_pooling: int = 10
+    sampling_target_hours: float = 24.0
     sources: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -198,6 +205,15 @@ def _validate(s: Settings) -> None:
         raise SettingsError(msg) from None
     if not 1 <= s.transfer_seats <= 60:
         msg = f"setting 'transfer_seats' must be 1 to 60, got {s.transfer_seats!r}"
+        raise SettingsError(msg)
+    if not 0.1 <= s.sampling_walk_km <= 10:
+        msg = f"setting 'sampling_walk_km' must be 0.1 to 10, got {s.sampling_walk_km!r}"
+        raise SettingsError(msg)
+    if s.sampling_pooling not in (1, 5, 10):
+        msg = f"setting 'sampling_pooling' must be 1, 5 or 10, got {s.sampling_pooling!r}"
+        raise SettingsError(msg)
+    if not 1 <= s.sampling_target_hours <= 24 * 7:
+        msg = f"setting 'sampling_target_hours' must be 1 to 168, got {s.sampling_target_hours!r}"
         raise SettingsError(msg)
     if not 5 <= s.queue_stale_minutes <= 24 * 60:
         msg = f"setting 'queue_stale_minutes' must be 5 to 1440, got {s.queue_stale_minutes!r}"

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-__all__ = ["SHANGHAI", "parse_hours", "is_open", "next_opening", "open_mask"]
+__all__ = ["SHANGHAI", "parse_hours", "is_open", "next_opening", "open_mask", "open_intervals"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _DAY_MIN = 24 * 60
@@ -180,6 +180,40 @@ def next_opening(hours_text: str, when: datetime) -> datetime | None:
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     starts = (midnight + timedelta(days=day, minutes=s) for day in (0, 1) for s, _ in ranges)
     return min(t for t in starts if t > local)
+
+
+def open_intervals(hours_text: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The times a site is open between ``start`` and ``end`` (naive Asia/Shanghai local), as
+    sorted, merged ``(from, to)`` pairs clipped to the window. Raises ``ValueError`` for malformed
+    hours; ``[]`` for closed.
+
+    Examples
+    --------
+    >>> open_intervals("08:00-12:00", datetime(2022, 4, 1, 10, 0), datetime(2022, 4, 2, 9, 0))
+    [(datetime.datetime(2022, 4, 1, 10, 0), datetime.datetime(2022, 4, 1, 12, 0)), (datetime.datetime(2022, 4, 2, 8, 0), datetime.datetime(2022, 4, 2, 9, 0))]
+    """
+    ranges = parse_hours(hours_text)
+    if not ranges or end <= start:
+        return []
+    day0 = start.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    spans = []
+    day = day0
+    while day <= end:
+        for a, b in ranges:
+            s = day + timedelta(minutes=a)
+            e = day + timedelta(minutes=b if b > a else b + 1440)
+            lo, hi = max(s, start), min(e, end)
+            if lo < hi:
+                spans.append((lo, hi))
+        day += timedelta(days=1)
+    spans.sort()
+    merged: list[tuple[datetime, datetime]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
 
 
 def open_mask(hours_series: Iterable[Any], when: datetime) -> np.ndarray:

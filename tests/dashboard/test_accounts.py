@@ -573,9 +573,9 @@ EXPECTED_PAGES = {  # role → pages it may open (the table in the README)
     None: {"page_resident", "page_login"},
     "grid": {"page_command", "page_followup", "page_screening", "page_resident", "page_login"},
     "site": {"page_queue", "page_resident", "page_login"},
-    "planner": {"page_command", "page_planning", "page_transfers", "page_resident", "page_login"},
+    "planner": {"page_command", "page_planning", "page_transfers", "page_mass_testing", "page_resident", "page_login"},
     "command": {"page_command", "page_daily_report", "page_followup", "page_screening", "page_planning", "page_transfers",
-                "page_queue", "page_resident", "page_data", "page_login"},
+                "page_mass_testing", "page_queue", "page_resident", "page_data", "page_login"},
     "admin": {"page_admin", "page_resident", "page_login"},
 }
 EXPECTED_ACTIONS = {

@@ -23,6 +23,7 @@ PAGES = [
     ("page_planning", "planning", None),
     ("page_transfers", "transfers", "每车座位"),
     ("page_queue", "queue", "各检测点排队情况"),
+    ("page_mass_testing", "mass-testing", "15 分钟采样圈"),
     ("page_resident", "resident", "我在哪里"),
     ("page_data", "data", "数据来源"),
     ("page_admin", "admin", "审计日志"),
@@ -31,8 +32,9 @@ NAV = {  # what the menu lists for each role (the pages check again themselves)
     None: ["便民查询", "登录"],
     "grid": ["指挥中心", "随访任务", "人员筛查", "便民查询"],
     "site": ["排队上报", "便民查询"],
-    "planner": ["指挥中心", "区域划定", "集中隔离转运", "便民查询"],
-    "command": ["指挥中心", "日报告", "随访任务", "人员筛查", "区域划定", "集中隔离转运", "排队上报", "便民查询", "数据管理"],
+    "planner": ["指挥中心", "区域划定", "集中隔离转运", "全员核酸", "便民查询"],
+    "command": ["指挥中心", "日报告", "随访任务", "人员筛查", "区域划定", "集中隔离转运", "全员核酸", "排队上报", "便民查询",
+                "数据管理"],
     "admin": ["便民查询", "账户管理"],
 }
 BANNER = "演示数据"  # shown by the page frame only after the role check passed
