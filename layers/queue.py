@@ -2,8 +2,8 @@
 :data:`geo.queue.KIND`, key = the site id, scope = the site id).
 
 The write path of a report (:func:`report_queue`) — the page and any other caller: the rules of
-:func:`geo.queue.queue_report`, the site must exist, and the reporter's scope (site staff only for
-their own sites) is checked by the caller's role before it is called. A report is a new
+:func:`geo.queue.queue_report`, the site must exist, and the reporter must answer for it (site
+staff: only their own sites, ``allowed``). A report is a new
 observation, not an edit of the last one: it is saved on the version current when it is made,
 so two people reporting the same site a moment apart both land, in order, in the history.
 """
@@ -22,12 +22,17 @@ __all__ = ["report_queue", "load_queue"]
 
 
 def report_queue(records: Records, site_id: str, level: str, wait_min: object = None, *, sites: Collection[str],
-                 user: str, at: dt.datetime) -> Record:
+                 user: str, at: dt.datetime, allowed: Collection[str] | None = None) -> Record:
     """Save a queue report for ``site_id`` (one of ``sites``, the testing-site ids) and return it.
-    Raises :class:`geo.queue.QueueError` for an unknown site, level or a bad wait."""
+    ``allowed``: the sites the reporter answers for (site staff: their account's areas; None:
+    every site, the command centre). Raises :class:`geo.queue.QueueError` for an unknown site, a
+    site the reporter does not answer for, an unknown level or a bad wait."""
     sid = str(site_id)
     if sid not in {str(s) for s in sites}:
         msg = f"没有编号为 {sid!r} 的检测点 / no testing site {sid!r}"
+        raise QueueError(msg)
+    if allowed is not None and sid not in {str(s) for s in allowed}:
+        msg = f"您不负责检测点 {sid}，不能上报 / you do not answer for testing site {sid}: not reported"
         raise QueueError(msg)
     data = queue_report(level, wait_min, at=at)
     current = records.get(KIND, sid)

@@ -58,11 +58,9 @@ wait = st.number_input(t("q_wait", lang), min_value=0, max_value=600, value=None
                        disabled=level == "paused")
 if st.button(t("q_save", lang), type="primary", disabled=level is None, key="q_save"):
     acc = require_role(ctx, action="report_queue")  # checked again, now
-    if acc.role == "site" and sid not in acc.areas:
-        st.error(t("auth_action_denied", lang).format(role=t("role_site", lang), action=t("act_report_queue", lang)))
-        st.stop()
     ids = read_public_layer(ctx, "testing_sites")["id"].astype(str)
-    saved = saved_record(lambda: report_queue(records, sid, level, wait, sites=set(ids), user=acc.name, at=now),
+    saved = saved_record(lambda: report_queue(records, sid, level, wait, sites=set(ids), user=acc.name, at=now,
+                                              allowed=acc.areas if acc.role == "site" else None),
                          lang, refused_by=(QueueError,))
     if saved is not None:
         record(acc.name, "report_queue", sid, f"{level}; wait={wait if wait is not None else '-'}", role=acc.role)

@@ -30,3 +30,11 @@ def test_a_bad_report_saves_nothing(records, site, level, wait, why):
     with pytest.raises(QueueError, match=why):
         report_queue(records, site, level, wait, sites=SITES, user="site1", at=datetime(2022, 3, 28, 9, 0))
     assert records.current(KIND) == []
+
+
+def test_site_staff_report_only_for_their_own_sites(records):
+    with pytest.raises(QueueError, match="you do not answer for testing site S2"):
+        report_queue(records, "S2", "busy", sites=SITES, user="site1", at=datetime(2022, 3, 28, 9, 0), allowed=("S1",))
+    assert records.current(KIND) == []
+    report_queue(records, "S1", "busy", sites=SITES, user="site1", at=datetime(2022, 3, 28, 9, 0), allowed=("S1",))
+    assert [r.key for r in records.current(KIND)] == ["S1"]
