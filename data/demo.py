@@ -1226,13 +1226,7 @@ def _transfer_details(travellers: gpd.GeoDataFrame, hotels: gpd.GeoDataFrame, rn
     travellers' ``household_id`` (people of one neighbourhood arriving the same day, in groups of
     2–4; their residence points are left as drawn, so every other figure of the demo is unchanged —
     the plan places a household by its first member's point) and ``needs``."""
-    u = rng.uniform(size=len(hotels))
-    suit = np.full(len(hotels), None, dtype=object)
-    lo = 0.0
-    for share, flags in HOTEL_SUITABILITY:
-        suit[(u >= lo) & (u < lo + share)] = flags
-        lo += share
-    hotels["suitable_for"] = suit
+    hotels["suitable_for"] = _by_share(rng.uniform(size=len(hotels)), HOTEL_SUITABILITY)
     hotels["reserved_rooms"] = pd.array(np.where(rng.uniform(size=len(hotels)) < 0.2, rng.integers(5, 21, len(hotels)), -1),
                                         dtype="Int64")
     hotels.loc[hotels["reserved_rooms"] < 0, "reserved_rooms"] = pd.NA
@@ -1263,13 +1257,18 @@ def _transfer_details(travellers: gpd.GeoDataFrame, hotels: gpd.GeoDataFrame, rn
                 continue
         i += 1
     travellers["household_id"] = hh
-    u = rng.uniform(size=len(travellers))
-    needs = np.full(len(travellers), None, dtype=object)
+    travellers["needs"] = _by_share(rng.uniform(size=len(travellers)), NEEDS)
+
+
+def _by_share(u: np.ndarray, table: Sequence[tuple[float, str]]) -> np.ndarray:
+    """A value per uniform draw in ``u``: each ``(share, value)`` of ``table`` takes that share of
+    the draws, in order; the rest get None."""
+    out = np.full(len(u), None, dtype=object)
     lo = 0.0
-    for share, flag in NEEDS:
-        needs[(u >= lo) & (u < lo + share)] = flag
+    for share, value in table:
+        out[(u >= lo) & (u < lo + share)] = value
         lo += share
-    travellers["needs"] = needs
+    return out
 
 
 def _summary(frames: dict[str, pd.DataFrame], keys: Sequence[str] = LAYER_KEYS) -> str:

@@ -100,6 +100,17 @@ def app_url(demo_store, accounts) -> Iterator[str]:
         yield url
 
 
+def store_copy(demo_store: Path, into: Path) -> Path:
+    """A copy of the demo store (the GeoPackage and its accounts and records beside it) in
+    ``into``, for a test whose writes the other browser tests must not see."""
+    import shutil
+
+    for f in demo_store.parent.iterdir():
+        if f.name.startswith(demo_store.stem) and not f.name.endswith(".lock"):
+            shutil.copy2(f, into / f.name)
+    return into / demo_store.name
+
+
 @contextlib.contextmanager
 def running_server(demo_store: Path, *, log_name: str) -> Iterator[str]:
     """The app as served (``dashboard/server.py``) on a free loopback port; stopped on exit."""

@@ -7,12 +7,10 @@ browser tests' resident cards say."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from tests.e2e import helpers
-from tests.e2e.conftest import ARTIFACTS, SITE_AREAS, running_server
+from tests.e2e.conftest import ARTIFACTS, SITE_AREAS, running_server, store_copy
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 390, "height": 844}
@@ -21,11 +19,7 @@ WAIT = 137  # minutes: a number that appears nowhere else on the resident page
 
 @pytest.fixture(scope="module")
 def own_store(demo_store, accounts, tmp_path_factory):
-    d = tmp_path_factory.mktemp("queue")
-    for f in demo_store.parent.iterdir():
-        if f.name.startswith(demo_store.stem) and not f.name.endswith(".lock"):
-            shutil.copy2(f, d / f.name)
-    return d / demo_store.name
+    return store_copy(demo_store, tmp_path_factory.mktemp("queue"))
 
 
 def test_site_staff_report_and_a_resident_sees_the_level_only(own_store, browser):

@@ -9,25 +9,20 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from tests.e2e import helpers
-from tests.e2e.conftest import ARTIFACTS, running_server
+from tests.e2e.conftest import ARTIFACTS, running_server, store_copy
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def own_store(demo_store, accounts, tmp_path_factory):
-    d = tmp_path_factory.mktemp("transfers")
-    for f in demo_store.parent.iterdir():
-        if f.name.startswith(demo_store.stem) and not f.name.endswith(".lock"):
-            shutil.copy2(f, d / f.name)
-    return d / demo_store.name
+    return store_copy(demo_store, tmp_path_factory.mktemp("transfers"))
 
 
 def _metric(page, label: str) -> str:
