@@ -93,6 +93,7 @@ BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "followup": _lazy("bench.bench_followup"),
     "allocate": _lazy("bench.bench_allocate"),
     "mass_testing": _lazy("bench.bench_mass_testing"),
+    "companions": _lazy("bench.bench_companions"),
 }
 
 

@@ -6,6 +6,9 @@
     riskmap import LAYER FILE [--crs C] [--skip-bad] [--rejects F] [--mode append|replace] [--store PATH]
     riskmap export LAYER FILE [--crs C] [--store PATH]
     riskmap screen --as-of DATE [--out FILE.csv|FILE.xlsx] [--store PATH]
+    riskmap companions --records R.parquet|R.csv --cases C.csv --as-of DATE [--crs wgs84|gcj02]
+                       [--engine local|dask] [--scheduler ADDR] --out F.csv
+    riskmap demo-locations --out R.parquet --cases C.csv [--records N] [--seed S]
     riskmap allocate --as-of DATE [--at "DATE HH:MM"] [--seats N] [--out PLAN.xlsx] [--confirm] [--store PATH]
     riskmap user add NAME --role grid|site|planner|command|admin [--areas IDS] [--display-name D]
                      [--password-stdin | --no-password] [--store PATH]
@@ -403,6 +406,113 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_records(path: Path):
+    """Location records from Parquet or CSV (``device``, ``lon``, ``lat``, ``start``, ``end``)."""
+    import pandas as pd
+
+    cols = ["device", "lon", "lat", "start", "end"]
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    elif suffix == ".csv":
+        frame = pd.read_csv(path, dtype={"device": "string"})
+    else:
+        msg = f"{path.name}：位置记录须为 Parquet 或 CSV 文件 / location records must be a Parquet or CSV file"
+        raise ValueError(msg)
+    missing = [c for c in cols if c not in frame.columns and c != "end"]
+    if missing:
+        msg = f"{path.name}：缺少列 {missing} / missing columns {missing} (need {cols}; end optional)"
+        raise ValueError(msg)
+    return frame, suffix == ".csv"
+
+
+def _cmd_companions(args: argparse.Namespace) -> int:
+    """``riskmap companions``: 时空伴随 detection (geo.companions) on location records."""
+    import pandas as pd
+
+    from geo.companions import (
+        ISSUE_KINDS,
+        clean_records,
+        companions_dask,
+        companions_duckdb,
+        dask_records,
+        load_companion_rule,
+    )
+
+    t0 = time.perf_counter()
+    try:
+        raw, numbered = _read_records(Path(args.records))
+        cases = pd.read_csv(args.cases, dtype={"device": "string"})
+    except (ValueError, OSError) as exc:
+        print(f"riskmap: {exc}", file=sys.stderr)
+        return 2
+    for c in ("device", "infectious_from"):
+        if c not in cases.columns:
+            print(f"riskmap: {Path(args.cases).name}：缺少列 {c} / missing column {c} (need device, infectious_from, infectious_to)",
+                  file=sys.stderr)
+            return 2
+    if "infectious_to" not in cases.columns:
+        cases["infectious_to"] = None
+    records, issues = clean_records(raw, crs=args.crs, row_numbers=numbered)
+    del raw
+    print(f"读取 {len(records) + issues.total:,} 条记录，可用 {len(records):,} 条 / read {len(records) + issues.total:,} records,"
+          f" {len(records):,} usable")
+    for kind, n in issues.counts.items():
+        if n:
+            zh, en = ISSUE_KINDS[kind]
+            rows = issues.rows.get(kind, [])
+            where = f" (rows {', '.join(map(str, rows[:10]))}{' …' if len(rows) > 10 else ''})" if rows else ""
+            print(f"  {zh} {n:,} 条 / {en}: {n:,}{where}", file=sys.stderr)
+    known = set(records["device"].astype(str).unique()) if len(records) else set()
+    unknown = [d for d in cases["device"].astype(str) if d not in known]
+    if unknown:
+        print(f"  病例设备编号在记录中不存在 {len(unknown)} 个 / case devices with no record: {len(unknown)}: "
+              f"{', '.join(unknown[:10])}{' …' if len(unknown) > 10 else ''}", file=sys.stderr)
+    rule = load_companion_rule()
+    if args.engine == "dask":
+        from dask.distributed import Client, LocalCluster
+
+        from geo.crs import utm_crs_for
+
+        crs = str(utm_crs_for(float(records["lon"].mean()), float(records["lat"].mean())))
+        # Parquet: the workers read the file themselves (one partition per row group; the path must be
+        # reachable from every worker); CSV: the cleaned records are sent from here
+        data = dask_records(args.records, crs=args.crs) if Path(args.records).suffix.lower() == ".parquet" else records
+        if args.scheduler:
+            with Client(args.scheduler) as client:
+                found = companions_dask(data, cases, rule, as_of=args.as_of, crs=crs, client=client)
+        else:
+            with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster, \
+                    Client(cluster) as client:
+                found = companions_dask(data, cases, rule, as_of=args.as_of, crs=crs, client=client)
+    else:
+        found = companions_duckdb(records, cases, rule, as_of=args.as_of)
+    out = Path(args.out)
+    tmp = out.with_name(out.name + ".part")
+    found.assign(cell=found["cell"].astype(str), first_together=found["first_together"].dt.strftime("%Y-%m-%d %H:%M:%S")) \
+        .to_csv(tmp, index=False, encoding="utf-8-sig")
+    tmp.replace(out)
+    print(f"时空伴随者 {found['device'].nunique():,} 人（{len(found):,} 条伴随记录，{found['case_device'].nunique():,} 名病例）"
+          f" / companions: {found['device'].nunique():,} devices ({len(found):,} pairs, {found['case_device'].nunique():,} cases);"
+          f" wrote {out} in {time.perf_counter() - t0:.1f} s ({args.engine})")
+    return 0
+
+
+def _cmd_demo_locations(args: argparse.Namespace) -> int:
+    """``riskmap demo-locations``: the seeded demo location records and cases (data/locations.py)."""
+    from data.locations import demo_locations
+
+    t0 = time.perf_counter()
+    records, cases = demo_locations(args.records, n_cases=args.n_cases, seed=args.seed)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    records.to_parquet(out, index=False)
+    cases.to_csv(args.cases, index=False)
+    print(f"wrote {len(records):,} demo location records to {out} and {len(cases)} cases to {args.cases}"
+          f" in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
 # ---------------------------------------------------------------- accounts (dashboard/accounts.py)
 
 
@@ -565,6 +675,22 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--out", default=None, help="write the lists to .csv (two files) or .xlsx (a sheet per district)")
     sc.add_argument("--store", default=None, help="GeoPackage path or postgresql:// URL (default: setting store)")
     sc.set_defaults(func=_cmd_screen)
+    co = sub.add_parser("companions", help="find 时空伴随 companions of cases in location records")
+    co.add_argument("--records", required=True, help="location records: .parquet or .csv (device, lon, lat, start, end)")
+    co.add_argument("--cases", required=True, help="cases: .csv (device, infectious_from, infectious_to)")
+    co.add_argument("--as-of", required=True, help="the day detection is run for, YYYY-MM-DD (the window ends that day)")
+    co.add_argument("--crs", default="wgs84", choices=("wgs84", "gcj02"), help="the records' coordinates (default wgs84)")
+    co.add_argument("--engine", default="local", choices=("local", "dask"), help="local: DuckDB; dask: a dask.distributed cluster")
+    co.add_argument("--scheduler", default=None, help="with --engine dask: the scheduler address (default: a local 2-worker cluster)")
+    co.add_argument("--out", required=True, help="write the companions to this .csv")
+    co.set_defaults(func=_cmd_companions)
+    dl = sub.add_parser("demo-locations", help="write the seeded demo location records and cases (for companions)")
+    dl.add_argument("--out", required=True, help="the records' .parquet")
+    dl.add_argument("--cases", required=True, help="the cases' .csv")
+    dl.add_argument("--records", type=int, default=10_000_000, help="how many records (default 10,000,000)")
+    dl.add_argument("--n-cases", type=int, default=100, help="how many cases (default 100)")
+    dl.add_argument("--seed", type=int, default=20220328)
+    dl.set_defaults(func=_cmd_demo_locations)
     al = sub.add_parser("allocate", help="plan the transfer of people to quarantine hotels (集中隔离转运)")
     al.add_argument("--as-of", required=True, help="the screening day, YYYY-MM-DD")
     al.add_argument("--at", default=None, help="the moment the plan is made for, 'YYYY-MM-DD HH:MM' (default: now, at most the day's end)")

@@ -1,0 +1,180 @@
+"""时空伴随 (geo/companions.py): the rule's edges against the slow pandas reference — exactly 10
+minutes, cell edges, intervals that only touch, the 30-hour stay summed across days, GCJ-02 input
+— the engines giving the same rows, and bad records counted by kind with their row numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from pyproj import Transformer
+
+from geo.companions import (
+    CompanionRule,
+    cells_of,
+    clean_records,
+    companions_duckdb,
+    companions_reference,
+    load_companion_rule,
+)
+
+UTM = "EPSG:32649"
+_INV = Transformer.from_crs(UTM, "EPSG:4326", always_xy=True)
+X0, Y0 = 800.0 * 800, 800.0 * 5200  # the south-west corner of a cell near Taiyuan (x ≈ 640 km, y ≈ 4160 km)
+AS_OF = "2022-03-28"
+RULE = CompanionRule(cell_m=800, min_overlap_minutes=10, cumulative_hours=30, window_days=14)
+
+
+def _pt(dx: float, dy: float) -> tuple[float, float]:
+    lon, lat = _INV.transform(X0 + dx, Y0 + dy)
+    return float(lon), float(lat)
+
+
+def _rec(device, dx, dy, start, end):
+    lon, lat = _pt(dx, dy)
+    return {"device": device, "lon": lon, "lat": lat, "start": pd.Timestamp(start), "end": pd.Timestamp(end)}
+
+
+def _home(device, dx, dy, days, hours=12):
+    """``days`` nights at home: 20:00 to 08:00 (12 h) from 2022-03-20."""
+    return [_rec(device, dx, dy, f"2022-03-{20 + d} 20:00", f"2022-03-{21 + d} 08:00") for d in range(days)]
+
+
+CASES = pd.DataFrame({"device": ["case"], "infectious_from": ["2022-03-18"], "infectious_to": ["2022-03-28"]})
+
+
+def _both(records, rule=RULE, cases=CASES):
+    r = pd.DataFrame(records)
+    ref = companions_reference(r, cases, rule, as_of=AS_OF, crs=UTM)
+    duck = companions_duckdb(r, cases, rule, as_of=AS_OF, crs=UTM)
+    pd.testing.assert_frame_equal(ref.reset_index(drop=True), duck.reset_index(drop=True), check_dtype=False)
+    return ref
+
+
+def test_the_rule_file_is_chengdus_with_its_source():
+    rule = load_companion_rule()
+    assert (rule.cell_m, rule.min_overlap_minutes, rule.cumulative_hours, rule.window_days) == (800, 10, 30, 14)
+    assert "800米*800米" in rule.quote and "累计停留超过30小时" in rule.quote
+
+
+@pytest.mark.parametrize(("minutes", "companion"), [(10, False), (10.02, True), (9, False), (30, True)])
+def test_together_more_than_ten_minutes(minutes, companion):
+    recs = _home("case", 100, 100, 3)  # 36 h at home: the cumulative condition holds for this cell
+    start = pd.Timestamp("2022-03-22 07:00")
+    recs.append(_rec("visitor", 500, 500, start, start + pd.Timedelta(minutes=minutes)))
+    got = _both(recs)
+    assert (list(got["device"]) == ["visitor"]) is companion
+    if companion:
+        assert got.loc[0, "first_together"] == start
+        assert got.loc[0, "overlap_minutes"] == pytest.approx(minutes, abs=1e-3)
+
+
+def test_cell_edges_a_metre_apart_are_different_cells():
+    lon, lat = zip(*[_pt(799.0, 100), _pt(801.0, 100), _pt(100, 799.0), _pt(100, 801.0), _pt(1.0, 1.0)], strict=True)
+    cells, _ = cells_of(np.array(lon), np.array(lat), 800, crs=UTM)
+    assert cells[0] != cells[1] and cells[2] != cells[3]
+    assert cells[0] == cells[2] == cells[4]
+    # the same visit, a metre over the edge, is not together with the case
+    recs = [*_home("case", 790, 100, 3), _rec("next_door", 810, 100, "2022-03-22 06:00", "2022-03-22 07:00")]
+    assert _both(recs).empty
+
+
+def test_intervals_that_only_touch_do_not_overlap():
+    recs = [*_home("case", 100, 100, 3), _rec("after", 200, 200, "2022-03-21 08:00", "2022-03-21 09:00")]
+    assert _both(recs).empty
+
+
+def test_the_thirty_hours_are_summed_across_days_and_either_party_counts():
+    visit = _rec("visitor", 300, 300, "2022-03-21 07:00", "2022-03-21 07:30")
+    assert list(_both([*_home("case", 100, 100, 3), visit])["device"]) == ["visitor"]  # 36 h over three nights
+    assert _both([*_home("case", 100, 100, 2), visit]).empty  # 24 h: a place neither lives in
+    # the visitor lives there instead (31 h over several days), the case only passes by for 20 minutes
+    recs = [*_home("visitor", 100, 100, 2), _rec("visitor", 100, 100, "2022-03-23 01:00", "2022-03-23 08:00"),
+            _rec("case", 300, 300, "2022-03-21 07:30", "2022-03-21 07:50")]
+    got = _both(recs)
+    assert list(got["device"]) == ["visitor"] and got.loc[0, "device_hours"] == pytest.approx(31.0)
+    # with the cumulative condition off, 20 minutes together is enough
+    assert list(_both([*_home("case", 100, 100, 1), visit], rule=CompanionRule(cumulative_hours=0))["device"]) == ["visitor"]
+
+
+def test_only_within_the_cases_infectious_window():
+    cases = pd.DataFrame({"device": ["case"], "infectious_from": ["2022-03-22"], "infectious_to": ["2022-03-28"]})
+    recs = [*_home("case", 100, 100, 5), _rec("early", 300, 300, "2022-03-21 07:00", "2022-03-21 07:30"),
+            _rec("late", 300, 300, "2022-03-23 07:00", "2022-03-23 07:30")]
+    assert list(_both(recs, cases=cases)["device"]) == ["late"]
+
+
+def test_gcj02_input_gives_the_same_companions():
+    from geo.crs import convert_xy
+
+    recs = pd.DataFrame([*_home("case", 100, 100, 3), _rec("visitor", 300, 300, "2022-03-21 07:00", "2022-03-21 07:30")])
+    gx, gy = convert_xy(recs["lon"].to_numpy(), recs["lat"].to_numpy(), src="wgs84", dst="gcj02")
+    as_gcj = recs.assign(lon=gx, lat=gy)
+    clean, issues = clean_records(as_gcj, crs="gcj02")
+    assert issues.total == 0
+    assert np.allclose(clean["lon"], recs["lon"], atol=1e-6) and np.allclose(clean["lat"], recs["lat"], atol=1e-6)
+    assert list(companions_duckdb(clean, CASES, RULE, as_of=AS_OF, crs=UTM)["device"]) == ["visitor"]
+    # read as WGS-84 by mistake, the points move by hundreds of metres: the answer may differ, so the CRS is a parameter
+
+
+def test_bad_records_are_counted_by_kind_with_row_numbers():
+    good = _rec("a", 1, 1, "2022-03-21 07:00", "2022-03-21 08:00")
+    rows = pd.DataFrame([
+        good,
+        {**good, "start": None},                                  # 2: missing time
+        {**good, "end": pd.Timestamp("2022-03-21 06:00")},        # 3: end before start
+        {**good, "lon": 2.35, "lat": 48.85},                      # 4: outside China
+        {**good, "device": ""},                                   # 5: no device
+        good,                                                     # 6: duplicate of row 1
+        {**good, "start": "yesterday"},                           # 7: time not understood
+    ])
+    clean, issues = clean_records(rows)
+    assert len(clean) == 1
+    assert issues.counts == {"missing_device": 1, "missing_time": 2, "end_before_start": 1, "outside_china": 1, "duplicate": 1}
+    assert issues.rows == {"missing_device": [5], "missing_time": [2, 7], "end_before_start": [3], "outside_china": [4],
+                           "duplicate": [6]}
+
+
+def test_the_engines_agree_on_a_random_city():
+    rng = np.random.default_rng(9)
+    n_dev, n = 300, 6000
+    dev = rng.integers(0, n_dev, n)
+    home = rng.uniform(0, 8000, (n_dev, 2))
+    away = rng.uniform(0, 8000, (n, 2))
+    at_home = rng.uniform(size=n) < 0.6
+    xy = np.where(at_home[:, None], home[dev] + rng.normal(0, 50, (n, 2)), away)
+    start = pd.Timestamp("2022-03-15") + pd.to_timedelta(rng.uniform(0, 13 * 24 * 60, n), unit="min")
+    dur = np.where(at_home, rng.uniform(6 * 60, 14 * 60, n), rng.uniform(5, 120, n))
+    lon, lat = _INV.transform(X0 + xy[:, 0], Y0 + xy[:, 1])
+    recs = pd.DataFrame({"device": [f"d{d:03d}" for d in dev], "lon": lon, "lat": lat, "start": start,
+                         "end": start + pd.to_timedelta(dur, unit="min")})
+    cases = pd.DataFrame({"device": ["d001", "d002", "d003"], "infectious_from": ["2022-03-16"] * 3, "infectious_to": [None] * 3})
+    got = _both(recs.to_dict("records"), cases=cases)
+    assert len(got) > 0  # the case is not vacuous
+
+
+def test_the_dask_engine_on_a_local_two_worker_cluster_gives_the_same_rows():
+    from dask.distributed import Client, LocalCluster
+
+    from geo.companions import companions_dask
+
+    rng = np.random.default_rng(11)
+    n_dev, n = 200, 4000
+    dev = rng.integers(0, n_dev, n)
+    home = rng.uniform(0, 6000, (n_dev, 2))
+    at_home = rng.uniform(size=n) < 0.6
+    xy = np.where(at_home[:, None], home[dev], rng.uniform(0, 6000, (n, 2)))
+    start = pd.Timestamp("2022-03-15") + pd.to_timedelta(rng.uniform(0, 13 * 24 * 60, n), unit="min")
+    dur = np.where(at_home, rng.uniform(6 * 60, 14 * 60, n), rng.uniform(5, 120, n))
+    lon, lat = _INV.transform(X0 + xy[:, 0], Y0 + xy[:, 1])
+    recs = pd.DataFrame({"device": [f"d{d:03d}" for d in dev], "lon": lon, "lat": lat, "start": start,
+                         "end": start + pd.to_timedelta(dur, unit="min")})
+    cases = pd.DataFrame({"device": ["d001", "d002"], "infectious_from": ["2022-03-16"] * 2, "infectious_to": [None] * 2})
+    local = companions_duckdb(recs, cases, RULE, as_of=AS_OF, crs=UTM)
+    import dask.dataframe as dd
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        got = companions_dask(dd.from_pandas(recs, npartitions=4), cases, RULE, as_of=AS_OF, crs=UTM, client=client)
+    assert len(local) > 0
+    pd.testing.assert_frame_equal(local.reset_index(drop=True), got.reset_index(drop=True), check_dtype=False)
