@@ -7,7 +7,7 @@
     riskmap export LAYER FILE [--crs C] [--store PATH]
     riskmap screen --as-of DATE [--out FILE.csv|FILE.xlsx] [--store PATH]
     riskmap companions --records R.parquet|R.csv --cases C.csv --as-of DATE [--crs wgs84|gcj02]
-                       [--engine local|dask] [--scheduler ADDR] --out F.csv
+                       [--engine local|dask] [--scheduler ADDR] --out F.csv [--flag] [--store PATH]
     riskmap demo-locations --out R.parquet --cases C.csv [--records N] [--seed S]
     riskmap allocate --as-of DATE [--at "DATE HH:MM"] [--seats N] [--out PLAN.xlsx] [--confirm] [--store PATH]
     riskmap user add NAME --role grid|site|planner|command|admin [--areas IDS] [--display-name D]
@@ -492,6 +492,18 @@ def _cmd_companions(args: argparse.Namespace) -> int:
     found.assign(cell=found["cell"].astype(str), first_together=found["first_together"].dt.strftime("%Y-%m-%d %H:%M:%S")) \
         .to_csv(tmp, index=False, encoding="utf-8-sig")
     tmp.replace(out)
+    if args.flag:
+        from layers.companions import flag_companions
+
+        try:
+            _audit_cli(args, "companions", "travellers", f"{found['device'].nunique()} devices; as_of={args.as_of}")
+            res = flag_companions(_store_location(args), found, detected=args.as_of, user=_cli_user())
+        except (StaleWrite, AuditFailed) as exc:
+            print(f"riskmap: {exc}; 未标记任何人员 / nobody was flagged", file=sys.stderr)
+            return 1
+        print(f"已标记时空伴随者 {res.flagged:,} 人（此前已标记 {res.already:,} 人；{res.unmatched:,} 个设备不在人员名单中）"
+              f" / flagged {res.flagged:,} travellers as companions ({res.already:,} flagged before; {res.unmatched:,} devices"
+              f" are on no traveller)")
     print(f"时空伴随者 {found['device'].nunique():,} 人（{len(found):,} 条伴随记录，{found['case_device'].nunique():,} 名病例）"
           f" / companions: {found['device'].nunique():,} devices ({len(found):,} pairs, {found['case_device'].nunique():,} cases);"
           f" wrote {out} in {time.perf_counter() - t0:.1f} s ({args.engine})")
@@ -683,6 +695,9 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--engine", default="local", choices=("local", "dask"), help="local: DuckDB; dask: a dask.distributed cluster")
     co.add_argument("--scheduler", default=None, help="with --engine dask: the scheduler address (default: a local 2-worker cluster)")
     co.add_argument("--out", required=True, help="write the companions to this .csv")
+    co.add_argument("--flag", action="store_true",
+                    help="flag the travellers whose device_id is found as companions (detected on --as-of; audited)")
+    co.add_argument("--store", default=None, help="with --flag: GeoPackage path or postgresql:// URL (default: setting store)")
     co.set_defaults(func=_cmd_companions)
     dl = sub.add_parser("demo-locations", help="write the seeded demo location records and cases (for companions)")
     dl.add_argument("--out", required=True, help="the records' .parquet")

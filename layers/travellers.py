@@ -23,6 +23,7 @@ SPEC = LayerSpec(
         Column("entry_quarantine_days", "int", "入境点已隔离天数", "Days quarantined at entry"),
         Column("companion", "bool", "时空伴随者", "Spatiotemporal companion"),
         Column("companion_date", "date", "伴随推送日期", "Companion flag date"),
+        Column("device_id", "str", "设备编号（匿名）", "Device ID (pseudonymous)", personal=True),
         Column("bigdata_push", "bool", "大数据推送", "Big-data push"),
         Column("push_date", "date", "推送日期", "Push date"),
         Column("health_code", "str", "山西健康码（红码/黄码）", "Health code (red/yellow)"),
