@@ -207,14 +207,21 @@ def companions_reference(records: pd.DataFrame, cases: pd.DataFrame, rule: Compa
     lo = pairs[["s_c", "s"]].max(axis=1)
     hi = pairs[["e_c", "e"]].min(axis=1)
     pairs = pairs.assign(o=(hi - lo) // _US, t=lo)
-    pairs = pairs[pairs["o"] > 0]
+    g = _combine(pairs[pairs["o"] > 0], dwell)
+    return g if g.empty else _decide(_named(g, names), rule)
+
+
+def _combine(pairs: pd.DataFrame, dwell: pd.Series) -> pd.DataFrame:
+    """Pairs (``device``, ``case_device``, ``cell``, ``o`` in microseconds, ``t``) summed per
+    device, case and cell, with both parties' stay in the cell (``dwell``: hours by device, cell)."""
     if pairs.empty:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
     g = pairs.groupby(["device", "case_device", "cell"], as_index=False).agg(overlap_minutes=("o", "sum"), first_together=("t", "min"))
     g["overlap_minutes"] = g["overlap_minutes"] / _US_PER_MINUTE
-    g["device_hours"] = [dwell.get((d, cl), 0.0) for d, cl in zip(g["device"], g["cell"], strict=True)]
-    g["case_hours"] = [dwell.get((d, cl), 0.0) for d, cl in zip(g["case_device"], g["cell"], strict=True)]
-    return _decide(_named(g, names), rule)
+    d = dwell.rename("h").reset_index()
+    g = g.merge(d.rename(columns={"h": "device_hours"}), on=["device", "cell"], how="left")
+    g = g.merge(d.rename(columns={"device": "case_device", "h": "case_hours"}), on=["case_device", "cell"], how="left")
+    return g.fillna({"device_hours": 0.0, "case_hours": 0.0})
 
 
 def _decide(g: pd.DataFrame, rule: CompanionRule) -> pd.DataFrame:
@@ -352,11 +359,5 @@ def companions_dask(records, cases: pd.DataFrame, rule: CompanionRule, *, as_of:
                           "cell": pd.Series(dtype="int64"), "o": pd.Series(dtype="float64"), "t": pd.Series(dtype="datetime64[ns]")})
     pairs = stays.map_partitions(pairs_of, meta=pmeta)
     dwell = stays.assign(h=(stays["e"] - stays["s"]) // _US).groupby(["device", "cell"])["h"].sum()
-    g, dw = run(pairs), run(dwell) / _US_PER_HOUR
-    if g.empty:
-        return pd.DataFrame(columns=OUTPUT_COLUMNS)
-    g = g.groupby(["device", "case_device", "cell"], as_index=False).agg(overlap_minutes=("o", "sum"), first_together=("t", "min"))
-    g["overlap_minutes"] = g["overlap_minutes"] / _US_PER_MINUTE
-    g["device_hours"] = [dw.get((d, cl), 0.0) for d, cl in zip(g["device"], g["cell"], strict=True)]
-    g["case_hours"] = [dw.get((d, cl), 0.0) for d, cl in zip(g["case_device"], g["cell"], strict=True)]
-    return _decide(g, rule)
+    g = _combine(run(pairs), run(dwell) / _US_PER_HOUR)
+    return g if g.empty else _decide(g, rule)
