@@ -545,6 +545,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rl_nearest_reference": ("附近检测点（仅供参考，封控期间请勿前往）", "Sites nearby (for reference only: do not go while sealed)"),
     "rl_nearest_in_zone": ("管控区内的检测点", "Testing sites inside your controlled zone"),
     "rl_none_in_zone": ("管控区内暂无检测点：请按社区通知在小区内采样。", "No testing site inside your controlled zone: sampling is arranged in your compound — follow the community's notice."),
+    "rl_sealed_call": ("社区联系电话（{name}）：", "Community office ({name}): "),
     "rl_sealed_title": ("您在封控区内：请居家不出、足不出户", "You are inside a sealed zone: stay at home, do not go out"),
     "rl_sealed_body": (
         "核酸采样由工作人员上门进行（上门采样），生活物资上门配送；请保持电话畅通，等候社区通知。下列检测点仅供参考，请勿前往。",

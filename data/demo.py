@@ -1199,8 +1199,12 @@ def build_demo(
     zones = _zones(nb)
     travellers, visits, returnees = _travellers_and_visits(nb, b, listed, r_people)
     daily = _daily_reports(returnees, r_daily)
-    (r_transfer,) = root.spawn(1)  # spawned after the others: their numbers are unchanged
+    r_transfer, r_phone = root.spawn(2)  # spawned after the others: their numbers are unchanged
     _transfer_details(travellers, hotels, r_transfer)
+    # community office phones (demo numbers on Taiyuan's 0351 area code) for nine in ten neighbourhoods
+    nb["contact_phone"] = [f"0351-{n:07d}" if keep else None
+                           for n, keep in zip(r_phone.integers(2_000_000, 8_000_000, len(nb)), r_phone.uniform(size=len(nb)) < 0.9,
+                                              strict=True)]
     frames: dict[str, pd.DataFrame | gpd.GeoDataFrame] = {
         "neighbourhoods": nb,
         "testing_sites": sites,

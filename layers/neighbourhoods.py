@@ -15,6 +15,7 @@ SPEC_COLUMNS = (
     Column("district", "str", "区县", "District"),
     Column("street", "str", "街道/乡镇", "Street/town"),
     Column("population", "int", "人口", "Population", required=True),
+    Column("contact_phone", "str", "社区联系电话", "Community office phone"),
     Column("demo", "bool", "演示数据", "Demo data"),
 )
 

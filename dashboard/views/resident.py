@@ -12,6 +12,7 @@ from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
 import folium
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -55,6 +56,7 @@ _CSS = """<style>
 .rm-sites{display:flex;flex-direction:column;gap:8px;margin:4px 0 8px}
 .rm-site{border:1px solid #d5dbe1;border-radius:8px;padding:8px 10px;background:#fff}
 .rm-site.rm-unav-card{background:#f6f6f6;color:#666}
+.rm-call{margin-top:4px}.rm-call a{font-weight:600}
 .rm-queue{font-size:.86em;margin-top:2px}.rm-queue-none{color:#777}
 .rm-qdot{display:inline-block;width:.7em;height:.7em;border-radius:50%;margin-right:.35em;vertical-align:-.05em}
 .rm-site-h{display:flex;justify-content:space-between;align-items:baseline;gap:8px}
@@ -261,6 +263,19 @@ def _cards_html(answers: list[SiteAnswer], when: datetime, lang: str, *, navigat
     return "".join(parts)
 
 
+def _office_phone(neighbourhoods: pd.DataFrame, lon: float, lat: float) -> tuple[str, str] | None:
+    """(name, phone) of the neighbourhood at the point when the store has its office phone."""
+    import shapely
+
+    if "contact_phone" not in neighbourhoods.columns or neighbourhoods.empty:
+        return None
+    hit = shapely.covers(np.asarray(neighbourhoods.geometry.values), shapely.Point(lon, lat))
+    rows = neighbourhoods[hit & neighbourhoods["contact_phone"].notna().to_numpy()]
+    if rows.empty:
+        return None
+    return str(rows["name"].iloc[0]), str(rows["contact_phone"].iloc[0]).strip()
+
+
 def _status_html(status, lang: str) -> str:
     badges = []
     if status.tier:
@@ -408,8 +423,11 @@ else:
         types = () if ss["rl_type"] == TYPE_ALL else (ss["rl_type"],)
         advice = status.advice
         if advice == "stay_home":  # said first, before any site: sampling comes to the door
+            office = _office_phone(frames["neighbourhoods"], lon, lat)
+            call = (f"<div class='rm-call'>{esc(t('rl_sealed_call', lang).format(name=office[0]))}"
+                    f"<a href='tel:{esc(office[1].replace('-', ''))}'>{esc(office[1])}</a></div>") if office else ""
             st.html(f"<div class='rm-advice' data-advice='stay_home'><b>{esc(t('rl_sealed_title', lang))}</b><br>"
-                    f"{esc(t('rl_sealed_body', lang))}</div>")
+                    f"{esc(t('rl_sealed_body', lang))}{call}</div>")
         sealed = _sealed_sites(sites, frames["zones"], *store_key, today.strftime("%Y-%m-%d"))
         crowded = tuple(sorted(s for s, (lv, _) in queue.items() if lv in CROWDED)) if ss.get("rl_quiet") else ()
         if advice == "zone_sites":  # a controlled zone: only the sites inside it ("在小区内做核酸")

@@ -116,6 +116,15 @@ def test_a_sealed_zone_resident_is_told_to_stay_home_before_any_site(app_url, pa
     advice = page.locator("[data-advice='stay_home']")
     advice.wait_for(timeout=60_000)
     assert "上门采样" in advice.inner_text() and "足不出户" in advice.inner_text()
+    # the neighbourhood's office phone, as a tel: link (the demo neighbourhood there has one)
+    import shapely
+
+    from layers.stores import open_store
+
+    nb = open_store(demo_store).read("neighbourhoods")
+    phone = nb[nb.geometry.covers(shapely.Point(lon, lat))]["contact_phone"].iloc[0]
+    assert isinstance(phone, str)
+    assert advice.locator(f"a[href='tel:{phone.replace('-', '')}']").inner_text() == phone
     page.locator(".rm-site").first.wait_for(timeout=60_000)
     assert advice.bounding_box()["y"] < page.locator(".rm-site").first.bounding_box()["y"]
     assert page.get_by_text("仅供参考").first.is_visible()
