@@ -65,8 +65,12 @@ def map_state(page, timeout_s: float = 60.0) -> dict:
                     state = None
                 if state and state["polygons"] > 0:
                     last = state
-                    # let markers/fonts settle, then read once more
+                    # let markers/fonts settle, then read once more (a map replaced meanwhile — the
+                    # page drew another — detaches its frame: look again)
                     page.wait_for_timeout(1500)
-                    return frame.evaluate(MAP_STATE_JS)
+                    try:
+                        return frame.evaluate(MAP_STATE_JS)
+                    except Exception:  # noqa: BLE001 - a detached frame; retry with the page's current one
+                        continue
         page.wait_for_timeout(300)
     pytest.fail(f"Leaflet map did not draw within {timeout_s}s (last state {last})")

@@ -153,10 +153,47 @@ def test_the_engines_agree_on_a_random_city():
     assert len(got) > 0  # the case is not vacuous
 
 
-def test_the_dask_engine_on_a_local_two_worker_cluster_gives_the_same_rows():
-    from dask.distributed import Client, LocalCluster
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory):
+    """A real dask.distributed cluster on loopback, started as the README says for a real one:
+    ``dask scheduler`` and ``dask worker`` (two worker processes) as separate programs, stopped
+    afterwards. Returns the scheduler file."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
 
-    from geo.companions import companions_dask
+    d = tmp_path_factory.mktemp("dask")
+    sched_file = d / "scheduler.json"
+    dask_cli = str(Path(sys.executable).with_name("dask"))
+    common = ["timeout", "--signal=KILL", "600"]
+    procs = [subprocess.Popen([*common, dask_cli, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                               "--scheduler-file", str(sched_file)], cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    deadline = time.monotonic() + 60
+    while not sched_file.exists():
+        if time.monotonic() > deadline:
+            pytest.fail("dask scheduler did not start")
+        time.sleep(0.2)
+    procs.append(subprocess.Popen([*common, dask_cli, "worker", "--scheduler-file", str(sched_file), "--nworkers", "2",
+                                   "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"],
+                                  cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    try:
+        yield str(sched_file)
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def test_the_dask_engine_on_a_two_worker_cluster_gives_the_same_rows(dask_cluster, tmp_path):
+    import dask.dataframe as dd
+    from dask.distributed import Client
+
+    from geo.companions import companions_dask, dask_records
 
     rng = np.random.default_rng(11)
     n_dev, n = 200, 4000
@@ -171,10 +208,12 @@ def test_the_dask_engine_on_a_local_two_worker_cluster_gives_the_same_rows():
                          "end": start + pd.to_timedelta(dur, unit="min")})
     cases = pd.DataFrame({"device": ["d001", "d002"], "infectious_from": ["2022-03-16"] * 2, "infectious_to": [None] * 2})
     local = companions_duckdb(recs, cases, RULE, as_of=AS_OF, crs=UTM)
-    import dask.dataframe as dd
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster, \
-            Client(cluster) as client:
-        got = companions_dask(dd.from_pandas(recs, npartitions=4), cases, RULE, as_of=AS_OF, crs=UTM, client=client)
+    recs.to_parquet(tmp_path / "r.parquet", index=False, row_group_size=1000)  # four row groups: four partitions
+    with Client(scheduler_file=dask_cluster, timeout=60) as client:
+        client.wait_for_workers(2, timeout=60)
+        assert len(client.scheduler_info()["workers"]) == 2
+        from_pandas = companions_dask(dd.from_pandas(recs, npartitions=4), cases, RULE, as_of=AS_OF, crs=UTM, client=client)
+        from_files = companions_dask(dask_records(tmp_path / "r.parquet"), cases, RULE, as_of=AS_OF, crs=UTM, client=client)
     assert len(local) > 0
-    pd.testing.assert_frame_equal(local.reset_index(drop=True), got.reset_index(drop=True), check_dtype=False)
+    for got in (from_pandas, from_files):
+        pd.testing.assert_frame_equal(local.reset_index(drop=True), got.reset_index(drop=True), check_dtype=False)
