@@ -14,7 +14,7 @@ import streamlit as st
 
 from dashboard.mapview import MapPayload, build_map, prepare_map
 from dashboard.settings import Settings
-from dashboard.ui import PageContext, public_queue_of, read_public_layer, traveller_aggregates
+from dashboard.ui import PageContext, hotel_moved_in, public_queue_of, read_public_layer, traveller_aggregates
 from layers import MAP_LAYERS
 
 __all__ = ["command_layers", "command_map", "transfer_map", "mass_testing_map", "circle_map"]
@@ -68,7 +68,8 @@ def _command_map(
         m = build_map(settings, lang, {"risk_areas": read_public_layer(ctx, "risk_areas", as_of=day)}, national=True)
     else:
         m = build_map(
-            settings, lang, command_layers(ctx, day), hidden=("neighbourhood_screening", "neighbourhood_followup", "traveller_density"), render_options={"zones": {"as_of": day}, "testing_sites": {"when": datetime.fromisoformat(when)}}
+            settings, lang, command_layers(ctx, day), hidden=("neighbourhood_screening", "neighbourhood_followup", "traveller_density"), render_options={"zones": {"as_of": day}, "testing_sites": {"when": datetime.fromisoformat(when)},
+                                     "hotels": {"moved_in": hotel_moved_in(ctx)}}
         )
     return prepare_map(m)
 
@@ -134,7 +135,8 @@ def transfer_map(ctx: PageContext, plan, lang: str):
 
     legend = [(t("tr_map_flows", lang), [LegendEntry("#6a3d9a", t("tr_map_flows", lang), t("tr_map_flows", lang), "line")]),
               (t("tr_map_hotels", lang), [LegendEntry("#ffffff", t("tr_map_hotels", lang), t("tr_map_hotels", lang), "circle")])]
-    return build_map(ctx.settings, lang, {"neighbourhoods": nbh, "hotels": hotels}, overlays=(fg, hg), overlay_legend=legend)
+    return build_map(ctx.settings, lang, {"neighbourhoods": nbh, "hotels": hotels}, overlays=(fg, hg), overlay_legend=legend,
+                     render_options={"hotels": {"moved_in": hotel_moved_in(ctx)}})
 
 
 #: Neighbourhood sampling states on the mass-testing map: state → colour.

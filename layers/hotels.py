@@ -44,15 +44,19 @@ def occupancy_colour(occupied: int, total: int, status: str) -> str:
     return "red"
 
 
-def render(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True) -> folium.FeatureGroup:
-    """One marker per hotel, coloured by occupancy (grey when standby or closed)."""
+def render(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True, moved_in: dict[str, int] | None = None) -> folium.FeatureGroup:
+    """One marker per hotel, coloured by occupancy (grey when standby or closed). ``moved_in``:
+    people recorded as transferred there and not yet in the layer's count
+    (:func:`geo.followup.moved_in_per_hotel`): counted as occupied, so the marker says the free
+    rooms the command figures and the transfer plans use (:func:`geo.followup.hotel_rooms_free`)."""
     zh = lang == "zh"
+    moved_in = moved_in or {}
     fg = folium.FeatureGroup(name=SPEC.name(lang), show=show)
     colours = ["green", "orange", "red", "lightgray"]
     rows = []
     for _, r in gdf.iterrows():
         total = int(r["rooms_total"])
-        occ = int(r["rooms_occupied"])
+        occ = min(total, int(r["rooms_occupied"]) + int(moved_in.get(str(r["id"]), 0)))
         st_zh, st_en = STATUS.get(str(r["status"]), (r["status"], r["status"]))
         colour = occupancy_colour(occ, total, str(r["status"]))
         rows.append(

@@ -112,3 +112,17 @@ def test_encoded_rings_round_trip():
 
     ring = np.array([[112.55001, 37.86002], [112.56, 37.861], [112.549, 37.8705], [-0.00001, 0.0]])
     assert np.allclose(decode_ring(encode_ring(ring)), np.round(ring, 5), atol=1e-9)
+
+
+def test_hotel_markers_count_the_people_moved_in_like_the_figures():
+    from geo.followup import hotel_rooms_free
+
+    spec = get_spec("hotels")
+    gdf = spec.coerce(gpd.GeoDataFrame(
+        {"id": ["H1"], "name": ["甲"], "rooms_total": [100], "rooms_occupied": [50], "status": ["in_use"]},
+        geometry=[shapely.Point(112.5, 37.8)], crs="EPSG:4326"))
+    assert "50 / 100" in _html(spec.render(gdf, "zh"))
+    moved = {"H1": 45}
+    html = _html(spec.render(gdf, "zh", moved_in=moved))
+    free = int(hotel_rooms_free(gdf, moved).iloc[0])
+    assert free == 5 and f"{free} / 100" in html and "50 / 100" not in html
