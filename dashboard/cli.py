@@ -468,13 +468,13 @@ def _cmd_companions(args: argparse.Namespace) -> int:
     if unknown:
         print(f"  病例设备编号在记录中不存在 {len(unknown)} 个 / case devices with no record: {len(unknown)}: "
               f"{', '.join(unknown[:10])}{' …' if len(unknown) > 10 else ''}", file=sys.stderr)
+    from geo.crs import utm_crs_for
+
     rule = load_companion_rule()
+    crs = str(utm_crs_for(float(records["lon"].mean()), float(records["lat"].mean()))) if len(records) else "EPSG:32649"
     if args.engine == "dask":
         from dask.distributed import Client, LocalCluster
 
-        from geo.crs import utm_crs_for
-
-        crs = str(utm_crs_for(float(records["lon"].mean()), float(records["lat"].mean())))
         # Parquet: the workers read the file themselves (one partition per row group; the path must be
         # reachable from every worker); CSV: the cleaned records are sent from here
         data = dask_records(args.records, crs=args.crs) if Path(args.records).suffix.lower() == ".parquet" else records
@@ -486,7 +486,7 @@ def _cmd_companions(args: argparse.Namespace) -> int:
                     Client(cluster) as client:
                 found = companions_dask(data, cases, rule, as_of=args.as_of, crs=crs, client=client)
     else:
-        found = companions_duckdb(records, cases, rule, as_of=args.as_of)
+        found = companions_duckdb(records, cases, rule, as_of=args.as_of, crs=crs)
     out = Path(args.out)
     tmp = out.with_name(out.name + ".part")
     found.assign(cell=found["cell"].astype(str), first_together=found["first_together"].dt.strftime("%Y-%m-%d %H:%M:%S")) \
@@ -498,6 +498,13 @@ def _cmd_companions(args: argparse.Namespace) -> int:
         try:
             _audit_cli(args, "companions", "travellers", f"{found['device'].nunique()} devices; as_of={args.as_of}")
             res = flag_companions(_store_location(args), found, detected=args.as_of, user=_cli_user())
+            from geo.companions import companion_summary
+            from layers.companions import save_summary
+            from layers.stores import open_store
+
+            save_summary(_store_location(args), companion_summary(
+                found, open_store(_store_location(args)).read("neighbourhoods", public=True), cell_m=rule.cell_m, crs=crs,
+                as_of=args.as_of), user=_cli_user())
         except (StaleWrite, AuditFailed) as exc:
             print(f"riskmap: {exc}; 未标记任何人员 / nobody was flagged", file=sys.stderr)
             return 1
@@ -696,7 +703,8 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--scheduler", default=None, help="with --engine dask: the scheduler address (default: a local 2-worker cluster)")
     co.add_argument("--out", required=True, help="write the companions to this .csv")
     co.add_argument("--flag", action="store_true",
-                    help="flag the travellers whose device_id is found as companions (detected on --as-of; audited)")
+                    help="flag the travellers whose device_id is found as companions (detected on --as-of; audited) and keep"
+                         " the detection's aggregates for the command page")
     co.add_argument("--store", default=None, help="with --flag: GeoPackage path or postgresql:// URL (default: setting store)")
     co.set_defaults(func=_cmd_companions)
     dl = sub.add_parser("demo-locations", help="write the seeded demo location records and cases (for companions)")

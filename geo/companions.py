@@ -38,6 +38,8 @@ __all__ = [
     "companions_reference",
     "companions_dask",
     "dask_records",
+    "cell_centres",
+    "companion_summary",
     "OUTPUT_COLUMNS",
 ]
 
@@ -161,6 +163,54 @@ def cells_of(lon: np.ndarray, lat: np.ndarray, cell_m: float, *, crs: str | None
     cx = np.floor(np.asarray(x) / cell_m).astype(np.int64)
     cy = np.floor(np.asarray(y) / cell_m).astype(np.int64)
     return (cx << 32) + (cy & 0xFFFFFFFF), crs
+
+
+def cell_centres(cells: np.ndarray, cell_m: float, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """The WGS-84 centre of each packed cell (the inverse of :func:`cells_of`)."""
+    from pyproj import Transformer
+
+    cells = np.asarray(cells, dtype=np.int64)
+    cx = cells >> 32
+    cy = (cells & 0xFFFFFFFF).astype(np.int64)
+    cy = np.where(cy >= 2**31, cy - 2**32, cy)  # the low half is signed
+    lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform((cx + 0.5) * cell_m, (cy + 0.5) * cell_m)
+    return np.asarray(lon), np.asarray(lat)
+
+
+def companion_summary(found: pd.DataFrame, neighbourhoods, *, cell_m: float, crs: str, as_of: object,
+                      min_count: int = 3, top: int = 20) -> dict:
+    """Aggregates of a detection, safe to show and keep (no device, no person): companions
+    (distinct devices), pairs and cases; companions by the neighbourhood where they were together
+    with a case (the cell's centre), and the cells with most companions — counts under
+    ``min_count`` suppressed (left out, and the number left out said)."""
+    import shapely
+
+    out = {"as_of": pd.Timestamp(as_of).strftime("%Y-%m-%d"), "devices": int(found["device"].nunique()),
+           "pairs": int(len(found)), "cases": int(found["case_device"].nunique()), "min_count": int(min_count),
+           "neighbourhoods": [], "cells": [], "suppressed_neighbourhoods": 0, "suppressed_cells": 0}
+    if found.empty:
+        return out
+    per_cell = found.groupby("cell")["device"].nunique()
+    lon, lat = cell_centres(per_cell.index.to_numpy(), cell_m, crs)
+    nb = neighbourhoods.reset_index(drop=True)
+    tree = shapely.STRtree(np.asarray(nb.geometry.values))
+    pts = shapely.points(lon, lat)
+    pi, ni = tree.query(pts, predicate="within")
+    cell_nb = pd.Series(None, index=range(len(pts)), dtype=object)
+    cell_nb.iloc[pi] = nb["id"].astype(str).to_numpy()[ni]
+    f = found.merge(pd.DataFrame({"cell": per_cell.index.to_numpy(), "nb": cell_nb.to_numpy()}), on="cell", how="left")
+    by_nb = f.dropna(subset=["nb"]).groupby("nb")["device"].nunique().sort_values(ascending=False)
+    names = dict(zip(nb["id"].astype(str), nb["name"].astype(str), strict=True))
+    keep = by_nb[by_nb >= min_count]
+    out["neighbourhoods"] = [{"id": k, "name": names.get(k, k), "companions": int(v)} for k, v in keep.items()]
+    out["suppressed_neighbourhoods"] = int((by_nb < min_count).sum())
+    cells = pd.DataFrame({"companions": per_cell.to_numpy(), "lon": lon, "lat": lat, "nb": cell_nb.to_numpy()})
+    cells = cells.sort_values("companions", ascending=False, kind="stable")
+    out["suppressed_cells"] = int((cells["companions"] < min_count).sum())
+    cells = cells[cells["companions"] >= min_count].head(top)
+    out["cells"] = [{"lon": round(float(r.lon), 5), "lat": round(float(r.lat), 5), "companions": int(r.companions),
+                     "neighbourhood": names.get(r.nb, "") if isinstance(r.nb, str) else ""} for r in cells.itertuples()]
+    return out
 
 
 def _prepare(records: pd.DataFrame, cases: pd.DataFrame, rule: CompanionRule, as_of: object, crs: str | None):

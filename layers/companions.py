@@ -11,7 +11,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["FlagResult", "flag_companions"]
+__all__ = ["FlagResult", "flag_companions", "SUMMARY_KIND", "save_summary", "latest_summary"]
+
+#: The record kind of a detection's aggregates (``geo.companions.companion_summary``), key = the as-of day.
+SUMMARY_KIND = "companion_summary"
 
 
 @dataclass(frozen=True)
@@ -46,3 +49,20 @@ def flag_companions(store_location: str, found: pd.DataFrame, *, detected: objec
         store.write_layers({"travellers": t}, {"travellers": "replace"}, expect_version=version, user=user, action="companions")
     matched = set(dev[hit].dropna())
     return FlagResult(int(new.sum()), int(keep.sum()), len(devices - matched))
+
+
+def save_summary(store_location: str, summary: dict, *, user: str):
+    """Keep a detection's aggregates (no device, no person) as a versioned record keyed by its day."""
+    from layers.records import records_for
+
+    records = records_for(store_location)
+    current = records.get(SUMMARY_KIND, summary["as_of"])
+    return records.save(SUMMARY_KIND, summary["as_of"], summary, based_on=current.version if current else 0, user=user,
+                        action="companions")
+
+
+def latest_summary(records, as_of: object) -> dict | None:
+    """The aggregates of the newest detection on or before ``as_of`` (None: none yet)."""
+    day = pd.Timestamp(as_of).strftime("%Y-%m-%d")
+    runs = [r for r in records.current(SUMMARY_KIND) if r.key <= day]
+    return dict(max(runs, key=lambda r: r.key).data) if runs else None

@@ -15,7 +15,7 @@ from dashboard.maps import command_map
 from dashboard.mapview import show_prepared
 from dashboard.roles import may_do
 from dashboard.safe_text import md_text
-from dashboard.ui import page_frame, read_public_layer
+from dashboard.ui import page_frame, read_public_layer, records_of
 
 ctx = page_frame("page_command")
 lang = ctx.lang
@@ -62,6 +62,26 @@ show_prepared(
     key="command_national_map" if national else "command_map",
     height=600 if national else 640,
 )
+if not national:
+    from layers.companions import latest_summary
+
+    summary = latest_summary(records_of(ctx), as_of)  # aggregates only (geo.companions.companion_summary)
+    if summary is None:
+        st.caption(t("cmp_none", lang))
+    else:
+        with st.expander(t("cmp_title", lang).format(day=summary["as_of"], devices=summary["devices"], cases=summary["cases"])):
+            c_nb, c_cell = st.columns(2)
+            c_nb.markdown(f"**{t('cmp_by_nb', lang)}**")
+            c_nb.dataframe(pd.DataFrame({t("cmp_col_nb", lang): [r["name"] for r in summary["neighbourhoods"]],
+                                         t("cmp_col_n", lang): [r["companions"] for r in summary["neighbourhoods"]]}),
+                           hide_index=True, width="stretch")
+            c_cell.markdown(f"**{t('cmp_cells', lang)}**")
+            c_cell.dataframe(pd.DataFrame({t("cmp_col_where", lang): [f"{r['lon']:.4f}, {r['lat']:.4f}" for r in summary["cells"]],
+                                           t("cmp_col_nb", lang): [r["neighbourhood"] for r in summary["cells"]],
+                                           t("cmp_col_n", lang): [r["companions"] for r in summary["cells"]]}),
+                             hide_index=True, width="stretch")
+            st.caption(t("cmp_note", lang).format(n=summary["min_count"], a=summary["suppressed_neighbourhoods"],
+                                                  b=summary["suppressed_cells"]))
 if national:
     risk = read_public_layer(ctx, "risk_areas", as_of=as_of)
     table = (

@@ -217,3 +217,25 @@ def test_the_dask_engine_on_a_two_worker_cluster_gives_the_same_rows(dask_cluste
     assert len(local) > 0
     for got in (from_pandas, from_files):
         pd.testing.assert_frame_equal(local.reset_index(drop=True), got.reset_index(drop=True), check_dtype=False)
+
+
+def test_cell_centres_invert_the_grid_and_the_summary_suppresses_small_counts():
+    import geopandas as gpd
+    import shapely
+
+    from geo.companions import cell_centres, companion_summary
+
+    lon, lat = _pt(100, 100)
+    cells, _ = cells_of(np.array([lon]), np.array([lat]), 800, crs=UTM)
+    clon, clat = cell_centres(cells, 800, UTM)
+    assert (float(clon[0]), float(clat[0])) == pytest.approx(_pt(400, 400), abs=1e-7)
+    other, _ = cells_of(np.array([_pt(2500, 100)[0]]), np.array([_pt(2500, 100)[1]]), 800, crs=UTM)
+    found = pd.DataFrame({"device": ["a", "b", "c", "d", "e"], "case_device": ["k"] * 5,
+                          "cell": [cells[0]] * 3 + [other[0]] * 2})
+    nb = gpd.GeoDataFrame({"id": ["N1"], "name": ["甲社区"]}, geometry=[shapely.box(*_pt(0, 0), *_pt(800, 800))], crs=4326)
+    s = companion_summary(found, nb, cell_m=800, crs=UTM, as_of=AS_OF)
+    assert (s["devices"], s["pairs"], s["cases"]) == (5, 5, 1)
+    assert s["neighbourhoods"] == [{"id": "N1", "name": "甲社区", "companions": 3}]
+    assert len(s["cells"]) == 1 and s["cells"][0]["companions"] == 3 and s["cells"][0]["neighbourhood"] == "甲社区"
+    assert s["suppressed_cells"] == 1  # the cell of two is not shown
+    assert set(s["cells"][0]) == {"lon", "lat", "companions", "neighbourhood"}  # aggregates only: no device

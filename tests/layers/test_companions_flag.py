@@ -42,3 +42,33 @@ def test_found_devices_flag_their_travellers_once(store):
     assert (again.flagged, again.already) == (0, 2)
     t2 = open_store(path).read("travellers").set_index("id")
     assert (pd.to_datetime(t2.loc[ids[:2], "companion_date"]) == pd.Timestamp(SCENARIO_TODAY)).all()
+
+
+def test_the_command_line_flags_and_keeps_the_aggregates(store, tmp_path, capsys):
+    from dashboard.cli import main
+    from layers.companions import latest_summary
+    from layers.records import records_for
+
+    path, ids = store
+    t = open_store(path).read("travellers").set_index("id")
+    home = t.loc[ids[0], "geometry"]
+    rows = [("aaaa000000000009", home.x, home.y, f"2022-03-{20 + d} 20:00", f"2022-03-{21 + d} 08:00") for d in range(3)]
+    rows += [(dev, home.x, home.y, "2022-03-22 06:00", "2022-03-22 07:00")
+             for dev in ("aaaa000000000001", "aaaa000000000002", "aaaa000000000003", "bbbb000000000004")]
+    pd.DataFrame(rows, columns=["device", "lon", "lat", "start", "end"]).to_csv(tmp_path / "r.csv", index=False)
+    pd.DataFrame({"device": ["aaaa000000000009"], "infectious_from": ["2022-03-19"], "infectious_to": [None]}).to_csv(
+        tmp_path / "c.csv", index=False)
+    out = tmp_path / "found.csv"
+    assert main(["companions", "--records", str(tmp_path / "r.csv"), "--cases", str(tmp_path / "c.csv"), "--as-of", SCENARIO_TODAY,
+                 "--out", str(out), "--flag", "--store", path]) == 0
+    text = capsys.readouterr().out
+    assert "companions: 4 devices" in text and "flagged 3 travellers" in text and "1 devices are on no traveller" in text
+    assert len(pd.read_csv(out)) == 4
+    s = latest_summary(records_for(path), SCENARIO_TODAY)
+    assert (s["devices"], s["cases"]) == (4, 1) and s["cells"][0]["companions"] == 4
+    assert latest_summary(records_for(path), "2022-03-27") is None  # not before the detection day
+    # a file that is neither Parquet nor CSV is refused
+    (tmp_path / "r.txt").write_text("x")
+    assert main(["companions", "--records", str(tmp_path / "r.txt"), "--cases", str(tmp_path / "c.csv"), "--as-of", SCENARIO_TODAY,
+                 "--out", str(out)]) == 2
+    assert "must be a Parquet or CSV file" in capsys.readouterr().err
