@@ -275,6 +275,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
         return _import_outcomes(args, path)
     if args.layer == "daily_reports":
         return _import_daily_reports(args, path)
+    if args.mode == "daily" and (args.layer != "risk_areas" or not args.as_of):
+        print("riskmap: --mode daily 仅用于中高风险区名单，且需要 --as-of（名单日期）/ --mode daily is for risk_areas and needs"
+              " --as-of (the day the list was published)", file=sys.stderr)
+        return 2
     store = _store(args)
     personal = _personal_labels(args.layer)
     try:
@@ -287,6 +291,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             rejects_path=args.rejects,
             mode=args.mode,
             layer=args.source_layer,
+            as_of=getattr(args, "as_of", None),
             city_adcode=load_settings().city_adcode,
             limits=load_settings().import_limits,
             # recorded before the write: an import that cannot be audited does not happen
@@ -313,6 +318,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print(f"riskmap: {exc}", file=sys.stderr)
         return 1
     print(report.summary())
+    if report.changes is not None:
+        names = {"added": ("新增", "added"), "changed": ("等级变化", "level changed"), "lifted": ("解除", "lifted")}
+        for kind, (zh, en) in names.items():
+            rows = report.changes[report.changes["change"] == kind]
+            print(f"  {zh} {len(rows)} / {en}: {len(rows)}")
+            for r in rows.head(20).itertuples():
+                print(f"    {r.id}: {r.area.replace('|', ' ').strip()} {r.level_before}→{r.level_after}".rstrip("→"))
     for note in report.notes:
         print(f"  说明 note · {format_issue(note)}")
     for issue in report.rejects:
@@ -678,10 +690,13 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--crs", default=None, help=crs_help + " (default: the file's own, else wgs84)")
     im.add_argument("--skip-bad", action="store_true", help="write the good rows and list the bad ones in the rejects file")
     im.add_argument("--rejects", default=None, help="rejects file (default with --skip-bad: <file stem>.rejects.csv)")
-    im.add_argument("--mode", choices=("append", "replace"), default="append", help="append rows (default) or replace the layer")
+    im.add_argument("--mode", choices=("append", "replace", "daily"), default="append",
+                    help="append rows (default), replace the layer, or daily: risk_areas only, the list in force on --as-of"
+                         " (adds, level changes and lifts recorded by date; lifted entries kept)")
     im.add_argument("--store", default=None, help="GeoPackage path or postgresql:// URL (default: setting store)")
     im.add_argument("--source-layer", default=None, help="GeoPackage layer, shapefile in the zip, or XLSX sheet to read")
-    im.add_argument("--as-of", default=None, help="outcomes only: the screening day the outcomes belong to (YYYY-MM-DD)")
+    im.add_argument("--as-of", default=None, help="outcomes: the screening day the outcomes belong to; risk_areas --mode daily:"
+                                                   " the day the list was published (YYYY-MM-DD)")
     im.set_defaults(func=_cmd_import)
     ex = sub.add_parser("export", help="export a layer to a file (format by suffix)")
     ex.add_argument("layer", choices=layers, metavar="LAYER", help=f"one of: {', '.join(layers)}")

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import pandas as pd
 import shapely
 
 from geo.errors import ImportRejected
@@ -71,6 +72,7 @@ class ImportReport:
     rejects_path: Path | None = None
     encoding: str | None = None
     crs_used: str | None = None
+    changes: pd.DataFrame | None = None  # a daily risk-area list: added / changed / lifted
 
     @property
     def skipped(self) -> int:
@@ -81,7 +83,8 @@ class ImportReport:
         spec = get_spec(self.key)
         unit_zh = "个要素" if self.unit == "feature" else "行"
         unit_en = "feature" if self.unit == "feature" else "row"
-        verb_zh, verb_en = ("替换为", "replaced the layer with") if self.mode == "replace" else ("导入", "imported")
+        verb_zh, verb_en = {"replace": ("替换为", "replaced the layer with"), "daily": ("按当日名单核对", "checked the daily list of")}.get(
+            self.mode, ("导入", "imported"))
         zh = f"已{verb_zh} {self.written} 行到“{spec.name_zh}”（{self.key}），该图层现有 {self.layer_rows} 行"
         en = f"{verb_en} {_count(self.written, 'row')} into {spec.name_en} ({self.key}); the layer now has {_count(self.layer_rows, 'row')}"
         if self.rejects:
@@ -231,10 +234,11 @@ def import_file(
     crs: str | None = None,
     skip_bad: bool = False,
     rejects_path: Path | str | None = None,
-    mode: Literal["append", "replace"] = "append",
+    mode: Literal["append", "replace", "daily"] = "append",
     layer: str | None = None,
     city_adcode: str = "140100",
     audit: Callable[[int, int], None] | None = None,
+    as_of: object | None = None,
     limits: ImportLimits = DEFAULT_LIMITS,
     progress: Callable[[str], None] | None = None,
 ) -> ImportReport:
@@ -255,8 +259,11 @@ def import_file(
     nothing is written (run the import again). Notes (encoding,
     coordinate system, repairs) are on the report, or attached to the exception as ``__notes__``.
     """
-    if mode not in ("append", "replace"):
-        msg = f"mode must be 'append' or 'replace', got {mode!r}"
+    if mode not in ("append", "replace", "daily"):
+        msg = f"mode must be 'append', 'replace' or 'daily', got {mode!r}"
+        raise ValueError(msg)
+    if mode == "daily" and (key != "risk_areas" or as_of is None):
+        msg = "mode 'daily' is for the risk_areas layer and needs as_of (the day the list was published)"
         raise ValueError(msg)
     spec = get_spec(key)
     if not spec.importable:
@@ -270,7 +277,7 @@ def import_file(
     tell("read")
     raw = read_file(path, crs=crs, layer=layer, key=key, limits=limits)
     tell("validate")
-    checked = validate(raw, key, crs=crs, store=store, mode=mode, city_adcode=city_adcode)
+    checked = validate(raw, key, crs=crs, store=store, mode="replace" if mode == "daily" else mode, city_adcode=city_adcode)
     if spec.key == "zones":
         _check_zones(checked, store, mode, city_adcode)
     target = Path(rejects_path) if rejects_path is not None else (rejects_path_for(path) if skip_bad else None)
@@ -287,7 +294,15 @@ def import_file(
     if audit is not None:
         audit(len(checked.good), len(checked.rejects))
     tell("write")
-    layer_rows = store.write_layers({spec.key: checked.good}, {spec.key: mode}, expect_version=version)[spec.key]
+    changes = None
+    if mode == "daily":  # the list of the day: what it adds, changes and lifts; old entries are kept
+        from layers.risk_areas import apply_daily_list
+
+        current = store.read("risk_areas") if store.exists() and "risk_areas" in store.layers() else checked.good.iloc[0:0]
+        merged, changes = apply_daily_list(current, checked.good, day=as_of)
+        layer_rows = store.write_layers({spec.key: merged}, {spec.key: "replace"}, expect_version=version)[spec.key]
+    else:
+        layer_rows = store.write_layers({spec.key: checked.good}, {spec.key: mode}, expect_version=version)[spec.key]
     return ImportReport(
         key=key,
         path=path,
@@ -301,5 +316,6 @@ def import_file(
         rejects_path=target if checked.rejects else None,
         encoding=raw.encoding,
         crs_used=checked.crs_used,
+        changes=changes,
     )
 

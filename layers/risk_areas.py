@@ -146,3 +146,88 @@ def resolve_boundaries(frame: pd.DataFrame) -> tuple[list, list[bool], list[tupl
         approx.append(bool(text(area)) or bool(res.rest))
         reasons.append(None)
     return geoms, approx, reasons, units
+
+
+# ----------------------------------------------------------------------------------------------
+# A daily list: what it adds, changes and lifts, without losing the old list
+
+
+def _area_key(frame: pd.DataFrame) -> pd.Series:
+    """One medium/high-risk area across lists: province, city, county and area name (spaces and
+    full-width forms ignored)."""
+    import unicodedata
+
+    parts = [frame[c] if c in frame.columns else pd.Series("", index=frame.index) for c in ("province", "city", "county", "area_name")]
+    text = parts[0].fillna("").astype(str)
+    for p in parts[1:]:
+        text = text + "|" + p.fillna("").astype(str)
+    return text.map(lambda s: unicodedata.normalize("NFKC", s).replace(" ", ""))
+
+
+def apply_daily_list(current: pd.DataFrame, listed: pd.DataFrame, *, day: object) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The risk-areas layer after the list published on ``day`` (the areas in force that day):
+
+    * an area in force and on the list at the same level: unchanged;
+    * at another level: its entry is lifted on ``day`` and a new entry starts that day at the new
+      level (so the layer keeps each level's lifetime);
+    * on the list and not in force: added (from the list's ``since``, else ``day``);
+    * in force and not on the list: lifted on ``day``.
+
+    Entries lifted before stay as they are: the old lists are never lost. Returns ``(layer,
+    changes)``; ``changes``: ``change`` (added / changed / lifted), ``id``, ``previous_id``, ``area`` (the key),
+    ``level_before``, ``level_after``. A new entry keeps the list's id unless the layer has it
+    already, then ``<id>-<YYYYMMDD>``; ``previous_id``: the entry a level change ended."""
+    day = pd.Timestamp(day).normalize()
+    cur = current.reset_index(drop=True).copy()
+    new = listed.reset_index(drop=True).copy()
+    cur["since"] = pd.to_datetime(cur["since"]) if "since" in cur.columns else pd.NaT
+    cur["lifted"] = pd.to_datetime(cur["lifted"]) if "lifted" in cur.columns else pd.NaT
+    since, lifted = cur["since"], cur["lifted"]
+    in_force = (since <= day) & (lifted.isna() | (lifted > day))
+    ckey, nkey = _area_key(cur), _area_key(new)
+    live = pd.Series(cur.index[in_force.to_numpy()], index=ckey[in_force].to_numpy())
+    live = live[~live.index.duplicated(keep="last")]
+    taken = set(cur["id"].astype(str)) if len(cur) else set()
+    rows, changes = [], []
+    for i, k in enumerate(nkey):
+        row = new.iloc[i]
+        j = live.get(k)
+        if j is not None and str(cur.at[j, "level"]) == str(row["level"]):
+            continue
+        rid = str(row["id"])
+        if rid in taken:
+            rid = f"{rid}-{day:%Y%m%d}"
+        taken.add(rid)
+        if j is not None:  # the level changed: the old entry ends, a new one starts today
+            cur.at[j, "lifted"] = day
+            start = day
+            changes.append(("changed", rid, str(cur.at[j, "id"]), k, str(cur.at[j, "level"]), str(row["level"])))
+        else:
+            start = pd.Timestamp(row["since"]) if "since" in new.columns and pd.notna(row.get("since")) else day
+            changes.append(("added", rid, "", k, "", str(row["level"])))
+        rows.append(row.to_dict() | {"id": rid, "since": start, "lifted": pd.NaT})
+    gone = in_force & ~ckey.isin(set(nkey))
+    for j in cur.index[gone.to_numpy()]:
+        cur.at[j, "lifted"] = day
+        changes.append(("lifted", str(cur.at[j, "id"]), "", ckey[j], str(cur.at[j, "level"]), ""))
+    added = pd.DataFrame(rows)
+    if len(added):
+        if isinstance(new, gpd.GeoDataFrame):
+            added = gpd.GeoDataFrame(added, geometry="geometry", crs=new.crs)
+        out = pd.concat([cur, added], ignore_index=True)
+        if isinstance(cur, gpd.GeoDataFrame) or isinstance(added, gpd.GeoDataFrame):
+            out = gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+    else:
+        out = cur
+    return out, pd.DataFrame(changes, columns=["change", "id", "previous_id", "area", "level_before", "level_after"])
+
+
+def area_history(layer: pd.DataFrame, area_id: str) -> pd.DataFrame:
+    """Every entry of the area that ``area_id`` is one entry of, oldest first: its lifetime —
+    listed, level changes, lifted (``id``, ``level``, ``since``, ``lifted``, ``source``)."""
+    key = _area_key(layer)
+    mine = key[layer["id"].astype(str) == str(area_id)]
+    if mine.empty:
+        return layer.iloc[0:0][["id", "level", "since", "lifted"]]
+    cols = [c for c in ("id", "level", "since", "lifted", "source") if c in layer.columns]
+    return layer[key == mine.iloc[0]].sort_values("since", kind="stable")[cols].reset_index(drop=True)
