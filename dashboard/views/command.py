@@ -97,4 +97,22 @@ if national:
         hide_index=True,
         width="stretch",
     )
+    # every entry of one area, oldest first: when it was listed, its level changes, when lifted
+    from layers.risk_areas import area_history, level_label
+
+    every = read_public_layer(ctx, "risk_areas")
+    with st.expander(t("risk_history", lang)):
+        labels = dict(zip(every["id"].astype(str), every["id"].astype(str) + " · " + every["province"].fillna("").astype(str)
+                          + every["city"].fillna("").astype(str) + every["county"].fillna("").astype(str) + " "
+                          + every["area_name"].fillna("").astype(str), strict=True))
+        pick = st.selectbox(t("risk_history_pick", lang), list(labels), format_func=lambda i: labels[i], key="risk_hist")
+        if pick:
+            hist = area_history(every, pick)
+            cols = t("risk_history_cols", lang).split("|")
+            st.dataframe(pd.DataFrame({
+                cols[0]: hist["id"], cols[1]: [level_label(v, lang) for v in hist["level"]],
+                cols[2]: pd.to_datetime(hist["since"]).dt.strftime("%Y-%m-%d"),
+                cols[3]: pd.to_datetime(hist["lifted"]).dt.strftime("%Y-%m-%d").fillna(t("risk_history_open", lang)),
+                cols[4]: hist["source"] if "source" in hist.columns else "",
+            }), hide_index=True, width="stretch")
 
