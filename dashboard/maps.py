@@ -210,18 +210,11 @@ def circle_map(ctx: PageContext, lang: str, coverage: pd.DataFrame, sites: gpd.G
     from dashboard.i18n import t
     from dashboard.mapview import to_display
     from layers._encoded import geojson_group
+    from layers.derived import class_colour
     from layers.spec import LegendEntry
 
     nbh = read_public_layer(ctx, "neighbourhoods")
-
-    def colour(share: float) -> str:
-        out = CIRCLE_CLASSES[0][1]
-        for lo, c, *_ in CIRCLE_CLASSES:
-            if share >= lo:
-                out = c
-        return out
-
-    cov = coverage.assign(colour=[colour(s) for s in coverage["share"]],
+    cov = coverage.assign(colour=[class_colour(s, CIRCLE_CLASSES) for s in coverage["share"]],
                           tip=[html.escape(f"{n}：{s:.0%}（{u:,.0f} 人在圈外）" if lang == "zh" else f"{n}: {s:.0%} ({u:,.0f} people outside)")
                                for n, s, u in zip(coverage["name"], coverage["share"], coverage["uncovered"], strict=True)])
     g = nbh[["id", "geometry"]].merge(cov[["id", "colour", "tip"]], on="id")

@@ -161,6 +161,7 @@ def hotels_for_plan(hotels: pd.DataFrame, moved_in: Mapping[str, int], *, reserv
     below 0). Rooms missing, not numbers, negative, or more occupied than there are: ``capacity``
     is NaN and ``problem_zh`` / ``problem_en`` say why — never read as 0 or as unlimited."""
     from geo.followup import hotel_rooms_free
+    from geo.nearest import point_lonlat
 
     h = hotels.reset_index(drop=True)
     total = pd.to_numeric(h["rooms_total"], errors="coerce")
@@ -182,13 +183,16 @@ def hotels_for_plan(hotels: pd.DataFrame, moved_in: Mapping[str, int], *, reserv
     reserved = pd.to_numeric(h["reserved_rooms"], errors="coerce") if "reserved_rooms" in h.columns else pd.Series(np.nan, index=h.index)
     reserved = reserved.where(reserved.notna() & (reserved >= 0), np.ceil(total.fillna(0) * float(reserve_share)))
     bad = problem != ""
-    geom = h.geometry if "geometry" in h.columns else None
+    if "geometry" in h.columns:
+        lon, lat = point_lonlat(h.geometry, what="hotels")
+    else:
+        lon, lat = h.get("lon"), h.get("lat")
     out = pd.DataFrame({
         "hotel_id": h["id"].astype(str),
         "name": h["name"].astype(str) if "name" in h.columns else h["id"].astype(str),
         "status": h["status"].astype(str) if "status" in h.columns else "in_use",
-        "lon": [g.x if g is not None and not g.is_empty else np.nan for g in geom] if geom is not None else h.get("lon"),
-        "lat": [g.y if g is not None and not g.is_empty else np.nan for g in geom] if geom is not None else h.get("lat"),
+        "lon": lon,
+        "lat": lat,
         "suitable": h["suitable_for"] if "suitable_for" in h.columns else None,
         "free_before": free.where(~bad),
         "reserved": reserved.where(~bad),
@@ -220,12 +224,9 @@ class UnitAssignment:
         """Unplaced people × :data:`UNPLACED_COST` + metres: what is minimised."""
         return self.cost + UNPLACED_COST * int(np.asarray(sizes)[self.hotel < 0].sum())
 
-    @property
-    def bound_objective(self) -> int:
+    def bound_objective(self, sizes: np.ndarray) -> int:
         """The flow's value of the same objective: a lower bound of :meth:`objective`."""
-        return self.bound + UNPLACED_COST * self._people_flow_left
-
-    _people_flow_left: int = 0
+        return self.bound + UNPLACED_COST * (int(np.asarray(sizes).sum()) - self.bound_placed)
 
 
 def assign_units(sizes: np.ndarray, cost_m: np.ndarray, allowed: np.ndarray, capacity: np.ndarray) -> UnitAssignment:
@@ -264,8 +265,7 @@ def assign_units(sizes: np.ndarray, cost_m: np.ndarray, allowed: np.ndarray, cap
         hotel[free] = _exact(sizes[free], cost_m[free], allowed[free], capacity - rest, flows[free] > 0, limit)
     placed = hotel >= 0
     cost = int((cost_m[np.flatnonzero(placed), hotel[placed]] * sizes[placed]).sum())
-    flow_placed = int(flows.sum())
-    return UnitAssignment(hotel, cost, bound, method, flow_placed, int(sizes.sum()) - flow_placed)
+    return UnitAssignment(hotel, cost, bound, method, int(flows.sum()))
 
 
 def _min_cost_flow(sizes, cost_m, allowed, capacity) -> tuple[np.ndarray, int]:
@@ -473,18 +473,19 @@ def allocate(
         d = haversine_km(cx, cy, usable["lon"].to_numpy()[standby], usable["lat"].to_numpy()[standby])
         rooms = 0
         mask = in_use.copy()
+        tried: list[int] = []
         for j in standby[np.argsort(d, kind="stable")]:
             if usable["capacity"].iat[j] <= 0:
                 continue
             mask[j] = True
-            opened.append(str(usable["hotel_id"].iat[j]))
+            tried.append(int(j))
             rooms += int(usable["capacity"].iat[j])
             if rooms >= short:
                 break
         result, hotel_of = solve(mask)
         # a standby hotel the new plan leaves empty is not opened after all
         used_cols = set(hotel_of[hotel_of >= 0].tolist())
-        opened = [h for h in opened if int(np.flatnonzero(usable["hotel_id"].astype(str) == h)[0]) in used_cols]
+        opened = [str(usable["hotel_id"].iat[j]) for j in tried if j in used_cols]
 
     # people
     unit_hotel = pd.Series(hotel_of, index=u_keys)
@@ -497,8 +498,9 @@ def allocate(
     placed["km"] = placed["household"].map(unit_km).to_numpy()
     left = people[people["_h"] < 0]
     reasons = []
+    unit_of = {k: i for i, k in enumerate(u_keys)}
     for hh, grp in left.groupby("household", sort=False):
-        i = u_keys.index(hh)
+        i = unit_of[hh]
         n = len(grp)
         if no_point[i]:
             why = ("住址没有坐标，无法计算距离", "no residence coordinates: the distance cannot be computed")
@@ -511,7 +513,7 @@ def allocate(
         reasons += [(t, hh, *why) for t in grp["traveller_id"].astype(str)]
     unplaced = pd.DataFrame(reasons, columns=["traveller_id", "household", "reason_zh", "reason_en"])
 
-    assignments, batches = transfer_batches(placed, usable, seats=seats)
+    assignments, batches = transfer_batches(placed, seats=seats)
     fill = assignments.groupby("hotel_id").size() if len(assignments) else pd.Series(dtype="int64")
     hotel_table = pd.DataFrame({
         "hotel_id": usable["hotel_id"].astype(str),
@@ -536,7 +538,7 @@ def allocate(
     )
 
 
-def transfer_batches(placed: pd.DataFrame, hotels: pd.DataFrame, *, seats: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def transfer_batches(placed: pd.DataFrame, *, seats: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Group the placed people into vehicles of ``seats``, per hotel: neighbourhood by
     neighbourhood (the farthest from the hotel first, so a vehicle ends its round near the
     hotel), households farthest first within one, packed in that order — a vehicle is full or

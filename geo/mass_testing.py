@@ -216,19 +216,18 @@ def mass_testing_plan(
     site_finish = [finish_time(float(lv), float(c), h, start) for lv, c, h in zip(load, cap_h, hours, strict=True)]
 
     # temporary points on neighbourhood centres for the people left over
-    cover = haversine_km(d["lon"].to_numpy()[:, None], d["lat"].to_numpy()[:, None],
-                         d["lon"].to_numpy()[None, :], d["lat"].to_numpy()[None, :]) <= walk_km if len(d) else np.zeros((0, 0), bool)
+    between = haversine_km(d["lon"].to_numpy()[:, None], d["lat"].to_numpy()[:, None],
+                           d["lon"].to_numpy()[None, :], d["lat"].to_numpy()[None, :]) if len(d) else np.zeros((0, 0))
+    cover = between <= walk_km
     chosen = _set_cover(left > 0, cover)
     temp_rows = []
     temp_of = np.full(len(d), -1, dtype=np.int64)
+    shifts = math.ceil(target_hours / shift_hours)
     if len(chosen):
         need = np.flatnonzero(left > 0)
-        dd = haversine_km(d["lon"].to_numpy()[need][:, None], d["lat"].to_numpy()[need][:, None],
-                          d["lon"].to_numpy()[chosen][None, :], d["lat"].to_numpy()[chosen][None, :])
-        dd = np.where(cover[np.ix_(need, chosen)], dd, np.inf)
+        dd = np.where(cover[np.ix_(need, chosen)], between[np.ix_(need, chosen)], np.inf)
         temp_of[need] = chosen[np.argmin(dd, axis=1)]
         per_point = temp_per_hour * target_hours
-        shifts = math.ceil(target_hours / shift_hours)
         for c in chosen:
             mine = np.flatnonzero(temp_of == c)
             people = int(left[mine].sum())
@@ -254,7 +253,6 @@ def mass_testing_plan(
     })
     st = pd.DataFrame({"id": s["id"].astype(str), "name": s["name"].astype(str), "capacity": caps, "load": load,
                        "finish": pd.to_datetime(pd.Series(site_finish, dtype=object))})
-    shifts = math.ceil(target_hours / shift_hours)
     return MassTestingPlan(
         start=start, target_hours=float(target_hours), population=int(pop.sum()), reachable=reachable,
         finish_hours=finish_hours, neighbourhoods=nb, sites=st, temporary=temporary,

@@ -50,7 +50,7 @@ from scipy.spatial import cKDTree
 
 from geo.errors import CoordinateError
 
-__all__ = ["Nearest", "NearestIndex", "sites_near"]
+__all__ = ["Nearest", "NearestIndex", "point_lonlat", "sites_near"]
 
 _GEOD = Geod(ellps="WGS84")
 _A = float(_GEOD.a)
@@ -174,6 +174,13 @@ def _geometry_lonlat(obj: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
     lon[usable] = shapely.get_x(arr[usable])
     lat[usable] = shapely.get_y(arr[usable])
     return lon, lat
+
+
+def point_lonlat(points: Any, *, what: str = "points") -> tuple[np.ndarray, np.ndarray]:
+    """lon/lat (WGS-84) float arrays of point geometries — a GeoSeries, GeoDataFrame, shapely
+    array or scalar; NaN where a point is missing or empty. Raises ``CoordinateError`` naming
+    the first row that is not a point."""
+    return _geometry_lonlat(points, what)
 
 
 def _lonlat(obj: Any, what: str) -> tuple[np.ndarray, np.ndarray]:

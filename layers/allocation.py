@@ -19,6 +19,7 @@ import pandas as pd
 
 from geo.allocation import AllocationPlan, allocate, hotels_for_plan, people_to_place, plan_totals
 from geo.followup import hotel_rooms_free, moved_in_per_hotel
+from geo.nearest import point_lonlat
 from layers.followup import record_outcomes_bulk, until_verified_kinds
 
 __all__ = ["PlanInputs", "plan_inputs", "make_plan", "layer_rooms", "confirm_transfers", "plan_workbook", "PLAN_HEADERS"]
@@ -48,9 +49,7 @@ def plan_inputs(result, travellers_layer: pd.DataFrame, hotels_layer: pd.DataFra
     t = t.set_index(t["id"].astype(str))
     tid = people["traveller_id"].astype(str)
     if "geometry" in t.columns:
-        geom = tid.map(t.geometry)
-        people["lon"] = [g.x if g is not None and not getattr(g, "is_empty", True) else None for g in geom]
-        people["lat"] = [g.y if g is not None and not getattr(g, "is_empty", True) else None for g in geom]
+        people["lon"], people["lat"] = point_lonlat(t.geometry.reindex(tid.to_numpy()), what="travellers")
     else:
         people["lon"] = people["lat"] = None
     for c in ("household_id", "needs"):
@@ -64,7 +63,7 @@ def make_plan(store_location: str | Path, *, as_of: object, now: object | None =
               reserve_share: float = 0.1) -> tuple[AllocationPlan, PlanInputs, object]:
     """The transfer plan for a store at ``now`` (default: the as-of day's end, or the present if
     sooner): the plan, its inputs and the screening it was made from (follow-up applied)."""
-    from layers.followup import load_states
+    from geo.followup import KIND, apply_followup, states_frame, verified_visits
     from layers.records import records_for
     from layers.screening_io import screen_store
     from layers.stores import open_store
@@ -73,8 +72,10 @@ def make_plan(store_location: str | Path, *, as_of: object, now: object | None =
         now = min(pd.Timestamp(as_of) + pd.Timedelta(hours=23, minutes=59), pd.Timestamp.now(tz="Asia/Shanghai").tz_localize(None))
     store = open_store(store_location)
     travellers = store.read("travellers")
-    result = screen_store(store_location, as_of, now=now, travellers=travellers)
-    states = load_states(records_for(str(store_location)))
+    current = records_for(str(store_location)).current(KIND)  # read once: verified stays and outcome states
+    states = states_frame(current)
+    base = screen_store(store_location, as_of, travellers=travellers, followup=False, verified=verified_visits(current))
+    result = apply_followup(base, states, now=now)
     inputs = plan_inputs(result, travellers, store.read("hotels"), states, now=now, reserve_share=reserve_share)
     return allocate(inputs.people, inputs.hotels, seats=seats), inputs, result
 

@@ -28,12 +28,18 @@ SCREENING_LEVELS = {
 }
 
 
-def _count_colour(n: int) -> str:
-    colour = COUNT_CLASSES[0][1]
-    for lower, c, *_ in COUNT_CLASSES:
-        if n >= lower:
+def class_colour(value: float, classes) -> str:
+    """The colour of the last class (``(lower bound, colour, …)``, ascending) whose bound
+    ``value`` reaches; the first class's below them all."""
+    colour = classes[0][1]
+    for lower, c, *_ in classes:
+        if value >= lower:
             colour = c
     return colour
+
+
+def _count_colour(n: int) -> str:
+    return class_colour(n, COUNT_CLASSES)
 
 
 def render_density(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True) -> folium.FeatureGroup:
