@@ -192,12 +192,10 @@ def companion_summary(found: pd.DataFrame, neighbourhoods, *, cell_m: float, crs
         return out
     per_cell = found.groupby("cell")["device"].nunique()
     lon, lat = cell_centres(per_cell.index.to_numpy(), cell_m, crs)
+    from geo.screening import neighbourhood_ids_for_points
+
     nb = neighbourhoods.reset_index(drop=True)
-    tree = shapely.STRtree(np.asarray(nb.geometry.values))
-    pts = shapely.points(lon, lat)
-    pi, ni = tree.query(pts, predicate="within")
-    cell_nb = pd.Series(None, index=range(len(pts)), dtype=object)
-    cell_nb.iloc[pi] = nb["id"].astype(str).to_numpy()[ni]
+    cell_nb = pd.Series(neighbourhood_ids_for_points(shapely.points(lon, lat), nb), dtype=object)
     f = found.merge(pd.DataFrame({"cell": per_cell.index.to_numpy(), "nb": cell_nb.to_numpy()}), on="cell", how="left")
     by_nb = f.dropna(subset=["nb"]).groupby("nb")["device"].nunique().sort_values(ascending=False)
     names = dict(zip(nb["id"].astype(str), nb["name"].astype(str), strict=True))
@@ -213,27 +211,47 @@ def companion_summary(found: pd.DataFrame, neighbourhoods, *, cell_m: float, crs
     return out
 
 
+def _window(rule: CompanionRule, as_of: object) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The look-back window: ``window_days`` days ending at the end of the as-of day."""
+    w_end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+    return w_end - pd.Timedelta(days=rule.window_days), w_end
+
+
+def _clipped(device, cell: np.ndarray, start, end, window: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
+    """Stays (``device``, ``cell``, ``s``, ``e``) with their times clipped to the window."""
+    lo, hi = window
+    return pd.DataFrame({"device": device, "cell": cell, "s": pd.to_datetime(start).clip(lower=lo, upper=hi).to_numpy(),
+                         "e": pd.to_datetime(end).clip(lower=lo, upper=hi).to_numpy()})
+
+
+def _case_windows(cases: pd.DataFrame, window: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
+    """Each case's infectious window within the look-back window (``case_device``, ``cs``, ``ce``)."""
+    lo, hi = window
+    return pd.DataFrame({
+        "case_device": cases["device"].astype(str).to_numpy(),
+        "cs": pd.to_datetime(cases["infectious_from"]).fillna(lo).clip(lower=lo).to_numpy(),
+        "ce": pd.to_datetime(cases["infectious_to"]).fillna(hi).clip(upper=hi).to_numpy(),
+    })
+
+
+def _case_stays(stays: pd.DataFrame, windows: pd.DataFrame) -> pd.DataFrame:
+    """The cases' own stays cut to their infectious windows (``case_device``, ``cell``, ``s``, ``e``)."""
+    k = stays.merge(windows, left_on="device", right_on="case_device")
+    k = k.assign(s=k[["s", "cs"]].max(axis=1), e=k[["e", "ce"]].min(axis=1))
+    return k[k["e"] > k["s"]][["case_device", "cell", "s", "e"]]
+
+
 def _prepare(records: pd.DataFrame, cases: pd.DataFrame, rule: CompanionRule, as_of: object, crs: str | None):
     """Records as integer device codes with their cell, clipped to the window; the cases'
     windows (by code; a case device with no record is left out); the device names by code."""
-    as_of = pd.Timestamp(as_of)
-    w_end = as_of.normalize() + pd.Timedelta(days=1)
-    w_start = w_end - pd.Timedelta(days=rule.window_days)
+    window = _window(rule, as_of)
     codes, names = pd.factorize(records["device"], sort=False)
     names = pd.Index(names.astype(str))
     cell, crs = cells_of(records["lon"].to_numpy(), records["lat"].to_numpy(), rule.cell_m, crs=crs)
-    r = pd.DataFrame({
-        "device": codes.astype(np.int64), "cell": cell,
-        "s": pd.to_datetime(records["start"]).clip(lower=w_start, upper=w_end).to_numpy(),
-        "e": pd.to_datetime(records["end"]).clip(lower=w_start, upper=w_end).to_numpy(),
-    })
-    case_code = names.get_indexer(cases["device"].astype(str))
-    known = case_code >= 0
-    c = pd.DataFrame({
-        "case_device": case_code[known].astype(np.int64),
-        "cs": pd.to_datetime(cases["infectious_from"]).fillna(w_start).clip(lower=w_start).to_numpy()[known],
-        "ce": pd.to_datetime(cases["infectious_to"]).fillna(w_end).clip(upper=w_end).to_numpy()[known],
-    })
+    r = _clipped(codes.astype(np.int64), cell, records["start"], records["end"], window)
+    c = _case_windows(cases, window)
+    code = names.get_indexer(c["case_device"])
+    c = c[code >= 0].assign(case_device=code[code >= 0].astype(np.int64))
     return r, c, names
 
 
@@ -249,10 +267,7 @@ def companions_reference(records: pd.DataFrame, cases: pd.DataFrame, rule: Compa
     stays = r[r["e"] > r["s"]]
     # sums in whole microseconds (exact, so every engine rounds the same totals), hours at the end
     dwell = stays.assign(h=(stays["e"] - stays["s"]) // _US).groupby(["device", "cell"])["h"].sum() / _US_PER_HOUR
-    case_stays = stays.merge(c, left_on="device", right_on="case_device")
-    case_stays = case_stays.assign(s=case_stays[["s", "cs"]].max(axis=1), e=case_stays[["e", "ce"]].min(axis=1))
-    case_stays = case_stays[case_stays["e"] > case_stays["s"]][["case_device", "cell", "s", "e"]]
-    pairs = case_stays.merge(stays, on="cell", suffixes=("_c", ""))
+    pairs = _case_stays(stays, c).merge(stays, on="cell", suffixes=("_c", ""))
     pairs = pairs[pairs["device"] != pairs["case_device"]]
     lo = pairs[["s_c", "s"]].max(axis=1)
     hi = pairs[["e_c", "e"]].min(axis=1)
@@ -286,6 +301,14 @@ def _decide(g: pd.DataFrame, rule: CompanionRule) -> pd.DataFrame:
     return out[OUTPUT_COLUMNS].sort_values(["device", "case_device", "cell"], kind="stable").reset_index(drop=True)
 
 
+#: Every stay of ``{stays}`` together with a case stay of ``{cases}`` in its cell: the overlap in
+#: whole microseconds and when it began (DuckDB's range join; the engines share this one text).
+_PAIR_JOIN = (
+    "SELECT r.device, k.case_device, r.cell, date_diff('microsecond', greatest(r.s, k.s), least(r.e, k.e)) AS o,"
+    " greatest(r.s, k.s) AS t FROM {stays} r JOIN {cases} k"
+    " ON r.cell = k.cell AND r.s < k.e AND r.e > k.s AND r.device <> k.case_device"
+)
+
 _SQL = """
 WITH stays AS (SELECT device, cell, s, e FROM recs WHERE e > s),
 dwell AS (SELECT device, cell, SUM(date_diff('microsecond', s, e)) / 3600e6 AS h FROM stays GROUP BY device, cell),
@@ -294,11 +317,7 @@ case_stays AS (
   FROM stays r JOIN cases c ON r.device = c.case_device
   WHERE least(r.e, c.ce) > greatest(r.s, c.cs)
 ),
-pairs AS (
-  SELECT r.device, k.case_device, r.cell,
-         date_diff('microsecond', greatest(r.s, k.s), least(r.e, k.e)) AS o, greatest(r.s, k.s) AS t
-  FROM case_stays k JOIN stays r ON r.cell = k.cell AND r.s < k.e AND r.e > k.s AND r.device <> k.case_device
-),
+pairs AS ({pairs}),
 g AS (
   SELECT device, case_device, cell, SUM(o) / 60e6 AS overlap_minutes, MIN(t) AS first_together
   FROM pairs GROUP BY device, case_device, cell
@@ -322,7 +341,7 @@ def companions_duckdb(records: pd.DataFrame, cases: pd.DataFrame, rule: Companio
             con.execute(f"SET threads = {int(threads)}")
         con.register("recs", r)
         con.register("cases", c)
-        g = con.execute(_SQL).df()
+        g = con.execute(_SQL.format(pairs=_PAIR_JOIN.format(stays="stays", cases="case_stays"))).df()
     finally:
         con.close()
     if g.empty:
@@ -354,16 +373,12 @@ def companions_dask(records, cases: pd.DataFrame, rule: CompanionRule, *, as_of:
 
     if not isinstance(records, dd.DataFrame):
         records = dd.from_pandas(records, npartitions=max(1, len(records) // 1_000_000))
-    as_of = pd.Timestamp(as_of)
-    w_end = as_of.normalize() + pd.Timedelta(days=1)
-    w_start = w_end - pd.Timedelta(days=rule.window_days)
+    window = _window(rule, as_of)
     case_ids = set(cases["device"].astype(str))
 
     def prep(part: pd.DataFrame) -> pd.DataFrame:
         cell, _ = cells_of(part["lon"].to_numpy(), part["lat"].to_numpy(), rule.cell_m, crs=crs)
-        out = pd.DataFrame({"device": part["device"].astype(str).to_numpy(), "cell": cell,
-                            "s": pd.to_datetime(part["start"]).clip(lower=w_start, upper=w_end).to_numpy(),
-                            "e": pd.to_datetime(part["end"]).clip(lower=w_start, upper=w_end).to_numpy()})
+        out = _clipped(part["device"].astype(str).to_numpy(), cell, part["start"], part["end"], window)
         return out[out["e"] > out["s"]]
 
     meta = pd.DataFrame({"device": pd.Series(dtype=object), "cell": pd.Series(dtype="int64"),
@@ -377,15 +392,7 @@ def companions_dask(records, cases: pd.DataFrame, rule: CompanionRule, *, as_of:
         return compute(x).result() if compute is not None else x.compute()
 
     # the cases' own stays: few, gathered to the driver and broadcast as a plain frame
-    mine = run(stays[stays["device"].isin(list(case_ids))])
-    c = pd.DataFrame({
-        "case_device": cases["device"].astype(str).to_numpy(),
-        "cs": pd.to_datetime(cases["infectious_from"]).fillna(w_start).clip(lower=w_start).to_numpy(),
-        "ce": pd.to_datetime(cases["infectious_to"]).fillna(w_end).clip(upper=w_end).to_numpy(),
-    })
-    k = mine.merge(c, left_on="device", right_on="case_device")
-    k = k.assign(s=k[["s", "cs"]].max(axis=1), e=k[["e", "ce"]].min(axis=1))
-    k = k[k["e"] > k["s"]][["case_device", "cell", "s", "e"]]
+    k = _case_stays(run(stays[stays["device"].isin(list(case_ids))]), _case_windows(cases, window))
     cells = set(k["cell"])
 
     def pairs_of(part: pd.DataFrame) -> pd.DataFrame:
@@ -398,10 +405,7 @@ def companions_dask(records, cases: pd.DataFrame, rule: CompanionRule, *, as_of:
             con.execute("SET threads = 1")
             con.register("part", part[part["cell"].isin(cells)])
             con.register("k", k)
-            return con.execute(
-                "SELECT r.device, k.case_device, r.cell, date_diff('microsecond', greatest(r.s, k.s), least(r.e, k.e)) AS o,"
-                " greatest(r.s, k.s) AS t FROM part r JOIN k ON r.cell = k.cell AND r.s < k.e AND r.e > k.s"
-                " AND r.device <> k.case_device").df()
+            return con.execute(_PAIR_JOIN.format(stays="part", cases="k")).df()
         finally:
             con.close()
 

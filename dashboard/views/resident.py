@@ -264,16 +264,19 @@ def _cards_html(answers: list[SiteAnswer], when: datetime, lang: str, *, navigat
 
 
 def _office_phone(neighbourhoods: pd.DataFrame, lon: float, lat: float) -> tuple[str, str] | None:
-    """(name, phone) of the neighbourhood at the point when the store has its office phone."""
+    """(name, phone) of the neighbourhood at the point (the one point-in-neighbourhood rule,
+    :func:`geo.screening.neighbourhood_ids_for_points`) when the store has its office phone."""
     import shapely
+
+    from geo.screening import neighbourhood_ids_for_points
 
     if "contact_phone" not in neighbourhoods.columns or neighbourhoods.empty:
         return None
-    hit = shapely.covers(np.asarray(neighbourhoods.geometry.values), shapely.Point(lon, lat))
-    rows = neighbourhoods[hit & neighbourhoods["contact_phone"].notna().to_numpy()]
-    if rows.empty:
+    nid = neighbourhood_ids_for_points(np.array([shapely.Point(lon, lat)], dtype=object), neighbourhoods)[0]
+    row = neighbourhoods[neighbourhoods["id"].astype(str) == str(nid)]
+    if nid is None or row.empty or pd.isna(row["contact_phone"].iloc[0]):
         return None
-    return str(rows["name"].iloc[0]), str(rows["contact_phone"].iloc[0]).strip()
+    return str(row["name"].iloc[0]), str(row["contact_phone"].iloc[0]).strip()
 
 
 def _status_html(status, lang: str) -> str:
