@@ -134,30 +134,34 @@ class Settings:
 _KEYS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "sources"}
 
 
+#: Settings types read from text or TOML numbers: type → (conversion, what the error says was expected).
+_NUMBERS = {"int": (int, "an integer"), "float": (float, "a number")}
+
+
 def _coerce(key: str, value: object, origin: str) -> object:
     want = _KEYS[key].type
-    if want == "int":
+    if want in _NUMBERS:
+        convert, expected = _NUMBERS[want]
         if isinstance(value, bool):
-            msg = f"setting {key!r} from {origin}: expected an integer, got {value!r}"
+            msg = f"setting {key!r} from {origin}: expected {expected}, got {value!r}"
             raise SettingsError(msg)
         try:
-            return int(value)  # type: ignore[arg-type]
+            return convert(value)  # type: ignore[arg-type]
         except (TypeError, ValueError) as exc:
-            msg = f"setting {key!r} from {origin}: expected an integer, got {value!r}"
-            raise SettingsError(msg) from exc
-    if want == "float":
-        if isinstance(value, bool):
-            msg = f"setting {key!r} from {origin}: expected a number, got {value!r}"
-            raise SettingsError(msg)
-        try:
-            return float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError) as exc:
-            msg = f"setting {key!r} from {origin}: expected a number, got {value!r}"
+            msg = f"setting {key!r} from {origin}: expected {expected}, got {value!r}"
             raise SettingsError(msg) from exc
     if not isinstance(value, str):
         msg = f"setting {key!r} from {origin}: expected text, got {value!r}"
         raise SettingsError(msg)
     return value.strip()
+
+
+def _in_range(s: Settings, key: str, lo: float, hi: float) -> None:
+    """Refuse ``key`` outside ``lo`` to ``hi`` (both allowed), naming the key and the bounds."""
+    value = getattr(s, key)
+    if not lo <= value <= hi:
+        msg = f"setting {key!r} must be {lo} to {hi}, got {value!r}"
+        raise SettingsError(msg)
 
 
 def _validate(s: Settings) -> None:
@@ -186,12 +190,8 @@ def _validate(s: Settings) -> None:
     if s.auth == "oidc" and not s.oidc_claim:
         msg = "setting 'oidc_claim' must name an identity claim (e.g. 'email') when 'auth' is 'oidc'"
         raise SettingsError(msg)
-    if not 1 <= s.session_idle_minutes <= 24 * 60:
-        msg = f"setting 'session_idle_minutes' must be 1 to 1440, got {s.session_idle_minutes!r}"
-        raise SettingsError(msg)
-    if not 1 <= s.session_max_hours <= 24 * 31:
-        msg = f"setting 'session_max_hours' must be 1 to 744, got {s.session_max_hours!r}"
-        raise SettingsError(msg)
+    _in_range(s, "session_idle_minutes", 1, 24 * 60)
+    _in_range(s, "session_max_hours", 1, 24 * 31)
     for key in ("import_max_file_mb", "import_max_unpacked_mb", "import_max_rows", "import_max_vertices"):
         if getattr(s, key) < 1:
             msg = f"setting {key!r} must be at least 1, got {getattr(s, key)!r}"
@@ -203,21 +203,13 @@ def _validate(s: Settings) -> None:
     except CommunityReportError:
         msg = f"setting 'community_report_cutoff' must be a time of day HH:MM, got {s.community_report_cutoff!r}"
         raise SettingsError(msg) from None
-    if not 1 <= s.transfer_seats <= 60:
-        msg = f"setting 'transfer_seats' must be 1 to 60, got {s.transfer_seats!r}"
-        raise SettingsError(msg)
-    if not 0.1 <= s.sampling_walk_km <= 10:
-        msg = f"setting 'sampling_walk_km' must be 0.1 to 10, got {s.sampling_walk_km!r}"
-        raise SettingsError(msg)
+    _in_range(s, "transfer_seats", 1, 60)
+    _in_range(s, "sampling_walk_km", 0.1, 10)
     if s.sampling_pooling not in (1, 5, 10):
         msg = f"setting 'sampling_pooling' must be 1, 5 or 10, got {s.sampling_pooling!r}"
         raise SettingsError(msg)
-    if not 1 <= s.sampling_target_hours <= 24 * 7:
-        msg = f"setting 'sampling_target_hours' must be 1 to 168, got {s.sampling_target_hours!r}"
-        raise SettingsError(msg)
-    if not 5 <= s.queue_stale_minutes <= 24 * 60:
-        msg = f"setting 'queue_stale_minutes' must be 5 to 1440, got {s.queue_stale_minutes!r}"
-        raise SettingsError(msg)
+    _in_range(s, "sampling_target_hours", 1, 24 * 7)
+    _in_range(s, "queue_stale_minutes", 5, 24 * 60)
     if not 0.0 <= s.hotel_reserve_share < 1.0:
         msg = f"setting 'hotel_reserve_share' must be at least 0 and below 1, got {s.hotel_reserve_share!r}"
         raise SettingsError(msg)
