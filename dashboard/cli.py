@@ -59,12 +59,24 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     print(f"building demo scenario (seed {seed}) …", flush=True)
     layers = build_demo(seed)
+    daily = layers.pop("daily_reports")  # versioned records, not a layer (layers.daily_report)
     write_new_store_at(location, layers, meta=demo_meta(seed), user="demo")
     counts = ", ".join(f"{k} {len(v):,}" for k, v in layers.items())
     print(f"wrote {display_location(location)} in {time.perf_counter() - t0:.1f} s: {counts}")
+    _demo_daily_reports(location, daily)
     _demo_followup(location, seed)
     _first_accounts(location, demo=True)
     return 0
+
+
+def _demo_daily_reports(location: str, daily) -> None:
+    """The demo's series of city daily reports, as originals (revision 0), into a store whose
+    records hold none yet (a rebuilt demo keeps what was recorded)."""
+    from layers.daily_report import save_originals
+    from layers.records import records_for
+
+    saved = save_originals(records_for(location), daily, user="demo")
+    print(f"recorded {saved:,} demo daily reports" if saved else "daily reports exist, kept")
 
 
 def _demo_followup(location: str, seed: int) -> None:
@@ -175,7 +187,7 @@ def _cmd_settings(_args: argparse.Namespace) -> int:
 def _store(args: argparse.Namespace):
     from layers.stores import open_store
 
-    return open_store(_store_location(args))
+    return open_store(_store_location(args), city_adcode=load_settings().city_adcode)
 
 
 def _personal_labels(key: str) -> set[str]:

@@ -12,7 +12,7 @@ from datetime import datetime
 import pandas as pd
 
 from dashboard.i18n import compact_number, t
-from dashboard.ui import PageContext, hotel_moved_in, read_public_layer, traveller_aggregates
+from dashboard.ui import PageContext, daily_reports, hotel_moved_in, read_public_layer, traveller_aggregates
 from layers import MAP_LAYERS
 from layers.boundaries import gazetteer
 from layers.daily_report import bulletin_text
@@ -97,7 +97,7 @@ def command_figures(ctx: PageContext, as_of: pd.Timestamp, when: datetime) -> li
 def latest_bulletin(ctx: PageContext, as_of: pd.Timestamp) -> Bulletin | None:
     """The latest daily bulletin up to ``as_of``, or ``None`` when there is none."""
     lang = ctx.lang
-    reports = read_public_layer(ctx, "daily_reports")
+    reports, _ = daily_reports(ctx)
     latest = reports[reports["date"] <= as_of].sort_values("date").tail(1)
     if latest.empty:
         return None

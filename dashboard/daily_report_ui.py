@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import t
-from dashboard.ui import PageContext, read_public_layer, upload_import
+from dashboard.ui import PageContext, daily_reports, read_public_layer, records_of, upload_import
 from geo.errors import StaleWrite
 from layers.daily_report import (
     CUMULATIVE_NAMES,
@@ -25,6 +25,7 @@ from layers.daily_report import (
     bulletin_text,
     current_revision,
     fill_cumulative,
+    load_reports,
     previous_report,
     reports_csv_bytes,
     reports_xlsx_bytes,
@@ -86,7 +87,7 @@ def _user() -> str:
 def _save(store: Store, day: pd.Timestamp, zero: bool) -> None:
     figures = {name: st.session_state.get(_key(name, day)) for name in FIGURE_NAMES}
     note = str(st.session_state.get(_key("note", day)) or "")
-    history = store.read("daily_reports")
+    history = load_reports(store)
     if zero:
         report = zero_report(day, history, tests=figures["tests"] if figures["tests"] is not None else 0)
     else:
@@ -291,15 +292,15 @@ def _revision_history(lang: str, revs: pd.DataFrame) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _export_bytes(location: str, version: float, as_of: str, fmt: str) -> bytes:
-    # Shared across users: daily reports are a public layer without personal data.
-    frame = open_store(location).read("daily_reports", public=True)
+    # Shared across users: daily reports hold no personal data.
+    frame = load_reports(open_store(location))
     frame = frame[frame["date"] <= pd.Timestamp(as_of)]
     return reports_xlsx_bytes(frame) if fmt == "xlsx" else reports_csv_bytes(frame)
 
 
 def _downloads(ctx: PageContext, as_of: pd.Timestamp) -> None:
     lang = ctx.lang
-    location, version = ctx.store.location, ctx.store.version()
+    location, version = ctx.store.location, records_of(ctx).version()  # the reports are records
     stem = f"daily_reports_{as_of:%Y%m%d}"
     c1, c2 = st.columns(2)
     c1.download_button(
@@ -348,8 +349,8 @@ def render_daily_report(ctx: PageContext, as_of: pd.Timestamp, *, heading: bool 
         t("dr_date", lang), value=as_of.date(), key=f"dr_date_{as_of:%Y%m%d}", format="YYYY-MM-DD"
     )
     day = pd.Timestamp(picked).normalize()
-    reports = read_public_layer(ctx, "daily_reports")
-    revs = revisions_for(day, read_public_layer(ctx, "daily_report_revisions"))
+    reports, all_revisions = daily_reports(ctx)
+    revs = revisions_for(day, all_revisions)
     current = reports[reports["date"] == day]
     revision = current_revision(day, reports, revs)
     if current.empty:

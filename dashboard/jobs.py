@@ -114,7 +114,7 @@ def run_import(folder: Path) -> dict:
     result: dict = {"rejects_name": rejects_path.name, "rows": [], "notes": [], "pid": os.getpid()}
     try:
         report = import_file(
-            source, key, store=open_store(store), crs=None if crs == "auto" else crs, skip_bad=skip_bad,
+            source, key, store=open_store(store, city_adcode=req["city_adcode"]), crs=None if crs == "auto" else crs, skip_bad=skip_bad,
             rejects_path=rejects_path, mode=mode, city_adcode=req["city_adcode"], limits=ImportLimits(**req["limits"]),
             progress=stage,
             # recorded before the write: an import that cannot be audited does not happen

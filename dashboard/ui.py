@@ -110,7 +110,7 @@ def page_frame(page_key: str, *, roles: tuple[str, ...] | None = None) -> PageCo
     auth.sidebar(account, s, lang)
     st.title(t(page_key, lang))
     auth.gate(page_key, account, s, lang, roles)  # sign-in form or refusal, then st.stop()
-    store = open_store(s.store_location)
+    store = open_store(s.store_location, city_adcode=s.city_adcode)
     try:
         if not store.exists():
             st.error(t("store_missing", lang))
@@ -302,6 +302,24 @@ def records_of(ctx: PageContext):
     from layers.records import records_for
 
     return records_for(ctx.store.location)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _daily_reports(location: str, records_version: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    # Shared across users: the city's daily reports hold no personal data.
+    from layers.daily_report import load_reports, load_revisions
+
+    store = open_store(location)
+    return load_reports(store), load_revisions(store)
+
+
+def daily_reports(ctx: PageContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The city's daily reports in force and every revision (:mod:`layers.daily_report`),
+    cached per records version (copies)."""
+    from layers.daily_report import report_records
+
+    reports, revisions = _daily_reports(ctx.store.location, report_records(ctx.store).version())
+    return reports.copy(), revisions.copy()
 
 
 def traveller_aggregates(ctx: PageContext, as_of: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:

@@ -160,7 +160,7 @@ def make_wall_endpoint(map_for: MapFor = command_map) -> Callable[[Request], Res
         if not may_open(account.role, WALL_PAGE):
             record(account.name, "access_denied", "wall", f"role={account.role}", role=account.role, store=s.store)
             return _message(403, lang, "wall_denied")
-        store = open_store(s.store_location)
+        store = open_store(s.store_location, city_adcode=s.city_adcode)
         if not store.exists():
             return _message(503, lang, "store_missing")
         ctx = PageContext(settings=s, lang=lang, store=store, meta=store.meta(), user=account.name, role=account.role)

@@ -60,7 +60,8 @@ def export_layer(store: Any, key: str, path: Path | str, *, crs: str = "wgs84") 
     ``ValueError`` for an unsupported suffix, a layer without geometry to Shapefile/KML, or a
     value the format cannot hold (Shapefile text over 254 bytes, Excel cells over 32,767 characters).
     """
-    frame = store.read(key)
+    spec = get_spec(key)
+    frame = spec.reader(store) if spec.reader is not None else store.read(key)
     return export_frame(frame, key, path, crs=crs)
 
 

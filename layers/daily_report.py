@@ -3,8 +3,7 @@
 The figures and their bilingual names are declared in :mod:`layers.daily_reports`. Here:
 
 - :func:`validate_report` checks one report against the reports already in the store;
-- :func:`save_report` keeps one report per day in ``daily_reports`` and records every save in
-  ``daily_report_revisions``, both in one atomic store write;
+- :func:`save_report` saves a day's report as the next version of its record, every revision kept;
 - :func:`zero_report` and :func:`fill_cumulative` prepare a report from the latest earlier one;
 - :func:`export_reports` writes XLSX or CSV with bilingual headers;
 - :func:`bulletin_text` words a report like the city's bulletin (seed 000).
@@ -26,12 +25,15 @@ report in the store has no ``prev``: each cumulative must then be at least the d
 
 Revisions
 ---------
-Every save appends a row ``(date, revision, saved_at, saved_by, note, figures…)`` to
-``daily_report_revisions`` and replaces that date's row in ``daily_reports``. The first save of
-a date is revision 1. A report already in the store before any revision was recorded (the demo
-series, an import) is the original, revision 0: when it is first edited it is copied into the
-revision layer as revision 0, then the edit becomes revision 1. Saving values identical to the
-current report records nothing (a double click does not make a revision).
+Each day's report is a versioned record (:mod:`layers.records`, kind ``daily_report``, key the
+ISO date) — the one versioned-record API of the store, as for follow-up outcomes, community
+reports and queue reports. Every save is a new version carrying its revision number and note;
+:func:`load_reports` reads the reports in force and :func:`load_revisions` every revision. The
+first save of a date is revision 1. The demo's series is recorded as originals, revision 0, and
+a store made by the previous layout (reports in the ``daily_reports`` layer, revisions in
+``daily_report_revisions``) has them taken in as they were on first use
+(:func:`adopt_layer_reports`). Saving values identical to the current report records nothing (a
+double click does not make a revision).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ import io
 import math
 import numbers
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date as Date
 from datetime import datetime
@@ -58,6 +60,7 @@ from layers._cells import neutralise_row
 from layers.daily_reports import CUMULATIVE, FIGURES, REVISIONS_SPEC, SPEC
 
 if TYPE_CHECKING:
+    from layers.records import Record, Records
     from layers.stores import Store
 
 __all__ = [
@@ -76,6 +79,10 @@ __all__ = [
     "zero_report",
     "save_report",
     "save_reports",
+    "load_reports",
+    "load_revisions",
+    "report_records",
+    "save_originals",
     "import_reports",
     "revisions_for",
     "export_headers",
@@ -97,7 +104,6 @@ IDENTITIES: tuple[tuple[str, str], ...] = (
 )
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
-SAVE_ATTEMPTS = 3
 ORIGINAL_NOTE = "原始报告 / original report"
 #: ``expect_revision`` of an edit begun when the day had no report yet.
 NO_REPORT = -1
@@ -441,11 +447,10 @@ def save_report(
 ) -> SaveResult:
     """Validate and save a report: one row per day, every save kept as a revision.
 
-    In one atomic write (the store's ``write_layers``) the date's row of
-    ``daily_reports`` is replaced and a revision row appended to ``daily_report_revisions``
-    (numbered previous maximum + 1; an unrecorded original is kept first as revision 0).
-    The write is refused if someone else saved in between; it is then retried from a fresh
-    read (up to ``SAVE_ATTEMPTS`` times) before ``StaleWrite`` is raised.
+    The day's report is a versioned record (:mod:`layers.records`); the save is its next
+    version, revision previous + 1 (an original is revision 0). Saved in one transaction that
+    checks nobody saved the day since it was read (else ``StaleWrite``, naming who and when)
+    and that the cumulative totals still add up with the other days as they are then.
 
     With ``expect_revision`` (the revision the editor saw, :data:`NO_REPORT` if the day had no
     report), a save is refused with :class:`ReportChanged` when the day's report has moved on
@@ -482,74 +487,188 @@ def save_reports(
     note: str = "",
     now: datetime | None = None,
     expect_revisions: list[int | None] | None = None,
+    action: str = "save",
 ) -> list[SaveResult]:
-    """Validate and save several reports in one atomic write (an import), in date order, each
+    """Validate and save several reports in one transaction (an import), in date order, each
     checked against the reports before it as saved by this same write; each changed day gets its
     revision as :func:`save_report` gives it. Raises :class:`ReportRejected` naming every report
-    with errors (``by_report``; nothing is written) or :class:`ReportChanged` like :func:`save_report`."""
+    with errors (``by_report``; nothing is written) or :class:`ReportChanged` like :func:`save_report`.
+
+    The reports are versioned records (:mod:`layers.records`, kind :data:`KIND`, key the ISO
+    date): each save names the version it read, and inside the saving transaction the
+    cumulative identities of the saved days are checked again against the reports as they are
+    then, so a concurrent save of another day cannot leave them broken — the second save is
+    refused with ``StaleWrite`` instead of being retried.
+    """
     if not str(user).strip():
         msg = "user must name who saves the report"
         raise ValueError(msg)
+    records = report_records(store)
     expect = list(expect_revisions) if expect_revisions is not None else [None] * len(reports)
     order = sorted(range(len(reports)), key=lambda i: _as_date(reports[i].get("date"))[0] or pd.Timestamp.min)
-    for _ in range(SAVE_ATTEMPTS):
-        version = store.version()
-        hist = _history(store.read("daily_reports"))
-        revisions = store.read("daily_report_revisions")
-        stamp = (now or datetime.now(TIMEZONE)).isoformat(timespec="seconds")
-        results: dict[int, SaveResult] = {}
-        new_rows: list[dict[str, Any]] = []
-        rejected: dict[int, list[ReportError]] = {}
-        for i in order:
-            issues = validate_report(reports[i], hist)
-            errors = [e for e in issues if e.is_error]
-            if errors:
-                rejected[i] = errors  # the later reports are checked without it
-                continue
-            warnings = [e for e in issues if not e.is_error]
-            clean = _clean(reports[i])
-            day = clean["date"]
-            current = hist[hist["date"] == day]
-            mine = revisions[revisions["date"] == day]
-            last = int(mine["revision"].max()) if not mine.empty else 0
-            last = max([last, *(r["revision"] for r in new_rows if r["date"] == day)])
-            names = FIGURE_NAMES + CUMULATIVE_NAMES
-            if not current.empty and all(_row_value(current.iloc[-1], n) == clean[n] for n in names):
-                results[i] = SaveResult(day, last, False, warnings)  # nothing to write, nothing replaced
-                continue
-            now_in_force = last if not current.empty else NO_REPORT
-            if expect[i] is not None and expect[i] != now_in_force:
-                latest = revisions_for(day, revisions).tail(1)
-                by = latest.iloc[0] if not latest.empty and last > 0 else None
-                raise ReportChanged(
-                    day, now_in_force, None if by is None else str(by["saved_by"]), None if by is None else str(by["saved_at"]),
-                    {} if current.empty else {n: _row_value(current.iloc[-1], n) for n in names},
-                )
-            if mine.empty and not current.empty and not any(r["date"] == day for r in new_rows):
-                original = current.iloc[-1].to_dict()
-                new_rows.append(original | {"revision": 0, "saved_at": None, "saved_by": None, "note": ORIGINAL_NOTE})
-            new_rows.append(clean | {"revision": last + 1, "saved_at": stamp, "saved_by": str(user), "note": note})
-            results[i] = SaveResult(day, last + 1, True, warnings)
-            row = SPEC.coerce(pd.DataFrame([clean], columns=SPEC.column_names))
-            others = hist[hist["date"] != day]
-            hist = (pd.concat([others, row], ignore_index=True) if not others.empty else row).sort_values("date", kind="stable")
-            hist = hist.reset_index(drop=True)
-        if rejected:
-            first = min(rejected)
-            raise ReportRejected(rejected[first], rejected)
-        if not new_rows:
-            return [results[i] for i in range(len(reports))]
-        try:
-            store.write_layers(
-                {"daily_reports": hist, "daily_report_revisions": pd.DataFrame(new_rows, columns=REVISIONS_SPEC.column_names)},
-                {"daily_reports": "replace", "daily_report_revisions": "append"},
-                expect_version=version,
-            )
-        except StaleWrite:
+    current = {r.key: r for r in records.current(KIND)}
+    hist = _frame(current.values())
+    results: dict[int, SaveResult] = {}
+    pending: dict[str, tuple[int, int]] = {}  # day → (the version this write makes, its revision)
+    items: list[tuple[str, str, dict[str, Any], int, str]] = []
+    rejected: dict[int, list[ReportError]] = {}
+    names = FIGURE_NAMES + CUMULATIVE_NAMES
+    for i in order:
+        issues = validate_report(reports[i], hist)
+        errors = [e for e in issues if e.is_error]
+        if errors:
+            rejected[i] = errors  # the later reports are checked without it
             continue
-        return [results[i] for i in range(len(reports))]
-    msg = "the store kept changing while saving the daily reports; try again"
-    raise StaleWrite(msg)
+        warnings = [e for e in issues if not e.is_error]
+        clean = _clean(reports[i])
+        day = clean["date"]
+        key = _day(day)
+        stored = current.get(key)
+        last = pending[key][1] if key in pending else (_revision(stored) if stored is not None else NO_REPORT)
+        in_hist = hist[hist["date"] == day]
+        if not in_hist.empty and all(_row_value(in_hist.iloc[-1], n) == clean[n] for n in names):
+            results[i] = SaveResult(day, last, False, warnings)  # nothing to write, nothing replaced
+            continue
+        if expect[i] is not None and key not in pending and expect[i] != last:
+            assert stored is not None or last == NO_REPORT
+            raise ReportChanged(  # an original has no one to name
+                day, last, (stored.saved_by or None) if stored is not None else None,
+                (stored.saved_at or None) if stored is not None else None,
+                {} if in_hist.empty else {n: _row_value(in_hist.iloc[-1], n) for n in names},
+            )
+        revision = max(last, 0) + 1
+        # a day twice in one import: its second version names the first
+        base = pending[key][0] if key in pending else (stored.version if stored is not None else 0)
+        data = {n: clean[n] for n in names} | {"demo": bool(clean.get("demo", False)), "revision": revision, "note": note}
+        items.append((KIND, key, data, base, SCOPE))
+        pending[key] = (base + 1, revision)
+        results[i] = SaveResult(day, revision, True, warnings)
+        row = SPEC.coerce(pd.DataFrame([clean], columns=SPEC.column_names))
+        others = hist[hist["date"] != day]
+        hist = (pd.concat([others, row], ignore_index=True) if not others.empty else row).sort_values("date", kind="stable")
+        hist = hist.reset_index(drop=True)
+    if rejected:
+        first = min(rejected)
+        raise ReportRejected(rejected[first], rejected)
+    if items:
+        records.save_many(items, user=str(user), action=action, now=now, check=_identities_still_hold(set(pending)))
+    return [results[i] for i in range(len(reports))]
+
+
+def _identities_still_hold(days: set[str]) -> Any:
+    """The saving transaction's check: with every report as it is now (someone may have saved
+    another day since this save read them), the saved days still pass validation."""
+
+    def check(current_of: Any) -> None:
+        hist = _frame(current_of(KIND))
+        for key in sorted(days):
+            row = hist[hist["date"] == pd.Timestamp(key)]
+            if row.empty:
+                continue
+            report = row.iloc[0].to_dict()
+            if any(e.is_error for e in validate_report(report, hist)):
+                msg = (f"{key} 前后的日报刚被他人修改，累计数不再一致；请重新加载后再保存 / the reports around {key} "
+                       "were just changed by someone else and the totals no longer add up; reload and save again")
+                raise StaleWrite(msg)
+
+    return check
+
+
+# ----------------------------------------------------------------------------------------------
+# The reports as records
+
+
+#: Record kind and scope of the city's daily reports in :mod:`layers.records`.
+KIND = "daily_report"
+SCOPE = "city"
+
+
+def _revision(record: Record) -> int:
+    return int(record.data.get("revision", record.version))
+
+
+def _frame(records: Iterable[Record]) -> pd.DataFrame:
+    """The reports of ``records`` as a frame of :data:`layers.daily_reports.SPEC` columns, by date."""
+    rows = [{"date": r.key, **{n: r.data.get(n) for n in FIGURE_NAMES + CUMULATIVE_NAMES},
+             "demo": bool(r.data.get("demo", False))} for r in records]
+    frame = SPEC.coerce(pd.DataFrame(rows, columns=SPEC.column_names))
+    return frame.sort_values("date", kind="stable").reset_index(drop=True)
+
+
+def report_records(store: Store) -> Records:
+    """The records holding ``store``'s daily reports, with the reports of a store made by the
+    previous layout (the ``daily_reports`` and ``daily_report_revisions`` layers; a new demo
+    store's series) taken in first (:func:`adopt_layer_reports`)."""
+    from layers.records import records_for
+
+    records = records_for(store.location)
+    if not records.current(KIND) and store.exists() and "daily_reports" in store.layers():
+        adopt_layer_reports(store, records)
+    return records
+
+
+def adopt_layer_reports(store: Store, records: Records) -> int:
+    """Move the reports a store kept as layers into records, once: each day's recorded revisions
+    as they were (who, when, note), and a report never edited as its original, revision 0. The
+    layers are left as they are (nothing is lost) and no longer read. Returns the versions written."""
+    from layers.records import Record, local_stamp
+
+    reports = store.read("daily_reports")
+    revisions = store.read("daily_report_revisions") if "daily_report_revisions" in store.layers() else None
+    versions: list[Record] = []
+    names = FIGURE_NAMES + CUMULATIVE_NAMES
+    adopted_at = local_stamp()
+    for _, row in reports.sort_values("date", kind="stable").iterrows():
+        key = _day(pd.Timestamp(row["date"]))
+        mine = revisions_for(key, revisions) if revisions is not None else pd.DataFrame()
+        rows = [r for _, r in mine.iterrows()] if not mine.empty else [row]
+        for n, r in enumerate(rows, start=1):
+            rev = int(r["revision"]) if "revision" in r and not pd.isna(r["revision"]) else 0
+            original = rev == 0
+            data = {c: _row_value(r, c) for c in names} | {
+                "demo": bool(r.get("demo")) if not pd.isna(r.get("demo")) else False,
+                "revision": rev,
+                "note": ORIGINAL_NOTE if original else str(r.get("note") or ""),
+            }
+            # an original was saved by no one the store knows of: nobody is named for it
+            by = "" if original else str(r.get("saved_by") or "")
+            at = "" if original else str(r.get("saved_at") or "") or adopted_at
+            versions.append(Record(KIND, key, n, SCOPE, "original" if original else "save", data, by, at))
+    return records.adopt(KIND, versions)
+
+
+def save_originals(records: Records, reports: pd.DataFrame, *, user: str) -> int:
+    """A series of reports as originals (revision 0) — the demo's — into a store holding none
+    yet; returns how many were written (0 when the store has reports)."""
+    from layers.records import Record, local_stamp
+
+    at = local_stamp()
+    names = FIGURE_NAMES + CUMULATIVE_NAMES
+    versions = [
+        Record(KIND, _day(pd.Timestamp(r["date"])), 1, SCOPE, "original",
+               {c: _row_value(r, c) for c in names} | {"demo": bool(r.get("demo", False)), "revision": 0, "note": ORIGINAL_NOTE},
+               user, at)
+        for _, r in SPEC.coerce(reports).iterrows()
+    ]
+    return records.adopt(KIND, versions)
+
+
+def load_reports(store: Store) -> pd.DataFrame:
+    """Every day's report now in force, by date (:data:`layers.daily_reports.SPEC` columns)."""
+    return _frame(report_records(store).current(KIND))
+
+
+def load_revisions(store: Store) -> pd.DataFrame:
+    """Every saved revision of every day (:data:`layers.daily_reports.REVISIONS_SPEC` columns),
+    by date then revision; an original is revision 0."""
+    rows = [
+        {"date": r.key, "revision": _revision(r), "saved_at": r.saved_at or None, "saved_by": r.saved_by or None,
+         "note": str(r.data.get("note") or ""), **{n: r.data.get(n) for n in FIGURE_NAMES + CUMULATIVE_NAMES},
+         "demo": bool(r.data.get("demo", False))}
+        for r in report_records(store).histories(KIND)
+    ]
+    frame = REVISIONS_SPEC.coerce(pd.DataFrame(rows, columns=REVISIONS_SPEC.column_names))
+    return frame.sort_values(["date", "revision"], kind="stable").reset_index(drop=True)
 
 
 def revisions_for(day: pd.Timestamp | Date | str, revisions: pd.DataFrame) -> pd.DataFrame:

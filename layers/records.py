@@ -197,6 +197,46 @@ class Records:
             )
         return [_record(r) for r in rows]
 
+    def histories(self, kind: str) -> list[Record]:
+        """Every version of every record of ``kind``, by key then version."""
+        with self._db.transaction(write=False) as tx:
+            rows = tx.rows(
+                f"SELECT {_COLUMNS} FROM riskmap_record_versions WHERE kind = ? ORDER BY record_key, version", (kind,)
+            )
+        return [_record(r) for r in rows]
+
+    def adopt(self, kind: str, versions: Iterable[Record]) -> int:
+        """Take in records of ``kind`` kept in a previous layout, versions as they were (who, when,
+        action): in one transaction, and only while the store holds no record of ``kind`` — of two
+        processes upgrading at once, one writes and the other finds them written. ``versions`` of
+        one key must be numbered 1, 2, … in order. Returns how many versions were written (0 when
+        the kind was there already)."""
+        items = sorted(versions, key=lambda r: (r.key, r.version))
+        with self._db.transaction(write=True) as tx:
+            if tx.one("SELECT 1 FROM riskmap_records WHERE kind = ? LIMIT 1", (kind,)):
+                return 0
+            heads: dict[str, tuple[Record, int]] = {}
+            for r in items:
+                expected = heads[r.key][0].version + 1 if r.key in heads else 1
+                if r.kind != kind or r.version != expected:
+                    msg = f"{kind} {r.key}: version {r.version} out of order (expected {expected})"
+                    raise ValueError(msg)
+                text = json.dumps(dict(r.data), ensure_ascii=False, sort_keys=True, default=str)
+                tx.run(
+                    "INSERT INTO riskmap_record_versions (kind, record_key, version, scope, action, data, saved_by, saved_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (kind, r.key, r.version, r.scope, r.action, text, r.saved_by, r.saved_at),
+                )
+                seq = tx.one("SELECT MAX(seq) FROM riskmap_record_versions")
+                heads[r.key] = (r, int(seq[0]) if seq else 0)
+            for r, seq in heads.values():
+                text = json.dumps(dict(r.data), ensure_ascii=False, sort_keys=True, default=str)
+                tx.run(
+                    f"INSERT INTO riskmap_records ({_COLUMNS}, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (kind, r.key, r.version, r.scope, r.action, text, r.saved_by, r.saved_at, seq),
+                )
+        return len(items)
+
     def restore(self, kind: str, key: str, version: int, *, based_on: int, user: str) -> Record:
         """Save an earlier version's fields again as the newest version (action ``restore vN``)."""
         old = [r for r in self.history(kind, key) if r.version == int(version)]

@@ -19,7 +19,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -31,6 +31,7 @@ import pyogrio
 from geo.errors import StaleWrite
 from geo.zones import ZoneVersion
 from layers import LayerSpec, get_spec
+from layers.zone_rules import DEFAULT_CITY_ADCODE, guard_zones
 
 __all__ = ["GpkgStore", "StoreDamaged", "StoreMissing", "StoreWriteFailed", "write_new_store"]
 
@@ -121,8 +122,12 @@ def _with_zone_history(
     user: str,
     action: str = "import",
     existing_history: pd.DataFrame | None = None,
+    mode: str = "replace",
+    city_adcode: str = DEFAULT_CITY_ADCODE,
 ) -> dict[str, pd.DataFrame]:
-    """``frames`` with the ``zones`` rows stamped with their next version and their history rows
+    """``frames`` with the ``zones`` rows checked by the zone rules
+    (:func:`layers.zone_rules.guard_zones`: against the stored zones when ``mode`` is
+    ``append``, else among themselves), stamped with their next version, and their history rows
     appended to ``zone_history`` (layers/zone_versions.py). The history is written by the store
     only: a caller writing ``zone_history`` directly is refused."""
     from layers.zone_versions import stamp_zones
@@ -131,7 +136,9 @@ def _with_zone_history(
         raise ValueError(_HISTORY_DIRECT)
     out = dict(frames)
     if "zones" in out:
-        zones, history = stamp_zones(out["zones"], existing_zones, user=user, action=action)
+        against = existing_zones if mode == "append" else None
+        checked = guard_zones(out["zones"], existing=against, city_adcode=city_adcode)
+        zones, history = stamp_zones(checked, existing_zones, user=user, action=action)
         out["zones"] = zones
         if existing_history is not None and not existing_history.empty:
             history = pd.concat([existing_history, history], ignore_index=True)
@@ -140,7 +147,12 @@ def _with_zone_history(
 
 
 def write_new_store(
-    path: Path, layers: Mapping[str, pd.DataFrame], *, meta: Mapping[str, str] | None = None, user: str = "system"
+    path: Path,
+    layers: Mapping[str, pd.DataFrame],
+    *,
+    meta: Mapping[str, str] | None = None,
+    user: str = "system",
+    city_adcode: str = DEFAULT_CITY_ADCODE,
 ) -> None:
     """Write a complete store atomically: into a temporary file beside ``path``, then rename.
 
@@ -161,7 +173,7 @@ def write_new_store(
         tmp = Path(tmp_name)
         tmp.unlink()
         try:
-            for key, frame in _with_zone_history(layers, None, user=user).items():
+            for key, frame in _with_zone_history(layers, None, user=user, city_adcode=city_adcode).items():
                 _write_layer(tmp, key, frame)
             meta_df = pd.DataFrame(
                 {"key": list((meta or {}).keys()), "value": [str(v) for v in (meta or {}).values()]}
@@ -235,7 +247,22 @@ def _locked(path: Path) -> Iterator[None]:
 
 class StoreBase:
     """What every store backend does the same way on top of its own ``write_layers``,
-    ``save_zone`` and ``zone_history``."""
+    ``save_zone`` and ``zone_history``.
+
+    ``city_adcode`` is the city the zone rules keep every zone inside
+    (:func:`layers.stores.open_store` sets it from the dashboard's setting)."""
+
+    city_adcode: str = DEFAULT_CITY_ADCODE
+
+    def _guard_saved_zone(
+        self, row: gpd.GeoDataFrame, stored: pd.DataFrame | None, *, action: str, merging: Sequence[str]
+    ) -> gpd.GeoDataFrame:
+        """The zone rules on one planner's save (:func:`layers.zone_rules.guard_zones`) against
+        the other stored zones, except a lift: it only ends a zone, and ending one must stay
+        possible even for a zone stored before the rules."""
+        if action == "lift":
+            return row
+        return guard_zones(row, existing=stored, city_adcode=self.city_adcode, merging=merging)
 
     def write_layer(self, key: str, frame: pd.DataFrame, *, mode: Literal["append", "replace"] = "append") -> int:
         """Write rows of one layer atomically and return how many rows the layer has afterwards.
@@ -312,6 +339,8 @@ class GpkgStore(StoreBase):
                     user=user,
                     action=action,
                     existing_history=self.read("zone_history") if "zone_history" in present else None,
+                    mode=modes.get("zones", "append"),
+                    city_adcode=self.city_adcode,
                 )
                 modes = {**modes, "zone_history": "replace"}
             final: dict[str, pd.DataFrame] = {}
@@ -367,12 +396,17 @@ class GpkgStore(StoreBase):
         user: str,
         action: str = "edit",
         now: datetime | None = None,
+        merging: Sequence[str] = (),
     ) -> ZoneVersion:
         """Save one zone as a new version, atomically, and return that version.
 
         ``based_on`` is the version the planner started from (None for a new zone). The check
         and the write happen under the writer lock, so of two planners who started from the
         same version, the second is refused with ``StaleWrite`` ("changed by X at T — reload").
+        The zone rules run in the same step (:meth:`_guard_saved_zone`): a zone outside the city,
+        invalid, or doubling a zone of its tier in force is refused with
+        :class:`layers.zone_rules.ZoneRefused`; ``merging`` names the zones the new one takes in
+        (the caller lifts them), which it may overlap.
         """
         from layers.zone_versions import prepare_save
 
@@ -386,6 +420,8 @@ class GpkgStore(StoreBase):
             match = zones[zones["id"] == str(zone.get("id") or "").strip()]
             current = match.iloc[0].to_dict() if len(match) else None
             row, hist, version = prepare_save(current, zone, based_on=based_on, user=user, action=action, now=now)
+            row = self._guard_saved_zone(row, zones, action=action, merging=merging)
+            hist = hist.set_geometry(gpd.GeoSeries(list(row.geometry), index=hist.index, crs="EPSG:4326"))
             rest = zones[zones["id"] != row["id"].iloc[0]]
             new_zones = pd.concat([rest, row], ignore_index=True) if len(rest) else row
             history = self.read("zone_history") if "zone_history" in present else None

@@ -531,7 +531,8 @@ class PostgisStore(StoreBase):
             present = self._present(con) if written else []
             if "zones" in coerced:
                 existing = self._select(con, get_spec("zones")) if "zones" in present else None
-                coerced = _with_zone_history(coerced, existing, user=user, action=action)
+                coerced = _with_zone_history(coerced, existing, user=user, action=action,
+                                             mode=all_modes["zones"], city_adcode=self.city_adcode)
                 all_modes["zone_history"] = "append"
             for key, new in coerced.items():
                 spec = get_spec(key)
@@ -560,7 +561,8 @@ class PostgisStore(StoreBase):
         """Make ``layers`` and ``meta`` the whole store, in one transaction (as
         :func:`layers.store.write_new_store` does for a file). Tables of other parts of riskmap
         in the same database (accounts, audit) are not touched."""
-        stamped = _with_zone_history({key: get_spec(key).coerce(frame) for key, frame in layers.items()}, None, user=user)
+        stamped = _with_zone_history({key: get_spec(key).coerce(frame) for key, frame in layers.items()}, None, user=user,
+                                     city_adcode=self.city_adcode)
         with self._connect() as con, con.transaction():
             self._state(con, lock=True)
             for key in REGISTRY:
@@ -584,12 +586,14 @@ class PostgisStore(StoreBase):
         user: str,
         action: str = "edit",
         now: datetime | None = None,
+        merging: Sequence[str] = (),
     ) -> ZoneVersion:
         """Save one zone as a new version, atomically, and return that version.
 
-        As :meth:`layers.store.GpkgStore.save_zone`: the check against ``based_on`` and the write
-        are one transaction holding the store's write lock, so of two planners who started from
-        the same version the second is refused with ``StaleWrite`` ("changed by X at T — reload").
+        As :meth:`layers.store.GpkgStore.save_zone`: the check against ``based_on``, the zone
+        rules and the write are one transaction holding the store's write lock, so of two
+        planners who started from the same version the second is refused with ``StaleWrite``
+        ("changed by X at T — reload").
         """
         from layers.zone_versions import prepare_save
 
@@ -602,6 +606,11 @@ class PostgisStore(StoreBase):
             match = self._select(con, zones_spec, sql.SQL("id = %s"), [zone_id])
             current = match.iloc[0].to_dict() if len(match) else None
             row, hist, version = prepare_save(current, zone, based_on=based_on, user=user, action=action, now=now)
+            if action != "lift":  # the other zones of its tier, for the rules
+                tier = sql.SQL("tier = %s AND id <> %s")
+                stored = self._select(con, zones_spec, tier, [str(row["tier"].iloc[0]), zone_id])
+                row = self._guard_saved_zone(row, stored, action=action, merging=merging)
+                hist = hist.set_geometry(gpd.GeoSeries(list(row.geometry), index=hist.index, crs="EPSG:4326"))
             con.execute("DELETE FROM layer_zones WHERE id = %s", (str(row["id"].iloc[0]),))
             self._insert(con, "zones", row)
             self._insert(con, "zone_history", hist)
@@ -621,8 +630,16 @@ class PostgisStore(StoreBase):
 
 
 def write_new_store_pg(
-    url: str, layers: Mapping[str, pd.DataFrame], *, meta: Mapping[str, str] | None = None, user: str = "system"
+    url: str,
+    layers: Mapping[str, pd.DataFrame],
+    *,
+    meta: Mapping[str, str] | None = None,
+    user: str = "system",
+    city_adcode: str | None = None,
 ) -> None:
     """Write a complete store into the database at ``url`` in one transaction, replacing the
     layers and metadata it held (migrations are applied first if needed)."""
-    PostgisStore(url).replace_all(layers, meta=meta, user=user)
+    store = PostgisStore(url)
+    if city_adcode:
+        store.city_adcode = city_adcode
+    store.replace_all(layers, meta=meta, user=user)

@@ -12,7 +12,7 @@ never shown (prefer ``PGPASSWORD`` or ``~/.pgpass`` to a password in the URL any
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -75,6 +75,7 @@ class Store(Protocol):
         user: str,
         action: str = "edit",
         now: datetime | None = None,
+        merging: Sequence[str] = (),
     ) -> ZoneVersion: ...
 
     def zone_history(self, zone_id: str) -> list[ZoneVersion]: ...
@@ -89,21 +90,29 @@ def _resolve(location: str | Path, root: Path | None) -> str | Path:
     return root / path if root is not None and not path.is_absolute() else path
 
 
-def open_store(location: str | Path, *, root: Path | None = None) -> GpkgStore | PostgisStore:
+def open_store(
+    location: str | Path, *, root: Path | None = None, city_adcode: str | None = None
+) -> GpkgStore | PostgisStore:
     """The store at ``location``: a :class:`~layers.store_pg.PostgisStore` for a PostgreSQL URL,
     else a :class:`~layers.store.GpkgStore` for the path (relative paths are taken relative to
-    ``root`` when given, else to the working directory).
+    ``root`` when given, else to the working directory). ``city_adcode`` is the city its zone
+    rules keep zones inside (default Taiyuan, :data:`layers.zone_rules.DEFAULT_CITY_ADCODE`).
 
     Opening is cheap; a PostgreSQL store connects, and applies its schema migrations, on first use.
     """
     loc = _resolve(location, root)
+    store: GpkgStore | PostgisStore
     if isinstance(loc, str):
         from layers.store_pg import PostgisStore
 
-        return PostgisStore(loc)
-    from layers.store import GpkgStore
+        store = PostgisStore(loc)
+    else:
+        from layers.store import GpkgStore
 
-    return GpkgStore(loc)
+        store = GpkgStore(loc)
+    if city_adcode:
+        store.city_adcode = city_adcode
+    return store
 
 
 def write_new_store_at(
@@ -113,6 +122,7 @@ def write_new_store_at(
     meta: Mapping[str, str] | None = None,
     user: str = "system",
     root: Path | None = None,
+    city_adcode: str | None = None,
 ) -> None:
     """Write a complete store at ``location``, replacing whatever it held, in one atomic step
     (a GeoPackage is written beside and renamed; a PostgreSQL store in one transaction).
@@ -123,8 +133,8 @@ def write_new_store_at(
     if isinstance(loc, str):
         from layers.store_pg import write_new_store_pg
 
-        write_new_store_pg(loc, layers, meta=meta, user=user)
+        write_new_store_pg(loc, layers, meta=meta, user=user, city_adcode=city_adcode)
     else:
         from layers.store import write_new_store
 
-        write_new_store(loc, layers, meta=meta, user=user)
+        write_new_store(loc, layers, meta=meta, user=user, **({"city_adcode": city_adcode} if city_adcode else {}))

@@ -1,6 +1,8 @@
-"""The rules every zone written from a file must pass, whatever brings it: the planning page's
-import, ``riskmap import zones`` and the Data page all call :func:`check_zone_import` (through
-:func:`layers.io.import_file` or directly), so they give the same answer for the same file.
+"""The rules every zone written must pass, whatever brings it. The store runs them on its own
+write path (:func:`guard_zones`, called by both backends' ``save_zone``, ``write_layers`` and a new
+store's write, under the write lock), so the planning page, ``riskmap import zones``, the Data page
+and any other caller get one answer. An import also runs :func:`check_zone_import` before writing,
+to name each refused row and offer to skip it.
 
 A zone's tier must be a known one; its shape must be valid and inside the city
 (:func:`geo.zones.validate_zone`, which also repairs what it can and says so); and it must not
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import geopandas as gpd
@@ -21,7 +24,32 @@ from shapely.geometry.base import BaseGeometry
 from geo.zones import TIER_ORDER, validate_zone
 from layers._issues import Issue
 
-__all__ = ["as_date", "as_text", "check_zone_import", "normalise_tier", "zones_in_force_between"]
+__all__ = [
+    "ZoneRefused",
+    "as_date",
+    "as_text",
+    "check_zone_import",
+    "city_shape",
+    "guard_zones",
+    "normalise_tier",
+    "zones_in_force_between",
+]
+
+#: The city the store's zone rules check against when the store is not told otherwise (Taiyuan;
+#: the dashboard's ``city_adcode`` setting is passed to :func:`layers.stores.open_store`).
+DEFAULT_CITY_ADCODE = "140100"
+
+
+class ZoneRefused(ValueError):
+    """A zone write the zone rules refuse; nothing was written. ``reasons`` holds one
+    ``(zone id, reason_zh, reason_en)`` per reason; the message names each zone and why, in
+    Chinese and English."""
+
+    def __init__(self, reasons: Sequence[tuple[str, str, str]]):
+        self.reasons = list(reasons)
+        zh = "；".join(f"区域 {z}：{r_zh}" for z, r_zh, _ in self.reasons)
+        en = "; ".join(f"zone {z}: {r_en}" for z, _, r_en in self.reasons)
+        super().__init__(f"{zh} / {en}")
 
 
 def as_date(value: Any) -> dt.date | None:
@@ -37,6 +65,16 @@ def as_date(value: Any) -> dt.date | None:
     except (TypeError, ValueError):
         return None
     return None if pd.isna(ts) else ts.date()
+
+
+@lru_cache(maxsize=4)
+def city_shape(city_adcode: str = DEFAULT_CITY_ADCODE) -> BaseGeometry:
+    """The city's outline (the union of its counties, WGS-84)."""
+    import shapely
+
+    from layers.boundaries import city_counties
+
+    return shapely.union_all(city_counties(city_adcode).geometry.to_numpy())
 
 
 def as_text(value: Any) -> str:
@@ -133,3 +171,33 @@ def check_zone_import(
     bad = {r.row for r in rejects}
     keep = [p for p, row in enumerate(rows) if row not in bad]
     return out.iloc[keep].reset_index(drop=True), rejects, notes
+
+
+def guard_zones(
+    new: gpd.GeoDataFrame,
+    *,
+    existing: gpd.GeoDataFrame | None,
+    city_adcode: str = DEFAULT_CITY_ADCODE,
+    merging: Iterable[str] = (),
+) -> gpd.GeoDataFrame:
+    """The zone rules on the store's write path: ``new`` (zones about to be written) as they will
+    be stored — repairs applied as :func:`check_zone_import` applies them — or
+    :class:`ZoneRefused` naming every zone refused and why.
+
+    ``existing`` holds the zones that stay in the store beside ``new`` (None when the write
+    replaces them all); a stored zone of the same id as a new row is the row's own older version
+    and is not checked against, nor are the ``merging`` zones (lifted into the new one by the
+    caller).
+    """
+    if new is None or len(new) == 0:
+        return new
+    ids = [as_text(i) for i in new["id"]]
+    others = None
+    if existing is not None and len(existing):
+        skip = set(ids) | {as_text(m) for m in merging}
+        others = existing[~existing["id"].astype(str).isin(skip).to_numpy()]
+    rows = list(range(len(new)))
+    good, rejects, _notes = check_zone_import(new, rows, existing=others, city=city_shape(city_adcode))
+    if rejects:
+        raise ZoneRefused([(ids[r.row], r.reason_zh, r.reason_en) for r in rejects])
+    return good

@@ -27,7 +27,7 @@ rows = [
     {
         t("layer", lang): spec.name(lang),
         "key": spec.key,
-        t("rows", lang): ctx.store.count(spec.key),
+        t("rows", lang): len(spec.reader(ctx.store)) if spec.reader is not None else ctx.store.count(spec.key),
         t("personal", lang): t("yes", lang) if spec.personal_columns else t("no", lang),
     }
     for spec in REGISTRY.values()

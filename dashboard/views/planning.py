@@ -284,7 +284,7 @@ def save_new(form: pu.ZoneForm, geom: shapely.Geometry, *, merged: tuple = ()) -
     zid = pu.new_zone_id(form.start)
     rec = pu.zone_record(form, geom, zone_id=zid, district_adcode=pu.district_of(geom, counties))
     try:
-        v = ctx.store.save_zone(rec, based_on=None, user=user, action="create")
+        v = ctx.store.save_zone(rec, based_on=None, user=user, action="create", merging=merged)
     except (StaleWrite, ValueError) as exc:
         st.error(f"{t('pl_save_failed', lang)}: {md_text(in_lang(exc, lang))}")
         return None
@@ -512,7 +512,8 @@ def edit_mode(below) -> tuple[list[OverlayShape], bool]:
         rec = pu.zone_record(form, final, zone_id=zid, base=row,
                              district_adcode=pu.district_of(final, counties) if final is not stored_geom else None)
         try:
-            v = ctx.store.save_zone(rec, based_on=based_on, user=user, action=action)
+            v = ctx.store.save_zone(rec, based_on=based_on, user=user, action=action,
+                                    merging=check.merged_ids if check is not None else ())
         except StaleWrite as exc:
             ss["_pl_e_conflict"] = str(exc)
             st.rerun()

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from layers import get_spec
-from layers.daily_report import bulletin_text
+from layers.daily_report import bulletin_text, load_reports, load_revisions, revisions_for
 from layers.store import GpkgStore, write_new_store
 
 FIGS = ("new_local_confirmed", "new_suspected", "new_local_asymptomatic", "new_imported_confirmed")
@@ -69,7 +69,7 @@ def test_enter_and_submit_a_report(app):
     at.button(key="dr_submit_20220207").click().run()
     assert not at.exception
     assert [s.value for s in at.success] == ["已保存 2022-02-07 日报（修订 1）。"]
-    saved = store.read("daily_reports")
+    saved = load_reports(store)
     row = saved[saved["date"] == "2022-02-07"].iloc[0]
     assert (int(row["tests"]), int(row["cum_tests"]), int(row["cum_imported_asymptomatic"])) == (
         17_012,
@@ -77,7 +77,7 @@ def test_enter_and_submit_a_report(app):
         24,
     )
     assert at.code[0].value == bulletin_text(row, "zh")
-    revs = store.read("daily_report_revisions")
+    revs = revisions_for("2022-02-07", load_revisions(store))
     assert list(revs["saved_by"]) == ["command"] and list(revs["note"]) == ["首报"]
 
 
@@ -100,7 +100,7 @@ def test_zero_report_keeps_the_tests_entered(app):
     at.number_input(key="dr_tests_20220207").set_value(900)
     at.button(key="dr_zero_20220207").click().run()
     assert not at.exception and len(at.success) == 1
-    row = store.read("daily_reports").iloc[-1]
+    row = load_reports(store).iloc[-1]
     assert (int(row["new_suspected"]), int(row["tests"]), int(row["cum_tests"])) == (0, 900, 2_177_095)
     assert at.number_input(key="dr_new_suspected_20220207").value == 0  # the form shows what was saved
 
@@ -135,11 +135,11 @@ def test_a_save_made_meanwhile_is_not_overwritten(app, tmp_path):
     assert "核酸检测人次：已保存 17012，您填写 18000" in message
     assert "治愈出院：已保存 0，您填写 1" in message
     assert at_b.number_input(key="dr_tests_20220207").value == 18_000  # B's entries are kept
-    assert int(store.read("daily_reports").set_index("date").loc["2022-02-07", "tests"]) == 17_012
+    assert int(load_reports(store).set_index("date").loc["2022-02-07", "tests"]) == 17_012
 
     at_b.button(key="dr_submit_20220207").click().run()  # B has seen A's values: saving is deliberate now
     assert [s.value for s in at_b.success] == ["已保存 2022-02-07 日报（修订 2）。"]
-    revs = store.read("daily_report_revisions")
+    revs = revisions_for("2022-02-07", load_revisions(store))
     assert list(revs["tests"]) == [17_012, 18_000]
 
 

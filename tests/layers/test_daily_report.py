@@ -24,6 +24,9 @@ from layers.daily_report import (
     export_headers,
     export_reports,
     fill_cumulative,
+    load_reports,
+    load_revisions,
+    report_records,
     reports_csv_bytes,
     revisions_for,
     save_report,
@@ -208,12 +211,12 @@ def test_save_twice_keeps_one_row_and_two_revisions(store):
     second = save_report(store, FEB7, user="李", note="补报治愈 1 例")
     assert (second.revision, second.changed) == (2, True)
 
-    daily = store.read("daily_reports")
+    daily = load_reports(store)
     assert list(daily["date"].dt.strftime("%Y-%m-%d")) == ["2022-02-05", "2022-02-06", "2022-02-07"]
     row = daily[daily["date"] == "2022-02-07"].iloc[0]
     assert int(row["recovered"]) == 1 and bool(row["demo"]) is False
 
-    revs = revisions_for("2022-02-07", store.read("daily_report_revisions"))
+    revs = revisions_for("2022-02-07", load_revisions(store))
     assert list(revs["revision"]) == [1, 2]
     assert list(revs["recovered"]) == [0, 1]  # the first values are preserved
     assert list(revs["saved_by"]) == ["王", "李"]
@@ -226,38 +229,43 @@ def test_save_twice_keeps_one_row_and_two_revisions(store):
 def test_editing_an_original_keeps_it_as_revision_0(store):
     result = save_report(store, FEB6 | {"returnees_key_regions": 3}, user="command", note="更正")
     assert result.revision == 1
-    revs = revisions_for("2022-02-06", store.read("daily_report_revisions"))
+    revs = revisions_for("2022-02-06", load_revisions(store))
     assert list(revs["revision"]) == [0, 1]
     assert list(revs["returnees_key_regions"]) == [0, 3]
     assert pd.isna(revs["saved_by"].iloc[0]) and revs["note"].iloc[0] == "原始报告 / original report"
-    assert store.count("daily_reports") == 2
+    assert len(load_reports(store)) == 2
+
+
+def _written(store):
+    """What a save could change: the store file and the records' version."""
+    return store.path.read_bytes(), report_records(store).version()
 
 
 def test_saving_unchanged_values_records_nothing(store):
-    before = store.path.read_bytes()
+    before = _written(store)
     result = save_report(store, FEB6, user="command")
     assert (result.revision, result.changed) == (0, False)
-    assert store.path.read_bytes() == before
+    assert _written(store) == before
 
 
 def test_a_rejected_report_writes_nothing(store):
-    before = store.path.read_bytes()
+    before = _written(store)
     with pytest.raises(ReportRejected, match="累计确诊：应为 21") as info:
         save_report(store, FEB7 | {"cum_confirmed": 22, "tests": -5}, user="command")
     assert [(e.field, e.code) for e in info.value.errors] == [
         ("tests", "negative"),
         ("cum_confirmed", "inconsistent"),
     ]
-    assert store.path.read_bytes() == before
-    # no write was attempted: nothing beside the store but its writer lock (made when it was created)
-    assert sorted(p.name for p in store.path.parent.iterdir()) == ["s.gpkg", "s.gpkg.lock"]
+    assert _written(store) == before
+    # no copy of the store was made: beside it only its writer lock and its records
+    assert sorted(p.name for p in store.path.parent.iterdir()) == ["s.accounts.sqlite", "s.gpkg", "s.gpkg.lock"]
 
 
 def test_save_returns_warnings(store):
-    report = zero_report("2022-02-09", store.read("daily_reports"), tests=100)
+    report = zero_report("2022-02-09", load_reports(store), tests=100)
     result = save_report(store, report, user="command")
     assert [(w.field, w.code) for w in result.warnings] == [("date", "gap")]
-    assert store.count("daily_reports") == 3
+    assert len(load_reports(store)) == 3
 
 
 def test_save_needs_a_user(store):
@@ -265,33 +273,48 @@ def test_save_needs_a_user(store):
         save_report(store, FEB7, user=" ")
 
 
-class _Interrupted(GpkgStore):
-    """A store where someone else saves another day just before our first write."""
+def _other_desk_saves_first(monkeypatch, other: dict) -> list:
+    """Someone else saves ``other`` between our read of the reports and our write."""
+    from layers.records import Records
 
-    def __init__(self, path, other: dict):
-        super().__init__(path)
-        self.other = other
-        self.calls = 0
+    real = Records.save_many
+    calls = []
 
-    def write_layers(self, frames, modes, *, expect_version=None):
-        self.calls += 1
-        if self.calls == 1:
-            save_report(GpkgStore(self.path), self.other, user="other desk")
-        return super().write_layers(frames, modes, expect_version=expect_version)
+    def save_many(self, items, **kw):
+        if not calls:
+            calls.append("other")
+            save_report(store_of[0], other, user="other desk")
+        calls.append("ours")
+        return real(self, items, **kw)
+
+    store_of: list = []
+    monkeypatch.setattr(Records, "save_many", save_many)
+    return store_of
 
 
-def test_a_concurrent_save_is_not_lost(store):
-    racing = _Interrupted(store.path, FEB6 | {"returnees_key_regions": 4})
-    result = save_report(racing, FEB7, user="command")
-    assert racing.calls == 2  # the first write was refused as stale and redone from a fresh read
-    daily = store.read("daily_reports").set_index("date")
-    assert int(daily.loc["2022-02-06", "returnees_key_regions"]) == 4
-    assert int(daily.loc["2022-02-07", "tests"]) == 17_012
+def test_a_concurrent_save_of_another_day_is_not_lost(store, monkeypatch):
+    load_reports(store)  # the store's originals taken in before the race
+    _other_desk_saves_first(monkeypatch, FEB6 | {"returnees_key_regions": 4}).append(store)
+    result = save_report(store, FEB7, user="command")
+    daily = load_reports(store).set_index("date")
+    assert int(daily.loc["2022-02-06", "returnees_key_regions"]) == 4  # theirs
+    assert int(daily.loc["2022-02-07", "tests"]) == 17_012  # ours
     assert result.revision == 1
 
 
+def test_a_concurrent_save_that_breaks_the_totals_is_refused(store, monkeypatch):
+    # the other desk corrects 2022-02-06's tests while we save 2022-02-07 on the old total
+    load_reports(store)
+    _other_desk_saves_first(monkeypatch, FEB6 | {"tests": 16_100, "cum_tests": 2_176_295}).append(store)
+    with pytest.raises(StaleWrite, match="totals no longer add up"):
+        save_report(store, FEB7, user="command")
+    daily = load_reports(store)
+    assert "2022-02-07" not in set(daily["date"].dt.strftime("%Y-%m-%d"))  # ours not written
+    assert int(daily.set_index("date").loc["2022-02-06", "tests"]) == 16_100  # theirs kept
+
+
 def _revision_of(store, day):
-    return current_revision(day, store.read("daily_reports"), store.read("daily_report_revisions"))
+    return current_revision(day, load_reports(store), load_revisions(store))
 
 
 def test_current_revision_none_original_and_edited(store):
@@ -306,18 +329,18 @@ def test_an_edit_begun_before_anothers_save_is_refused(store):
     first = save_report(store, FEB7, user="王", expect_revision=NO_REPORT,
                         now=dt.datetime(2022, 2, 8, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
     assert first.revision == 1
-    before = store.path.read_bytes()
+    before = _written(store)
     with pytest.raises(ReportChanged) as info:
         save_report(store, FEB7 | {"recovered": 3}, user="李", expect_revision=NO_REPORT)
     exc = info.value
     assert (exc.revision, exc.saved_by, exc.saved_at) == (1, "王", "2022-02-08T09:00:00+08:00")
     assert exc.current["recovered"] == 1 and exc.current["tests"] == 17_012
     assert "2022-02-07" in str(exc) and "修订 1" in str(exc)
-    assert store.path.read_bytes() == before  # nothing written
+    assert _written(store) == before  # nothing written
     # knowing revision 1, the second desk saves on purpose: revision 2, both kept
     second = save_report(store, FEB7 | {"recovered": 3}, user="李", expect_revision=1)
     assert second.revision == 2
-    assert list(revisions_for("2022-02-07", store.read("daily_report_revisions"))["recovered"]) == [1, 3]
+    assert list(revisions_for("2022-02-07", load_revisions(store))["recovered"]) == [1, 3]
 
 
 def test_an_edit_of_an_original_checks_revision_0(store):
@@ -327,9 +350,12 @@ def test_an_edit_of_an_original_checks_revision_0(store):
     assert info.value.revision == 1 and info.value.saved_by == "王"
 
 
-def test_an_import_that_adds_the_day_is_reported_without_a_name(store):
-    # the report appeared without a recorded revision (an import): no one to name, revision 0
-    store.write_layers({"daily_reports": _history(FEB5, FEB6, FEB7)}, {"daily_reports": "replace"})
+def test_an_original_is_reported_without_a_name(tmp_path):
+    # the report was there before revisions were recorded (a store of the previous layout, the
+    # demo's series): no one to name, revision 0
+    path = tmp_path / "old.gpkg"
+    write_new_store(path, {"daily_reports": _history(FEB5, FEB6, FEB7)})
+    store = GpkgStore(path)
     with pytest.raises(ReportChanged) as info:
         save_report(store, FEB7 | {"recovered": 4}, user="李", expect_revision=NO_REPORT)
     assert (info.value.revision, info.value.saved_by, info.value.saved_at) == (0, None, None)
@@ -353,7 +379,7 @@ def test_write_layers_writes_both_layers_or_neither(store):
         {"daily_reports": "append", "daily_report_revisions": "append"},
     )
     assert counts == {"daily_reports": 3, "daily_report_revisions": 1}
-    assert list(store.read("daily_report_revisions").columns) == rev.column_names
+    assert list(load_revisions(store).columns) == rev.column_names
 
     before = store.path.read_bytes()
     with pytest.raises(ValueError, match="'revision'"):  # the second layer fails: the first is not written
@@ -532,7 +558,7 @@ def test_demo_seed_day_bulletin_and_a_zero_report(demo_reports, tmp_path):
     store = GpkgStore(path)
     result = save_report(store, zero_report("2022-04-16", demo_reports, tests=12_000), user="command")
     assert (result.revision, result.changed, result.warnings) == (1, True, [])
-    assert store.count("daily_reports") == len(demo_reports) + 1
+    assert len(load_reports(store)) == len(demo_reports) + 1
 
 
 # ----------------------------------------------------------------------------------------------
@@ -550,18 +576,19 @@ def test_an_import_is_validated_and_versioned_like_the_form(store, tmp_path, cap
     pd.DataFrame([feb8, feb7]).drop(columns="demo").rename(columns=export_headers()).to_csv(src, index=False)
     assert main(["import", "daily_reports", str(src), "--store", str(store.path)]) == 0
     assert "imported 2 days of reports" in capsys.readouterr().out
-    revs = store.read("daily_report_revisions")
-    assert sorted(zip(revs["date"].dt.strftime("%m-%d"), revs["revision"], strict=True)) == [("02-07", 1), ("02-08", 1)]
-    assert set(revs["note"]) == {"导入 import: reports.csv"}
-    assert len(store.read("daily_reports")) == 4  # added, nothing replaced
+    revs = load_revisions(store)
+    assert sorted(zip(revs["date"].dt.strftime("%m-%d"), revs["revision"], strict=True)) == [
+        ("02-05", 0), ("02-06", 0), ("02-07", 1), ("02-08", 1)]  # the store's originals are revision 0
+    assert set(revs[revs["revision"] > 0]["note"]) == {"导入 import: reports.csv"}
+    assert len(load_reports(store)) == 4  # added, nothing replaced
 
     # a correction of one day is its next revision; the day before it keeps its original as revision 0
     fixed = tmp_path / "fixed.xlsx"
     pd.DataFrame([{**FEB6, "tests": 16_001, "cum_tests": 2_176_196}, {**feb7, "cum_tests": 2_193_208}]).drop(columns="demo").to_excel(fixed, index=False)
     assert main(["import", "daily_reports", str(fixed), "--store", str(store.path)]) == 0
-    revs = store.read("daily_report_revisions")
+    revs = load_revisions(store)
     assert sorted(zip(revs["date"].dt.strftime("%m-%d"), revs["revision"], strict=True)) == [
-        ("02-06", 0), ("02-06", 1), ("02-07", 1), ("02-07", 2), ("02-08", 1)]
+        ("02-05", 0), ("02-06", 0), ("02-06", 1), ("02-07", 1), ("02-07", 2), ("02-08", 1)]
 
 
 def test_a_bad_import_names_each_row_and_writes_nothing(store, tmp_path, capsys):
@@ -572,9 +599,66 @@ def test_a_bad_import_names_each_row_and_writes_nothing(store, tmp_path, capsys)
     negative = _row("2022-02-09", (21, 99, 22, 2_227_207), tests=-5)
     src = tmp_path / "bad.csv"
     pd.DataFrame([good, wrong_total, negative]).drop(columns="demo").to_csv(src, index=False)
-    before = store.version()
+    before = _written(store)
     assert main(["import", "daily_reports", str(src), "--store", str(store.path)]) == 1
     err = capsys.readouterr().err
     assert "2 rows rejected; no report was written" in err
     assert "第 3 行" in err and "第 4 行" in err and "第 2 行" not in err
-    assert store.version() == before and store.read("daily_report_revisions").empty
+    assert _written(store) == before and set(load_revisions(store)["revision"]) == {0}
+
+
+# ----------------------------------------------------------------------------------------------
+# One versioned-record API: a store of the previous layout (reports and revisions as layers)
+
+
+def test_a_store_of_the_previous_layout_keeps_every_report_and_revision(tmp_path):
+    path = tmp_path / "old.gpkg"
+    revisions = pd.DataFrame([
+        FEB7 | {"recovered": 0, "revision": 0, "saved_at": None, "saved_by": None, "note": "原始报告 / original report"},
+        FEB7 | {"revision": 1, "saved_at": "2022-02-08T09:30:00+08:00", "saved_by": "王", "note": "补报治愈"},
+    ])
+    write_new_store(path, {"daily_reports": _history(FEB5, FEB6, FEB7), "daily_report_revisions": revisions})
+    store = GpkgStore(path)
+    reports = load_reports(store)
+    assert list(reports["date"].dt.strftime("%m-%d")) == ["02-05", "02-06", "02-07"]
+    assert int(reports.set_index("date").loc["2022-02-07", "recovered"]) == 1
+    revs = load_revisions(store)
+    feb7 = revisions_for("2022-02-07", revs)
+    assert list(feb7["revision"]) == [0, 1] and list(feb7["recovered"]) == [0, 1]
+    assert feb7["saved_by"].iloc[1] == "王" and feb7["saved_at"].iloc[1] == "2022-02-08T09:30:00+08:00"
+    assert feb7["note"].iloc[1] == "补报治愈"
+    assert list(revisions_for("2022-02-05", revs)["revision"]) == [0]  # never edited: its original
+    # the next save continues the numbering, and the layers are left as they were (nothing lost)
+    assert save_report(store, FEB7 | {"tests": 17_013, "cum_tests": 2_193_208}, user="李", expect_revision=1).revision == 2
+    assert len(store.read("daily_report_revisions")) == 2 and len(store.read("daily_reports")) == 3
+    # taken in once: a second reader does not take them again
+    from layers.daily_report import adopt_layer_reports
+
+    assert adopt_layer_reports(store, report_records(store)) == 0
+    assert list(revisions_for("2022-02-07", load_revisions(store))["revision"]) == [0, 1, 2]
+
+
+def test_the_demo_records_its_series_as_originals(tmp_path, capsys):
+    from dashboard.cli import _demo_daily_reports
+    from data.demo import build_demo
+
+    path = tmp_path / "demo.gpkg"
+    write_new_store(path, {"zones": build_demo()["zones"]})
+    daily = build_demo()["daily_reports"]
+    _demo_daily_reports(str(path), daily)
+    store = GpkgStore(path)
+    assert "daily_reports" not in store.layers()  # records, not a layer
+    reports = load_reports(store)
+    assert len(reports) == len(daily) and set(load_revisions(store)["revision"]) == {0}
+    _demo_daily_reports(str(path), daily.iloc[:3])  # a rebuilt demo keeps what was recorded
+    assert "daily reports exist, kept" in capsys.readouterr().out
+    assert len(load_reports(store)) == len(daily)
+
+
+def test_an_export_of_the_reports_reads_the_records(store, tmp_path):
+    from layers.io import export_layer
+
+    save_report(store, FEB7, user="王")
+    assert export_layer(store, "daily_reports", tmp_path / "r.csv") == 3
+    assert export_layer(store, "daily_report_revisions", tmp_path / "v.csv") == 3  # two originals and one save
+    assert len(store.read("daily_reports")) == 2  # the layer of the previous layout is not what is read

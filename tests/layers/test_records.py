@@ -95,3 +95,23 @@ def test_two_people_saving_the_same_version_at_once_one_wins(records):
     hist = records.history("followup", "T9|k")
     assert [h.version for h in hist] == [1, 2]
     assert records.get("followup", "T9|k").data["by"] == hist[-1].saved_by
+
+
+def test_adopt_takes_in_an_earlier_layout_once_with_who_and_when(records):
+    from layers.records import Record
+
+    old = [Record("report", "2022-02-07", 1, "city", "original", {"n": 1}, "", ""),
+           Record("report", "2022-02-07", 2, "city", "save", {"n": 2}, "王", "2022-02-08T09:30:00+08:00"),
+           Record("report", "2022-02-06", 1, "city", "original", {"n": 0}, "", "")]
+    assert records.adopt("report", old) == 3
+    assert [(r.key, r.version, r.data["n"]) for r in records.current("report")] == [("2022-02-06", 1, 0), ("2022-02-07", 2, 2)]
+    hist = records.history("report", "2022-02-07")
+    assert [(h.action, h.saved_by, h.saved_at) for h in hist] == [
+        ("original", "", ""), ("save", "王", "2022-02-08T09:30:00+08:00")]
+    assert records.adopt("report", old) == 0  # the kind is there: nothing taken twice
+    assert [h.version for h in records.histories("report")] == [1, 1, 2]
+    # the next save continues from the adopted version
+    assert records.save("report", "2022-02-07", {"n": 3}, based_on=2, user="李", action="save").version == 3
+    with pytest.raises(ValueError, match="out of order"):
+        records.adopt("other", [Record("other", "k", 2, "", "save", {}, "u", "t")])
+    assert records.current("other") == []

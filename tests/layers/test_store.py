@@ -163,7 +163,8 @@ def test_unknown_layer_lists_known():
 
 def test_write_layer_append_replace_and_duplicate_ids(new_store):
     store = new_store({"zones": _zones()})
-    extra = _zones().iloc[[0]].assign(id=["Z3"])
+    # a sealed zone beside Z1 (a double of it would be refused by the zone rules)
+    extra = _zones().iloc[[0]].assign(id=["Z3"]).set_geometry([shapely.box(112.6, 37.9, 112.61, 37.91)], crs="EPSG:4326")
     assert store.write_layer("zones", extra) == 3
     assert sorted(store.read("zones")["id"]) == ["Z1", "Z2", "Z3"]
     before = _snapshot(store)

@@ -119,7 +119,8 @@ def test_lift_keeps_the_record_with_its_end_date(new_store):
 def test_restore_an_earlier_version(new_store):
     store = new_store({"zones": _zones()})
     first = _zone(store, "Z2")
-    store.save_zone({**first, "tier": "sealed", "geometry": shapely.box(112.5, 37.8, 112.6, 37.9)}, based_on=1, user="p")
+    # sealed now: clear of Z1, the sealed zone in force (the store refuses a double)
+    store.save_zone({**first, "tier": "sealed", "geometry": shapely.box(112.52, 37.82, 112.6, 37.9)}, based_on=1, user="p")
     v3 = store.restore_zone("Z2", 1, based_on=2, user="q")
     assert (v3.version, v3.action, v3.saved_by) == (3, "restore v1", "q")
     now = _zone(store, "Z2")
@@ -150,3 +151,70 @@ def test_public_reads_never_include_history(new_store):
     store = new_store({"zones": _zones()})
     with pytest.raises(PermissionError):
         store.read("zone_history", public=True)
+
+
+# -- the zone rules live on the store's write path (#15): page, CLI import and API get one answer
+
+
+def _new(zone_id, geometry, tier="sealed", start="2022-03-28"):
+    return {"id": zone_id, "tier": tier, "name": f"区域{zone_id}", "reason": "病例", "start": start,
+            "planned_end": None, "lifted": None, "district_adcode": "140105", "demo": False, "geometry": geometry}
+
+
+def _frame(*zones):
+    rows = [{k: v for k, v in z.items() if k != "geometry"} for z in zones]
+    return gpd.GeoDataFrame(rows, geometry=[z["geometry"] for z in zones], crs="EPSG:4326")
+
+
+BEIJING = shapely.box(116.30, 39.90, 116.31, 39.91)
+
+
+def test_the_store_refuses_a_zone_outside_the_city_whoever_writes_it(new_store):
+    from layers.zone_rules import ZoneRefused
+
+    store = new_store({"zones": _zones()})
+    with pytest.raises(ZoneRefused, match="outside the city") as info:
+        store.save_zone(_new("Z8", BEIJING), based_on=None, user="p", action="create")
+    assert "区域在城市范围之外" in str(info.value) and "Z8" in str(info.value)
+    with pytest.raises(ZoneRefused, match="outside the city"):
+        store.write_layers({"zones": _frame(_new("Z8", BEIJING))}, {"zones": "append"})
+    with pytest.raises(ZoneRefused, match="outside the city"):
+        store.write_layers({"zones": _frame(_new("Z8", BEIJING))}, {"zones": "replace"})
+    # an edit moving a stored zone out of the city is refused too
+    with pytest.raises(ZoneRefused, match="outside the city"):
+        store.save_zone({**_zone(store, "Z1"), "geometry": BEIJING}, based_on=1, user="p")
+    assert sorted(store.read("zones")["id"]) == ["Z1", "Z2"]
+    assert [h.version for h in store.zone_history("Z1")] == [1]
+
+
+def test_the_store_refuses_a_double_of_a_zone_of_the_same_tier_in_force(new_store):
+    from layers.zone_rules import ZoneRefused
+
+    store = new_store({"zones": _zones()})
+    twin = _new("Z5", shapely.box(112.5, 37.8, 112.51, 37.81))  # Z1's shape, sealed, in force
+    with pytest.raises(ZoneRefused, match="overlaps existing sealed zone Z1") as info:
+        store.save_zone(twin, based_on=None, user="p", action="create")
+    assert "与已有封控区 Z1 重叠" in str(info.value)
+    with pytest.raises(ZoneRefused, match="Z1"):
+        store.write_layers({"zones": _frame(twin)}, {"zones": "append"})
+    # two rows of one write doubling each other
+    with pytest.raises(ZoneRefused, match="Z6"):
+        store.write_layers({"zones": _frame(_new("Z6", shapely.box(112.6, 37.9, 112.61, 37.91)),
+                                            _new("Z7", shapely.box(112.6, 37.9, 112.61, 37.91)))}, {"zones": "append"})
+    assert sorted(store.read("zones")["id"]) == ["Z1", "Z2"]
+    # another tier may overlap (a precaution zone around a sealed one) ...
+    store.save_zone({**twin, "tier": "precaution", "id": "Z5"}, based_on=None, user="p", action="create")
+    # ... a replace does not check against the zones it replaces ...
+    store.write_layers({"zones": _frame({**twin, "id": "Z9"})}, {"zones": "replace"})
+    assert sorted(store.read("zones")["id"]) == ["Z9"]
+
+
+def test_a_zone_may_take_the_place_of_a_lifted_one_or_of_those_it_merges(new_store):
+    store = new_store({"zones": _zones()})
+    twin = _new("Z5", shapely.box(112.5, 37.8, 112.51, 37.81), start="2022-04-05")
+    # lifting never meets the rules (it only ends a zone), even for a zone stored before them
+    store.save_zone({**_zone(store, "Z1"), "lifted": "2022-04-01"}, based_on=1, user="p", action="lift")
+    store.save_zone(twin, based_on=None, user="p", action="create")  # Z1 is lifted before Z5 starts
+    bigger = _new("Z6", shapely.box(112.495, 37.795, 112.515, 37.815), start="2022-04-06")
+    store.save_zone(bigger, based_on=None, user="p", action="create", merging=("Z5",))
+    assert {"Z5", "Z6"} <= set(store.read("zones")["id"])
