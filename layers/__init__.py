@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from layers import (
+    daily_report,
     daily_reports,
     hotels,
     neighbourhoods,
@@ -27,8 +30,9 @@ REGISTRY: dict[str, LayerSpec] = {
         neighbourhoods.SPEC,
         travellers.SPEC,
         visits.SPEC,
-        daily_reports.SPEC,
-        daily_reports.REVISIONS_SPEC,
+        # kept as versioned records: exports and counts read them through their own readers
+        replace(daily_reports.SPEC, reader=daily_report.load_reports),
+        replace(daily_reports.REVISIONS_SPEC, reader=daily_report.load_revisions),
         zone_versions.HISTORY_SPEC,
     )
 }

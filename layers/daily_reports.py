@@ -2,22 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from layers.spec import Column, LayerSpec
-
-
-def _reports(store: Any) -> Any:
-    from layers.daily_report import load_reports
-
-    return load_reports(store)
-
-
-def _revisions(store: Any) -> Any:
-    from layers.daily_report import load_revisions
-
-    return load_revisions(store)
-
 
 FIGURES = (
     ("new_local_confirmed", "本地新增确诊", "New local confirmed"),
@@ -46,7 +31,7 @@ SPEC = LayerSpec(
     + tuple(Column(k, "int", zh, en, required=True) for k, zh, en in FIGURES + CUMULATIVE)
     + (Column("demo", "bool", "演示数据", "Demo data"),),
     importable=False,  # through the form (validated, versioned), not the generic importer
-    reader=_reports,  # versioned records (layers.daily_report), not a store layer
+    # versioned records, not a store layer: the registry gives it layers.daily_report.load_reports as reader
 )
 
 #: Every save of a daily report, kept: one row per (date, revision). Revision 0 is a report that
@@ -66,5 +51,4 @@ REVISIONS_SPEC = LayerSpec(
     id_column=None,  # the key is (date, revision); layers.daily_report.save_report assigns it
     columns=SPEC.columns[:1] + REVISION_COLUMNS + SPEC.columns[1:],
     importable=False,  # written only by save_report: a forged revision must not be importable
-    reader=_revisions,
 )
