@@ -225,7 +225,7 @@ def _median(rows: list, i: int) -> float:
 
 def run() -> list[dict]:
     from data.demo import build_demo, demo_meta
-    from layers.store import write_new_store
+    from layers.store.gpkg import write_new_store
 
     tmp = Path(tempfile.mkdtemp(prefix="riskmap-bench-"))
     store = tmp / "riskmap.gpkg"

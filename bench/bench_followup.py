@@ -41,7 +41,7 @@ def _store(folder: Path) -> Path:
     from geo.screening import screen
     from layers.boundaries import gazetteer
     from layers.rules import load_rule_sets
-    from layers.store import write_new_store
+    from layers.store.gpkg import write_new_store
 
     layers = build_demo(SEED)
     base = screen(layers["travellers"], layers["visits"], layers["risk_areas"], gazetteer(), load_rule_sets(),
@@ -124,9 +124,9 @@ def _aggregate_times(store: Path) -> tuple[float, float]:
     from dashboard import ui
     from geo.followup import neighbourhood_followup_states
     from layers.followup import record_outcome
-    from layers.records import records_for
     from layers.screening_io import screen_store
-    from layers.stores import open_store
+    from layers.store import open_store
+    from layers.store.records import records_for
 
     loc = str(store)
     records = records_for(loc)
@@ -160,7 +160,7 @@ def _row(name: str, ours_s: float, base_s: float, baseline_name: str, target_ms:
 
 
 def run() -> list[dict]:
-    from layers.records import Records, sql_location
+    from layers.store.records import Records, sql_location
 
     rows: list[dict] = []
     os.environ.pop("RISKMAP_CONFIG", None)

@@ -191,7 +191,7 @@ def _rows(seq: Phase, load: Phase) -> list[dict]:
 
 def run() -> list[dict]:
     from data.demo import build_demo, demo_meta
-    from layers.store import write_new_store
+    from layers.store.gpkg import write_new_store
 
     tmp = Path(tempfile.mkdtemp(prefix="riskmap-load-"))
     store = tmp / "riskmap.gpkg"

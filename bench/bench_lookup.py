@@ -36,7 +36,7 @@ def _frames(store: Path):
     import pandas as pd
 
     from layers import get_spec
-    from layers.stores import open_store
+    from layers.store import open_store
 
     s = open_store(store)
     day = pd.Timestamp(DAY)
@@ -57,7 +57,7 @@ def run() -> list[dict]:
     from geo.nearest import NearestIndex
     from layers.boundaries import city_counties
     from layers.lookup import district_at, location_status, nearest_sites, sealed_zone_of_sites
-    from layers.store import write_new_store
+    from layers.store.gpkg import write_new_store
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-lookup-"))
     store = tmp / "riskmap.gpkg"

@@ -7,13 +7,13 @@ Where
   store is rewritten whole on each write, which would lose a login recorded meanwhile.
 * ``postgresql://`` store → tables in that database (psycopg 3), one transaction per operation.
 
-Both go through the one small SQL layer of :mod:`layers.sql` (shared with the PostGIS store and
+Both go through the one small SQL layer of :mod:`layers.store.sql` (shared with the PostGIS store and
 versioned records).
 
 Schema
 ------
-The migrations are ``layers/migrations/accounts/NNNN_name.sql``, applied on open by the one
-runner (:func:`layers.sql.apply_pending`) and recorded as component ``accounts`` in
+The migrations are ``layers/store/migrations/accounts/NNNN_name.sql``, applied on open by the one
+runner (:func:`layers.store.sql.apply_pending`) and recorded as component ``accounts`` in
 ``riskmap_migrations``. A database newer than this code is refused (:class:`SchemaTooNew`).
 
 * ``riskmap_users`` — ``name`` (lower case, the login name), ``role`` (grid, planner, command,
@@ -64,7 +64,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from dashboard.roles import AREA_ROLES, ROLES
-from layers.sql import (
+from layers.store.sql import (
     Migration,
     SchemaTooNew,
     Tx,
@@ -148,7 +148,7 @@ class SessionCheck:
 
 
 # ---------------------------------------------------------------------------------------------
-# Migrations: layers/migrations/accounts/NNNN_name.sql, applied by the one runner (layers/sql.py).
+# Migrations: layers/store/migrations/accounts/NNNN_name.sql, applied by the one runner (layers/store/sql.py).
 # Append only; never edit one that has shipped.
 
 MIGRATIONS: tuple[Migration, ...] = component_migrations("accounts")
@@ -156,9 +156,9 @@ MIGRATIONS: tuple[Migration, ...] = component_migrations("accounts")
 
 def accounts_location(store: str, *, root: Path | None = None) -> str:
     """Where accounts and audit live for the store setting ``store``: the store's SQL side
-    (:func:`layers.records.sql_location`: the same ``postgresql://`` URL, or
+    (:func:`layers.store.records.sql_location`: the same ``postgresql://`` URL, or
     ``<store stem>.accounts.sqlite`` beside a GeoPackage store)."""
-    from layers.records import sql_location
+    from layers.store.records import sql_location
 
     return sql_location(store, root=root)
 

@@ -37,8 +37,8 @@ __all__ = ["main"]
 
 def _store_location(args: argparse.Namespace) -> str:
     """``--store`` (a GeoPackage path, relative to the working directory, or a ``postgresql://``
-    URL), else the ``store`` setting: what :func:`layers.stores.open_store` takes."""
-    from layers.stores import is_url
+    URL), else the ``store`` setting: what :func:`layers.store.open_store` takes."""
+    from layers.store import is_url
 
     if getattr(args, "store", None):
         return args.store if is_url(args.store) else str(Path(args.store).resolve())
@@ -47,7 +47,7 @@ def _store_location(args: argparse.Namespace) -> str:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from data.demo import build_demo, demo_meta
-    from layers.stores import display_location, open_store, write_new_store_at
+    from layers.store import display_location, open_store, write_new_store_at
 
     settings = load_settings()
     location = _store_location(args)
@@ -73,7 +73,7 @@ def _demo_daily_reports(location: str, daily) -> None:
     """The demo's series of city daily reports, as originals (revision 0), into a store whose
     records hold none yet (a rebuilt demo keeps what was recorded)."""
     from layers.daily_report import save_originals
-    from layers.records import records_for
+    from layers.store.records import records_for
 
     saved = save_originals(records_for(location), daily, user="demo")
     print(f"recorded {saved:,} demo daily reports" if saved else "daily reports exist, kept")
@@ -85,9 +85,9 @@ def _demo_followup(location: str, seed: int) -> None:
     from data.demo import SCENARIO_TODAY, demo_outcomes
     from geo.followup import KIND
     from layers.followup import record_outcomes_bulk, until_verified_kinds
-    from layers.records import records_for
     from layers.screening_io import screen_store
-    from layers.stores import open_store
+    from layers.store import open_store
+    from layers.store.records import records_for
 
     records = records_for(location)
     if records.current(KIND):
@@ -129,7 +129,7 @@ def _demo_reports(location: str, base, seed: int) -> None:
     from geo.followup import checkin_items
     from layers.community import save_reports_bulk
     from layers.followup import load_checkins, load_states, with_followup
-    from layers.records import records_for
+    from layers.store.records import records_for
 
     records = records_for(location)
     end = pd.Timestamp(SCENARIO_TODAY) + pd.Timedelta(hours=23, minutes=59)
@@ -174,7 +174,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_settings(_args: argparse.Namespace) -> int:
-    from layers.stores import display_location, is_url
+    from layers.store import display_location, is_url
 
     s = load_settings()
     for k, v in vars(s).items():
@@ -185,13 +185,13 @@ def _cmd_settings(_args: argparse.Namespace) -> int:
 
 
 def _store(args: argparse.Namespace):
-    from layers.stores import open_store
+    from layers.store import open_store
 
     return open_store(_store_location(args), city_adcode=load_settings().city_adcode)
 
 
 def _personal_labels(key: str) -> set[str]:
-    from layers._headers import column_label
+    from layers.io._headers import column_label
 
     spec = REGISTRY[key]
     return {column_label(c) for c in spec.columns if c.personal}
@@ -212,7 +212,7 @@ def _import_records(args: argparse.Namespace, target: str, detail: str, run, don
     """An import of records that are not a map layer (outcomes, daily reports): audited before the
     write, then ``run()``; ``done(result)`` prints what was written. Every refusal is printed with
     the rows named and "nothing written" (``nothing``: zh, en); exit 1, or 0."""
-    from layers.store import StoreWriteFailed
+    from layers.store.gpkg import StoreWriteFailed
 
     try:
         _audit_cli(args, "import", target, detail)
@@ -277,7 +277,7 @@ def _import_daily_reports(args: argparse.Namespace, path: Path) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from layers.io import format_issue, import_file
-    from layers.store import StoreWriteFailed
+    from layers.store.gpkg import StoreWriteFailed
 
     path = Path(args.file)
     if not path.is_file():
@@ -346,7 +346,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from layers.io import FORMATS, export_layer
-    from layers.store import StoreMissing
+    from layers.store.gpkg import StoreMissing
 
     suffix = Path(args.file).suffix.lower()
     if suffix not in FORMATS:
@@ -384,7 +384,7 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
 
     from geo.allocation import plan_totals
     from layers.allocation import confirm_transfers, make_plan, plan_workbook
-    from layers.records import records_for
+    from layers.store.records import records_for
 
     settings = load_settings()
     seats = settings.transfer_seats if args.seats is None else args.seats
@@ -524,7 +524,7 @@ def _cmd_companions(args: argparse.Namespace) -> int:
             res = flag_companions(_store_location(args), found, detected=args.as_of, user=_cli_user())
             from geo.companions import companion_summary
             from layers.companions import save_summary
-            from layers.stores import open_store
+            from layers.store import open_store
 
             save_summary(_store_location(args), companion_summary(
                 found, open_store(_store_location(args)).read("neighbourhoods", public=True), cell_m=rule.cell_m, crs=crs,
@@ -583,7 +583,7 @@ def initial_accounts_path(store: str) -> Path:
     password in the name)."""
     from urllib.parse import urlsplit
 
-    from layers.stores import is_url
+    from layers.store import is_url
 
     if not is_url(store):
         p = Path(store)
@@ -601,7 +601,7 @@ def _first_accounts(store: str, *, demo: bool | None) -> None:
     ``demo=None``: ask the store whether it holds demo data."""
     from dashboard.accounts import write_initial_accounts
     from dashboard.audit import accounts_for, record
-    from layers.stores import open_store
+    from layers.store import open_store
 
     db = accounts_for(store)
     if not db.is_empty():
@@ -785,7 +785,7 @@ def main(argv: list[str] | None = None) -> int:
     except CoordinateError as exc:
         print(f"riskmap: 坐标系错误 / coordinate system error: {exc}", file=sys.stderr)
         return 2
-    except ConnectionError as exc:  # layers.store_pg.StoreUnavailable: the URL's password is masked
+    except ConnectionError as exc:  # layers.store.postgis.StoreUnavailable: the URL's password is masked
         print(f"riskmap: 无法打开数据库 / store unavailable: {exc}", file=sys.stderr)
         return 2
 

@@ -35,7 +35,7 @@ from layers.daily_report import (
     zero_report,
 )
 from layers.daily_reports import REVISIONS_SPEC, SPEC
-from layers.stores import Store, open_store
+from layers.store import Store, open_store
 
 __all__ = ["render_daily_report"]
 

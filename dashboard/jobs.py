@@ -101,7 +101,7 @@ def run_import(folder: Path) -> dict:
     from dashboard.audit import record
     from geo.errors import CoordinateError, ImportRejected, StaleWrite
     from layers.io import ImportLimits, format_issue, import_file
-    from layers.stores import open_store
+    from layers.store import open_store
 
     req = json.loads((folder / "request.json").read_text(encoding="utf-8"))
 

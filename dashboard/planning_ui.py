@@ -33,8 +33,8 @@ from dashboard.i18n import t
 from geo.crs import convert_geometry, convert_xy, normalize_crs_name
 from geo.errors import CoordinateError
 from geo.zones import TIER_ORDER, Impact, ZoneVersion, days_since, downgrade_date
-from layers._issues import Issue
 from layers.io import read_file
+from layers.io._issues import Issue
 from layers.testing_sites import type_label
 from layers.zone_rules import as_date as _date
 from layers.zone_rules import as_text as _text
@@ -167,7 +167,7 @@ def zone_record(
     district_adcode: str | None = None,
     base: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The zone as :meth:`layers.store.GpkgStore.save_zone` takes it.
+    """The zone as :meth:`layers.store.gpkg.GpkgStore.save_zone` takes it.
 
     ``base`` is the stored row of an edited zone: columns the form does not hold (``demo``,
     the district when none is given) are kept from it. Dates are ISO strings, missing ones None.

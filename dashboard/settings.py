@@ -92,7 +92,7 @@ class Settings:
         return dt.timedelta(minutes=self.session_idle_minutes), dt.timedelta(hours=self.session_max_hours)
 
     @property
-    def import_limits(self):  # noqa: ANN201 - layers._readers.ImportLimits (imported lazily)
+    def import_limits(self):  # noqa: ANN201 - layers.io._readers.ImportLimits (imported lazily)
         """The import bounds these settings give (:class:`layers.io.ImportLimits`)."""
         from layers.io import ImportLimits
 
@@ -121,10 +121,10 @@ class Settings:
 
     @property
     def store_location(self) -> str:
-        """The store for :func:`layers.stores.open_store`: a ``postgresql://`` URL as set, else the
+        """The store for :func:`layers.store.open_store`: a ``postgresql://`` URL as set, else the
         absolute path of the GeoPackage. May hold a password: show it with
-        :func:`layers.stores.display_location`."""
-        from layers.stores import is_url
+        :func:`layers.store.display_location`."""
+        from layers.store import is_url
 
         if is_url(self.store):
             return self.store
@@ -216,7 +216,7 @@ def _validate(s: Settings) -> None:
     if not s.store:
         msg = "setting 'store' must not be empty"
         raise SettingsError(msg)
-    from layers.stores import is_url
+    from layers.store import is_url
 
     if not is_url(s.store) and not s.store.endswith(".gpkg"):
         msg = f"setting 'store' must be a .gpkg path or a postgresql:// URL, got {s.store!r}"

@@ -17,7 +17,7 @@ from dashboard.i18n import LANGUAGES, t
 from dashboard.safe_text import in_lang, md_text
 from dashboard.settings import Settings, load_settings
 from geo.errors import SettingsError
-from layers.stores import Store, open_store
+from layers.store import Store, open_store
 
 T = TypeVar("T")
 
@@ -159,7 +159,7 @@ def _verified_digest(location: str, records_version: int) -> str:
     import hashlib
 
     from geo.followup import KIND, verified_visits
-    from layers.records import records_for
+    from layers.store.records import records_for
 
     stays = verified_visits(records_for(location).current(KIND))
     return hashlib.sha256(stays.astype(str).to_csv(index=False).encode()).hexdigest()
@@ -196,7 +196,7 @@ def _traveller_aggregates(
     # new minute or a new outcome costs that, not a screening.
     from geo.followup import apply_followup, neighbourhood_followup_states, pseudonymise_states
     from layers.followup import load_states
-    from layers.records import records_for
+    from layers.store.records import records_for
 
     base = _anonymous_base(location, version, as_of, _verified_digest(location, records_version))
     states = pseudonymise_states(load_states(records_for(location)), _PSEUDONYM_KEY)
@@ -216,7 +216,7 @@ def _moved_in(location: str, records_version: int) -> dict[str, int]:
     # an aggregate (people per hotel), so shared across users is safe
     from geo.followup import moved_in_per_hotel
     from layers.followup import load_states
-    from layers.records import records_for
+    from layers.store.records import records_for
 
     return {str(k): int(v) for k, v in moved_in_per_hotel(load_states(records_for(location))).items()}
 
@@ -226,7 +226,7 @@ def _public_queue(location: str, records_version: int, now: str, stale_minutes: 
     # the level and the time of each fresh report only (geo.queue.public_queue): safe to share
     from geo.queue import public_queue
     from layers.queue import load_queue
-    from layers.records import records_for
+    from layers.store.records import records_for
 
     return public_queue(load_queue(records_for(location), now=now, stale_minutes=stale_minutes))
 
@@ -299,7 +299,7 @@ def upload_import(ctx: PageContext, *, form_key: str, action: str, target: str, 
 
 def records_of(ctx: PageContext):
     """The versioned records (follow-up outcomes) of the page's store."""
-    from layers.records import records_for
+    from layers.store.records import records_for
 
     return records_for(ctx.store.location)
 

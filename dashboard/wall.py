@@ -37,7 +37,7 @@ from dashboard.settings import Settings
 from dashboard.ui import PageContext
 from geo.errors import SettingsError
 from geo.screening import parse_as_of
-from layers.stores import open_store
+from layers.store import open_store
 
 __all__ = ["REFRESH_SECONDS", "WALL_PAGE", "wall_endpoint", "wall_html", "make_wall_endpoint"]
 

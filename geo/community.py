@@ -17,7 +17,7 @@ A neighbourhood that has not reported by the cut-off time (a setting) is **missi
 before it, "not yet". Reports roll up neighbourhood → street → district → city; the city's own
 daily report (layers/daily_report.py) can start from the city's roll-up.
 
-Pure: no Streamlit, no storage. Reports are versioned records (``layers/records.py``, kind
+Pure: no Streamlit, no storage. Reports are versioned records (``layers/store/records.py``, kind
 :data:`KIND`, key ``"<neighbourhood id>|<YYYY-MM-DD>"``): an edit is a revision, never an overwrite.
 """
 
@@ -172,7 +172,7 @@ REPORT_COLUMNS = ("neighbourhood_id", "day", "version", "zero", *FIGURES, "abnor
 
 
 def reports_frame(records: Iterable[Any]) -> pd.DataFrame:
-    """Saved reports (``layers.records.Record`` of kind :data:`KIND`) as a frame (:data:`REPORT_COLUMNS`)."""
+    """Saved reports (``layers.store.records.Record`` of kind :data:`KIND`) as a frame (:data:`REPORT_COLUMNS`)."""
     rows = []
     for r in records:
         d = dict(r.data)

@@ -1,6 +1,6 @@
 """不漏一人 — follow-up: what grid workers record about each obligation, and what follows from it.
 
-Pure: no Streamlit, no storage. Outcomes are kept as versioned records (``layers/records.py``,
+Pure: no Streamlit, no storage. Outcomes are kept as versioned records (``layers/store/records.py``,
 kind ``followup``, one record per obligation, key :func:`record_key`); this module says what an
 outcome does (:func:`next_state`), and applies the recorded states to a screening
 (:func:`apply_followup`) — the one place where "reached", "closed" and "overdue" meet.
@@ -74,7 +74,7 @@ __all__ = [
     "checkin_figures",
 ]
 
-KIND = "followup"  # the record kind (layers/records.py)
+KIND = "followup"  # the record kind (layers/store/records.py)
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,7 @@ STATE_COLUMNS = (
 
 
 def states_frame(records: Iterable[Any]) -> pd.DataFrame:
-    """Recorded states (``layers.records.Record`` of kind ``followup``) as a frame, one row per
+    """Recorded states (``layers.store.records.Record`` of kind ``followup``) as a frame, one row per
     obligation (:data:`STATE_COLUMNS`; times as naive local timestamps)."""
     rows = []
     for r in records:
@@ -624,7 +624,7 @@ CHECKIN_COLUMNS = ("traveller_id", "day", "version", "temperature", "symptoms", 
 
 
 def checkins_frame(records: Iterable[Any]) -> pd.DataFrame:
-    """Recorded check-ins (``layers.records.Record`` of kind ``checkin``) as a frame (:data:`CHECKIN_COLUMNS`)."""
+    """Recorded check-ins (``layers.store.records.Record`` of kind ``checkin``) as a frame (:data:`CHECKIN_COLUMNS`)."""
     rows = []
     for r in records:
         d = dict(r.data)

@@ -3,7 +3,7 @@
 Pure: no Streamlit, no storage. Staff at a sampling site (role ``site``, their own sites) or the
 command centre report a site's queue as one of four levels — 畅通 smooth, 忙碌 busy, 拥堵
 crowded, 暂停 paused — with the wait in minutes when they know it. A report is a versioned
-record (``layers/records.py``, kind :data:`KIND`, key = the site id); the newest one is the
+record (``layers/store/records.py``, kind :data:`KIND`, key = the site id); the newest one is the
 site's level until it goes stale: after ``stale_minutes`` (setting ``queue_stale_minutes``,
 default 60) the site shows "no recent report" — never an old level as if it were now.
 

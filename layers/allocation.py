@@ -64,9 +64,9 @@ def make_plan(store_location: str | Path, *, as_of: object, now: object | None =
     """The transfer plan for a store at ``now`` (default: the as-of day's end, or the present if
     sooner): the plan, its inputs and the screening it was made from (follow-up applied)."""
     from geo.followup import KIND, apply_followup, states_frame, verified_visits
-    from layers.records import records_for
     from layers.screening_io import screen_store
-    from layers.stores import open_store
+    from layers.store import open_store
+    from layers.store.records import records_for
 
     if now is None:
         now = min(pd.Timestamp(as_of) + pd.Timedelta(hours=23, minutes=59), pd.Timestamp.now(tz="Asia/Shanghai").tz_localize(None))
@@ -87,7 +87,7 @@ def confirm_transfers(records, plan: AllocationPlan, result, rooms: dict[str, in
     is not allowed any more (``FollowupError`` with the rows), or a hotel would hold more people
     than it has rooms (``RoomsFull``, checked in the saving transaction). Returns records saved."""
     from geo.errors import ImportRejected
-    from layers._issues import Issue
+    from layers.io._issues import Issue
 
     a = plan.assignments
     if a.empty:

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from geo.community import KIND, report_key, report_state, reports_frame
-from layers.records import Record, Records, stale_write
+from layers.store.records import Record, Records, stale_write
 
 __all__ = ["save_report", "save_reports_bulk", "load_reports", "report_history"]
 

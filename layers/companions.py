@@ -27,7 +27,7 @@ class FlagResult:
 def flag_companions(store_location: str, found: pd.DataFrame, *, detected: object, user: str) -> FlagResult:
     """Flag the travellers whose ``device_id`` is among ``found["device"]`` as companions detected
     on ``detected`` (a day). Raises ``StaleWrite`` when the store changed meanwhile."""
-    from layers.stores import open_store
+    from layers.store import open_store
 
     store = open_store(store_location)
     version = store.version()
@@ -53,7 +53,7 @@ def flag_companions(store_location: str, found: pd.DataFrame, *, detected: objec
 
 def save_summary(store_location: str, summary: dict, *, user: str):
     """Keep a detection's aggregates (no device, no person) as a versioned record keyed by its day."""
-    from layers.records import records_for
+    from layers.store.records import records_for
 
     records = records_for(store_location)
     current = records.get(SUMMARY_KIND, summary["as_of"])

@@ -25,7 +25,7 @@ report in the store has no ``prev``: each cumulative must then be at least the d
 
 Revisions
 ---------
-Each day's report is a versioned record (:mod:`layers.records`, kind ``daily_report``, key the
+Each day's report is a versioned record (:mod:`layers.store.records`, kind ``daily_report``, key the
 ISO date) — the one versioned-record API of the store, as for follow-up outcomes, community
 reports and queue reports. Every save is a new version carrying its revision number and note;
 :func:`load_reports` reads the reports in force and :func:`load_revisions` every revision. The
@@ -60,8 +60,8 @@ from layers._cells import neutralise_row
 from layers.daily_reports import CUMULATIVE, FIGURES, REVISIONS_SPEC, SPEC
 
 if TYPE_CHECKING:
-    from layers.records import Record, Records
-    from layers.stores import Store
+    from layers.store import Store
+    from layers.store.records import Record, Records
 
 __all__ = [
     "FIGURE_NAMES",
@@ -447,7 +447,7 @@ def save_report(
 ) -> SaveResult:
     """Validate and save a report: one row per day, every save kept as a revision.
 
-    The day's report is a versioned record (:mod:`layers.records`); the save is its next
+    The day's report is a versioned record (:mod:`layers.store.records`); the save is its next
     version, revision previous + 1 (an original is revision 0). Saved in one transaction that
     checks nobody saved the day since it was read (else ``StaleWrite``, naming who and when)
     and that the cumulative totals still add up with the other days as they are then.
@@ -494,7 +494,7 @@ def save_reports(
     revision as :func:`save_report` gives it. Raises :class:`ReportRejected` naming every report
     with errors (``by_report``; nothing is written) or :class:`ReportChanged` like :func:`save_report`.
 
-    The reports are versioned records (:mod:`layers.records`, kind :data:`KIND`, key the ISO
+    The reports are versioned records (:mod:`layers.store.records`, kind :data:`KIND`, key the ISO
     date): each save names the version it read, and inside the saving transaction the
     cumulative identities of the saved days are checked again against the reports as they are
     then, so a concurrent save of another day cannot leave them broken — the second save is
@@ -578,7 +578,7 @@ def _identities_still_hold(days: set[str]) -> Any:
 # The reports as records
 
 
-#: Record kind and scope of the city's daily reports in :mod:`layers.records`.
+#: Record kind and scope of the city's daily reports in :mod:`layers.store.records`.
 KIND = "daily_report"
 SCOPE = "city"
 
@@ -599,7 +599,7 @@ def report_records(store: Store) -> Records:
     """The records holding ``store``'s daily reports, with the reports of a store made by the
     previous layout (the ``daily_reports`` and ``daily_report_revisions`` layers; a new demo
     store's series) taken in first (:func:`adopt_layer_reports`)."""
-    from layers.records import records_for
+    from layers.store.records import records_for
 
     records = records_for(store.location)
     if not records.current(KIND) and store.exists() and "daily_reports" in store.layers():
@@ -611,7 +611,7 @@ def adopt_layer_reports(store: Store, records: Records) -> int:
     """Move the reports a store kept as layers into records, once: each day's recorded revisions
     as they were (who, when, note), and a report never edited as its original, revision 0. The
     layers are left as they are (nothing is lost) and no longer read. Returns the versions written."""
-    from layers.records import Record, local_stamp
+    from layers.store.records import Record, local_stamp
 
     reports = store.read("daily_reports")
     revisions = store.read("daily_report_revisions") if "daily_report_revisions" in store.layers() else None
@@ -640,7 +640,7 @@ def adopt_layer_reports(store: Store, records: Records) -> int:
 def save_originals(records: Records, reports: pd.DataFrame, *, user: str) -> int:
     """A series of reports as originals (revision 0) — the demo's — into a store holding none
     yet; returns how many were written (0 when the store has reports)."""
-    from layers.records import Record, local_stamp
+    from layers.store.records import Record, local_stamp
 
     at = local_stamp()
     names = FIGURE_NAMES + CUMULATIVE_NAMES
@@ -909,8 +909,8 @@ def import_reports(path: Path | str, store: Store, *, user: str, note: str = "",
     nothing. Raises ``ImportRejected`` naming every rejected row by its row in the file, with the
     field and why in Chinese and English."""
     from geo.errors import ImportRejected
-    from layers._issues import Issue
     from layers.io import read_table
+    from layers.io._issues import Issue
 
     name = Path(path).name
     fields = ("date", *FIGURE_NAMES, *CUMULATIVE_NAMES)

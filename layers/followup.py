@@ -32,8 +32,8 @@ from geo.followup import (
     record_key,
     states_frame,
 )
-from layers.records import Record, Records, records_for, stale_write
 from layers.screening_io import screen_store, with_followup
+from layers.store.records import Record, Records, records_for, stale_write
 
 __all__ = [
     "RoomsFull", "rooms_check",
@@ -278,7 +278,7 @@ def record_outcomes_bulk(
 
 
 #: Columns of an outcomes file: id → accepted headers besides the id (Chinese first, then
-#: English), matched the way every import matches headers (``layers._headers``).
+#: English), matched the way every import matches headers (``layers.io._headers``).
 OUTCOME_HEADERS: dict[str, tuple[str, ...]] = {
     "traveller_id": ("编号", "人员编号", "id", "traveller id"),
     "outcome": ("结果", "随访结果"),
@@ -305,8 +305,8 @@ def import_outcomes(path: Path | str, store_location: str, *, as_of: object, use
     nothing. Returns the number of records saved; raises ``ImportRejected`` naming each rejected
     row (its row number in the file) and why, in Chinese and English."""
     from geo.errors import ImportRejected
-    from layers._issues import Issue
     from layers.io import read_table
+    from layers.io._issues import Issue
 
     name = Path(path).name
     raw, rows = read_table(path, columns=OUTCOME_HEADERS, required=_REQUIRED_HEADERS, what=("随访结果", "outcomes"),

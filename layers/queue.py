@@ -1,4 +1,4 @@
-"""Testing-site queue reports kept as versioned records (``layers/records.py``, kind
+"""Testing-site queue reports kept as versioned records (``layers/store/records.py``, kind
 :data:`geo.queue.KIND`, key = the site id, scope = the site id).
 
 The write path of a report (:func:`report_queue`) — the page and any other caller: the rules of
@@ -16,7 +16,7 @@ from collections.abc import Collection
 import pandas as pd
 
 from geo.queue import KIND, QueueError, queue_report, queue_states
-from layers.records import Record, Records
+from layers.store.records import Record, Records
 
 __all__ = ["report_queue", "load_queue"]
 

@@ -108,7 +108,7 @@ def screen_store(
 ) -> Screening:
     """Read travellers, visits, risk areas, neighbourhoods and zones from a store and screen them.
 
-    ``store_location``: a GeoPackage path or a ``postgresql://`` URL (:func:`layers.stores.open_store`).
+    ``store_location``: a GeoPackage path or a ``postgresql://`` URL (:func:`layers.store.open_store`).
     ``travellers``: the layer already read by the caller, so it is not read twice.
     ``followup``: apply the outcomes recorded by grid workers (layers/followup.py) at ``now``
     (default: the as-of moment) — what every list, figure and export shows. ``False`` gives the
@@ -119,13 +119,13 @@ def screen_store(
     """
     from layers.boundaries import gazetteer
     from layers.rules import load_rule_sets
-    from layers.stores import open_store
+    from layers.store import open_store
 
     store = open_store(store_location)
     visits = store.read("visits")
     if verified is None:
         from geo.followup import KIND, verified_visits
-        from layers.records import records_for
+        from layers.store.records import records_for
 
         verified = verified_visits(records_for(str(store_location)).current(KIND))
     if len(verified):  # stays found by verifying big-data pushes: part of the travel history
@@ -150,7 +150,7 @@ def with_followup(store_location: Path | str, base: Screening, *, now: object | 
     applied at ``now`` (default: the screening's as-of moment) — what every list, figure and
     export shows (``layers.followup`` records the outcomes)."""
     from geo.followup import KIND, apply_followup, states_frame
-    from layers.records import records_for
+    from layers.store.records import records_for
 
     states = states_frame(records_for(str(store_location)).current(KIND))
     return apply_followup(base, states, now=now if now is not None else base.as_of)
@@ -292,7 +292,7 @@ def cli_screen(
     unsupported output type. Messages go to stderr.
     """
     from layers.rules import RuleFileError
-    from layers.store import StoreMissing
+    from layers.store.gpkg import StoreMissing
 
     outp = stdout or sys.stdout
     try:

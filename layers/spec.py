@@ -96,7 +96,7 @@ class LayerSpec:
     #: write path (zone saves, the daily report form), never directly: False for those.
     importable: bool = True
     render: Callable[..., Any] | None = field(default=None, compare=False)
-    #: for a layer kept as versioned records (:mod:`layers.records`) rather than as a store
+    #: for a layer kept as versioned records (:mod:`layers.store.records`) rather than as a store
     #: layer: ``reader(store)`` gives its rows (exports and counts use it; the store layer of
     #: that name only holds what a store of an earlier layout kept, taken in on first use).
     reader: Callable[[Any], Any] | None = field(default=None, compare=False)

@@ -22,7 +22,7 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from geo.zones import TIER_ORDER, validate_zone
-from layers._issues import Issue
+from layers.io._issues import Issue
 
 __all__ = [
     "ZoneRefused",
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 #: The city the store's zone rules check against when the store is not told otherwise (Taiyuan;
-#: the dashboard's ``city_adcode`` setting is passed to :func:`layers.stores.open_store`).
+#: the dashboard's ``city_adcode`` setting is passed to :func:`layers.store.open_store`).
 DEFAULT_CITY_ADCODE = "140100"
 
 

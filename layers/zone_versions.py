@@ -35,8 +35,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.zones import ZoneVersion, check_save, diff_versions
-from layers.records import local_stamp
 from layers.spec import Column, LayerSpec
+from layers.store.records import local_stamp
 from layers.zones import SPEC as ZONES
 
 __all__ = [

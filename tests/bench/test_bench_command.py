@@ -24,7 +24,7 @@ _REPLACED = {(mod, name): getattr(mod, name) for mod, name in
 @pytest.fixture(scope="module")
 def bench_store(tmp_path_factory):
     from data.demo import build_demo, demo_meta
-    from layers.store import write_new_store
+    from layers.store.gpkg import write_new_store
 
     path = tmp_path_factory.mktemp("bench") / "riskmap.gpkg"
     write_new_store(path, build_demo(20220328), meta=demo_meta(20220328))

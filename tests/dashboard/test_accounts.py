@@ -140,7 +140,7 @@ def test_opening_twice_applies_nothing_again(db, location, clock):
 def test_a_database_of_the_previous_layout_is_adopted_in_place(location, clock):
     """Before the one migrations table, accounts kept their own (riskmap_auth_schema): such a
     database upgrades in place, keeps its rows and runs no migration twice."""
-    from layers.sql import SqliteDb, Tx, component_migrations
+    from layers.store.sql import SqliteDb, Tx, component_migrations
 
     if location.startswith("postgresql://"):
         import psycopg
@@ -727,7 +727,7 @@ def test_cli_prompts_for_the_password_twice(tmp_path, monkeypatch, capsys):
 def test_first_run_creates_accounts_once_and_writes_them_privately(tmp_path, monkeypatch, capsys):
     from dashboard.cli import _first_accounts
     from data.demo import demo_meta
-    from layers.store import write_new_store
+    from layers.store.gpkg import write_new_store
 
     store = tmp_path / "var" / "riskmap.gpkg"
     # the demo store's neighbourhoods decide the grid worker's district (the one with most)

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from layers import get_spec
 from layers.daily_report import bulletin_text, load_reports, load_revisions, revisions_for
-from layers.store import GpkgStore, write_new_store
+from layers.store.gpkg import GpkgStore, write_new_store
 
 FIGS = ("new_local_confirmed", "new_suspected", "new_local_asymptomatic", "new_imported_confirmed")
 
@@ -21,7 +21,7 @@ def _section(path: str, as_of: str, lang: str) -> None:
     from dashboard.daily_report_ui import render_daily_report
     from dashboard.settings import Settings
     from dashboard.ui import PageContext
-    from layers.store import GpkgStore
+    from layers.store.gpkg import GpkgStore
 
     ctx = PageContext(settings=Settings(), lang=lang, store=GpkgStore(path), meta={})
     render_daily_report(ctx, pd.Timestamp(as_of))
@@ -150,7 +150,7 @@ def test_the_city_report_starts_from_the_communities_reports(tmp_path):
     import shapely
 
     from layers.community import save_report
-    from layers.records import records_for
+    from layers.store.records import records_for
 
     path = tmp_path / "s.gpkg"
     nb = gpd.GeoDataFrame(

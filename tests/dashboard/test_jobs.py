@@ -12,7 +12,7 @@ import shapely
 
 from dashboard.jobs import start_import
 from layers.io import ImportLimits
-from layers.store import GpkgStore, write_new_store
+from layers.store.gpkg import GpkgStore, write_new_store
 
 
 def _wait(job, timeout: float = 120.0):

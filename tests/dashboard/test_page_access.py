@@ -21,7 +21,7 @@ PW = "a long enough password"
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    from layers.store import write_new_store
+    from layers.store.gpkg import write_new_store
 
     path = tmp_path_factory.mktemp("access") / "riskmap.gpkg"
     write_new_store(path, {}, meta={"demo": "true"})
@@ -97,7 +97,7 @@ def _act(action: str, claimed_role: str, claimed_user: str | None) -> None:
 
     from dashboard.auth import require_role
     from dashboard.ui import PageContext, settings
-    from layers.store import GpkgStore
+    from layers.store.gpkg import GpkgStore
 
     s = settings()
     # a context that claims a role: require_role must believe the database, not the claim
@@ -367,7 +367,7 @@ def test_display_names_are_shown_as_text(db):
 def test_a_truncated_store_gives_a_message_not_a_traceback(tmp_path, monkeypatch):
     """Defect: with a truncated store even the sign-in page failed with a raw traceback."""
     from dashboard.ui import settings
-    from layers.store import write_new_store
+    from layers.store.gpkg import write_new_store
 
     path = tmp_path / "broken.gpkg"
     write_new_store(path, {}, meta={"demo": "true"})

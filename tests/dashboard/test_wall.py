@@ -23,7 +23,7 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory):
     from data.demo import build_demo, demo_meta
-    from layers.store import GpkgStore, write_new_store
+    from layers.store.gpkg import GpkgStore, write_new_store
 
     path = tmp_path_factory.mktemp("wall") / "riskmap.gpkg"
     write_new_store(path, build_demo(20220328), meta=demo_meta(20220328))
@@ -69,7 +69,7 @@ def test_a_role_without_the_command_page_is_refused_and_audited(settings, tokens
 
 
 def test_the_wall_shows_the_command_pages_figures(settings, tokens, store_path):
-    from layers.store import GpkgStore
+    from layers.store.gpkg import GpkgStore
 
     response = _get("as_of=2022-03-28", tokens["grid"])
     assert response.status_code == 200

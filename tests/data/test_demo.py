@@ -503,8 +503,8 @@ def test_demo_outcomes_are_seeded_and_all_accepted(built, tmp_path):
     from geo.screening import screen
     from layers.boundaries import gazetteer
     from layers.followup import record_outcomes_bulk, until_verified_kinds
-    from layers.records import Records
     from layers.rules import load_rule_sets
+    from layers.store.records import Records
 
     base = screen(built["travellers"], built["visits"], built["risk_areas"], gazetteer(), load_rule_sets(),
                   as_of=demo.SCENARIO_TODAY, neighbourhoods=built["neighbourhoods"], zones=built["zones"])

@@ -55,7 +55,7 @@ def demo_store(tmp_path_factory) -> Path:
     import shapely
 
     from data.demo import build_demo, demo_meta
-    from layers.store import GpkgStore, write_new_store
+    from layers.store.gpkg import GpkgStore, write_new_store
 
     path = tmp_path_factory.mktemp("store") / "riskmap.gpkg"
     write_new_store(path, build_demo(20220328), meta=demo_meta(20220328))

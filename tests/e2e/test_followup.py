@@ -21,7 +21,7 @@ def scope(demo_store):
     """Who the grid worker's list may hold, and what the command centre's figure counts."""
     from dashboard.roles import screening_in_scope
     from layers.screening_io import screen_store
-    from layers.store import GpkgStore
+    from layers.store.gpkg import GpkgStore
 
     today = GpkgStore(demo_store).meta()["scenario_today"]
     base = screen_store(str(demo_store), today, followup=False)
@@ -149,7 +149,7 @@ def test_a_missed_check_in_is_recorded_from_the_phone(app_url, browser, scope, d
     from dashboard.roles import screening_in_scope
     from geo.followup import _home_spans
     from layers.followup import record_outcome
-    from layers.records import records_for
+    from layers.store.records import records_for
 
     # someone at home in the worker's areas was reached two days ago: two days without a check-in
     base = scope["all"]

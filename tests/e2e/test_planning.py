@@ -35,7 +35,7 @@ def spot(demo_store):
     location (other browser tests expect that spot outside zones): its centre, WGS-84."""
     import geopandas as gpd
 
-    from layers.store import GpkgStore
+    from layers.store.gpkg import GpkgStore
 
     store = GpkgStore(demo_store)
     nb = store.read("neighbourhoods")
@@ -85,7 +85,7 @@ def _shot(page, name: str) -> None:
 
 @pytest.mark.parametrize("page_and_traffic", [{"width": 1600, "height": 2000}], indirect=True)
 def test_draw_save_reload_and_a_stale_edit_is_refused(app_url, page_and_traffic, demo_store, spot):
-    from layers.store import GpkgStore
+    from layers.store.gpkg import GpkgStore
 
     page, traffic = page_and_traffic
     name = f"测试管控区{uuid.uuid4().hex[:6]}"

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def people(demo_store):
-    from layers.store import GpkgStore
+    from layers.store.gpkg import GpkgStore
 
     trav = GpkgStore(demo_store).read("travellers")
     sample = trav.sample(300, random_state=1)

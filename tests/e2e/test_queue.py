@@ -23,7 +23,7 @@ def own_store(demo_store, accounts, tmp_path_factory):
 
 
 def test_site_staff_report_and_a_resident_sees_the_level_only(own_store, browser):
-    from layers.stores import open_store
+    from layers.store import open_store
 
     sites = open_store(own_store).read("testing_sites").set_index("id")
     site = SITE_AREAS[0]

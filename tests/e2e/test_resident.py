@@ -25,7 +25,7 @@ e => {
 
 @pytest.fixture(scope="module")
 def people(demo_store):
-    from layers.store import GpkgStore
+    from layers.store.gpkg import GpkgStore
 
     trav = GpkgStore(demo_store).read("travellers")
     sample = trav.sample(300, random_state=2)
@@ -94,7 +94,7 @@ def _inside(demo_store, tier: str) -> tuple[float, float]:
     import shapely
 
     from layers import get_spec
-    from layers.store import GpkgStore
+    from layers.store.gpkg import GpkgStore
 
     store = GpkgStore(demo_store)
     today = store.meta()["scenario_today"]
@@ -119,7 +119,7 @@ def test_a_sealed_zone_resident_is_told_to_stay_home_before_any_site(app_url, pa
     # the neighbourhood's office phone, as a tel: link (the demo neighbourhood there has one)
     import shapely
 
-    from layers.stores import open_store
+    from layers.store import open_store
 
     nb = open_store(demo_store).read("neighbourhoods")
     phone = nb[nb.geometry.covers(shapely.Point(lon, lat))]["contact_phone"].iloc[0]
@@ -137,7 +137,7 @@ def test_cards_carry_the_address_and_navigate_links_in_each_maps_system(app_url,
     from urllib.parse import parse_qs, urlsplit
 
     from geo.crs import convert_xy
-    from layers.store import GpkgStore
+    from layers.store.gpkg import GpkgStore
 
     page, traffic = page_and_traffic
     page.goto(f"{app_url}/resident?loc=112.5500,37.8600&lang=zh", wait_until="domcontentloaded")
@@ -206,7 +206,7 @@ def test_pinyin_search_answers_and_a_failed_search_clears_the_answer(app_url, pa
 def test_a_district_searched_by_name_answers_for_the_area(app_url, page_and_traffic, demo_store):
     from layers import get_spec
     from layers.boundaries import city_counties
-    from layers.store import GpkgStore
+    from layers.store.gpkg import GpkgStore
 
     store = GpkgStore(demo_store)
     zones = get_spec("zones").as_of(store.read("zones"), store.meta()["scenario_today"])

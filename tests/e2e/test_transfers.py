@@ -39,8 +39,8 @@ def _settled(page) -> None:
 def test_a_planner_makes_and_confirms_a_transfer_plan(own_store, browser):
     from geo.followup import hotel_rooms_free, moved_in_per_hotel
     from layers.followup import load_states
-    from layers.records import records_for
-    from layers.stores import open_store
+    from layers.store import open_store
+    from layers.store.records import records_for
 
     with running_server(own_store, log_name="server-transfers.log") as url:
         ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN", timezone_id="Asia/Shanghai",

@@ -20,7 +20,7 @@ def pg_store(tmp_path_factory):
     """The demo scenario in a fresh PostGIS database, with a planner and a command account."""
     from dashboard.accounts import Accounts, accounts_location
     from data.demo import build_demo, demo_meta
-    from layers.stores import write_new_store_at
+    from layers.store import write_new_store_at
     from tests.conftest import _Cluster, _postgis_unavailable, _server_bin
 
     bin_dir = _server_bin()
@@ -52,7 +52,7 @@ def _edit(page, base: str, name: str, zone_id: str, version: int) -> None:
 
 
 def test_two_servers_share_sessions_zones_and_conflicts(pg_store, browser):
-    from layers.stores import open_store
+    from layers.store import open_store
 
     zones = open_store(pg_store).read("zones")
     first, second = zones.iloc[0], zones.iloc[1]

@@ -20,7 +20,7 @@ from geo.community import (
     rollup,
     system_figures,
 )
-from layers.records import Record
+from layers.store.records import Record
 
 DAY = "2022-03-28"
 CUT = dt.time(18, 0)

@@ -32,8 +32,8 @@ from geo.followup import (
 )
 from geo.screening import screen
 from layers.boundaries import gazetteer
-from layers.records import Record
 from layers.rules import load_rule_sets
+from layers.store.records import Record
 
 AS_OF = "2022-03-28"
 NOW = pd.Timestamp("2022-03-28 10:00")

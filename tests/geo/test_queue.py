@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from geo.queue import QueueError, age_text, not_crowded, public_queue, queue_report, queue_states
-from layers.records import Record
+from layers.store.records import Record
 
 AT = datetime(2022, 3, 28, 9, 0)
 

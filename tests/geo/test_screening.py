@@ -807,7 +807,7 @@ def test_rule_table_equals_loop_reference(rules, gaz, as_of: str) -> None:
 def test_cli_screen(demo, tmp_path: Path) -> None:
     from data.demo import demo_meta
     from layers.screening_io import cli_screen
-    from layers.store import write_new_store
+    from layers.store.gpkg import write_new_store
 
     store = tmp_path / "demo.gpkg"
     write_new_store(store, {k: demo[k] for k in ("travellers", "visits", "risk_areas", "neighbourhoods", "zones")}, meta=demo_meta())
@@ -826,7 +826,7 @@ def test_cli_screen(demo, tmp_path: Path) -> None:
 
 
 def _empty_store(tmp_path: Path) -> Path:
-    from layers.store import write_new_store
+    from layers.store.gpkg import write_new_store
 
     p = tmp_path / "empty.gpkg"
     empty = gpd.GeoDataFrame({"id": [], "level": [], "province": [], "since": []}, geometry=gpd.GeoSeries([], crs="EPSG:4326"))

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 import pytest
 
-from layers.stores import open_store, write_new_store_at
+from layers.store import open_store, write_new_store_at
 
 BACKENDS = ["gpkg", "postgis"]
 
@@ -27,7 +27,7 @@ def store_location(request, tmp_path) -> str:
 @pytest.fixture
 def new_store(store_location) -> Callable[..., object]:
     """``new_store(layers, meta=…, user=…)`` writes a complete store of the backend under test
-    (:func:`layers.stores.write_new_store_at`) and returns it opened."""
+    (:func:`layers.store.write_new_store_at`) and returns it opened."""
 
     def make(layers: Mapping[str, pd.DataFrame], *, meta: Mapping[str, str] | None = None, user: str = "system"):
         write_new_store_at(store_location, layers, meta=meta, user=user)
@@ -42,7 +42,7 @@ def one_site_store(tmp_path):
     import geopandas as gpd
     import shapely
 
-    from layers.store import GpkgStore, write_new_store
+    from layers.store.gpkg import GpkgStore, write_new_store
 
     path = tmp_path / "s.gpkg"
     write_new_store(path, {"testing_sites": gpd.GeoDataFrame(
@@ -53,9 +53,9 @@ def one_site_store(tmp_path):
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def records(request, tmp_path):
-    """Versioned records (layers/records.py) beside a GeoPackage, or in a PostgreSQL schema of
+    """Versioned records (layers/store/records.py) beside a GeoPackage, or in a PostgreSQL schema of
     their own."""
-    from layers.records import Records, sql_location
+    from layers.store.records import Records, sql_location
 
     if request.param == "sqlite":
         return Records(sql_location(str(tmp_path / "riskmap.gpkg")))

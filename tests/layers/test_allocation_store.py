@@ -16,10 +16,10 @@ from geo.errors import StaleWrite
 from geo.followup import KIND, hotel_rooms_free, moved_in_per_hotel
 from layers.allocation import confirm_transfers, make_plan, plan_workbook
 from layers.followup import load_states
-from layers.records import records_for
 from layers.screening_io import screen_store
-from layers.store import write_new_store
-from layers.stores import open_store
+from layers.store import open_store
+from layers.store.gpkg import write_new_store
+from layers.store.records import records_for
 
 NOW = datetime(2022, 3, 28, 10, 0)
 

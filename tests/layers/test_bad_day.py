@@ -15,7 +15,7 @@ import shapely
 
 from geo.errors import ImportRejected
 from layers.io import import_file
-from layers.store import GpkgStore, StoreDamaged, StoreWriteFailed, write_new_store
+from layers.store.gpkg import GpkgStore, StoreDamaged, StoreWriteFailed, write_new_store
 
 
 def _sites(n: int = 1) -> gpd.GeoDataFrame:
@@ -70,7 +70,7 @@ def test_deeply_nested_json_is_named(tmp_path: Path, store: GpkgStore) -> None:
     ],
 )
 def test_a_full_disk_or_read_only_folder_leaves_the_store_unchanged(tmp_path, store, monkeypatch, where, code, zh, en):
-    import layers.store as ls
+    import layers.store.gpkg as ls
 
     def boom(*_a, **_k):
         raise OSError(code, "simulated")

@@ -70,7 +70,7 @@ def test_layer_exports(tmp_path: Path, payload: str, suffix: str) -> None:
 def test_import_rejects_file(tmp_path: Path, payload: str) -> None:
     from geo.errors import ImportRejected
     from layers.io import import_file
-    from layers.store import GpkgStore, write_new_store
+    from layers.store.gpkg import GpkgStore, write_new_store
 
     store_path = tmp_path / "s.gpkg"
     write_new_store(store_path, {"testing_sites": _sites("已有")})

@@ -10,8 +10,8 @@ import pytest
 from data.demo import SCENARIO_TODAY, build_demo, demo_meta
 from layers.companions import flag_companions
 from layers.screening_io import screen_store
-from layers.store import write_new_store
-from layers.stores import open_store
+from layers.store import open_store
+from layers.store.gpkg import write_new_store
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_found_devices_flag_their_travellers_once(store):
 def test_the_command_line_flags_and_keeps_the_aggregates(store, tmp_path, capsys):
     from dashboard.cli import main
     from layers.companions import latest_summary
-    from layers.records import records_for
+    from layers.store.records import records_for
 
     path, ids = store
     t = open_store(path).read("travellers").set_index("id")

@@ -33,7 +33,7 @@ from layers.daily_report import (
     validate_report,
     zero_report,
 )
-from layers.store import GpkgStore, write_new_store
+from layers.store.gpkg import GpkgStore, write_new_store
 
 # seed 000, word for word: the 2022-02-07 bulletin of the city's epidemic prevention office.
 SEED_DAY = (
@@ -275,7 +275,7 @@ def test_save_needs_a_user(store):
 
 def _other_desk_saves_first(monkeypatch, other: dict) -> list:
     """Someone else saves ``other`` between our read of the reports and our write."""
-    from layers.records import Records
+    from layers.store.records import Records
 
     real = Records.save_many
     calls = []

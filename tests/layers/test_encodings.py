@@ -16,7 +16,7 @@ import shapely
 
 from geo.errors import ImportRejected
 from layers.io import import_file, read_file
-from layers.store import GpkgStore
+from layers.store.gpkg import GpkgStore
 
 HEAD = "编号,名称,类型,开放时间,经度,纬度\n"
 

@@ -9,9 +9,9 @@ import pytest
 from dashboard.cli import main
 from data.demo import SCENARIO_TODAY, build_demo, demo_meta
 from geo.followup import KIND
-from layers.records import records_for
 from layers.screening_io import screen_store
-from layers.store import write_new_store
+from layers.store.gpkg import write_new_store
+from layers.store.records import records_for
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,6 @@ from dashboard.cli import main
 from geo.crs import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
 from geo.errors import CoordinateError, ImportRejected
 from layers import REGISTRY, get_spec
-from layers._headers import map_headers, schema_keys
-from layers._values import BadValue, parse_date
 from layers.io import (
     export_frame,
     export_layer,
@@ -33,7 +31,9 @@ from layers.io import (
     short_field_names,
     validate,
 )
-from layers.store import GpkgStore, write_new_store
+from layers.io._headers import map_headers, schema_keys
+from layers.io._values import BadValue, parse_date
+from layers.store.gpkg import GpkgStore, write_new_store
 from layers.zone_versions import STAMP_COLUMNS
 
 XIAODIAN = (112.594299, 37.723263)  # gazetteer point of 小店区 (140105)

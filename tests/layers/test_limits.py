@@ -17,7 +17,7 @@ import shapely
 
 from geo.errors import ImportRejected
 from layers.io import ImportLimits, import_file, read_file
-from layers.store import GpkgStore
+from layers.store.gpkg import GpkgStore
 
 MIB = 1024 * 1024
 

@@ -1,4 +1,4 @@
-"""Versioned records (layers/records.py) on both backends: save, history, restore, stale saves."""
+"""Versioned records (layers/store/records.py) on both backends: save, history, restore, stale saves."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def test_two_people_saving_the_same_version_at_once_one_wins(records):
 
 
 def test_adopt_takes_in_an_earlier_layout_once_with_who_and_when(records):
-    from layers.records import Record
+    from layers.store.records import Record
 
     old = [Record("report", "2022-02-07", 1, "city", "original", {"n": 1}, "", ""),
            Record("report", "2022-02-07", 2, "city", "save", {"n": 2}, "王", "2022-02-08T09:30:00+08:00"),

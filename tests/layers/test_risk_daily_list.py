@@ -53,8 +53,8 @@ def test_the_same_list_again_changes_nothing():
 def test_the_command_line_imports_a_daily_list_and_says_what_changed(tmp_path, capsys):
     from dashboard.cli import main
     from data.demo import build_demo, demo_meta
-    from layers.store import write_new_store
-    from layers.stores import open_store
+    from layers.store import open_store
+    from layers.store.gpkg import write_new_store
 
     path = tmp_path / "riskmap.gpkg"
     write_new_store(path, build_demo(20220328), meta=demo_meta(20220328))

@@ -6,7 +6,7 @@ import shapely
 from geo.errors import ImportRejected
 from layers.boundaries import county_boundary
 from layers.io import import_file
-from layers.store import GpkgStore
+from layers.store.gpkg import GpkgStore
 
 CSV = (
     "编号,风险等级,省,市,区县,区县代码,风险区名称,起始日期\n"

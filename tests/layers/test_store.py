@@ -13,8 +13,8 @@ import shapely
 
 from geo.errors import StaleWrite
 from layers import REGISTRY, get_spec
-from layers.store import GpkgStore, StoreMissing
-from layers.stores import is_url, open_store, write_new_store_at
+from layers.store import is_url, open_store, write_new_store_at
+from layers.store.gpkg import GpkgStore, StoreMissing
 
 
 def _zones():
@@ -232,7 +232,7 @@ def test_expect_version_on_a_missing_store_is_stale(store_location):
 
 
 def test_open_store_picks_the_backend(tmp_path):
-    from layers.store_pg import PostgisStore
+    from layers.store.postgis import PostgisStore
 
     assert isinstance(open_store(tmp_path / "a.gpkg"), GpkgStore)
     assert isinstance(open_store("postgresql://u@h/db"), PostgisStore)

@@ -19,7 +19,7 @@ import geopandas as gpd
 import shapely
 
 from geo.errors import StaleWrite
-from layers.stores import open_store, write_new_store_at
+from layers.store import open_store, write_new_store_at
 
 WORKERS = 6
 SAVES = 3  # per worker, on the shared zone and on its own zone

@@ -30,7 +30,7 @@ import psycopg
 import pytest
 import shapely
 
-from layers.stores import is_url, open_store, write_new_store_at
+from layers.store import is_url, open_store, write_new_store_at
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 30_000

@@ -13,8 +13,9 @@ import pytest
 import shapely
 
 from layers import REGISTRY
-from layers.store import GpkgStore, write_new_store
-from layers.store_pg import (
+from layers.store import display_location
+from layers.store.gpkg import GpkgStore, write_new_store
+from layers.store.postgis import (
     PostgisStore,
     StoreUnavailable,
     _missing_columns,
@@ -23,7 +24,6 @@ from layers.store_pg import (
     migration_files,
     write_new_store_pg,
 )
-from layers.stores import display_location
 
 
 def _sites(n: int = 3):
@@ -94,7 +94,7 @@ def test_concurrent_openers_apply_migrations_once(postgis_db):
 def test_schema_covers_every_spec_with_spatial_indexes(postgis_db):
     PostgisStore(postgis_db).exists()
     with psycopg.connect(postgis_db) as con:
-        assert _missing_columns(con) == [], "a spec gained columns: add a migration in layers/migrations/"
+        assert _missing_columns(con) == [], "a spec gained columns: add a migration in layers/store/migrations/"
         geo = dict(con.execute("SELECT f_table_name, srid FROM geometry_columns").fetchall())
         gist = {r[0] for r in con.execute("SELECT tablename FROM pg_indexes WHERE indexdef ILIKE '%USING gist (geom)%'")}
         types = dict(
@@ -223,7 +223,7 @@ def test_a_role_that_only_reads_and_writes_rows_can_use_a_migrated_store(_postgi
 def test_a_store_of_the_previous_layout_upgrades_in_place(postgis_db):
     """A store made before the one migrations table (riskmap_schema_migrations of its own) is
     adopted in place: its rows stay, no migration runs twice, the old table goes."""
-    from layers.sql import Tx
+    from layers.store.sql import Tx
 
     with psycopg.connect(postgis_db, autocommit=True) as con, con.cursor() as cur:
         tx = Tx(cur, "postgresql")

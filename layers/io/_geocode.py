@@ -14,8 +14,8 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from layers._values import BadValue
 from layers.boundaries import gazetteer
+from layers.io._values import BadValue
 
 __all__ = ["Locator", "Located"]
 

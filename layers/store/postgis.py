@@ -1,8 +1,8 @@
-"""The PostGIS store: the interface and behaviour of :class:`layers.store.GpkgStore`, in PostgreSQL.
+"""The PostGIS store: the interface and behaviour of :class:`layers.store.gpkg.GpkgStore`, in PostgreSQL.
 
-Selected by a ``postgresql://`` (or ``postgres://``) store location (:func:`layers.stores.open_store`).
+Selected by a ``postgresql://`` (or ``postgres://``) store location (:func:`layers.store.open_store`).
 
-Schema (created by the versioned migrations in ``layers/migrations/``, applied on first use):
+Schema (created by the versioned migrations in ``layers/store/migrations/``, applied on first use):
 
 * ``layer_<key>`` — one table per registry layer: the spec's columns in SQL types (text,
   bigint, double precision, boolean, date), ``geom geometry(Geometry, 4326)`` with a GiST index
@@ -23,8 +23,8 @@ same transaction bumps ``version`` to ``max(version + 1, now in microseconds)``,
 changes with every committed write and never goes back (a cache keyed on it stays correct even
 if the database is rebuilt). Readers never wait for writers and see whole writes only.
 
-Migrations: ``layers/migrations/store/NNNN_name.sql`` files, applied in order by the one runner
-(:mod:`layers.sql`), each recorded in ``riskmap_migrations`` as component ``store``, all under a
+Migrations: ``layers/store/migrations/store/NNNN_name.sql`` files, applied in order by the one runner
+(:mod:`layers.store.sql`), each recorded in ``riskmap_migrations`` as component ``store``, all under a
 transaction-level advisory lock so that two servers starting at once do not race. Changing a layer's columns in its spec needs a new migration; the
 store checks at open that the tables have every spec column and names what is missing.
 """
@@ -48,9 +48,10 @@ from psycopg import sql
 from geo.errors import StaleWrite
 from geo.zones import ZoneVersion
 from layers import REGISTRY, get_spec
-from layers.locations import display_location
 from layers.spec import LayerSpec
-from layers.sql import (
+from layers.store.gpkg import META_TABLE, StoreBase, StoreMissing, _check_modes, _with_zone_history
+from layers.store.locations import display_location
+from layers.store.sql import (
     MIGRATIONS_ROOT,
     Migration,
     SchemaTooNew,
@@ -59,7 +60,6 @@ from layers.sql import (
     component_migrations,
     schema_version,
 )
-from layers.store import META_TABLE, StoreBase, StoreMissing, _check_modes, _with_zone_history
 
 __all__ = [
     "PostgisStore",
@@ -107,7 +107,7 @@ def layer_table_sql(spec: LayerSpec) -> str:
 
 
 def migration_files() -> tuple[Migration, ...]:
-    """The store's migrations (``layers/migrations/store/NNNN_name.sql``) in order."""
+    """The store's migrations (``layers/store/migrations/store/NNNN_name.sql``) in order."""
     return component_migrations("store")
 
 
@@ -246,7 +246,7 @@ class PostgisStore(StoreBase):
     url : str
         A libpq URL, ``postgresql://user@host:port/database``. Give the password through
         ``PGPASSWORD`` or ``~/.pgpass`` rather than in the URL; it is never shown either way
-        (:func:`layers.stores.display_location`).
+        (:func:`layers.store.display_location`).
     """
 
     def __init__(self, url: str):
@@ -320,7 +320,7 @@ class PostgisStore(StoreBase):
             if missing:
                 msg = (
                     f"the store {self.display} lacks columns the layer specs declare: {', '.join(missing[:10])} — "
-                    "add a migration in layers/migrations/store/"
+                    "add a migration in layers/store/migrations/store/"
                 )
                 raise StoreUnavailable(msg)
             _ready.add(self.url)
@@ -440,7 +440,7 @@ class PostgisStore(StoreBase):
     ) -> pd.DataFrame:
         """Read a layer, typed by its spec; optionally only rows in force on ``as_of``, inside
         ``bbox`` (WGS-84 minx, miny, maxx, maxy; through the spatial index), and without
-        personal columns (``public``) — as :meth:`layers.store.GpkgStore.read`."""
+        personal columns (``public``) — as :meth:`layers.store.gpkg.GpkgStore.read`."""
         spec = get_spec(key)
         with self._connect() as con:
             if not self._state(con)[1]:
@@ -512,7 +512,7 @@ class PostgisStore(StoreBase):
     ) -> dict[str, int]:
         """Write several layers in one transaction; return each layer's row count afterwards.
 
-        As :meth:`layers.store.GpkgStore.write_layers`: ``append`` (ids already stored refused)
+        As :meth:`layers.store.gpkg.GpkgStore.write_layers`: ``append`` (ids already stored refused)
         or ``replace`` per layer; ``expect_version`` refuses the write with ``StaleWrite`` when
         the store changed since it was read; zones are stamped with their next version and
         their history appended; ``zone_history`` is never written directly. On any error
@@ -559,7 +559,7 @@ class PostgisStore(StoreBase):
         self, layers: Mapping[str, pd.DataFrame], *, meta: Mapping[str, str] | None = None, user: str = "system"
     ) -> None:
         """Make ``layers`` and ``meta`` the whole store, in one transaction (as
-        :func:`layers.store.write_new_store` does for a file). Tables of other parts of riskmap
+        :func:`layers.store.gpkg.write_new_store` does for a file). Tables of other parts of riskmap
         in the same database (accounts, audit) are not touched."""
         stamped = _with_zone_history({key: get_spec(key).coerce(frame) for key, frame in layers.items()}, None, user=user,
                                      city_adcode=self.city_adcode)
@@ -590,7 +590,7 @@ class PostgisStore(StoreBase):
     ) -> ZoneVersion:
         """Save one zone as a new version, atomically, and return that version.
 
-        As :meth:`layers.store.GpkgStore.save_zone`: the check against ``based_on``, the zone
+        As :meth:`layers.store.gpkg.GpkgStore.save_zone`: the check against ``based_on``, the zone
         rules and the write are one transaction holding the store's write lock, so of two
         planners who started from the same version the second is refused with ``StaleWrite``
         ("changed by X at T — reload").

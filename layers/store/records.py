@@ -3,7 +3,7 @@
 A record is a small set of fields (JSON) under ``(kind, key)`` — a follow-up outcome state per
 obligation (``kind="followup"``, key ``"<traveller id>|<obligation kind>"``), and so on. Every
 save is a new version: the previous value stays in the history, nothing is overwritten or
-deleted. Kept in the store's SQL side (:mod:`layers.sql`: ``<store>.accounts.sqlite`` beside a
+deleted. Kept in the store's SQL side (:mod:`layers.store.sql`: ``<store>.accounts.sqlite`` beside a
 GeoPackage, the same database for PostGIS), whose writes are transactions of a few rows — a
 save takes milliseconds whatever the size of the map layers.
 
@@ -33,7 +33,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from geo.errors import StaleWrite
-from layers.sql import PostgresDb, SqliteDb, Tx, apply_pending, component_migrations, open_db
+from layers.store.sql import PostgresDb, SqliteDb, Tx, apply_pending, component_migrations, open_db
 
 __all__ = ["Record", "Records", "local_stamp", "records_for", "sql_location", "stale_write"]
 
@@ -256,7 +256,7 @@ class Records:
 def sql_location(store: str, *, root: Path | None = None) -> str:
     """Where a store keeps its SQL side: the same ``postgresql://`` URL, or
     ``<store stem>.accounts.sqlite`` beside a GeoPackage store."""
-    from layers.locations import is_url
+    from layers.store.locations import is_url
 
     if is_url(store):
         return store

@@ -23,12 +23,12 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import CHINA_BBOX, convert_geometry, normalize_crs_name, to_metric, utm_crs_for
 from layers import get_spec
-from layers._geocode import Locator
-from layers._headers import GEOM_LABEL, LAT_LABEL, LON_LABEL, ColumnMap, column_label, map_headers
-from layers._issues import Issue, Unit
-from layers._readers import CrsLike, RawTable
-from layers._values import DOMAINS, BadText, BadValue, domain_value, is_empty, parse, parse_number
 from layers.boundaries import city_counties, gazetteer
+from layers.io._geocode import Locator
+from layers.io._headers import GEOM_LABEL, LAT_LABEL, LON_LABEL, ColumnMap, column_label, map_headers
+from layers.io._issues import Issue, Unit
+from layers.io._readers import CrsLike, RawTable
+from layers.io._values import DOMAINS, BadText, BadValue, domain_value, is_empty, parse, parse_number
 from layers.spec import LayerSpec
 
 __all__ = ["Validated", "validate", "crs_display", "NATIONAL_LAYERS"]
@@ -190,7 +190,7 @@ def validate(
         The coordinate system of the file's coordinates (``wgs84``, ``gcj02``, ``bd09``,
         ``EPSG:n``). Default: the one given to :func:`read_file`, else the file's own, else WGS-84.
     store
-        A :class:`layers.store.GpkgStore`: in ``append`` mode ids already stored are rejected;
+        A :class:`layers.store.gpkg.GpkgStore`: in ``append`` mode ids already stored are rejected;
         its neighbourhoods resolve place names in an address column.
     city_adcode
         The city whose extent (plus 20 km) city layers must lie in.

@@ -35,8 +35,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import normalize_crs_name
 from geo.errors import CoordinateError, ImportRejected
-from layers._headers import GEOM_LABEL
-from layers._issues import Issue, Unit
+from layers.io._headers import GEOM_LABEL
+from layers.io._issues import Issue, Unit
 
 __all__ = ["RawTable", "read_file", "FORMATS", "format_of", "CrsLike"]
 

@@ -29,10 +29,10 @@ import shapely
 from geo.errors import ImportRejected
 from layers import get_spec
 from layers._cells import neutralise_row
-from layers._issues import Issue, Unit, format_issue, row_numbers_note
-from layers._readers import DEFAULT_LIMITS, FORMATS, ImportLimits, RawTable, format_of, read_file
-from layers._validate import Validated, validate
-from layers._writers import export_frame, export_layer, short_field_names
+from layers.io._issues import Issue, Unit, format_issue, row_numbers_note
+from layers.io._readers import DEFAULT_LIMITS, FORMATS, ImportLimits, RawTable, format_of, read_file
+from layers.io._validate import Validated, validate
+from layers.io._writers import export_frame, export_layer, short_field_names
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -198,11 +198,11 @@ def read_table(
     limits: ImportLimits | None = None,
 ) -> tuple[RawTable, Any]:
     """A CSV or XLSX file of records that are not a map layer (follow-up outcomes, daily reports):
-    its headers mapped the way every import maps them (:func:`layers._headers.map_headers` on
+    its headers mapped the way every import maps them (:func:`layers.io._headers.map_headers` on
     ``columns``: column → accepted headers; ``columns[c][0]`` is its Chinese name) and the frame
     renamed to the columns. ``what``: the records, (zh, en), for messages. Raises
     ``ImportRejected`` for another format, or naming every missing, unknown or doubled column."""
-    from layers._headers import header_keys, map_headers
+    from layers.io._headers import header_keys, map_headers
 
     name = Path(path).name
     raw = read_file(path, limits=limits or DEFAULT_LIMITS)

@@ -34,7 +34,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.crs import from_wgs84, normalize_crs_name
 from layers import get_spec
 from layers._cells import neutralise_row
-from layers._readers import FORMATS
+from layers.io._readers import FORMATS
 from layers.spec import LayerSpec
 
 __all__ = ["export_layer", "export_frame", "short_field_names", "EXPORT_FORMATS"]

@@ -1,7 +1,7 @@
 """One small SQL layer and one migration runner, for everything riskmap keeps in SQL.
 
 Users: the PostGIS store (its bookkeeping and layer tables), accounts, sessions and audit
-(:mod:`dashboard.accounts`) and versioned records (:mod:`layers.records`). Where:
+(:mod:`dashboard.accounts`) and versioned records (:mod:`layers.store.records`). Where:
 
 * a GeoPackage store ``X.gpkg`` keeps its SQL side in ``X.accounts.sqlite`` beside it (mode 0600,
   WAL journal, busy timeout, ``BEGIN IMMEDIATE`` for every write) — never inside the ``.gpkg``,
@@ -16,7 +16,7 @@ per dialect.
 Migrations
 ----------
 Each component (``store``, ``accounts``, ``records``) has its own numbered ``NNNN_name.sql``
-files in ``layers/migrations/<component>/``, applied in order and recorded in one table,
+files in ``layers/store/migrations/<component>/``, applied in order and recorded in one table,
 ``riskmap_migrations(component, version, name, applied_at)``. :func:`apply_pending` runs the
 missing ones in the caller's transaction, under an advisory lock on PostgreSQL (two servers
 starting at once take turns; the second finds nothing to do), and refuses a database newer than

@@ -1,4 +1,4 @@
--- riskmap records, migration 1: versioned records (layers/records.py).
+-- riskmap records, migration 1: versioned records (layers/store/records.py).
 -- Every save of a record is a row of riskmap_record_versions (never updated, never deleted);
 -- riskmap_records holds the newest version of each (kind, key), so current state is one read.
 -- scope: what a list is filtered by (a neighbourhood id for follow-up outcomes), indexed.

@@ -1,7 +1,7 @@
 """Open a store by its location: a GeoPackage path (the embedded default) or a PostgreSQL URL.
 
     open_store("var/riskmap.gpkg")                      # GpkgStore
-    open_store("postgresql://riskmap@db.intranet/riskmap")  # PostgisStore (layers/store_pg.py)
+    open_store("postgresql://riskmap@db.intranet/riskmap")  # PostgisStore (layers/store/postgis.py)
 
 Both backends have the same interface and behaviour (:class:`Store`): layers read by key, date
 (``as_of``) and bounding box, atomic multi-layer writes with optimistic concurrency
@@ -19,19 +19,19 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import pandas as pd
 
-from layers.locations import URL_SCHEMES, display_location, is_url
+from layers.store.locations import URL_SCHEMES, display_location, is_url
 
 if TYPE_CHECKING:
     from geo.zones import ZoneVersion
-    from layers.store import GpkgStore
-    from layers.store_pg import PostgisStore
+    from layers.store.gpkg import GpkgStore
+    from layers.store.postgis import PostgisStore
 
 __all__ = ["Store", "open_store", "write_new_store_at", "is_url", "display_location", "URL_SCHEMES"]
 
 
 
 class Store(Protocol):
-    """What every store backend offers (see :class:`layers.store.GpkgStore` for the semantics)."""
+    """What every store backend offers (see :class:`layers.store.gpkg.GpkgStore` for the semantics)."""
 
     @property
     def location(self) -> str: ...
@@ -93,8 +93,8 @@ def _resolve(location: str | Path, root: Path | None) -> str | Path:
 def open_store(
     location: str | Path, *, root: Path | None = None, city_adcode: str | None = None
 ) -> GpkgStore | PostgisStore:
-    """The store at ``location``: a :class:`~layers.store_pg.PostgisStore` for a PostgreSQL URL,
-    else a :class:`~layers.store.GpkgStore` for the path (relative paths are taken relative to
+    """The store at ``location``: a :class:`~layers.store.postgis.PostgisStore` for a PostgreSQL URL,
+    else a :class:`~layers.store.gpkg.GpkgStore` for the path (relative paths are taken relative to
     ``root`` when given, else to the working directory). ``city_adcode`` is the city its zone
     rules keep zones inside (default Taiyuan, :data:`layers.zone_rules.DEFAULT_CITY_ADCODE`).
 
@@ -103,11 +103,11 @@ def open_store(
     loc = _resolve(location, root)
     store: GpkgStore | PostgisStore
     if isinstance(loc, str):
-        from layers.store_pg import PostgisStore
+        from layers.store.postgis import PostgisStore
 
         store = PostgisStore(loc)
     else:
-        from layers.store import GpkgStore
+        from layers.store.gpkg import GpkgStore
 
         store = GpkgStore(loc)
     if city_adcode:
@@ -131,10 +131,10 @@ def write_new_store_at(
     """
     loc = _resolve(location, root)
     if isinstance(loc, str):
-        from layers.store_pg import write_new_store_pg
+        from layers.store.postgis import write_new_store_pg
 
         write_new_store_pg(loc, layers, meta=meta, user=user, city_adcode=city_adcode)
     else:
-        from layers.store import write_new_store
+        from layers.store.gpkg import write_new_store
 
         write_new_store(loc, layers, meta=meta, user=user, **({"city_adcode": city_adcode} if city_adcode else {}))

@@ -5,8 +5,8 @@ Layers are stored in WGS-84 (EPSG:4326) under their registry key; dates as ISO d
 A whole new store is written to a temporary file and moved into place, so a reader never sees
 half a store. A writer killed midway can leave its temporary copy (``<store>.*.tmp.gpkg``) behind:
 it is never read and blocks nothing (tests/layers/test_store_crash.py), and may be deleted when no
-riskmap process is writing. The PostGIS backend (layers/store_pg.py) has the same interface;
-:func:`layers.stores.open_store` picks the backend from the store location.
+riskmap process is writing. The PostGIS backend (layers/store/postgis.py) has the same interface;
+:func:`layers.store.open_store` picks the backend from the store location.
 """
 
 from __future__ import annotations
@@ -250,7 +250,7 @@ class StoreBase:
     ``save_zone`` and ``zone_history``.
 
     ``city_adcode`` is the city the zone rules keep every zone inside
-    (:func:`layers.stores.open_store` sets it from the dashboard's setting)."""
+    (:func:`layers.store.open_store` sets it from the dashboard's setting)."""
 
     city_adcode: str = DEFAULT_CITY_ADCODE
 
@@ -299,7 +299,7 @@ class GpkgStore(StoreBase):
 
     @property
     def location(self) -> str:
-        """Where the store is, as given to :func:`layers.stores.open_store` (for cache keys)."""
+        """Where the store is, as given to :func:`layers.store.open_store` (for cache keys)."""
         return str(self.path)
 
     def write_layers(

@@ -1,4 +1,4 @@
--- riskmap store, migration 1: the store's own bookkeeping (layers/store_pg.py).
+-- riskmap store, migration 1: the store's own bookkeeping (layers/store/postgis.py).
 -- riskmap_schema_migrations itself is created by the migration runner.
 
 -- One row: the store version (bumped by every write transaction, which also locks this row so

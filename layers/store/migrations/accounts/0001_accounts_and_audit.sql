@@ -1,5 +1,5 @@
 -- riskmap accounts, migration 1: accounts and the audit trail (dashboard/accounts.py).
--- {id} and {bigint} are filled in per dialect (layers/sql.py).
+-- {id} and {bigint} are filled in per dialect (layers/store/sql.py).
 CREATE TABLE riskmap_users (
     name TEXT PRIMARY KEY,
     role TEXT NOT NULL,
