@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,11 +39,13 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+import shapely.errors
+import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
 from geo.apportion import overlap_shares, population_within
 from geo.assign import Reason, neighbourhood_of_points
-from geo.crs import utm_crs_for
+from geo.crs import convert_geometry, utm_crs_for
 from geo.errors import StaleWrite
 
 __all__ = [
@@ -806,3 +809,243 @@ def diff_versions(old: ZoneVersion, new: ZoneVersion) -> list[str]:
         delta = _area_m2(g_new, crs) - _area_m2(g_old, crs)
         lines.append(f"geometry: changed, area {delta:+,.0f} m² / 范围：已修改，面积 {delta:+,.0f} 平方米")
     return lines
+
+
+# ----------------------------------------------------------------------------------------------
+# 5. The planner's zone: form, dates, shapes drawn on the map, downgrades, proposals
+
+
+def as_date(value: Any) -> dt.date | None:
+    """A date from a date, datetime, Timestamp or ISO string; None for missing values."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return None
+    return None if pd.isna(ts) else ts.date()
+
+
+def as_text(value: Any) -> str:
+    """Text of a cell; "" for missing values."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
+def as_iso(value: Any) -> str | None:
+    """An ISO date string of :func:`as_date`'s date (None when missing)."""
+    d = as_date(value)
+    return d.isoformat() if d is not None else None
+
+
+#: The tier words of zone names (通达街封控区).
+TIER_ZH = {k: zh for k, (zh, _) in _TIER_TEXT.items()}
+
+
+#: Quiet days before a sealed zone may be downgraded. The rule tables (``data/rules/*.toml``)
+#: hold no zone rule yet, so this is the issue's "7 days without new cases".
+QUIET_DAYS = 7
+
+
+#: The tier a zone is downgraded to.
+DOWNGRADE_TO = {"sealed": "controlled", "controlled": "precaution"}
+
+
+#: Planned duration in days of a new zone of each tier (the demo scenario's 14 / 7 / 7).
+DEFAULT_DAYS = {"sealed": 14, "controlled": 7, "precaution": 7}
+
+
+@dataclass(frozen=True)
+class ZoneForm:
+    """What the planner typed: tier, name, reason and dates (``lifted`` only when lifting)."""
+
+    tier: str
+    name: str
+    reason: str = ""
+    start: dt.date | None = None
+    planned_end: dt.date | None = None
+    last_case: dt.date | None = None
+    lifted: dt.date | None = None
+
+    @classmethod
+    def from_zone(cls, zone: Mapping[str, Any]) -> ZoneForm:
+        """The form filled from a stored zone row."""
+        return cls(
+            tier=as_text(zone.get("tier")),
+            name=as_text(zone.get("name")),
+            reason=as_text(zone.get("reason")),
+            start=as_date(zone.get("start")),
+            planned_end=as_date(zone.get("planned_end")),
+            last_case=as_date(zone.get("last_case")),
+            lifted=as_date(zone.get("lifted")),
+        )
+
+
+def form_problems(form: ZoneForm, *, today: dt.date) -> list[Message]:
+    """What is wrong with the form (errors block saving), in form order."""
+    out: list[Message] = []
+    if form.tier not in TIER_ORDER:
+        out.append(("error", "请选择区域级别", "choose the tier"))
+    if not form.name.strip():
+        out.append(("error", "请填写区域名称", "enter the zone's name"))
+    elif len(form.name.strip()) > 100:
+        out.append(("error", "名称过长（最多 100 字）", "the name is too long (100 characters at most)"))
+    if form.start is None:
+        out.append(("error", "请填写开始日期", "enter the start date"))
+    if form.start and form.planned_end and form.planned_end < form.start:
+        out.append(("error", f"计划解除日期 {form.planned_end} 早于开始日期 {form.start}",
+                    f"the planned end {form.planned_end} is before the start {form.start}"))
+    if form.last_case and form.last_case > today:
+        out.append(("error", f"最近病例日期 {form.last_case} 晚于今天（{today}）",
+                    f"the last case date {form.last_case} is after today ({today})"))
+    if form.start and form.lifted and form.lifted < form.start:
+        out.append(("error", f"解除日期 {form.lifted} 早于开始日期 {form.start}",
+                    f"the lift date {form.lifted} is before the start {form.start}"))
+    if form.tier == "sealed" and form.last_case is None:
+        out.append(("info", "未填写最近病例日期：无法计算可降级日期",
+                    "no last case date: the downgrade date cannot be computed"))
+    return out
+
+
+def new_zone_id(start: dt.date | None, *, token: str | None = None) -> str:
+    """A new zone id, ``Z<yyyymmdd>-<6 hex>`` (random, so two planners never pick the same one)."""
+    day = (start or dt.date.today()).strftime("%Y%m%d")
+    return f"Z{day}-{token or secrets.token_hex(3)}"
+
+
+def _polygonal_parts(geom: BaseGeometry) -> list[BaseGeometry]:
+    return [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and not p.is_empty]
+
+
+def shape_from_features(features: Sequence[Mapping[str, Any]] | None, *, src: str = "wgs84") -> tuple[BaseGeometry | None, list[Message]]:
+    """The shape on the map: the union of the drawn polygons, converted from ``src`` to WGS-84.
+
+    ``features`` are GeoJSON features as Leaflet.draw returns them (``all_drawings``). A single
+    polygon comes back as drawn (self-intersections are for :func:`geo.zones.validate_zone` to
+    repair and report); several are repaired one by one and united. Anything but polygons is
+    ignored with a warning. Returns ``(None, messages)`` when nothing polygonal was drawn.
+    """
+    messages: list[Message] = []
+    polys: list[BaseGeometry] = []
+    other = 0
+    for f in features or []:
+        g = (f or {}).get("geometry")
+        if not g:
+            continue
+        try:
+            geom = shapely.geometry.shape(g)
+        except (ValueError, TypeError, AttributeError, shapely.errors.GEOSException):
+            other += 1
+            continue
+        if geom.geom_type in ("Polygon", "MultiPolygon") and not geom.is_empty:
+            polys.append(geom)
+        else:
+            other += 1
+    if other:
+        messages.append(("warning", f"忽略了 {other} 个非面图形（只有多边形和矩形可作为区域）",
+                         f"ignored {other} shape(s) that are not polygons (only polygons and rectangles make zones)"))
+    if not polys:
+        return None, messages
+    if len(polys) == 1:
+        shape = polys[0]
+    else:
+        fixed = []
+        for p in polys:
+            if not p.is_valid:
+                fixed.append(shapely.make_valid(p, method="structure"))
+                messages.append(("warning", "图形边界自相交，已自动修复", "a shape's outline crossed itself and was repaired"))
+            else:
+                fixed.append(p)
+        shape = shapely.union_all(fixed)
+        parts = _polygonal_parts(shape)
+        shape = parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+        messages.append(("info", f"地图上有 {len(polys)} 个图形，已合并为一个区域",
+                         f"{len(polys)} shapes on the map were combined into one zone"))
+    if src != "wgs84":
+        shape = convert_geometry(shape, src=src, dst="wgs84")
+    return shape, messages
+
+
+def same_shape(a: BaseGeometry | None, b: BaseGeometry | None, *, tolerance: float = 1e-5) -> bool:
+    """True when two shapes differ by less than ``tolerance`` degrees (about 1 m) anywhere:
+    a zone that went to the map and back unedited is the same zone."""
+    if a is None or b is None or a.is_empty or b.is_empty:
+        return (a is None or a.is_empty) and (b is None or b.is_empty)
+    return bool(shapely.hausdorff_distance(a, b) < tolerance)
+
+
+def district_of(geom: BaseGeometry | None, counties: gpd.GeoDataFrame) -> str | None:
+    """The adcode of the county holding most of ``geom`` (None when it touches none)."""
+    if geom is None or geom.is_empty or len(counties) == 0:
+        return None
+    inter = shapely.area(shapely.intersection(counties.geometry.to_numpy(), geom))
+    if not np.any(inter > 0):
+        return None
+    return str(counties["adcode"].iloc[int(np.argmax(inter))])
+
+
+@dataclass(frozen=True)
+class DowngradeInfo:
+    """Days since a sealed zone's last case and the first day it may be downgraded."""
+
+    last_case: dt.date
+    days_since: int | None  # None when ``today`` is before the last case
+    may_downgrade_on: dt.date
+    quiet_days: int
+
+    def allowed(self, today: dt.date) -> bool:
+        return today >= self.may_downgrade_on
+
+
+def downgrade_info(last_case: Any, today: Any, *, quiet_days: int = QUIET_DAYS) -> DowngradeInfo | None:
+    """None when there is no last case date."""
+    last = as_date(last_case)
+    if last is None:
+        return None
+    now = as_date(today)
+    since = days_since(last, now) if now is not None and now >= last else None
+    return DowngradeInfo(last, since, downgrade_date(last, quiet_days=quiet_days), quiet_days)
+
+
+def downgraded_name(name: str, old_tier: str, new_tier: str) -> str:
+    """The name with the tier word replaced (通达街封控区 → 通达街管控区); unchanged otherwise."""
+    old, new = TIER_ZH.get(old_tier), TIER_ZH.get(new_tier)
+    if old and new and old in name:
+        return name.replace(old, new)
+    return name
+
+
+def proposal_zones(
+    proposal: gpd.GeoDataFrame,
+    *,
+    prefix: str,
+    reason: str,
+    start: dt.date,
+    ends: Mapping[str, dt.date | None],
+    last_case: dt.date | None,
+) -> list[tuple[ZoneForm, BaseGeometry]]:
+    """The tiers of :func:`geo.zones.zones_from_cases` as forms with their shapes (empty tiers left out).
+
+    Names are ``<prefix><tier word>`` (通达街封控区); the last case date goes to the sealed zone.
+    """
+    out = []
+    for r in proposal.to_dict("records"):
+        geom = r["geometry"]
+        if geom is None or geom.is_empty:
+            continue
+        tier = r["tier"]
+        form = ZoneForm(
+            tier=tier,
+            name=f"{prefix.strip()}{TIER_ZH[tier]}",
+            reason=reason,
+            start=start,
+            planned_end=ends.get(tier),
+            last_case=last_case if tier == "sealed" else None,
+        )
+        out.append((form, geom))
+    return out

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from geo.zones import TIER_ORDER, validate_zone
+from geo.zones import TIER_ORDER, as_date, as_text, validate_zone
 from layers.io._issues import Issue
 
 __all__ = [
@@ -52,20 +52,6 @@ class ZoneRefused(ValueError):
         super().__init__(f"{zh} / {en}")
 
 
-def as_date(value: Any) -> dt.date | None:
-    """A date from a date, datetime, Timestamp or ISO string; None for missing values."""
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        return None
-    return None if pd.isna(ts) else ts.date()
-
 
 @lru_cache(maxsize=4)
 def city_shape(city_adcode: str = DEFAULT_CITY_ADCODE) -> BaseGeometry:
@@ -75,13 +61,6 @@ def city_shape(city_adcode: str = DEFAULT_CITY_ADCODE) -> BaseGeometry:
     from layers.boundaries import city_counties
 
     return shapely.union_all(city_counties(city_adcode).geometry.to_numpy())
-
-
-def as_text(value: Any) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return ""
-    return str(value)
-
 
 
 _TIER_ALIASES = {

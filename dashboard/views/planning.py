@@ -38,8 +38,11 @@ from dashboard.planning_map import (
 )
 from dashboard.safe_text import in_lang, md_text
 from dashboard.ui import PageContext, page_frame, read_public_layer
+from geo import zones as gz
 from geo.errors import CoordinateError, ImportRejected, StaleWrite
 from geo.zones import TIER_ORDER, Impact, snap_to_neighbourhoods, validate_zone, zone_impact, zones_from_cases
+from layers import zone_rules as zr
+from layers import zones as lz
 from layers.boundaries import city_counties
 from layers.io import export_layer, read_file, validate
 from layers.zones import tier_label
@@ -130,7 +133,7 @@ def _on_map(value: dict, mode: str, crs: str) -> None:
     tokens = {(f.get("properties") or {}).get("rm_token") for f in features}
     if tokens - {None, token}:  # features from an earlier load: a stale value, the browser will send the new one
         return
-    shape, messages = pu.shape_from_features(features, src=crs)
+    shape, messages = gz.shape_from_features(features, src=crs)
     _set_shape(mode, shape)
     ss[f"_pl_{mode}_shape_msgs"] = messages
 
@@ -231,10 +234,10 @@ def impact_panel(geom: shapely.Geometry, tier: str | None, *, key: str) -> pu.Im
     return tables
 
 
-def downgrade_note(tier: str, last_case: dt.date | None) -> pu.DowngradeInfo | None:
+def downgrade_note(tier: str, last_case: dt.date | None) -> gz.DowngradeInfo | None:
     if tier != "sealed" or last_case is None:
         return None
-    info = pu.downgrade_info(last_case, today, quiet_days=pu.QUIET_DAYS)
+    info = gz.downgrade_info(last_case, today, quiet_days=gz.QUIET_DAYS)
     if info is None:
         return None
     since = "—" if info.days_since is None else str(info.days_since)
@@ -248,41 +251,28 @@ def check_shape(
     merge: bool = False, extra: gpd.GeoDataFrame | None = None,
 ):
     """validate_zone against the zones in force during the zone's period (``extra``: unsaved tiers of a proposal)."""
-    existing = pu.zones_in_force_between(zones_all, start, end, exclude=exclude)
+    existing = zr.zones_in_force_between(zones_all, start, end, exclude=exclude)
     if extra is not None and len(extra):
         existing = gpd.GeoDataFrame(pd.concat([existing, extra], ignore_index=True), geometry="geometry", crs="EPSG:4326")
     return validate_zone(geom, city_boundary=city, existing=existing, tier=tier, merge=merge)
 
 
 def retire_merged(merged_ids: tuple, into: str, start: dt.date | None) -> list[str]:
-    """Lift the zones merged into ``into`` (their records stay, ended when the merged zone starts)."""
+    """Lift the zones merged into ``into`` (layers.zones.lift_merged), audit each; the problems."""
     problems = []
-    for zid in merged_ids:
-        rows = zones_all[zones_all["id"] == str(zid)]
-        if not len(rows):
-            continue
-        row = rows.iloc[0].to_dict()
-        form = pu.ZoneForm.from_zone(row)
-        lifted = max(start or today, form.start or today)
-        reason = f"{form.reason}（已并入 {into} / merged into {into}）".strip()
-        rec = pu.zone_record(
-            pu.ZoneForm(form.tier, form.name, reason, form.start, form.planned_end, form.last_case, lifted),
-            row["geometry"], zone_id=str(zid), base=row,
-        )
-        try:
-            v = ctx.store.save_zone(rec, based_on=int(row["version"]), user=user, action="lift")
-        except (StaleWrite, ValueError) as exc:
-            problems.append(f"{zid}: {exc}")
+    for zid, version, problem in lz.lift_merged(ctx.store, merged_ids, into=into, start=start, today=today, user=user):
+        if problem is not None:
+            problems.append(f"{zid}: {problem}")
         else:
-            audit.record(ctx.user, "zone_change", str(zid), f"lift v{v.version} (merged into {into})")
+            audit.record(ctx.user, "zone_change", str(zid), f"lift v{version} (merged into {into})")
     return problems
 
 
-def save_new(form: pu.ZoneForm, geom: shapely.Geometry, *, merged: tuple = ()) -> str | None:
+def save_new(form: gz.ZoneForm, geom: shapely.Geometry, *, merged: tuple = ()) -> str | None:
     """Create a zone; returns its id, or None (the error is shown)."""
     _may_change()
-    zid = pu.new_zone_id(form.start)
-    rec = pu.zone_record(form, geom, zone_id=zid, district_adcode=pu.district_of(geom, counties))
+    zid = gz.new_zone_id(form.start)
+    rec = lz.zone_record(form, geom, zone_id=zid, district_adcode=gz.district_of(geom, counties))
     try:
         v = ctx.store.save_zone(rec, based_on=None, user=user, action="create", merging=merged)
     except (StaleWrite, ValueError) as exc:
@@ -314,7 +304,7 @@ def shape_panel(mode_key: str, *, allow_snap: bool = True) -> tuple[shapely.Geom
     return geom, messages
 
 
-def form_widgets(prefix: str, *, tier_default: str = "controlled", disabled_tier: bool = False) -> pu.ZoneForm:
+def form_widgets(prefix: str, *, tier_default: str = "controlled", disabled_tier: bool = False) -> gz.ZoneForm:
     """Tier, name, reason, start, planned end and last case; values kept under ``prefix``."""
     ss.setdefault(f"{prefix}_tier", tier_default)
     tier = st.radio(
@@ -324,12 +314,12 @@ def form_widgets(prefix: str, *, tier_default: str = "controlled", disabled_tier
     name = st.text_input(t("pl_name", lang), key=f"{prefix}_name", placeholder=t("pl_name_ph", lang), max_chars=100)
     reason = st.text_area(t("pl_reason", lang), key=f"{prefix}_reason", height=68)
     ss.setdefault(f"{prefix}_start", today)
-    ss.setdefault(f"{prefix}_end", today + dt.timedelta(days=pu.DEFAULT_DAYS.get(tier, 7)))
+    ss.setdefault(f"{prefix}_end", today + dt.timedelta(days=gz.DEFAULT_DAYS.get(tier, 7)))
     c1, c2, c3 = st.columns(3)
     start = c1.date_input(t("pl_start", lang), key=f"{prefix}_start")
     end = c2.date_input(t("pl_planned_end", lang), key=f"{prefix}_end")
     last = c3.date_input(t("pl_last_case", lang), value=None, key=f"{prefix}_last", help=t("pl_last_case_help", lang))
-    return pu.ZoneForm(tier=tier, name=name or "", reason=reason or "", start=start, planned_end=end, last_case=last)
+    return gz.ZoneForm(tier=tier, name=name or "", reason=reason or "", start=start, planned_end=end, last_case=last)
 
 
 # --- mode: draw ----------------------------------------------------------------------------------
@@ -350,7 +340,7 @@ def draw_mode(below) -> tuple[list[OverlayShape], bool]:
     if geom is None and _shape("draw") is None:
         st.info(t("pl_no_shape", lang))  # the form is checked once there is something to save
     elif geom is not None:
-        messages += pu.form_problems(form, today=today)
+        messages += gz.form_problems(form, today=today)
         check = check_shape(geom, form.tier, form.start, form.planned_end, merge=merge)
         messages += check.messages
         if check.geometry is not None:
@@ -389,7 +379,7 @@ def _open_zone(zid: str | None) -> None:
         return
     row = rows.iloc[0].to_dict()
     ss.setdefault("_pl_based_on", {})[zid] = int(row["version"])
-    form = pu.ZoneForm.from_zone(row)
+    form = gz.ZoneForm.from_zone(row)
     ss["pl_e_tier"] = form.tier if form.tier in TIER_ORDER else "controlled"
     ss["pl_e_name"] = form.name
     ss["pl_e_reason"] = form.reason
@@ -442,7 +432,7 @@ def edit_mode(below) -> tuple[list[OverlayShape], bool]:
     if action == "edit":
         st.caption(t("pl_edit_tool_hint", lang))
     stored_geom = row["geometry"]
-    stored_form = pu.ZoneForm.from_zone(row)
+    stored_form = gz.ZoneForm.from_zone(row)
     messages: list[pu.Message] = []
     overlay: list[OverlayShape] = []
     geom: shapely.Geometry | None = stored_geom
@@ -454,32 +444,32 @@ def edit_mode(below) -> tuple[list[OverlayShape], bool]:
         merge = st.checkbox(t("pl_merge", lang), key="pl_e_merge", help=t("pl_merge_help", lang))
         if drawn is None and _shape("edit") is None:
             messages.append(("error", "地图上没有区域图形：请用编辑工具调整或重新绘制", "no shape on the map: edit it or draw it again"))
-        elif pu.same_shape(drawn, stored_geom) and not ss.get("pl_edit_snap"):
+        elif gz.same_shape(drawn, stored_geom) and not ss.get("pl_edit_snap"):
             geom = stored_geom  # unchanged: keep the stored outline exactly
         if geom is not None:
             check = check_shape(geom, form.tier, form.start, form.planned_end, exclude=(zid,), merge=merge)
             messages += check.messages
-            if check.geometry is not None and not pu.same_shape(check.geometry, stored_geom):
+            if check.geometry is not None and not gz.same_shape(check.geometry, stored_geom):
                 overlay.append(OverlayShape(check.geometry, tier_style(form.tier)))
-        form = pu.ZoneForm(form.tier, form.name, form.reason, form.start, form.planned_end, form.last_case, stored_form.lifted)
+        form = gz.ZoneForm(form.tier, form.name, form.reason, form.start, form.planned_end, form.last_case, stored_form.lifted)
     elif action == "lift":
         lifted = st.date_input(t("pl_lift_date", lang), key="pl_e_lifted")
-        form = pu.ZoneForm(stored_form.tier, stored_form.name, stored_form.reason, stored_form.start,
+        form = gz.ZoneForm(stored_form.tier, stored_form.name, stored_form.reason, stored_form.start,
                            stored_form.planned_end, stored_form.last_case, lifted)
         st.caption(t("pl_lift_hint", lang))
         if stored_form.lifted:
             messages.append(("warning", f"该区域已于 {stored_form.lifted} 解除；保存将改为新的解除日期",
                              f"this zone was lifted on {stored_form.lifted}; saving sets the new lift date"))
     else:  # downgrade
-        new_tier = pu.DOWNGRADE_TO.get(stored_form.tier)
+        new_tier = gz.DOWNGRADE_TO.get(stored_form.tier)
         if new_tier is None:
             messages.append(("error", "防范区不能再降级；如需结束请选择“解封”", "a precaution zone cannot be downgraded; lift it instead"))
             form = stored_form
         else:
             st.markdown(t("pl_downgrade_to", lang).format(old=tier_label(stored_form.tier, lang), new=tier_label(new_tier, lang)))
-            ss.setdefault("pl_e_dname", pu.downgraded_name(stored_form.name, stored_form.tier, new_tier))
+            ss.setdefault("pl_e_dname", gz.downgraded_name(stored_form.name, stored_form.tier, new_tier))
             name = st.text_input(t("pl_name", lang), key="pl_e_dname")
-            form = pu.ZoneForm(new_tier, name or "", stored_form.reason, stored_form.start, stored_form.planned_end,
+            form = gz.ZoneForm(new_tier, name or "", stored_form.reason, stored_form.start, stored_form.planned_end,
                                stored_form.last_case, stored_form.lifted)
             info = downgrade_note(stored_form.tier, stored_form.last_case)
             if stored_form.tier == "sealed":
@@ -493,7 +483,7 @@ def edit_mode(below) -> tuple[list[OverlayShape], bool]:
                                 merge=st.checkbox(t("pl_merge", lang), key="pl_e_merge", help=t("pl_merge_help", lang)))
             messages += check.messages
             geom = check.geometry
-    problems = pu.form_problems(form, today=today)
+    problems = gz.form_problems(form, today=today)
     messages += problems if action != "lift" else [m for m in problems if m[0] == "error"]
     _show_messages(messages)
     if action == "edit":
@@ -509,8 +499,8 @@ def edit_mode(below) -> tuple[list[OverlayShape], bool]:
     if st.button(t(label, lang), type="primary", disabled=blocked, key="pl_e_save"):
         _may_change()
         final = check.geometry if check is not None and check.geometry is not None else geom
-        rec = pu.zone_record(form, final, zone_id=zid, base=row,
-                             district_adcode=pu.district_of(final, counties) if final is not stored_geom else None)
+        rec = lz.zone_record(form, final, zone_id=zid, base=row,
+                             district_adcode=gz.district_of(final, counties) if final is not stored_geom else None)
         try:
             v = ctx.store.save_zone(rec, based_on=based_on, user=user, action=action,
                                     merging=check.merged_ids if check is not None else ())
@@ -550,7 +540,7 @@ def _on_case_file() -> None:
         path.write_bytes(upload.getvalue())
         crs_choice = ss.get("pl_g_crs", "auto")
         try:
-            pts = pu.case_points_from_file(path, crs=None if crs_choice == "auto" else crs_choice)
+            pts = lz.case_points_from_file(path, crs=None if crs_choice == "auto" else crs_choice)
         except (ImportRejected, CoordinateError, ValueError) as exc:
             ss["_pl_cases_rejects"] = (str(exc), [])
             return
@@ -632,11 +622,11 @@ def generate_mode(below) -> tuple[list[OverlayShape], bool]:
     e1, e2, e3 = st.columns(3)
     ends = {
         tier: col.date_input(f"{tier_label(tier, lang)} · {t('pl_planned_end', lang)}",
-                             value=start + dt.timedelta(days=pu.DEFAULT_DAYS[tier]), key=f"pl_g_end_{tier}")
+                             value=start + dt.timedelta(days=gz.DEFAULT_DAYS[tier]), key=f"pl_g_end_{tier}")
         for tier, col in zip(TIER_ORDER, (e1, e2, e3), strict=True)
     }
     merge = st.checkbox(t("pl_merge", lang), key="pl_g_merge", help=t("pl_merge_help", lang))
-    zones = pu.proposal_zones(proposal, prefix=prefix, reason=reason, start=start, ends=ends, last_case=last_case)
+    zones = gz.proposal_zones(proposal, prefix=prefix, reason=reason, start=start, ends=ends, last_case=last_case)
     by_tier = {f.tier: g for f, g in zones}
     rows, checks, blocked = [], [], False
     for form, geom in zones:
@@ -644,7 +634,7 @@ def generate_mode(below) -> tuple[list[OverlayShape], bool]:
         if form.tier == "sealed" and "controlled" in by_tier:  # the proposal's own controlled ring covers it
             extra = gpd.GeoDataFrame({"id": ["(proposal)"], "tier": ["controlled"]}, geometry=[by_tier["controlled"]], crs="EPSG:4326")
         check = check_shape(geom, form.tier, form.start, form.planned_end, merge=merge, extra=extra)
-        problems = pu.form_problems(form, today=today)
+        problems = gz.form_problems(form, today=today)
         checks.append((form, check, problems))
         blocked |= (not check.ok) or any(p[0] == "error" for p in problems)
         shown = check.geometry if check.geometry is not None else geom
@@ -773,7 +763,7 @@ def _import_zones(upload, crs_choice: str) -> dict:
         except (ImportRejected, CoordinateError, ValueError) as exc:
             return {"kind": "error", "text": str(exc), "rows": [tuple(r) for r in getattr(exc, "rows", [])]}
         rejects = list(checked.rejects)
-        good, zone_rejects, notes = pu.check_zone_import(
+        good, zone_rejects, notes = zr.check_zone_import(
             checked.good, checked.good_rows, existing=zones_all, city=city, unit=checked.unit
         )
         rejects = sorted(rejects + zone_rejects, key=lambda r: (r.row is not None, r.row or 0))
@@ -899,4 +889,4 @@ if table.empty:
 else:
     st.dataframe(table, hide_index=True, width="stretch", key="pl_zones_table",
                  column_config={t("pl_col_id", lang): st.column_config.TextColumn(width="medium")})
-st.caption(t("pl_quiet_note", lang).format(quiet=pu.QUIET_DAYS))
+st.caption(t("pl_quiet_note", lang).format(quiet=gz.QUIET_DAYS))

@@ -13,8 +13,11 @@ import shapely
 
 from dashboard import planning_ui as pu
 from dashboard.planning_map import OverlayShape, overlay_script, tier_style
+from geo import zones as gz
 from geo.crs import utm_crs_for, wgs84_to_gcj02
 from geo.zones import Impact, ZoneVersion, zone_impact, zones_from_cases
+from layers import zone_rules as zr
+from layers import zones as lz
 
 CRS = utm_crs_for(112.55, 37.86)
 X0, Y0 = 660_000, 4_190_000  # near Taiyuan, UTM 49N
@@ -70,43 +73,43 @@ TODAY = D(2022, 3, 28)
 @pytest.mark.parametrize(
     ("form", "expected"),
     [
-        (pu.ZoneForm("controlled", "甲管控区", start=TODAY, planned_end=D(2022, 4, 4)), []),
-        (pu.ZoneForm("controlled", "  ", start=TODAY), [("error", "请填写区域名称", "enter the zone's name")]),
-        (pu.ZoneForm("purple", "甲", start=TODAY), [("error", "请选择区域级别", "choose the tier")]),
-        (pu.ZoneForm("controlled", "甲"), [("error", "请填写开始日期", "enter the start date")]),
+        (gz.ZoneForm("controlled", "甲管控区", start=TODAY, planned_end=D(2022, 4, 4)), []),
+        (gz.ZoneForm("controlled", "  ", start=TODAY), [("error", "请填写区域名称", "enter the zone's name")]),
+        (gz.ZoneForm("purple", "甲", start=TODAY), [("error", "请选择区域级别", "choose the tier")]),
+        (gz.ZoneForm("controlled", "甲"), [("error", "请填写开始日期", "enter the start date")]),
         (
-            pu.ZoneForm("controlled", "甲", start=TODAY, planned_end=D(2022, 3, 27)),
+            gz.ZoneForm("controlled", "甲", start=TODAY, planned_end=D(2022, 3, 27)),
             [("error", "计划解除日期 2022-03-27 早于开始日期 2022-03-28", "the planned end 2022-03-27 is before the start 2022-03-28")],
         ),
         (
-            pu.ZoneForm("sealed", "甲", start=TODAY, last_case=D(2022, 3, 29)),
+            gz.ZoneForm("sealed", "甲", start=TODAY, last_case=D(2022, 3, 29)),
             [("error", "最近病例日期 2022-03-29 晚于今天（2022-03-28）", "the last case date 2022-03-29 is after today (2022-03-28)")],
         ),
         (
-            pu.ZoneForm("controlled", "甲", start=TODAY, lifted=D(2022, 3, 1)),
+            gz.ZoneForm("controlled", "甲", start=TODAY, lifted=D(2022, 3, 1)),
             [("error", "解除日期 2022-03-01 早于开始日期 2022-03-28", "the lift date 2022-03-01 is before the start 2022-03-28")],
         ),
         (
-            pu.ZoneForm("sealed", "甲", start=TODAY),
+            gz.ZoneForm("sealed", "甲", start=TODAY),
             [("info", "未填写最近病例日期：无法计算可降级日期", "no last case date: the downgrade date cannot be computed")],
         ),
     ],
 )
 def test_form_problems(form, expected):
-    assert pu.form_problems(form, today=TODAY) == expected
+    assert gz.form_problems(form, today=TODAY) == expected
 
 
 def test_zone_record_for_a_new_zone_and_an_edit():
     geom = shapely.box(112.5, 37.8, 112.51, 37.81)
-    form = pu.ZoneForm("sealed", " 甲小区封控区 ", "  ", D(2022, 3, 28), D(2022, 4, 11), D(2022, 3, 27))
-    rec = pu.zone_record(form, geom, zone_id="Z1", district_adcode="140105")
+    form = gz.ZoneForm("sealed", " 甲小区封控区 ", "  ", D(2022, 3, 28), D(2022, 4, 11), D(2022, 3, 27))
+    rec = lz.zone_record(form, geom, zone_id="Z1", district_adcode="140105")
     assert rec == {
         "id": "Z1", "tier": "sealed", "name": "甲小区封控区", "reason": None, "start": "2022-03-28",
         "planned_end": "2022-04-11", "lifted": None, "last_case": "2022-03-27", "district_adcode": "140105",
         "demo": False, "geometry": geom,
     }
     base = {"id": "Z004", "demo": True, "district_adcode": "140106", "version": 3}
-    edit = pu.zone_record(pu.ZoneForm("controlled", "乙", "病例", D(2022, 3, 28), lifted=D(2022, 4, 1)), geom, zone_id="Z004", base=base)
+    edit = lz.zone_record(gz.ZoneForm("controlled", "乙", "病例", D(2022, 3, 28), lifted=D(2022, 4, 1)), geom, zone_id="Z004", base=base)
     assert (edit["demo"], edit["district_adcode"], edit["lifted"], edit["reason"]) == (True, "140106", "2022-04-01", "病例")
     assert "version" not in edit  # the store numbers versions itself
 
@@ -114,12 +117,12 @@ def test_zone_record_for_a_new_zone_and_an_edit():
 def test_form_from_a_stored_zone_round_trips():
     row = {"tier": "sealed", "name": "甲", "reason": pd.NA, "start": pd.Timestamp("2022-03-28"), "planned_end": pd.NaT,
            "last_case": pd.Timestamp("2022-03-26"), "lifted": None}
-    assert pu.ZoneForm.from_zone(row) == pu.ZoneForm("sealed", "甲", "", D(2022, 3, 28), None, D(2022, 3, 26), None)
+    assert gz.ZoneForm.from_zone(row) == gz.ZoneForm("sealed", "甲", "", D(2022, 3, 28), None, D(2022, 3, 26), None)
 
 
 def test_new_zone_ids():
-    assert pu.new_zone_id(D(2022, 3, 28), token="abc123") == "Z20220328-abc123"
-    a, b = pu.new_zone_id(D(2022, 3, 28)), pu.new_zone_id(D(2022, 3, 28))
+    assert gz.new_zone_id(D(2022, 3, 28), token="abc123") == "Z20220328-abc123"
+    a, b = gz.new_zone_id(D(2022, 3, 28)), gz.new_zone_id(D(2022, 3, 28))
     assert a != b and a.startswith("Z20220328-") and len(a) == 16
 
 
@@ -135,17 +138,17 @@ def test_a_drawn_shape_comes_back_in_wgs84():
     ring = np.asarray(wgs.exterior.coords)
     x, y = wgs84_to_gcj02(ring[:, 0], ring[:, 1])
     gcj = shapely.Polygon(np.column_stack([x, y]))  # as drawn on Amap tiles
-    shape, messages = pu.shape_from_features([feature(gcj)], src="gcj02")
+    shape, messages = gz.shape_from_features([feature(gcj)], src="gcj02")
     assert messages == []
     assert shapely.hausdorff_distance(shape, wgs) < 1e-6  # about 0.1 m
-    same, _ = pu.shape_from_features([feature(wgs)], src="wgs84")
+    same, _ = gz.shape_from_features([feature(wgs)], src="wgs84")
     assert same.equals(wgs)
 
 
 def test_several_shapes_are_united_and_non_polygons_ignored():
     a, b = shapely.box(0, 0, 2, 2), shapely.box(1, 1, 3, 3)
     bowtie = shapely.Polygon([(10, 10), (12, 12), (12, 10), (10, 12)])
-    shape, messages = pu.shape_from_features([feature(a), feature(b), feature(bowtie), feature(shapely.Point(5, 5))])
+    shape, messages = gz.shape_from_features([feature(a), feature(b), feature(bowtie), feature(shapely.Point(5, 5))])
     assert shape.area == pytest.approx(7 + 2)  # the union of the squares, and the repaired bow-tie (two triangles)
     assert shape.is_valid
     levels = [m[0] for m in messages]
@@ -156,20 +159,20 @@ def test_several_shapes_are_united_and_non_polygons_ignored():
 
 def test_a_single_self_intersecting_drawing_is_left_to_validation():
     bowtie = shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
-    shape, messages = pu.shape_from_features([feature(bowtie)])
+    shape, messages = gz.shape_from_features([feature(bowtie)])
     assert messages == [] and not shape.is_valid  # validate_zone repairs it and says so
 
 
 def test_nothing_drawn():
-    assert pu.shape_from_features(None) == (None, [])
-    assert pu.shape_from_features([]) == (None, [])
+    assert gz.shape_from_features(None) == (None, [])
+    assert gz.shape_from_features([]) == (None, [])
 
 
 def test_same_shape_allows_the_rounding_of_a_round_trip():
     a = shapely.box(112.55, 37.85, 112.56, 37.86)
-    assert pu.same_shape(a, shapely.box(112.5500004, 37.85, 112.56, 37.8599996))
-    assert not pu.same_shape(a, shapely.box(112.55, 37.85, 112.5602, 37.86))  # ~18 m wider
-    assert pu.same_shape(None, shapely.Polygon()) and not pu.same_shape(a, None)
+    assert gz.same_shape(a, shapely.box(112.5500004, 37.85, 112.56, 37.8599996))
+    assert not gz.same_shape(a, shapely.box(112.55, 37.85, 112.5602, 37.86))  # ~18 m wider
+    assert gz.same_shape(None, shapely.Polygon()) and not gz.same_shape(a, None)
 
 
 def test_zones_in_force_between():
@@ -181,19 +184,19 @@ def test_zones_in_force_between():
         {"id": "Z4", "tier": "sealed", "start": "2022-05-01", "geometry": g},  # starts after it
         {"id": "Z5", "tier": "sealed", "geometry": g},
     ])
-    out = pu.zones_in_force_between(zones, D(2022, 3, 28), D(2022, 4, 11), exclude=["Z5"])
+    out = zr.zones_in_force_between(zones, D(2022, 3, 28), D(2022, 4, 11), exclude=["Z5"])
     assert list(out["id"]) == ["Z1", "Z3"]
     assert out["lifted"].isna().all()
-    assert list(pu.zones_in_force_between(zones, D(2022, 3, 28), None)["id"]) == ["Z1", "Z3", "Z4", "Z5"]
+    assert list(zr.zones_in_force_between(zones, D(2022, 3, 28), None)["id"]) == ["Z1", "Z3", "Z4", "Z5"]
 
 
 def test_district_of(grid):
     counties = gpd.GeoDataFrame(
         {"adcode": ["140105", "140106"]}, geometry=[km_box(0, 0, 2, 4), km_box(2, 0, 4, 4)], crs="EPSG:4326"
     )
-    assert pu.district_of(km_box(1.5, 1, 3.5, 2), counties) == "140106"  # 1.5 km² of 2 in 140106
-    assert pu.district_of(km_box(10, 10, 11, 11), counties) is None
-    assert pu.district_of(None, counties) is None
+    assert gz.district_of(km_box(1.5, 1, 3.5, 2), counties) == "140106"  # 1.5 km² of 2 in 140106
+    assert gz.district_of(km_box(10, 10, 11, 11), counties) is None
+    assert gz.district_of(None, counties) is None
 
 
 # ---------------------------------------------------------------------------------------------- downgrade
@@ -209,19 +212,19 @@ def test_district_of(grid):
     ],
 )
 def test_downgrade_info(last, today, since, on, allowed):
-    info = pu.downgrade_info(last, today)
+    info = gz.downgrade_info(last, today)
     assert (info.days_since, info.may_downgrade_on, info.allowed(today), info.quiet_days) == (since, on, allowed, 7)
 
 
 def test_no_last_case_no_downgrade_date():
-    assert pu.downgrade_info(None, D(2022, 3, 28)) is None
-    assert pu.downgrade_info(pd.NaT, D(2022, 3, 28)) is None
+    assert gz.downgrade_info(None, D(2022, 3, 28)) is None
+    assert gz.downgrade_info(pd.NaT, D(2022, 3, 28)) is None
 
 
 def test_downgraded_name():
-    assert pu.downgraded_name("通达街社区封控区", "sealed", "controlled") == "通达街社区管控区"
-    assert pu.downgraded_name("通达街", "sealed", "controlled") == "通达街"
-    assert pu.DOWNGRADE_TO == {"sealed": "controlled", "controlled": "precaution"}
+    assert gz.downgraded_name("通达街社区封控区", "sealed", "controlled") == "通达街社区管控区"
+    assert gz.downgraded_name("通达街", "sealed", "controlled") == "通达街"
+    assert gz.DOWNGRADE_TO == {"sealed": "controlled", "controlled": "precaution"}
 
 
 # ---------------------------------------------------------------------------------------------- impact
@@ -314,7 +317,7 @@ def test_case_points_from_a_csv_with_rejects(tmp_path):
     path.write_text(
         "姓名,经度,纬度\n张三,112.55,37.86\n李四,abc,37.86\n王五,37.86,112.55\n赵六,,\n钱七,112.56,37.87\n", encoding="utf-8"
     )
-    pts = pu.case_points_from_file(path)
+    pts = lz.case_points_from_file(path)
     np.testing.assert_allclose(pts.lonlat, [[112.55, 37.86], [112.56, 37.87]])
     assert [tuple(r) for r in pts.rejects] == [
         (3, "经度/纬度", "经纬度不是数字", "longitude/latitude is not a number"),
@@ -328,7 +331,7 @@ def test_case_points_declared_gcj02_are_converted(tmp_path):
     gx, gy = wgs84_to_gcj02([112.55], [37.86])
     path = tmp_path / "cases.csv"
     path.write_text(f"lng,lat\n{gx[0]:.7f},{gy[0]:.7f}\n", encoding="utf-8")
-    pts = pu.case_points_from_file(path, crs="gcj02")
+    pts = lz.case_points_from_file(path, crs="gcj02")
     np.testing.assert_allclose(pts.lonlat, [[112.55, 37.86]], atol=1e-6)
 
 
@@ -339,7 +342,7 @@ def test_case_points_from_geojson_points_only(tmp_path):
         {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}},
     ]}
     path.write_text(json.dumps(fc), encoding="utf-8")
-    pts = pu.case_points_from_file(path)
+    pts = lz.case_points_from_file(path)
     np.testing.assert_allclose(pts.lonlat, [[112.55, 37.86]])
     assert [tuple(r) for r in pts.rejects] == [(2, "geometry", "病例位置须为点，不能是 Polygon", "a case location must be a point, not a Polygon")]
 
@@ -347,7 +350,7 @@ def test_case_points_from_geojson_points_only(tmp_path):
 def test_case_file_without_coordinates(tmp_path):
     path = tmp_path / "cases.csv"
     path.write_text("姓名,地址\n张三,某街\n", encoding="utf-8")
-    pts = pu.case_points_from_file(path)
+    pts = lz.case_points_from_file(path)
     assert len(pts.lonlat) == 0
     assert [tuple(r) for r in pts.rejects] == [
         (None, None, "未找到经度、纬度列（经度/纬度、lng/lat、x/y）", "no longitude and latitude columns (经度/纬度, lng/lat, x/y)")
@@ -359,7 +362,7 @@ def test_case_file_without_coordinates(tmp_path):
 
 def test_proposal_zones_name_the_tiers_and_skip_empty_ones(grid):
     proposal = zones_from_cases(gpd.GeoSeries([km_point(1.5, 1.5)], crs="EPSG:4326"), grid, r2=300, district="140105")
-    zones = pu.proposal_zones(
+    zones = gz.proposal_zones(
         proposal, prefix="社区11", reason="病例 1 例", start=TODAY,
         ends={"sealed": D(2022, 4, 11), "controlled": D(2022, 4, 4), "precaution": D(2022, 4, 4)}, last_case=D(2022, 3, 27),
     )
@@ -371,7 +374,7 @@ def test_proposal_zones_name_the_tiers_and_skip_empty_ones(grid):
     assert zones[0][1].equals(proposal.geometry.iloc[0])
     emptied = proposal.copy()
     emptied.loc[2, "geometry"] = shapely.Polygon()
-    assert [f.tier for f, _ in pu.proposal_zones(emptied, prefix="x", reason="", start=TODAY, ends={}, last_case=None)] == [
+    assert [f.tier for f, _ in gz.proposal_zones(emptied, prefix="x", reason="", start=TODAY, ends={}, last_case=None)] == [
         "sealed", "controlled"]
 
 
@@ -381,7 +384,7 @@ def test_proposal_zones_name_the_tiers_and_skip_empty_ones(grid):
 @pytest.mark.parametrize(("value", "tier"), [("封控区", "sealed"), (" Sealed ", "sealed"), ("管控", "controlled"),
                                              ("precaution zone", "precaution"), ("red", None), (None, None)])
 def test_normalise_tier(value, tier):
-    assert pu.normalise_tier(value) == tier
+    assert zr.normalise_tier(value) == tier
 
 
 def test_check_zone_import_refuses_doubles_and_strangers(city):
@@ -396,7 +399,7 @@ def test_check_zone_import_refuses_doubles_and_strangers(city):
                   km_box(10, 10, 11, 11)],  # outside the city
         crs="EPSG:4326",
     )
-    out, rejects, notes = pu.check_zone_import(good, [1, 2, 3, 4, 5], existing=existing, city=city)
+    out, rejects, notes = zr.check_zone_import(good, [1, 2, 3, 4, 5], existing=existing, city=city)
     assert list(out["id"]) == ["B", "C"] and list(out["tier"]) == ["precaution", "controlled"]
     assert [(r.row, r.column) for r in rejects] == [(1, "geometry"), (4, "tier"), (5, "geometry")]
     assert rejects[0].reason_zh.startswith("与已有管控区 Z1 重叠")
@@ -409,7 +412,7 @@ def test_check_zone_import_refuses_overlaps_within_the_file(city):
         {"id": ["A", "B"], "tier": ["sealed", "封控区"], "start": ["2022-03-28"] * 2},
         geometry=[km_box(0, 0, 1, 1), km_box(0.5, 0, 1.5, 1)], crs="EPSG:4326",
     )
-    out, rejects, _ = pu.check_zone_import(good, [1, 2], existing=None, city=city)
+    out, rejects, _ = zr.check_zone_import(good, [1, 2], existing=None, city=city)
     assert list(out["id"]) == ["A"]
     assert [(r.row, r.reason_en.split(" by ")[0]) for r in rejects] == [(2, "overlaps existing sealed zone A")]
 

@@ -218,3 +218,12 @@ def test_a_zone_may_take_the_place_of_a_lifted_one_or_of_those_it_merges(new_sto
     bigger = _new("Z6", shapely.box(112.495, 37.795, 112.515, 37.815), start="2022-04-06")
     store.save_zone(bigger, based_on=None, user="p", action="create", merging=("Z5",))
     assert {"Z5", "Z6"} <= set(store.read("zones")["id"])
+    # the page then lifts the merged zone the day the new one starts, saying into which
+    from layers.zones import lift_merged
+
+    (done,) = lift_merged(store, ["Z5"], into="Z6", start=dt.date(2022, 4, 6), today=dt.date(2022, 4, 6), user="p")
+    assert done == ("Z5", 2, None)
+    z5 = _zone(store, "Z5")
+    assert str(z5["lifted"])[:10] == "2022-04-06" and "merged into Z6" in z5["reason"]
+    # an id no longer stored is passed over
+    assert lift_merged(store, ["nope"], into="Z6", start=None, today=dt.date(2022, 4, 6), user="p") == []
