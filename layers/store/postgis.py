@@ -32,7 +32,6 @@ store checks at open that the tables have every spec column and names what is mi
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
@@ -58,6 +57,7 @@ from layers.store.sql import (
     Tx,
     apply_pending,
     component_migrations,
+    pg_connection,
     schema_version,
 )
 
@@ -147,51 +147,6 @@ _ready: set[str] = set()
 _ready_lock = threading.Lock()
 
 
-class _Idle:
-    """Idle connections kept per URL for reuse (a new connection costs ~10 ms, a page run makes
-    several store calls). Only connections with no transaction open are kept; a connection is
-    checked with a trivial query before reuse. A forked child starts with none (it must not
-    use its parent's sockets)."""
-
-    MAX_PER_URL = 4
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.pid = os.getpid()
-        self.idle: dict[str, list[psycopg.Connection]] = {}
-        self.inherited: list[psycopg.Connection] = []  # a parent's connections: kept, never used or closed
-
-    def _check_fork(self) -> None:
-        if os.getpid() != self.pid:
-            self.inherited += [c for cons in self.idle.values() for c in cons]
-            self.idle, self.pid = {}, os.getpid()
-
-    def take(self, url: str) -> psycopg.Connection | None:
-        with self.lock:
-            self._check_fork()
-            cons = self.idle.get(url)
-            con = cons.pop() if cons else None
-        if con is None:
-            return None
-        try:
-            con.execute("SELECT 1")
-        except psycopg.Error:
-            con.close()
-            return None
-        return con
-
-    def give_back(self, url: str, con: psycopg.Connection) -> None:
-        healthy = not con.closed and con.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-        with self.lock:
-            self._check_fork()
-            cons = self.idle.setdefault(url, [])
-            if healthy and len(cons) < self.MAX_PER_URL:
-                cons.append(con)
-                return
-        con.close()
-
-
-_idle = _Idle()
 
 
 # --------------------------------------------------------------------------------------------
@@ -277,24 +232,12 @@ class PostgisStore(StoreBase):
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[psycopg.Connection]:
-        con = _idle.take(self.url)
-        if con is None:
-            try:
-                timeout = {} if "connect_timeout" in self.url or "PGCONNECT_TIMEOUT" in os.environ else {"connect_timeout": 10}
-                con = psycopg.connect(self.url, autocommit=True, **timeout)
-            except psycopg.OperationalError as exc:
-                msg = f"cannot connect to the store {self.display}: {str(exc).strip()}"
-                raise StoreUnavailable(msg) from None
-        ok = False
-        try:
+        def unavailable(why: str) -> StoreUnavailable:
+            return StoreUnavailable(f"cannot connect to the store {self.display}: {why}")
+
+        with pg_connection(self.url, unavailable=unavailable) as con:
             self._ensure_schema(con)
             yield con
-            ok = True
-        finally:
-            if ok:
-                _idle.give_back(self.url, con)
-            else:
-                con.close()
 
     def _ensure_schema(self, con: psycopg.Connection) -> None:
         """Apply migrations and check the tables against the specs, once per process."""

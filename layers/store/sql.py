@@ -31,10 +31,12 @@ import contextlib
 import os
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "MIGRATIONS_ROOT",
@@ -175,10 +177,7 @@ class PostgresDb:
     WRITE_LOCK = 727170
 
     def __init__(self, url: str):
-        import psycopg  # only needed for a PostgreSQL store
-
-        self._psycopg = psycopg
-        self.url = url
+        self.url = url  # psycopg is imported when a connection is made (only a PostgreSQL store needs it)
 
     @property
     def location(self) -> str:
@@ -186,12 +185,106 @@ class PostgresDb:
 
     @contextlib.contextmanager
     def transaction(self, *, write: bool) -> Iterator[Tx]:
-        with self._psycopg.connect(self.url, autocommit=True, connect_timeout=10) as con, con.transaction():
+        with pg_connection(self.url) as con, con.transaction():
             if write:
                 # writers take turns, as on SQLite (counters and version checks stay consistent)
                 con.execute("SELECT pg_advisory_xact_lock(%s)", (self.WRITE_LOCK,))
             with con.cursor() as cur:
                 yield Tx(cur, "postgresql")
+
+
+# ----------------------------------------------------------------------------------------------
+# PostgreSQL connections: one pool per process, for the layer store and the SQL side alike
+
+
+class _Idle:
+    """Idle connections kept per URL for reuse (a new connection costs ~10 ms, a page run makes
+    several store calls). Only connections with no transaction open are kept; a connection is
+    checked with a trivial query before reuse. At most ``MAX_PER_URL`` per URL and ``MAX_TOTAL``
+    in all (a process may open many databases, e.g. one per test schema): the least recently
+    returned is closed first. A forked child starts with none (it must not use its parent's
+    sockets)."""
+
+    MAX_PER_URL = 4
+    MAX_TOTAL = 12
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pid = os.getpid()
+        self.idle: dict[str, list[Any]] = {}
+        self.inherited: list[Any] = []  # a parent's connections: kept, never used or closed
+
+    def _check_fork(self) -> None:
+        if os.getpid() != self.pid:
+            self.inherited += [c for cons in self.idle.values() for c in cons]
+            self.idle, self.pid = {}, os.getpid()
+
+    def take(self, url: str) -> Any | None:
+        with self.lock:
+            self._check_fork()
+            cons = self.idle.get(url)
+            con = cons.pop() if cons else None
+        if con is None:
+            return None
+        import psycopg
+
+        try:
+            con.execute("SELECT 1")
+        except psycopg.Error:
+            con.close()
+            return None
+        return con
+
+    def give_back(self, url: str, con: Any) -> None:
+        import psycopg
+
+        healthy = not con.closed and con.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        surplus: list[Any] = []
+        with self.lock:
+            self._check_fork()
+            cons = self.idle.setdefault(url, [])
+            if healthy and len(cons) < self.MAX_PER_URL:
+                self.idle[url] = cons = self.idle.pop(url)  # most recently used URL last
+                cons.append(con)
+                con = None
+                while sum(len(c) for c in self.idle.values()) > self.MAX_TOTAL:
+                    oldest = next(u for u, c in self.idle.items() if c)
+                    surplus.append(self.idle[oldest].pop(0))
+                self.idle = {u: c for u, c in self.idle.items() if c}
+        for extra in [*surplus, *([con] if con is not None else [])]:
+            extra.close()
+
+
+_idle = _Idle()
+
+
+@contextlib.contextmanager
+def pg_connection(url: str, *, unavailable: Callable[[str], Exception] | None = None) -> Iterator[Any]:
+    """An autocommit connection to ``url``, taken from the process's idle ones or made (10 s
+    connect timeout unless the URL or ``PGCONNECT_TIMEOUT`` sets one); given back when the block
+    ends cleanly, closed when it raises. A failure to connect raises ``unavailable(reason)`` when
+    given (the caller names its store), else psycopg's error. The PostGIS layer store
+    (:mod:`layers.store.postgis`) and :class:`PostgresDb` (accounts, audit, records) share it."""
+    import psycopg
+
+    con = _idle.take(url)
+    if con is None:
+        try:
+            timeout = {} if "connect_timeout" in url or "PGCONNECT_TIMEOUT" in os.environ else {"connect_timeout": 10}
+            con = psycopg.connect(url, autocommit=True, **timeout)
+        except psycopg.OperationalError as exc:
+            if unavailable is None:
+                raise
+            raise unavailable(str(exc).strip()) from None
+    ok = False
+    try:
+        yield con
+        ok = True
+    finally:
+        if ok:
+            _idle.give_back(url, con)
+        else:
+            con.close()
 
 
 def open_db(location: str | Path) -> SqliteDb | PostgresDb:
