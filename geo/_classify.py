@@ -635,9 +635,11 @@ def summarise(ob: Obligations, n: int) -> Summary:
     open_comm = _first_per(ob.t, ~ob.closed & ob.community & (ob.due != _NA), n, (dues,))
     open_any = _first_per(ob.t, ~ob.closed & (ob.due != _NA), n, (dues,))
     next_due = np.where(open_comm >= 0, open_comm, np.where(open_any >= 0, open_any, np.where(current >= 0, current, assigned)))
-    code = np.where(current >= 0, ob.code[np.maximum(current, 0)], "green").astype(object)
+    # "green" appended: a traveller without an obligation (-1) reads it, even when no one has any
+    codes = np.append(np.asarray(ob.code, dtype=object), "green")
+    code = codes[np.where(current >= 0, current, len(codes) - 1)].astype(object)
     has = assigned >= 0
-    a_code = np.where(has, ob.code[np.maximum(assigned, 0)], "green").astype(object)
+    a_code = codes[np.where(has, assigned, len(codes) - 1)].astype(object)
     # end: latest end among obligations of the assigned code (NaT if one of them has no length)
     same = ob.code == a_code[ob.t]
     ends = pd.DataFrame({"t": ob.t[same], "end": ob.end[same], "start": ob.start[same], "nolen": ob.end[same] == _NA})

@@ -420,6 +420,13 @@ def suppress_small(frame: pd.DataFrame, columns: Sequence[str], threshold: int =
 # Classification (the phases live in geo._classify)
 
 
+def _at(values: np.ndarray, idx: np.ndarray, default: object) -> np.ndarray:
+    """``values[idx]`` where ``idx >= 0``, else ``default`` — also when ``values`` is empty (no
+    traveller has an obligation)."""
+    padded = np.append(values, default)
+    return padded[np.where(idx >= 0, idx, len(padded) - 1)]
+
+
 def _person(T: pd.DataFrame, arr: np.ndarray) -> _c.Person:
     n = len(T)
     hc = np.full(n, "", dtype=object)
@@ -608,19 +615,19 @@ def classify_with_obligations(
     kt = _kind_texts(rs)
     kind_ids, mzh, men, fzh, fen = kt["id"], kt["measure_zh"], kt["measure_en"], kt["first_zh"], kt["first_en"]
     prov_flags = np.array([r.provisional for r in rs.rules] + [False, False])
-    has = sm.assigned >= 0
     shown = np.where(sm.current >= 0, sm.current, sm.assigned)  # the measure shown
-    sk = np.where(has, ob.kind[np.maximum(shown, 0)], -1)
+    sk = _at(ob.kind, shown, -1)
     nd = sm.next_due
-    nk = np.where(nd >= 0, ob.kind[np.maximum(nd, 0)], -1)
+    nk = _at(ob.kind, nd, -1)
 
     def pick(values: np.ndarray, k: np.ndarray, default: object) -> np.ndarray:
         return np.where(k >= 0, values[np.maximum(k, 0)], default).astype(object)
 
-    rule_id = pick(kind_ids, np.where(has, ob.kind[np.maximum(sm.assigned, 0)], -1), NONE)
-    measure_id = np.where(sm.lifted, LIFTED, pick(kind_ids, np.where(sm.current >= 0, ob.kind[np.maximum(sm.current, 0)], -1), NONE))
-    due = np.where(nd >= 0, ob.due[np.maximum(nd, 0)], _NA)
-    provisional = np.where(sm.current >= 0, prov_flags[np.maximum(np.where(sm.current >= 0, ob.kind[np.maximum(sm.current, 0)], 0), 0)], False)
+    rule_id = pick(kind_ids, _at(ob.kind, sm.assigned, -1), NONE)
+    measure_id = np.where(sm.lifted, LIFTED, pick(kind_ids, _at(ob.kind, sm.current, -1), NONE))
+    due = _at(ob.due, nd, _NA)
+    current_kind = _at(ob.kind, sm.current, -1)
+    provisional = np.where(current_kind >= 0, prov_flags[np.maximum(current_kind, 0)], False)
     tests = _test_schedules(rs, ob, n)
 
     # residence: the neighbourhood id, else from the point; names from the neighbourhoods layer
@@ -1015,7 +1022,7 @@ def _traveller_reasons(
     en = np.full(n, "", dtype=object)
     has = sm.assigned >= 0
     a = np.maximum(sm.assigned, 0)
-    a_kind = np.where(has, ob.kind[a], -1)
+    a_kind = _at(ob.kind, sm.assigned, -1)
     zh[has] = tx["reason_zh"][a[has]]
     en[has] = tx["reason_en"][a[has]]
     # other rule obligations: "also matches" (or, under a pending decision, "also: <reason>")

@@ -865,3 +865,17 @@ def test_scaled_inputs_are_deterministic(demo) -> None:
     assert len(a["travellers"]) == 2_000 and len(a["visits"]) == 6_000
     pd.testing.assert_frame_equal(a["visits"], b["visits"])
     assert np.array_equal(a["travellers"]["arrival_date"].to_numpy(), b["travellers"]["arrival_date"].to_numpy())
+
+
+def test_travellers_without_a_single_obligation_among_them_are_green():
+    # every traveller stayed in the home province only: no rule, no landing test, no obligation at
+    # all — the summary of an empty set of obligations (it indexed into it and failed)
+    from layers.boundaries import gazetteer
+    from layers.rules import load_rule_sets
+
+    travellers = pd.DataFrame({"id": ["T1"], "arrival_date": [pd.Timestamp("2022-03-28")], "inbound": [False]})
+    visits = pd.DataFrame({"traveller_id": ["T1"], "place": ["山西省太原市小店区"], "adcode": [None],
+                           "from_date": [pd.Timestamp("2022-03-14")], "to_date": [pd.Timestamp("2022-03-28")]})
+    risk = pd.DataFrame(columns=["level", "province", "city", "county", "adcode", "area_name", "since", "lifted"])
+    out = classify_travellers(travellers, visits, risk, gazetteer(), load_rule_sets(), as_of="2022-03-28")
+    assert list(out["code"]) == ["green"] and not out["overdue"].any()
