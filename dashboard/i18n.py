@@ -585,6 +585,45 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rl_you": ("我的位置", "My location"),
     "rl_layer_nearest": ("最近检测点", "Nearest sites"),
     "rl_straight": ("直线距离", "straight-line distance"),
+    "it_title": ("我去过风险区吗？（行程自查）", "Was I in a risk area? (check your itinerary)"),
+    "it_privacy": (
+        "您填写的行程只用于本次查询：不保存、不记录、不与其他用户共享，分享链接中也不含行程。关闭页面即清除。",
+        "What you enter is used for this check only: it is not stored, logged or shared with other users, and "
+        "the share link does not carry it. Closing the page clears it.",
+    ),
+    "it_help": (
+        "逐条填写近 {days} 天去过的地方（省市区县或本市的街道、社区名称）和日期，最多 {n} 条。",
+        "Add, one by one, the places you stayed in the last {days} days (province, city and district, or a "
+        "street or neighbourhood of this city) with the days, up to {n}.",
+    ),
+    "it_place": ("地点 {n}", "Place {n}"),
+    "it_place_ph": ("如：安徽省淮南市凤台县", "e.g. 安徽省淮南市凤台县"),
+    "it_first": ("到达日期", "Arrived"),
+    "it_last": ("离开日期", "Left"),
+    "it_remove": ("删除这一条", "Remove this stay"),
+    "it_add": ("添加一条", "Add a stay"),
+    "it_check": ("查询", "Check"),
+    "it_clear_all": ("清空", "Clear"),
+    "it_answer": ("查询结果", "Result"),
+    "it_not_found": ("未能识别该地点，请写明省、市、区县", "place not recognised: name the province, city and district"),
+    "it_scope_area": ("就是该风险区", "this risk area itself"),
+    "it_scope_county": ("同一区县", "same district"),
+    "it_scope_city": ("同一城市", "same city"),
+    "it_scope_province": ("同一省份", "same province"),
+    "it_listed_on": ("{day} 列为风险区", "listed {day}"),
+    "it_lifted_on": ("{day} 解除", "lifted {day}"),
+    "it_still_listed": ("尚未解除", "still listed"),
+    "it_zone_from": ("{day} 起管控", "in force from {day}"),
+    "it_clear": ("当时该地没有风险区或管控区域", "no risk area or zone there at the time"),
+    "it_todo": ("需要做的", "What to do"),
+    "it_due": ("{day} 前", "by {day}"),
+    "it_rules": ("依据：{name}（今天起效的规定）", "Rules applied: {name} (in force today)"),
+    "it_basis": (
+        "风险区按当时公布的名单与解除日期判断；结论按今天起效的防控规定，与社区排查使用同一规则。如有疑问请联系社区。",
+        "Risk areas are judged by the list and lift dates published at the time; the result applies the rules in "
+        "force today, the same rules the community's screening uses. Ask your community if in doubt.",
+    ),
+
     # 区域划定 zone planning (dashboard/views/planning.py, dashboard/planning_ui.py)
     "pl_intro": (
         "绘制、生成、修改、解封与降级封控区/管控区/防范区；保存前查看影响范围。每次保存都记录新版本（谁、何时、改了什么），他人已修改的区域不会被覆盖。",

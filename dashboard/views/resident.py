@@ -18,6 +18,7 @@ import streamlit as st
 
 from dashboard.geolocate import my_location
 from dashboard.i18n import t
+from dashboard.itinerary_ui import render_itinerary
 from dashboard.mapview import build_map, display_crs, show_map, to_store_coords
 from dashboard.safe_text import md_text
 from dashboard.ui import PageContext, page_frame, public_queue_of, read_public_layer
@@ -453,6 +454,9 @@ else:
             st.warning(t("rl_none_in_zone", lang))
         else:
             st.info(t("rl_none_found", lang))
+
+# 我去过风险区吗？ — nothing entered there is stored, logged, shared or put in the link below
+render_itinerary(ctx, gaz, today.date())
 
 params = _share_params(lang)
 st.query_params.from_dict(params)
