@@ -94,6 +94,7 @@ BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "allocate": _lazy("bench.bench_allocate"),
     "mass_testing": _lazy("bench.bench_mass_testing"),
     "companions": _lazy("bench.bench_companions"),
+    "time_machine": _lazy("bench.bench_time_machine"),
 }
 
 

@@ -585,6 +585,22 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rl_you": ("我的位置", "My location"),
     "rl_layer_nearest": ("最近检测点", "Nearest sites"),
     "rl_straight": ("直线距离", "straight-line distance"),
+    "tm_title": ("时间回放：按日期查看风险区与管控区域", "Time machine: risk areas and zones day by day"),
+    "tm_help": (
+        "拖动日期或点“播放”逐日查看当天生效的管控区域与风险区；{days} 天内解除的以虚线淡色显示。只更新地图上的图层，不重新加载页面。",
+        "Drag the day or press Play to step through what was in force each day; zones and risk areas lifted within "
+        "{days} days are drawn faded and dashed. Only the map's layers change; the page does not reload.",
+    ),
+    "tm_range": ("日期范围", "Date range"),
+    "tm_pick_end": ("请选择结束日期", "Pick the end of the range"),
+    "tm_play": ("播放", "Play"),
+    "tm_pause": ("暂停", "Pause"),
+    "tm_play_help": ("播放时每约 1 秒前进一天，到结束日期自动停止。", "Playing steps one day about every second and stops at the end of the range."),
+    "tm_day": ("日期", "Day"),
+    "tm_high_medium": ("全国高/中风险区", "High / medium risk areas"),
+    "tm_high_medium_help": ("当天生效的全国高、中风险区数量；其中{province} {n} 个", "In force nationally that day; {n} of them in {province}"),
+    "tm_lifted_recently": ("{days} 天内解除", "Lifted within {days} days"),
+    "tm_lifted": ("{day} 解除", "lifted {day}"),
     "it_title": ("我去过风险区吗？（行程自查）", "Was I in a risk area? (check your itinerary)"),
     "it_privacy": (
         "您填写的行程只用于本次查询：不保存、不记录、不与其他用户共享，分享链接中也不含行程。关闭页面即清除。",

@@ -37,6 +37,8 @@ sampling_walk_km    ``1.0``                walking distance to a sampling site, 
                                            (1 km ≈ 15 minutes; no road network offline)
 sampling_pooling    ``10``                 people per tube in a mass-testing plan: 1, 5 or 10
 sampling_target_hours ``24``               hours to sample everyone in a delimited area
+history_faded_days  ``7``                  the time machine draws a zone or risk area lifted
+                                           within this many days faded
 ==================  =====================  ==================================================
 """
 
@@ -84,6 +86,7 @@ class Settings:
     sampling_walk_km: float = 1.0
     sampling_pooling: int = 10
     sampling_target_hours: float = 24.0
+    history_faded_days: int = 7
     sources: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -210,6 +213,7 @@ def _validate(s: Settings) -> None:
         raise SettingsError(msg)
     _in_range(s, "sampling_target_hours", 1, 24 * 7)
     _in_range(s, "queue_stale_minutes", 5, 24 * 60)
+    _in_range(s, "history_faded_days", 0, 60)
     if not 0.0 <= s.hotel_reserve_share < 1.0:
         msg = f"setting 'hotel_reserve_share' must be at least 0 and below 1, got {s.hotel_reserve_share!r}"
         raise SettingsError(msg)

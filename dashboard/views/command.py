@@ -15,6 +15,7 @@ from dashboard.maps import command_map
 from dashboard.mapview import show_prepared
 from dashboard.roles import may_do
 from dashboard.safe_text import md_text
+from dashboard.time_machine_ui import render_time_machine
 from dashboard.ui import page_frame, read_public_layer, records_of
 
 ctx = page_frame("page_command")
@@ -116,3 +117,5 @@ if national:
                 cols[4]: hist["source"] if "source" in hist.columns else "",
             }), hide_index=True, width="stretch")
 
+# 时间回放: the map day by day (a fragment below the map; stepping reruns only it)
+render_time_machine(ctx)

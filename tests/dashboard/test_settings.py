@@ -31,6 +31,8 @@ def test_toml_then_env_override(tmp_path):
         ('community_report_cutoff = "6pm"\n', {}, "'community_report_cutoff' must be a time of day HH:MM"),
         ("", {"RISKMAP_COMMUNITY_REPORT_CUTOFF": "25:00"}, "'community_report_cutoff'"),
         ("language = [", {}, "not valid TOML"),
+        ("history_faded_days = 90\n", {}, "'history_faded_days'"),
+        ("", {"RISKMAP_HISTORY_FADED_DAYS": "soon"}, "'history_faded_days'"),
     ],
 )
 def test_bad_settings_name_the_key(tmp_path, toml, env, match):
