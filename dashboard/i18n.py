@@ -585,6 +585,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rl_you": ("我的位置", "My location"),
     "rl_layer_nearest": ("最近检测点", "Nearest sites"),
     "rl_straight": ("直线距离", "straight-line distance"),
+    "zone_history": ("管控区域历史：划定、调整、解除及操作人员", "Zone history: drawn, changed, lifted, and by whom"),
+    "zone_history_pick": ("选择区域", "Zone"),
+    "zone_history_none": ("尚无管控区域", "No zones yet"),
     "tm_title": ("时间回放：按日期查看风险区与管控区域", "Time machine: risk areas and zones day by day"),
     "tm_help": (
         "拖动日期或点“播放”逐日查看当天生效的管控区域与风险区；{days} 天内解除的以虚线淡色显示。只更新地图上的图层，不重新加载页面。",

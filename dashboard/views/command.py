@@ -83,6 +83,20 @@ if not national:
                              hide_index=True, width="stretch")
             st.caption(t("cmp_note", lang).format(n=summary["min_count"], a=summary["suppressed_neighbourhoods"],
                                                   b=summary["suppressed_cells"]))
+if not national:
+    # every zone's history beside the risk areas' (national view): when drawn, changed, lifted and by whom
+    from dashboard.planning_ui import history_table, zone_choice_label
+
+    every_zone = read_public_layer(ctx, "zones")
+    with st.expander(t("zone_history", lang)):
+        if every_zone.empty:
+            st.caption(t("zone_history_none", lang))
+        else:
+            rows = {str(z["id"]): z for z in every_zone.sort_values("start", ascending=False).to_dict("records")}
+            pick = st.selectbox(t("zone_history_pick", lang), list(rows), key="zone_hist",
+                                format_func=lambda i: zone_choice_label(rows[i], as_of.date(), lang))
+            if pick:
+                st.dataframe(history_table(ctx.store.zone_history(pick), lang), hide_index=True, width="stretch")
 if national:
     risk = read_public_layer(ctx, "risk_areas", as_of=as_of)
     table = (

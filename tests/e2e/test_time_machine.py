@@ -67,3 +67,16 @@ def test_play_steps_the_day_and_updates_the_map_in_place(app_url, page_and_traff
     assert _tm_frame(page).evaluate(OVERLAY) >= 0
     page.screenshot(path=str(ARTIFACTS / "command-time-machine-zh.png"), full_page=True)
     assert traffic.foreign(app_url) == []
+
+
+def test_a_zones_history_is_on_the_command_page(app_url, page_and_traffic):
+    page, _ = page_and_traffic
+    login(page, app_url, "command")
+    page.goto(f"{app_url}/?lang=zh", wait_until="domcontentloaded")
+    map_state(page)
+    page.get_by_text("管控区域历史：划定、调整、解除及操作人员").click(timeout=60_000)
+    table = page.locator("[data-testid='stDataFrame']").last
+    table.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    text = table.evaluate("e => e.textContent")  # the grid's accessible table (it draws on a canvas)
+    assert "版本" in text and "保存人" in text  # every version: who saved it and what changed
