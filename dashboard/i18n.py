@@ -530,7 +530,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "export_failed": ("导出失败", "Export failed"),
     # 便民查询 resident lookup (dashboard/views/resident.py)
     "rl_where": ("我在哪里", "Where am I"),
-    "rl_place": ("地名或地址（社区、街道、区县、检测点）", "Place or address (neighbourhood, street, district, testing site)"),
+    "rl_place": ("地名或地址（门牌、道路、社区、街道、区县、检测点）", "Place or address (house number, road, neighbourhood, street, district, testing site)"),
     "rl_place_ph": ("例如：通达街社区，或拼音 tongdajie、首字母 tdj", "e.g. 通达街社区, or in pinyin: tongdajie, tdj"),
     "rl_suggest": ("您要找的是：", "Did you mean:"),
     "rl_coords": ("坐标（从手机地图复制）", "Coordinates (copied from a phone map)"),

@@ -55,6 +55,7 @@ LAYER_KEYS = (
     "travellers",
     "visits",
     "daily_reports",
+    "addresses",
 )
 
 URBAN_ADCODES = ("140105", "140106", "140107", "140108", "140109", "140110")
@@ -1205,6 +1206,8 @@ def build_demo(
     nb["contact_phone"] = [f"0351-{n:07d}" if keep else None
                            for n, keep in zip(r_phone.integers(2_000_000, 8_000_000, len(nb)), r_phone.uniform(size=len(nb)) < 0.9,
                                               strict=True)]
+    (r_addresses,) = root.spawn(1)  # after the others: their numbers are unchanged
+    addresses = _addresses(nb, r_addresses)
     frames: dict[str, pd.DataFrame | gpd.GeoDataFrame] = {
         "neighbourhoods": nb,
         "testing_sites": sites,
@@ -1214,8 +1217,54 @@ def build_demo(
         "travellers": travellers,
         "visits": visits,
         "daily_reports": daily,
+        "addresses": addresses,
     }
     return {key: get_spec(key).coerce(frame) for key, frame in frames.items()}
+
+
+#: Road names of Taiyuan (real names) for the demo's address gazetteer; where each road runs and
+#: every house number on it are invented.
+DEMO_ROADS = (
+    "迎泽大街", "府西街", "府东街", "并州路", "五一路", "解放路", "建设路", "长风街", "南内环街", "北大街",
+    "坞城路", "学府街", "体育路", "平阳路", "龙城大街", "晋祠路", "滨河东路", "滨河西路", "新建路", "胜利街",
+    "千峰路", "和平路", "漪汾街", "下元街", "桃园路", "双塔街", "亲贤街", "许坦街", "太榆路", "小店路",
+)
+ADDRESSES_PER_NEIGHBOURHOOD = 2
+
+
+def _addresses(nb: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDataFrame:
+    """The demo's address gazetteer: each road of :data:`DEMO_ROADS` anchored at a neighbourhood
+    (its point: the road's entry), and every neighbourhood's addresses on the road anchored
+    nearest to it (``<road><n>号``, numbers unique per road), at points inside the neighbourhood."""
+    import shapely
+
+    reps = shapely.point_on_surface(nb.geometry.to_numpy())
+    xy = np.column_stack([shapely.get_x(reps), shapely.get_y(reps)])
+    anchors = rng.choice(len(nb), size=min(len(DEMO_ROADS), len(nb)), replace=False)
+    d = ((xy[:, None, :] - xy[None, anchors, :]) ** 2).sum(axis=2)
+    road_of = d.argmin(axis=1)
+    names, kinds, points, districts = [], [], [], []
+    for k, a in enumerate(anchors):
+        names.append(DEMO_ROADS[k])
+        kinds.append("road")
+        points.append(reps[a])
+        districts.append(str(nb["district_adcode"].iloc[a]))
+    numbers = {k: iter(rng.permutation(np.arange(1, 900))) for k in range(len(anchors))}
+    geoms = nb.geometry.to_numpy()
+    for i in range(len(nb)):
+        road = int(road_of[i])
+        for _ in range(ADDRESSES_PER_NEIGHBOURHOOD):
+            jitter = rng.uniform(-0.0008, 0.0008, 2)
+            pt = shapely.Point(xy[i, 0] + jitter[0], xy[i, 1] + jitter[1])
+            names.append(f"{DEMO_ROADS[road]}{int(next(numbers[road]))}号")
+            kinds.append("address")
+            points.append(pt if shapely.covers(geoms[i], pt) else reps[i])
+            districts.append(str(nb["district_adcode"].iloc[i]))
+    return gpd.GeoDataFrame(
+        {"id": [f"A{j + 1:05d}" for j in range(len(names))], "name": names, "kind": kinds,
+         "district_adcode": districts, "demo": True},
+        geometry=points, crs="EPSG:4326",
+    )
 
 
 #: Demo hotels' suitability for special needs (集中隔离转运): share of hotels → the flags they take.

@@ -76,6 +76,9 @@ KINDS = {
     "street": ("街道", "Street"),
     "neighbourhood": ("社区/村", "Neighbourhood"),
     "site": ("检测点", "Testing site"),
+    "road": ("道路", "Road"),
+    "address": ("门牌地址", "Address"),
+    "poi": ("地点", "Place"),
 }
 
 #: Traditional → simplified for characters common in Chinese place and site names. Not a full
@@ -255,10 +258,12 @@ class PlaceGazetteer:
         districts: pd.DataFrame,
         neighbourhoods: pd.DataFrame,
         sites: pd.DataFrame,
+        addresses: pd.DataFrame | None = None,
     ) -> PlaceGazetteer:
         """Build from the city's districts (``name``, ``adcode``, polygons), neighbourhoods
-        (``name``, ``district``, ``street``, polygons) and testing sites (``name``,
-        ``district_adcode``, points), all in WGS-84.
+        (``name``, ``district``, ``street``, polygons), testing sites (``name``,
+        ``district_adcode``, points) and the address gazetteer (``name``, ``kind`` — road,
+        address or poi —, ``district_adcode``, points; the ``addresses`` layer), all in WGS-84.
 
         Points: a district's, street's (union of its neighbourhoods) and neighbourhood's
         representative point (always inside the polygon); a site's own point.
@@ -288,6 +293,14 @@ class PlaceGazetteer:
         for name, code, pt in zip(st["name"], codes, st.geometry.values, strict=True):
             district = district_of_code.get(str(code), "") if code is not None else ""
             places.append(Place(str(name), "site", district, float(pt.x), float(pt.y)))
+        if addresses is not None and len(addresses):
+            ad = addresses[addresses.geometry.notna() & ~addresses.geometry.is_empty]
+            kinds = ad["kind"] if "kind" in ad.columns else pd.Series([None] * len(ad), index=ad.index)
+            codes = ad["district_adcode"] if "district_adcode" in ad.columns else pd.Series([None] * len(ad), index=ad.index)
+            for name, kind, code, pt in zip(ad["name"], kinds, codes, ad.geometry.values, strict=True):
+                k = str(kind) if isinstance(kind, str) and kind in KINDS else "address"
+                district = district_of_code.get(str(code), "") if code is not None else ""
+                places.append(Place(str(name), k, district, float(pt.x), float(pt.y)))
         return cls(places)
 
     def search(self, text: str, *, limit: int = 8) -> Matches:

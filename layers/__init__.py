@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from layers import (
+    addresses,
     daily_report,
     daily_reports,
     hotels,
@@ -30,6 +31,7 @@ REGISTRY: dict[str, LayerSpec] = {
         neighbourhoods.SPEC,
         travellers.SPEC,
         visits.SPEC,
+        addresses.SPEC,
         # kept as versioned records: exports and counts read them through their own readers
         replace(daily_reports.SPEC, reader=daily_report.load_reports),
         replace(daily_reports.REVISIONS_SPEC, reader=daily_report.load_revisions),

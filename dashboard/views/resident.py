@@ -83,7 +83,8 @@ WALK_M_PER_MIN = 75  # 4.5 km/h, on the straight line: stated as an estimate
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _gazetteer(_ctx: PageContext, path: str, version: float, city: str) -> PlaceGazetteer:
     return PlaceGazetteer.from_frames(
-        city_counties(city), read_public_layer(_ctx, "neighbourhoods"), read_public_layer(_ctx, "testing_sites")
+        city_counties(city), read_public_layer(_ctx, "neighbourhoods"), read_public_layer(_ctx, "testing_sites"),
+        read_public_layer(_ctx, "addresses"),  # the imported (or demo) address gazetteer: roads, house numbers
     )
 
 

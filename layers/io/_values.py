@@ -9,7 +9,7 @@ from functools import cache
 
 import pandas as pd
 
-from layers import hotels, risk_areas, testing_sites, zones
+from layers import addresses, hotels, risk_areas, testing_sites, zones
 from layers._cells import restore
 from layers.spec import _FALSE, _TRUE
 
@@ -197,6 +197,11 @@ DOMAINS: dict[tuple[str, str], dict[str, str]] = {
         {"高风险": "high", "高": "high", "中风险": "medium", "中": "medium",
          "有病例尚未定级": "cases_unrated", "未定级": "cases_unrated"},
     ),
+    ("addresses", "kind"): _domain(
+        addresses.KINDS,
+        {"路": "road", "街": "road", "街道名": "road", "地址": "address", "门牌": "address", "门牌号": "address",
+         "兴趣点": "poi", "poi": "poi", "地名": "poi"},
+    ),
 }
 
 _DOMAIN_SOURCES = {
@@ -204,6 +209,7 @@ _DOMAIN_SOURCES = {
     ("hotels", "status"): hotels.STATUS,
     ("zones", "tier"): zones.TIERS,
     ("risk_areas", "level"): risk_areas.LEVELS,
+    ("addresses", "kind"): addresses.KINDS,
 }
 
 

@@ -554,3 +554,15 @@ def test_demo_outcomes_are_seeded_and_all_accepted(built, tmp_path):
     yesterday = report_status(applied.neighbourhoods, load_reports(records), day=pd.Timestamp(demo.SCENARIO_TODAY) - pd.Timedelta(days=1),
                               now=morning, cutoff=dt.time(18))["status"].value_counts(normalize=True)
     assert yesterday["missing"] < 0.05 and yesterday["zero"] > 0.1
+
+
+def test_the_address_gazetteer_is_demo_data_inside_its_neighbourhoods(built):
+    import shapely
+
+    a = built["addresses"]
+    assert a["demo"].all() and a["id"].is_unique and a["name"].is_unique
+    assert set(a["kind"]) == {"road", "address"}
+    nb = built["neighbourhoods"]
+    city = shapely.union_all(nb.geometry.to_numpy())
+    assert shapely.covers(city, a.geometry.to_numpy()).all()
+    assert (a["kind"] == "address").sum() == 2 * len(nb)  # every neighbourhood has addresses to find

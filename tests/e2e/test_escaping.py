@@ -58,7 +58,7 @@ def test_markdown_in_a_site_name_is_shown_as_text_on_the_public_page(app_url, pa
 
     page, traffic = page_and_traffic
     page.goto(f"{app_url}/resident?lang=zh", wait_until="domcontentloaded")
-    box = page.get_by_label("地名或地址（社区、街道、区县、检测点）")
+    box = page.get_by_label("地名或地址（门牌、道路、社区、街道、区县、检测点）")
     box.wait_for(timeout=60_000)
     box.fill("追踪标记")
     box.press("Enter")

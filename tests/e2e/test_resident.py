@@ -180,7 +180,7 @@ def test_pinyin_search_answers_and_a_failed_search_clears_the_answer(app_url, pa
 
     page, _ = page_and_traffic
     page.goto(f"{app_url}/resident?lang=zh", wait_until="domcontentloaded")
-    box = page.get_by_label("地名或地址（社区、街道、区县、检测点）")
+    box = page.get_by_label("地名或地址（门牌、道路、社区、街道、区县、检测点）")
     box.wait_for(timeout=60_000)
     box.fill("xiaodian")
     box.press("Enter")
@@ -214,7 +214,7 @@ def test_a_district_searched_by_name_answers_for_the_area(app_url, page_and_traf
     district = names[str(zones.iloc[0]["district_adcode"])]
     page, _ = page_and_traffic
     page.goto(f"{app_url}/resident?lang=zh", wait_until="domcontentloaded")
-    box = page.get_by_label("地名或地址（社区、街道、区县、检测点）")
+    box = page.get_by_label("地名或地址（门牌、道路、社区、街道、区县、检测点）")
     box.wait_for(timeout=60_000)
     box.fill(district)
     box.press("Enter")
@@ -222,3 +222,19 @@ def test_a_district_searched_by_name_answers_for_the_area(app_url, page_and_traf
     advice.wait_for(timeout=60_000)
     assert f"{district}的部分区域在" in advice.inner_text() and "在地图上点选" in advice.inner_text()
     assert page.get_by_text("不在管控区域内").count() == 0  # no point answer claimed for the whole district
+
+
+@pytest.mark.parametrize("page_and_traffic", [PHONE], indirect=True)
+def test_an_address_from_the_gazetteer_answers(app_url, page_and_traffic, demo_store):
+    from layers.store.gpkg import GpkgStore
+
+    addresses = GpkgStore(demo_store).read("addresses", public=True)
+    name = str(addresses[addresses["kind"] == "address"]["name"].iloc[7])
+    page, _ = page_and_traffic
+    page.goto(f"{app_url}/resident?lang=zh", wait_until="domcontentloaded")
+    box = page.get_by_label("地名或地址（门牌、道路、社区、街道、区县、检测点）")
+    box.wait_for(timeout=60_000)
+    box.fill(name)
+    box.press("Enter")
+    page.get_by_text(f"位置：{name}").wait_for(timeout=60_000)  # a house number, found and answered
+    page.locator(".rm-site").first.wait_for(timeout=60_000)

@@ -958,3 +958,37 @@ def test_the_cli_zone_import_refuses_a_double_and_a_zone_outside_the_city(tmp_pa
     assert main(["import", "zones", str(outside), "--store", str(store.path)]) == 1
     assert store.path.read_bytes() == before
     assert sorted(store.read("zones")["id"]) == ["Z1"]
+
+
+# ---------------------------------------------------------------- address gazetteer (#21)
+
+
+def test_an_exported_poi_list_in_gcj02_imports_as_the_address_gazetteer(tmp_path, store):
+    glon, glat = (float(v) for v in wgs84_to_gcj02(112.56, 37.87))
+    rows = [["编号", "名称", "类别", "经度", "纬度"],
+            ["P1", "迎泽大街188号", "门牌", glon, glat],
+            ["P2", "迎泽大街", "道路", glon + 0.01, glat],
+            ["P3", "太原火车站", "", glon - 0.01, glat]]
+    report = import_file(write_csv(tmp_path / "poi.csv", rows), "addresses", store=store, crs="gcj02")
+    assert report.written == 3
+    got = store.read("addresses", public=True).set_index("id")
+    assert list(got["kind"].fillna("")) == ["address", "road", ""]
+    assert (got.geometry["P1"].x, got.geometry["P1"].y) == pytest.approx((112.56, 37.87), abs=1e-8)  # stored in WGS-84
+    # and the resident lookup's search finds them, by name, pinyin and initials
+    from geo.geocode import PlaceGazetteer
+    from layers.boundaries import city_counties
+
+    gaz = PlaceGazetteer.from_frames(city_counties("140100"), store.read("neighbourhoods", public=True),
+                                     store.read("testing_sites", public=True), got.reset_index())
+    assert [(m.place.name, m.place.kind) for m in gaz.search("迎泽大街188号")][:1] == [("迎泽大街188号", "address")]
+    assert gaz.search("yingzedajie")[0].place.kind == "road"
+    assert gaz.search("太原火车站")[0].place.kind == "address"  # no kind given: an address
+
+
+def test_an_address_list_with_a_bad_kind_or_no_point_names_the_row(tmp_path, store):
+    rows = [["编号", "名称", "类别", "经度", "纬度"], ["P1", "某路1号", "河流", 112.55, 37.86], ["P2", "某路2号", "门牌", "", ""]]
+    with pytest.raises(ImportRejected) as info:
+        import_file(write_csv(tmp_path / "bad.csv", rows), "addresses", store=store)
+    rejected = {(r.row, r.column) for r in info.value.rows}
+    assert (2, "类别 kind") in rejected and any(row == 3 for row, _ in rejected)
+    assert store.read("addresses").empty  # all or nothing
