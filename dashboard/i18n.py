@@ -585,6 +585,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rl_you": ("我的位置", "My location"),
     "rl_layer_nearest": ("最近检测点", "Nearest sites"),
     "rl_straight": ("直线距离", "straight-line distance"),
+    "rl_show_on_map": ("在地图上突出显示第几个检测点", "Highlight a site on the map"),
     "zone_history": ("管控区域历史：划定、调整、解除及操作人员", "Zone history: drawn, changed, lifted, and by whom"),
     "zone_history_pick": ("选择区域", "Zone"),
     "zone_history_none": ("尚无管控区域", "No zones yet"),

@@ -50,6 +50,8 @@ text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,0 0 4px #fff;pointer-events:n
 .rm-num-icon{background:transparent;border:0}
 .rm-num{width:24px;height:24px;border-radius:50%;border:2px solid #fff;box-sizing:border-box;color:#fff;
 font-weight:700;font-size:13px;line-height:20px;text-align:center;box-shadow:0 1px 3px rgba(0,0,0,.4)}
+.rm-num.rm-num-sel{width:34px;height:34px;line-height:28px;font-size:16px;border:3px solid #d81b60;
+box-shadow:0 0 0 4px rgba(216,27,96,.35),0 1px 4px rgba(0,0,0,.5)}
 .rm-cluster{width:100%;height:100%;border-radius:50%;background:rgba(255,255,255,.92);border:2px solid #1f4e79;
 box-sizing:border-box;display:flex;flex-direction:column;align-items:center;justify-content:center;font-size:12px;color:#1f2d3d}
 .rm-cluster-bar{display:flex;width:70%;height:5px;border-radius:2px;overflow:hidden;margin-top:1px}

@@ -57,6 +57,7 @@ _CSS = """<style>
 .rm-sites{display:flex;flex-direction:column;gap:8px;margin:4px 0 8px}
 .rm-site{border:1px solid #d5dbe1;border-radius:8px;padding:8px 10px;background:#fff}
 .rm-site.rm-unav-card{background:#f6f6f6;color:#666}
+.rm-site.rm-selected{border:2px solid #d81b60;box-shadow:0 0 0 3px rgba(216,27,96,.18)}
 .rm-call{margin-top:4px}.rm-call a{font-weight:600}
 .rm-queue{font-size:.86em;margin-top:2px}.rm-queue-none{color:#777}
 .rm-qdot{display:inline-block;width:.7em;height:.7em;border-radius:50%;margin-right:.35em;vertical-align:-.05em}
@@ -231,9 +232,11 @@ def _queue_html(site_id: str, queue: dict[str, tuple[str, str]], now: datetime, 
 
 
 def _cards_html(answers: list[SiteAnswer], when: datetime, lang: str, *, navigate: bool = True,
-                queue: dict[str, tuple[str, str]] | None = None, now: datetime | None = None) -> str:
+                queue: dict[str, tuple[str, str]] | None = None, now: datetime | None = None,
+                selected: int | None = None) -> str:
     """The site cards; ``navigate``: with links to a map app (not for a resident told to stay home);
-    ``queue``: the public queue levels (:func:`dashboard.ui.public_queue_of`) judged at ``now``."""
+    ``queue``: the public queue levels (:func:`dashboard.ui.public_queue_of`) judged at ``now``;
+    ``selected``: the card shown on the map (highlighted here and there)."""
     parts = ["<div class='rm-sites'>"]
     for i, a in enumerate(answers, start=1):
         status, cls = _open_text(a, when, lang)
@@ -244,7 +247,7 @@ def _cards_html(answers: list[SiteAnswer], when: datetime, lang: str, *, navigat
         if a.free is not None:
             meta.append(esc(t("rl_free" if a.free else "rl_paid", lang)))
         unav = f"<div class='rm-unav'>{esc(t('rl_unavailable', lang))}</div>" if a.unavailable else ""
-        card_cls = "rm-site rm-unav-card" if a.unavailable else "rm-site"
+        card_cls = ("rm-site rm-unav-card" if a.unavailable else "rm-site") + (" rm-selected" if i == selected else "")
         walk = max(1, round(a.distance_m / WALK_M_PER_MIN))
         addr = f"<div class='rm-addr'>{esc(a.address)}</div>" if a.address else ""
         links = navigation_links(a.name, a.lon, a.lat)
@@ -306,8 +309,10 @@ def _above(path):
     return path
 
 
-def _overlay(m: folium.Map, loc: tuple[float, float], answers: list[SiteAnswer], lang: str, crs: str) -> None:
-    """The location, the nearest sites and a straight line to each, in the map's system."""
+def _overlay(m: folium.Map, loc: tuple[float, float], answers: list[SiteAnswer], lang: str, crs: str,
+             selected: int | None = None) -> None:
+    """The location, the nearest sites and a straight line to each, in the map's system;
+    ``selected`` (a card's number) is drawn larger and ringed, its line solid."""
     pts = [loc] + [(a.lon, a.lat) for a in answers]
     xs, ys = convert_xy([p[0] for p in pts], [p[1] for p in pts], src="wgs84", dst=crs)
     here = (float(ys[0]), float(xs[0]))
@@ -319,12 +324,15 @@ def _overlay(m: folium.Map, loc: tuple[float, float], answers: list[SiteAnswer],
     for i, a in enumerate(answers, start=1):
         there = (float(ys[i]), float(xs[i]))
         colour = "#999999" if a.unavailable else "#1f4e79"
-        _above(folium.PolyLine([here, there], color=colour, weight=3, opacity=0.8, dash_array="6,6")).add_to(fg)
-        # the card's number on the map (1–5 …), above the site markers
+        sel = i == selected
+        _above(folium.PolyLine([here, there], color="#d81b60" if sel else colour, weight=4 if sel else 3, opacity=0.9 if sel else 0.8,
+                               dash_array=None if sel else "6,6")).add_to(fg)
+        # the card's number on the map (1–5 …), above the site markers; the selected card's larger
+        size = 34 if sel else 24
         _above(folium.Marker(
-            there, tooltip=esc(f"{i}. {a.name} · {_distance(a.distance_m, lang)}"),
-            icon=folium.DivIcon(html=f"<div class='rm-num' style='background:{colour}'>{i}</div>", icon_size=(24, 24),
-                                icon_anchor=(12, 12), class_name="rm-num-icon"),
+            there, tooltip=esc(f"{i}. {a.name} · {_distance(a.distance_m, lang)}"), z_index_offset=1000 if sel else 0,
+            icon=folium.DivIcon(html=f"<div class='rm-num{' rm-num-sel' if sel else ''}' data-num='{i}' style='background:{colour}'>{i}</div>",
+                                icon_size=(size, size), icon_anchor=(size // 2, size // 2), class_name="rm-num-icon"),
         )).add_to(fg)
     _above(folium.CircleMarker(
         here, radius=10, color="#ffffff", weight=3, fill=True, fill_color="#d81b60", fill_opacity=1.0,
@@ -450,7 +458,12 @@ else:
         st.markdown(f"##### {t(heading, lang)}")
         st.caption(f"{t('rl_straight', lang)} · {when:%Y-%m-%d %H:%M}")
         if answers:
-            st.html(_cards_html(answers, when, lang, navigate=advice != "stay_home", queue=queue, now=now))
+            # which card to show on the map (chosen below the cards, so the first card stays on a
+            # phone's first screen): its number there grows and is ringed, the card too
+            chosen = ss.get("rl_sel")
+            selected = chosen if isinstance(chosen, int) and chosen <= len(answers) else None
+            st.html(_cards_html(answers, when, lang, navigate=advice != "stay_home", queue=queue, now=now, selected=selected))
+            st.pills(t("rl_show_on_map", lang), options=list(range(1, len(answers) + 1)), key="rl_sel", format_func=str)
         elif advice == "zone_sites":
             st.warning(t("rl_none_in_zone", lang))
         else:
@@ -470,7 +483,9 @@ m = build_map(
     ctx.settings, lang, frames, compact=True, render_options={"zones": {"as_of": today}, "testing_sites": {"when": when}}
 )
 if loc is not None:
-    _overlay(m, loc, answers if inside_city else [], lang, display_crs(ctx.settings))
+    chosen = ss.get("rl_sel")
+    _overlay(m, loc, answers if inside_city else [], lang, display_crs(ctx.settings),
+             selected=chosen if answers and isinstance(chosen, int) and chosen <= len(answers) else None)
 out = show_map(m, key="resident_map", height=520, returned=["last_clicked"])
 click = out.get("last_clicked")
 if click and click != ss.get("_rl_click"):

@@ -238,3 +238,29 @@ def test_an_address_from_the_gazetteer_answers(app_url, page_and_traffic, demo_s
     box.press("Enter")
     page.get_by_text(f"位置：{name}").wait_for(timeout=60_000)  # a house number, found and answered
     page.locator(".rm-site").first.wait_for(timeout=60_000)
+
+
+@pytest.mark.parametrize("page_and_traffic", [PHONE], indirect=True)
+def test_the_selected_cards_site_is_highlighted_on_the_map(app_url, page_and_traffic):
+    page, _ = page_and_traffic
+    page.goto(f"{app_url}/resident?lang=zh&loc=112.5600,37.8600", wait_until="domcontentloaded")
+    page.locator(".rm-site").first.wait_for(timeout=60_000)
+    page.locator("[data-testid='stButtonGroup']").last.get_by_text("3", exact=True).click(timeout=60_000)
+    page.locator(".rm-site.rm-selected").wait_for(timeout=60_000)
+    assert page.locator(".rm-site.rm-selected .rm-site-name").inner_text().startswith("3.")
+    found = None
+    for _ in range(60):  # the map redraws with the third site's number ringed
+        for frame in page.frames:
+            if "streamlit_folium" in frame.url:
+                try:
+                    found = frame.evaluate("() => { const e = document.querySelector('.rm-num-sel'); return e && e.dataset.num; }")
+                except Exception:  # noqa: BLE001 - the frame may be reloading
+                    found = None
+                if found:
+                    break
+        if found:
+            break
+        page.wait_for_timeout(500)
+    assert found == "3"
+    page.locator(".rm-site.rm-selected").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "resident-selected-card-zh.png"))
