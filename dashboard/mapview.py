@@ -27,7 +27,7 @@ from geo.labels import label_groups
 from layers import REGISTRY
 from layers._encoded import geojson_group
 from layers._render import esc, js_payload
-from layers.boundaries import city_counties, provinces, render_districts
+from layers.boundaries import capitals, city_counties, provinces, render_districts
 from layers.derived import NEIGHBOURHOOD_FOLLOWUP, NEIGHBOURHOOD_SCREENING, SITE_QUEUE, TRAVELLER_DENSITY
 from layers.spec import LegendEntry
 
@@ -43,6 +43,7 @@ _CSS = """
 .rm-label{position:absolute;transform:translate(-50%,-50%);white-space:nowrap;color:#1f2d3d;font-size:11px;
 text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,0 0 4px #fff;pointer-events:none}
 .rm-label-province{font-size:13px;font-weight:600}
+.rm-label-capital{font-size:11px;color:#34495e}
 .rm-label-district{font-size:14px;font-weight:600;letter-spacing:1px}
 .rm-label-street{font-size:12px;color:#34495e}
 .rm-label-poi{font-size:11px;color:#1f4e79;transform:translate(10px,-50%)}
@@ -224,7 +225,8 @@ def _labels(settings: Settings, lang: str, counties: gpd.GeoDataFrame, layers: d
             rated = risk[risk["level"].isin(("high", "medium"))]  # as the key figure counts them
             per = rated["province"].map(code).value_counts()
             counts = {str(k): int(v) for k, v in per.items()}
-        return label_groups(lang, provinces=_display(counties, settings), province_counts=counts)
+        return label_groups(lang, provinces=_display(counties, settings), province_counts=counts,
+                            capitals=_display(capitals(), settings))
     nb = layers.get("neighbourhoods")
     pts = [layers[k] for k in ("testing_sites", "hotels") if k in layers]
     return label_groups(lang, districts=_display(counties, settings), neighbourhoods=None if nb is None else _display(nb, settings),

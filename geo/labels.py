@@ -3,7 +3,7 @@
 Offline maps have no place names of their own, so riskmap labels them from the data it holds:
 district names at city zoom, street (街道) names closer in, neighbourhood names closest, testing
 sites and hotels when zoomed right in; province names (with the number of risk areas in force)
-in the national view. Chinese labels in the Chinese UI; in the English UI the data's English
+and, a zoom closer, their capitals in the national view. Chinese labels in the Chinese UI; in the English UI the data's English
 name where there is one (districts), else the name in pinyin with its generic part translated
 (``小店街道第7社区`` → ``Xiaodian Subdistrict No. 7 Community``), by pypinyin.
 
@@ -23,6 +23,7 @@ __all__ = ["english_name", "LabelGroup", "label_groups", "ZOOMS"]
 #: (min zoom, max zoom) per kind of label.
 ZOOMS: dict[str, tuple[int, int]] = {
     "province": (3, 7),
+    "capital": (5, 7),
     "district": (8, 12),
     "street": (13, 14),
     "neighbourhood": (15, 18),
@@ -39,7 +40,9 @@ _GENERIC = (
 )
 _MUNICIPALITIES = {"北京市": "Beijing", "天津市": "Tianjin", "上海市": "Shanghai", "重庆市": "Chongqing"}
 _SPECIAL = {"内蒙古自治区": "Inner Mongolia Autonomous Region", "西藏自治区": "Tibet Autonomous Region",
-            "陕西省": "Shaanxi Province", "香港特别行政区": "Hong Kong SAR", "澳门特别行政区": "Macao SAR"}
+            "陕西省": "Shaanxi Province", "香港特别行政区": "Hong Kong SAR", "澳门特别行政区": "Macao SAR",
+            # capitals whose English name is not their pinyin
+            "呼和浩特": "Hohhot", "乌鲁木齐": "Urumqi", "拉萨": "Lhasa"}
 _NUMBERED = re.compile(r"第(\d+)$")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -87,12 +90,14 @@ def label_groups(
     points: Sequence[gpd.GeoDataFrame] = (),
     provinces: gpd.GeoDataFrame | None = None,
     province_counts: Mapping[str, int] | None = None,
+    capitals: gpd.GeoDataFrame | None = None,
 ) -> list[LabelGroup]:
     """The labels of a map, by kind (:data:`ZOOMS`): ``districts`` (``name``, ``name_en``),
     streets and neighbourhoods from ``neighbourhoods`` (``name``, ``street``, ``district``),
     named ``points`` (sites, hotels), ``provinces`` (``adcode``, ``name``) with the number of risk
-    areas in force per province adcode (``province_counts``) after the name. Texts are plain
-    (the map escapes them)."""
+    areas in force per province adcode (``province_counts``) after the name, and province
+    ``capitals`` (``name``, points) marked with a dot, a zoom in from the provinces. Texts are
+    plain (the map escapes them)."""
     en = lang != "zh"
     out: list[LabelGroup] = []
 
@@ -114,6 +119,8 @@ def label_groups(
             for a, n in zip(provinces["adcode"].astype(str), name_of(provinces), strict=True)
         ]
         out.append(("province", *ZOOMS["province"], rows(provinces, texts)))
+    if capitals is not None and len(capitals):
+        out.append(("capital", *ZOOMS["capital"], rows(capitals, [f"● {n}" for n in name_of(capitals)])))
     if districts is not None and len(districts):
         out.append(("district", *ZOOMS["district"], rows(districts, name_of(districts))))
     if neighbourhoods is not None and len(neighbourhoods):

@@ -11,7 +11,8 @@ import pandas as pd
 
 from layers._encoded import geojson_group
 
-__all__ = ["BOUNDARY_DIR", "city_counties", "county_boundary", "provinces", "gazetteer", "render_districts"]
+__all__ = ["BOUNDARY_DIR", "PROVINCE_CAPITALS", "capitals", "city_counties", "county_boundary", "provinces", "gazetteer",
+           "render_districts"]
 
 BOUNDARY_DIR = Path(__file__).resolve().parent.parent / "data" / "boundaries"
 
@@ -59,6 +60,29 @@ def _gazetteer() -> pd.DataFrame:
 def gazetteer() -> pd.DataFrame:
     """adcode, level, name, province, city, county and a representative point per division."""
     return _gazetteer().copy()
+
+
+#: The capitals (省会/首府) of the provinces and autonomous regions, by their city's admin code
+#: (GB/T 2260). The municipalities (北京, 天津, 上海, 重庆) are their own; Hong Kong, Macao and
+#: Taiwan have no city rows in the boundary data.
+PROVINCE_CAPITALS = (
+    "130100", "140100", "150100", "210100", "220100", "230100", "320100", "330100", "340100", "350100",
+    "360100", "370100", "410100", "420100", "430100", "440100", "450100", "460100", "510100", "520100",
+    "530100", "540100", "610100", "620100", "630100", "640100", "650100",
+)
+
+
+def capitals() -> gpd.GeoDataFrame:
+    """The province capitals as points (``adcode``, ``name`` without 市, ``province_adcode``), at
+    the gazetteer's representative point of each capital's city — inside the city's area, not
+    its centre: a label position for the national view, not a location."""
+    g = _gazetteer()
+    rows = g[(g["level"] == "city") & g["adcode"].isin(PROVINCE_CAPITALS)]
+    return gpd.GeoDataFrame(
+        {"adcode": rows["adcode"].to_numpy(), "name": rows["name"].str.removesuffix("市").to_numpy(),
+         "province_adcode": rows["province_adcode"].to_numpy()},
+        geometry=gpd.points_from_xy(rows["lon"], rows["lat"]), crs="EPSG:4326",
+    ).reset_index(drop=True)
 
 
 def render_districts(gdf: gpd.GeoDataFrame, lang: str = "zh", *, name: str) -> folium.FeatureGroup:

@@ -178,6 +178,7 @@ def test_the_national_view_shows_every_risk_area_and_counts_by_province(app_url,
     labels = _labels_at(page, 5)
     counted = [x for x in labels if x.startswith("province:") and x.split(" ")[-1].isdigit()]
     assert counted, labels
+    assert "capital:● 太原" in labels  # the province capitals, a zoom in from the provinces
     frame = next(f for f in page.frames if "streamlit_folium" in f.url)
     dots = frame.evaluate("() => { let n = 0; window.map.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n; }")
     total = sum(int(x.split(" ")[-1]) for x in counted)

@@ -64,3 +64,24 @@ def test_province_labels_carry_the_risk_areas_in_force():
     assert [r[2] for r in rows] == ["山西省", "浙江省 3"]
     (_, _, _, rows_en), = label_groups("en", provinces=prov, province_counts={"330000": 3})
     assert [r[2] for r in rows_en] == ["Shanxi Province", "Zhejiang Province 3"]
+
+
+def test_province_capitals_are_labelled_a_zoom_in_from_the_provinces():
+    from layers.boundaries import PROVINCE_CAPITALS, capitals
+
+    caps = capitals()
+    assert len(caps) == len(PROVINCE_CAPITALS) == 27
+    assert {"太原", "石家庄", "乌鲁木齐", "拉萨", "海口"} <= set(caps["name"])
+    (zh,) = [g for g in label_groups("zh", capitals=caps) if g[0] == "capital"]
+    (en,) = [g for g in label_groups("en", capitals=caps) if g[0] == "capital"]
+    assert zh[1] > ZOOMS["province"][0] and zh[2] == ZOOMS["province"][1]
+    assert "● 太原" in [r[2] for r in zh[3]]
+    assert {"● Taiyuan", "● Hohhot", "● Urumqi", "● Lhasa"} <= {r[2] for r in en[3]}
+    # each label sits inside its province
+    from layers.boundaries import provinces
+
+    prov = provinces().set_index("adcode")
+    import shapely
+
+    for r, code in zip(zh[3], caps["province_adcode"], strict=True):
+        assert shapely.covers(prov.geometry[code].buffer(0.05), shapely.Point(r[1], r[0])), code
