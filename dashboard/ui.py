@@ -83,7 +83,7 @@ def _switch_language() -> None:
     st.query_params["lang"] = choice
 
 
-def page_frame(page_key: str, *, roles: tuple[str, ...] | None = None) -> PageContext:
+def page_frame(page_key: str, *, roles: tuple[str, ...] | None = None, compact_banner: bool = False) -> PageContext:
     """Render the shared sidebar and header for a page and return what the page needs.
 
     Stops the page (with a clear message) when settings are bad or the store is missing, and —
@@ -124,7 +124,10 @@ def page_frame(page_key: str, *, roles: tuple[str, ...] | None = None) -> PageCo
         user=account.name if account else None, role=account.role if account else "public",
     )
     if ctx.is_demo:
-        st.warning(t("demo_banner", lang), icon=":material/science:")
+        if compact_banner:  # a phone-first page: one line, the answer comes first
+            st.caption(f":material/science: **{t('demo_banner_short', lang)}**", help=t("demo_banner", lang))
+        else:
+            st.warning(t("demo_banner", lang), icon=":material/science:")
     return ctx
 
 

@@ -57,6 +57,8 @@ _CSS = """<style>
 .rm-sites{display:flex;flex-direction:column;gap:8px;margin:4px 0 8px}
 .rm-site{border:1px solid #d5dbe1;border-radius:8px;padding:8px 10px;background:#fff}
 .rm-site.rm-unav-card{background:#f6f6f6;color:#666}
+@media (max-width: 640px){[data-testid="stMainBlockContainer"]{padding-top:3.2rem}
+[data-testid="stMainBlockContainer"] h1{font-size:1.7rem;padding-top:.2rem;padding-bottom:.4rem}}
 .rm-site.rm-selected{border:2px solid #d81b60;box-shadow:0 0 0 3px rgba(216,27,96,.18)}
 .rm-call{margin-top:4px}.rm-call a{font-weight:600}
 .rm-queue{font-size:.86em;margin-top:2px}.rm-queue-none{color:#777}
@@ -347,7 +349,7 @@ def _overlay(m: folium.Map, loc: tuple[float, float], answers: list[SiteAnswer],
 
 # --- the page ---------------------------------------------------------------------------------
 
-ctx = page_frame("page_resident")
+ctx = page_frame("page_resident", compact_banner=True)
 lang = ctx.lang
 zh = lang == "zh"
 today = ctx.scenario_today
@@ -368,12 +370,18 @@ st.markdown(f"##### {t('rl_where', lang)}")
 st.text_input(t("rl_place", lang), key="rl_place", placeholder=t("rl_place_ph", lang), on_change=_on_place, args=(gaz,))
 suggestions = ss.get("rl_matches") or []
 if suggestions and not (suggestions[0].how == "exact" and ss.get("rl_label") == suggestions[0].place.name):
-    st.caption(t("rl_suggest", lang))
-    for i, match in enumerate(suggestions[:6]):
-        p = match.place
-        kind = KINDS[p.kind][0 if zh else 1]
-        st.button(md_text(f"{p.name} · {kind}" + (f" · {p.district}" if p.district and p.kind != "district" else "")),
-                  key=f"rl_sug_{i}", on_click=_choose, args=(p,), use_container_width=True)
+    # a place already chosen from the search: the other matches fold away, so the answer stays near the top
+    chosen = ss.get("rl_label") == suggestions[0].place.name
+    others = suggestions[1:6] if chosen else suggestions[:6]
+    holder = st.expander(t("rl_more_matches", lang).format(n=len(others))) if chosen else st.container()
+    with holder:
+        if not chosen:
+            st.caption(t("rl_suggest", lang))
+        for i, match in enumerate(others):
+            p = match.place
+            kind = KINDS[p.kind][0 if zh else 1]
+            st.button(md_text(f"{p.name} · {kind}" + (f" · {p.district}" if p.district and p.kind != "district" else "")),
+                      key=f"rl_sug_{i}", on_click=_choose, args=(p,), use_container_width=True)
 here = my_location(
     label=t("rl_my_location", lang), insecure=t("rl_my_location_insecure", lang),
     waiting=t("rl_my_location_waiting", lang), failed=t("rl_my_location_failed", lang), key="rl_geo",
@@ -385,24 +393,6 @@ if here and here.get("at") != ss.get("_rl_geo_at"):
     else:
         ss["rl_msg"] = (t("rl_my_location_failed", "zh"), t("rl_my_location_failed", "en"))
     st.rerun()
-# On a phone the answer should be near the top: coordinates and filters fold away (open when used).
-with st.expander(t("rl_coords", lang), expanded=bool(ss.get("rl_coords"))):
-    st.text_input(t("rl_coords", lang), key="rl_coords", placeholder=t("rl_coords_ph", lang), on_change=_on_coords,
-                  label_visibility="collapsed")
-    st.selectbox(
-        t("rl_system", lang), _SYSTEMS, key="rl_sys", format_func=lambda s: t(f"rl_sys_{s}", lang), on_change=_on_coords
-    )
-filtered = ss["rl_k"] != K_DEFAULT or ss["rl_open"] or ss["rl_type"] != TYPE_ALL or ss.get("rl_quiet", False)
-with st.expander(t("rl_filters", lang), expanded=filtered):
-    f1, f2 = st.columns(2)
-    f1.number_input(t("rl_k", lang), min_value=1, max_value=K_MAX, step=1, key="rl_k")
-    f2.selectbox(
-        t("rl_type", lang), [TYPE_ALL, *SITE_TYPES], key="rl_type",
-        format_func=lambda v: t("all", lang) if v == TYPE_ALL else type_label(v, lang),
-    )
-    st.toggle(t("rl_open", lang), key="rl_open")
-    st.toggle(t("rl_not_crowded", lang), key="rl_quiet")
-st.caption(t("rl_map_hint", lang))
 if ss.get("rl_msg"):
     st.warning(md_text(ss["rl_msg"][0 if zh else 1]))
 
@@ -468,6 +458,26 @@ else:
             st.warning(t("rl_none_in_zone", lang))
         else:
             st.info(t("rl_none_found", lang))
+
+# Below the answer (on a phone the search box and the answer come first): coordinates and filters,
+# folded until used; they apply on the next run, above.
+with st.expander(t("rl_coords", lang), expanded=bool(ss.get("rl_coords"))):
+    st.text_input(t("rl_coords", lang), key="rl_coords", placeholder=t("rl_coords_ph", lang), on_change=_on_coords,
+                  label_visibility="collapsed")
+    st.selectbox(
+        t("rl_system", lang), _SYSTEMS, key="rl_sys", format_func=lambda s: t(f"rl_sys_{s}", lang), on_change=_on_coords
+    )
+filtered = ss["rl_k"] != K_DEFAULT or ss["rl_open"] or ss["rl_type"] != TYPE_ALL or ss.get("rl_quiet", False)
+with st.expander(t("rl_filters", lang), expanded=filtered):
+    f1, f2 = st.columns(2)
+    f1.number_input(t("rl_k", lang), min_value=1, max_value=K_MAX, step=1, key="rl_k")
+    f2.selectbox(
+        t("rl_type", lang), [TYPE_ALL, *SITE_TYPES], key="rl_type",
+        format_func=lambda v: t("all", lang) if v == TYPE_ALL else type_label(v, lang),
+    )
+    st.toggle(t("rl_open", lang), key="rl_open")
+    st.toggle(t("rl_not_crowded", lang), key="rl_quiet")
+st.caption(t("rl_map_hint", lang))
 
 # 我去过风险区吗？ — nothing entered there is stored, logged, shared or put in the link below
 render_itinerary(ctx, gaz, today.date())

@@ -264,3 +264,28 @@ def test_the_selected_cards_site_is_highlighted_on_the_map(app_url, page_and_tra
     assert found == "3"
     page.locator(".rm-site.rm-selected").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "resident-selected-card-zh.png"))
+
+
+@pytest.mark.parametrize("page_and_traffic", [PHONE], indirect=True)
+def test_after_a_search_the_first_card_is_on_a_phones_first_screen(app_url, page_and_traffic, demo_store):
+    from layers.store.gpkg import GpkgStore
+
+    addresses = GpkgStore(demo_store).read("addresses", public=True)
+    # an address outside every zone (inside a sealed zone the stay-home message rightly comes first)
+    name = str(addresses[(addresses["kind"] == "address") & (addresses["district_adcode"] == "140110")]["name"].iloc[0])
+    page, _ = page_and_traffic
+    page.goto(f"{app_url}/resident?lang=zh", wait_until="domcontentloaded")
+    box = page.get_by_label("地名或地址（门牌、道路、社区、街道、区县、检测点）")
+    box.wait_for(timeout=60_000)
+    box.fill(name)  # an address: the usual search
+    box.press("Enter")
+    card = page.locator(".rm-site").first
+    card.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    # without scrolling: the search box and the whole first card inside the 844-pixel screen
+    top = page.evaluate("() => { const m = document.querySelector('[data-testid=stMain]') || document.scrollingElement; return m.scrollTop; }")
+    assert top == 0
+    page.screenshot(path=str(ARTIFACTS / "resident-first-screen.png"))
+    b = card.bounding_box()
+    assert b is not None and b["y"] >= 0 and b["y"] + b["height"] <= PHONE["height"], b
+    assert box.bounding_box()["y"] >= 0
