@@ -45,6 +45,7 @@ from layers import zone_rules as zr
 from layers import zones as lz
 from layers.boundaries import city_counties
 from layers.io import export_layer, read_file, validate
+from layers.io.case_points import case_points_from_file
 from layers.zones import tier_label
 
 MODES = ("draw", "edit", "generate", "history", "exchange")
@@ -540,7 +541,7 @@ def _on_case_file() -> None:
         path.write_bytes(upload.getvalue())
         crs_choice = ss.get("pl_g_crs", "auto")
         try:
-            pts = lz.case_points_from_file(path, crs=None if crs_choice == "auto" else crs_choice)
+            pts = case_points_from_file(path, crs=None if crs_choice == "auto" else crs_choice)
         except (ImportRejected, CoordinateError, ValueError) as exc:
             ss["_pl_cases_rejects"] = (str(exc), [])
             return

@@ -369,9 +369,9 @@ st.html(_CSS)
 st.markdown(f"##### {t('rl_where', lang)}")
 st.text_input(t("rl_place", lang), key="rl_place", placeholder=t("rl_place_ph", lang), on_change=_on_place, args=(gaz,))
 suggestions = ss.get("rl_matches") or []
-if suggestions and not (suggestions[0].how == "exact" and ss.get("rl_label") == suggestions[0].place.name):
+chosen = bool(suggestions) and ss.get("rl_label") == suggestions[0].place.name
+if suggestions and not (suggestions[0].how == "exact" and chosen) and not (chosen and len(suggestions) == 1):
     # a place already chosen from the search: the other matches fold away, so the answer stays near the top
-    chosen = ss.get("rl_label") == suggestions[0].place.name
     others = suggestions[1:6] if chosen else suggestions[:6]
     holder = st.expander(t("rl_more_matches", lang).format(n=len(others))) if chosen else st.container()
     with holder:

@@ -18,6 +18,7 @@ from geo.crs import utm_crs_for, wgs84_to_gcj02
 from geo.zones import Impact, ZoneVersion, zone_impact, zones_from_cases
 from layers import zone_rules as zr
 from layers import zones as lz
+from layers.io.case_points import case_points_from_file
 
 CRS = utm_crs_for(112.55, 37.86)
 X0, Y0 = 660_000, 4_190_000  # near Taiyuan, UTM 49N
@@ -317,7 +318,7 @@ def test_case_points_from_a_csv_with_rejects(tmp_path):
     path.write_text(
         "姓名,经度,纬度\n张三,112.55,37.86\n李四,abc,37.86\n王五,37.86,112.55\n赵六,,\n钱七,112.56,37.87\n", encoding="utf-8"
     )
-    pts = lz.case_points_from_file(path)
+    pts = case_points_from_file(path)
     np.testing.assert_allclose(pts.lonlat, [[112.55, 37.86], [112.56, 37.87]])
     assert [tuple(r) for r in pts.rejects] == [
         (3, "经度/纬度", "经纬度不是数字", "longitude/latitude is not a number"),
@@ -331,7 +332,7 @@ def test_case_points_declared_gcj02_are_converted(tmp_path):
     gx, gy = wgs84_to_gcj02([112.55], [37.86])
     path = tmp_path / "cases.csv"
     path.write_text(f"lng,lat\n{gx[0]:.7f},{gy[0]:.7f}\n", encoding="utf-8")
-    pts = lz.case_points_from_file(path, crs="gcj02")
+    pts = case_points_from_file(path, crs="gcj02")
     np.testing.assert_allclose(pts.lonlat, [[112.55, 37.86]], atol=1e-6)
 
 
@@ -342,7 +343,7 @@ def test_case_points_from_geojson_points_only(tmp_path):
         {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}},
     ]}
     path.write_text(json.dumps(fc), encoding="utf-8")
-    pts = lz.case_points_from_file(path)
+    pts = case_points_from_file(path)
     np.testing.assert_allclose(pts.lonlat, [[112.55, 37.86]])
     assert [tuple(r) for r in pts.rejects] == [(2, "geometry", "病例位置须为点，不能是 Polygon", "a case location must be a point, not a Polygon")]
 
@@ -350,7 +351,7 @@ def test_case_points_from_geojson_points_only(tmp_path):
 def test_case_file_without_coordinates(tmp_path):
     path = tmp_path / "cases.csv"
     path.write_text("姓名,地址\n张三,某街\n", encoding="utf-8")
-    pts = lz.case_points_from_file(path)
+    pts = case_points_from_file(path)
     assert len(pts.lonlat) == 0
     assert [tuple(r) for r in pts.rejects] == [
         (None, None, "未找到经度、纬度列（经度/纬度、lng/lat、x/y）", "no longitude and latitude columns (经度/纬度, lng/lat, x/y)")
