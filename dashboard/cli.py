@@ -521,7 +521,7 @@ def _cmd_companions(args: argparse.Namespace) -> int:
 
         try:
             _audit_cli(args, "companions", "travellers", f"{found['device'].nunique()} devices; as_of={args.as_of}")
-            res = flag_companions(_store_location(args), found, detected=args.as_of, user=_cli_user())
+            res = flag_companions(_store_location(args), found, detected=args.as_of, user=_cli_user(), cell_m=rule.cell_m, crs=crs)
             from geo.companions import companion_summary
             from layers.companions import save_summary
             from layers.store import open_store
@@ -532,9 +532,10 @@ def _cmd_companions(args: argparse.Namespace) -> int:
         except (StaleWrite, AuditFailed) as exc:
             print(f"riskmap: {exc}; 未标记任何人员 / nobody was flagged", file=sys.stderr)
             return 1
-        print(f"已标记时空伴随者 {res.flagged:,} 人（此前已标记 {res.already:,} 人；{res.unmatched:,} 个设备不在人员名单中）"
-              f" / flagged {res.flagged:,} travellers as companions ({res.already:,} flagged before; {res.unmatched:,} devices"
-              f" are on no traveller)")
+        print(f"已标记时空伴随者 {res.flagged:,} 人（此前已标记 {res.already:,} 人）；{res.added:,} 个设备不在人员名单中，"
+              f"已作为待核实身份人员加入名单（按首次伴随所在社区分派） / flagged {res.flagged:,} travellers as companions"
+              f" ({res.already:,} flagged before); {res.added:,} devices were on no traveller and were added as people to"
+              f" identify (in the neighbourhood where they were first together with a case)")
     print(f"时空伴随者 {found['device'].nunique():,} 人（{len(found):,} 条伴随记录，{found['case_device'].nunique():,} 名病例）"
           f" / companions: {found['device'].nunique():,} devices ({len(found):,} pairs, {found['case_device'].nunique():,} cases);"
           f" wrote {out} in {time.perf_counter() - t0:.1f} s ({args.engine})")

@@ -1,6 +1,7 @@
 """时空伴随者 into the traveller list (layers/companions.py, riskmap companions --flag): the
 travellers whose device the detection names are flagged on the detection day, the screening gives
-them the companion rule's code, a second run keeps the first day, unknown devices are counted."""
+them the companion rule's code, a second run keeps the first day, and a device no traveller
+carries enters the list as a person to identify, in the neighbourhood where it met the case."""
 
 from __future__ import annotations
 
@@ -37,9 +38,18 @@ def test_found_devices_flag_their_travellers_once(store):
     screened = screen_store(path, SCENARIO_TODAY, followup=False)
     kinds = set(screened.obligations.loc[screened.obligations["traveller_id"].isin(ids[:2]), "kind"])
     assert any("companion" in k for k in kinds)
-    # a later detection keeps the first day
+    # the device no traveller carried: a person to identify, flagged the same way, nothing guessed
+    from layers.companions import UNKNOWN_NAME
+
+    added = t[t["device_id"] == "ffff000000000000"]
+    assert res.added == 1 and len(added) == 1 and added.index[0].startswith("TC-")
+    row = added.iloc[0]
+    assert row["name"] == UNKNOWN_NAME and bool(row["companion"]) and pd.isna(row["phone"]) and row["geometry"] is None
+    assert any("companion" in k for k in screened.obligations.loc[screened.obligations["traveller_id"] == added.index[0], "kind"])
+    # a later detection keeps the first day, and finds the added person instead of adding them again
     again = flag_companions(path, found, detected="2022-03-29", user="cli:test")
-    assert (again.flagged, again.already) == (0, 2)
+    assert (again.flagged, again.already, again.added) == (0, 3, 0)
+    assert (open_store(path).read("travellers")["device_id"] == "ffff000000000000").sum() == 1
     t2 = open_store(path).read("travellers").set_index("id")
     assert (pd.to_datetime(t2.loc[ids[:2], "companion_date"]) == pd.Timestamp(SCENARIO_TODAY)).all()
 
@@ -62,7 +72,10 @@ def test_the_command_line_flags_and_keeps_the_aggregates(store, tmp_path, capsys
     assert main(["companions", "--records", str(tmp_path / "r.csv"), "--cases", str(tmp_path / "c.csv"), "--as-of", SCENARIO_TODAY,
                  "--out", str(out), "--flag", "--store", path]) == 0
     text = capsys.readouterr().out
-    assert "companions: 4 devices" in text and "flagged 3 travellers" in text and "1 devices are on no traveller" in text
+    assert "companions: 4 devices" in text and "flagged 3 travellers" in text
+    assert "1 devices were on no traveller and were added as people to identify" in text
+    added = open_store(path).read("travellers").set_index("device_id").loc["bbbb000000000004"]
+    assert added["neighbourhood_id"] is not None  # the neighbourhood of the cell where it met the case
     assert len(pd.read_csv(out)) == 4
     s = latest_summary(records_for(path), SCENARIO_TODAY)
     assert (s["devices"], s["cases"]) == (4, 1) and s["cells"][0]["companions"] == 4
