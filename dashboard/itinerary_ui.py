@@ -65,7 +65,7 @@ def _stays(gaz: PlaceGazetteer) -> list[Stay]:
             found = gaz.search(place)
             if found and found[0].how == "exact":
                 lon, lat = found[0].place.lon, found[0].place.lat
-        out.append(Stay(place, first or dt.date.min, last or dt.date.min, lon, lat))
+        out.append(Stay(place, first, last, lon, lat))  # a missing day is said by the check, not guessed
     return out
 
 

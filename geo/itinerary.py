@@ -60,8 +60,8 @@ class Stay:
     place was found in the city (zones are checked at points only)."""
 
     place: str
-    first: dt.date
-    last: dt.date
+    first: dt.date | None
+    last: dt.date | None
     lon: float | None = None
     lat: float | None = None
 
@@ -102,6 +102,9 @@ def _check(stays: Sequence[Stay], today: dt.date) -> None:
     for i, s in enumerate(stays, start=1):
         if not str(s.place or "").strip() and s.lon is None:
             problems.append((i, "请填写地点", "enter the place"))
+        if s.first is None or s.last is None:
+            problems.append((i, "请填写到达和离开日期", "enter the days you arrived and left"))
+            continue
         if s.last < s.first:
             problems.append((i, f"离开日期 {s.last} 早于到达日期 {s.first}", f"left on {s.last}, before arriving on {s.first}"))
         if s.last > today:

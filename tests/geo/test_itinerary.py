@@ -95,6 +95,7 @@ def test_zones_in_force_at_a_point_of_the_city_during_the_stay(context):
         ([Stay(FENGTAI, dt.date(2022, 3, 27), dt.date(2022, 3, 29))], "after today"),
         ([Stay(FENGTAI, dt.date(2022, 3, 1), dt.date(2022, 3, 5))], "14-day window"),
         ([Stay("", dt.date(2022, 3, 20), dt.date(2022, 3, 21))], "enter the place"),
+        ([Stay(FENGTAI, dt.date(2022, 3, 20), None)], "stay 1: enter the days you arrived and left"),
         ([Stay(FENGTAI, dt.date(2022, 3, 20), dt.date(2022, 3, 21))] * (MAX_STAYS + 1), "at most 14"),
     ],
 )
