@@ -662,3 +662,15 @@ def test_an_export_of_the_reports_reads_the_records(store, tmp_path):
     assert export_layer(store, "daily_reports", tmp_path / "r.csv") == 3
     assert export_layer(store, "daily_report_revisions", tmp_path / "v.csv") == 3  # two originals and one save
     assert len(store.read("daily_reports")) == 2  # the layer of the previous layout is not what is read
+
+
+def test_reports_save_take_in_and_refuse_on_both_backends(new_store):
+    """The daily reports through the one record API on each store backend: a store of the previous
+    layout taken in, a save, and a stale edit refused with who."""
+    store = new_store({"daily_reports": _history(FEB5, FEB6)})
+    assert list(load_revisions(store)["revision"]) == [0, 0]
+    assert save_report(store, FEB7, user="王", expect_revision=NO_REPORT).revision == 1
+    with pytest.raises(ReportChanged) as info:
+        save_report(store, FEB7 | {"recovered": 3}, user="李", expect_revision=NO_REPORT)
+    assert info.value.saved_by == "王"
+    assert list(load_reports(store)["date"].dt.strftime("%m-%d")) == ["02-05", "02-06", "02-07"]
