@@ -539,7 +539,7 @@ def save_reports(
         revision = max(last, 0) + 1
         # a day twice in one import: its second version names the first
         base = pending[key][0] if key in pending else (stored.version if stored is not None else 0)
-        data = {n: clean[n] for n in names} | {"demo": bool(clean.get("demo", False)), "revision": revision, "note": note}
+        data = _report_data(clean, demo=bool(clean.get("demo", False)), revision=revision, note=note)
         items.append((KIND, key, data, base, SCOPE))
         pending[key] = (base + 1, revision)
         results[i] = SaveResult(day, revision, True, warnings)
@@ -587,11 +587,20 @@ def _revision(record: Record) -> int:
     return int(record.data.get("revision", record.version))
 
 
+def _report_data(figures: Mapping[str, Any], *, demo: bool, revision: int, note: str) -> dict[str, Any]:
+    """A report's record fields: its figures (from a dict or a layer row), demo, revision and note."""
+    values = {n: _row_value(figures, n) if isinstance(figures, pd.Series) else figures[n] for n in FIGURE_NAMES + CUMULATIVE_NAMES}
+    return values | {"demo": demo, "revision": revision, "note": note}
+
+
+def _report_row(r: Record) -> dict[str, Any]:
+    """A record's report as a row of :data:`layers.daily_reports.SPEC` columns."""
+    return {"date": r.key, **{n: r.data.get(n) for n in FIGURE_NAMES + CUMULATIVE_NAMES}, "demo": bool(r.data.get("demo", False))}
+
+
 def _frame(records: Iterable[Record]) -> pd.DataFrame:
     """The reports of ``records`` as a frame of :data:`layers.daily_reports.SPEC` columns, by date."""
-    rows = [{"date": r.key, **{n: r.data.get(n) for n in FIGURE_NAMES + CUMULATIVE_NAMES},
-             "demo": bool(r.data.get("demo", False))} for r in records]
-    frame = SPEC.coerce(pd.DataFrame(rows, columns=SPEC.column_names))
+    frame = SPEC.coerce(pd.DataFrame([_report_row(r) for r in records], columns=SPEC.column_names))
     return frame.sort_values("date", kind="stable").reset_index(drop=True)
 
 
@@ -602,7 +611,7 @@ def report_records(store: Store) -> Records:
     from layers.store.records import records_for
 
     records = records_for(store.location)
-    if not records.current(KIND) and store.exists() and "daily_reports" in store.layers():
+    if store.exists() and "daily_reports" in store.layers() and not records.has(KIND):
         adopt_layer_reports(store, records)
     return records
 
@@ -616,7 +625,6 @@ def adopt_layer_reports(store: Store, records: Records) -> int:
     reports = store.read("daily_reports")
     revisions = store.read("daily_report_revisions") if "daily_report_revisions" in store.layers() else None
     versions: list[Record] = []
-    names = FIGURE_NAMES + CUMULATIVE_NAMES
     adopted_at = local_stamp()
     for _, row in reports.sort_values("date", kind="stable").iterrows():
         key = _day(pd.Timestamp(row["date"]))
@@ -625,11 +633,8 @@ def adopt_layer_reports(store: Store, records: Records) -> int:
         for n, r in enumerate(rows, start=1):
             rev = int(r["revision"]) if "revision" in r and not pd.isna(r["revision"]) else 0
             original = rev == 0
-            data = {c: _row_value(r, c) for c in names} | {
-                "demo": bool(r.get("demo")) if not pd.isna(r.get("demo")) else False,
-                "revision": rev,
-                "note": ORIGINAL_NOTE if original else str(r.get("note") or ""),
-            }
+            data = _report_data(r, demo=bool(r.get("demo")) if not pd.isna(r.get("demo")) else False, revision=rev,
+                                note=ORIGINAL_NOTE if original else str(r.get("note") or ""))
             # an original was saved by no one the store knows of: nobody is named for it
             by = "" if original else str(r.get("saved_by") or "")
             at = "" if original else str(r.get("saved_at") or "") or adopted_at
@@ -643,11 +648,9 @@ def save_originals(records: Records, reports: pd.DataFrame, *, user: str) -> int
     from layers.store.records import Record, local_stamp
 
     at = local_stamp()
-    names = FIGURE_NAMES + CUMULATIVE_NAMES
     versions = [
         Record(KIND, _day(pd.Timestamp(r["date"])), 1, SCOPE, "original",
-               {c: _row_value(r, c) for c in names} | {"demo": bool(r.get("demo", False)), "revision": 0, "note": ORIGINAL_NOTE},
-               user, at)
+               _report_data(r, demo=bool(r.get("demo", False)), revision=0, note=ORIGINAL_NOTE), user, at)
         for _, r in SPEC.coerce(reports).iterrows()
     ]
     return records.adopt(KIND, versions)
@@ -662,9 +665,8 @@ def load_revisions(store: Store) -> pd.DataFrame:
     """Every saved revision of every day (:data:`layers.daily_reports.REVISIONS_SPEC` columns),
     by date then revision; an original is revision 0."""
     rows = [
-        {"date": r.key, "revision": _revision(r), "saved_at": r.saved_at or None, "saved_by": r.saved_by or None,
-         "note": str(r.data.get("note") or ""), **{n: r.data.get(n) for n in FIGURE_NAMES + CUMULATIVE_NAMES},
-         "demo": bool(r.data.get("demo", False))}
+        _report_row(r) | {"revision": _revision(r), "saved_at": r.saved_at or None, "saved_by": r.saved_by or None,
+                          "note": str(r.data.get("note") or "")}
         for r in report_records(store).histories(KIND)
     ]
     frame = REVISIONS_SPEC.coerce(pd.DataFrame(rows, columns=REVISIONS_SPEC.column_names))

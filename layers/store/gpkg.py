@@ -19,7 +19,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -255,14 +255,22 @@ class StoreBase:
     city_adcode: str = DEFAULT_CITY_ADCODE
 
     def _guard_saved_zone(
-        self, row: gpd.GeoDataFrame, stored: pd.DataFrame | None, *, action: str, merging: Sequence[str]
-    ) -> gpd.GeoDataFrame:
+        self,
+        row: gpd.GeoDataFrame,
+        hist: gpd.GeoDataFrame,
+        stored: Callable[[], pd.DataFrame | None],
+        *,
+        action: str,
+        merging: Sequence[str],
+    ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         """The zone rules on one planner's save (:func:`layers.zone_rules.guard_zones`) against
-        the other stored zones, except a lift: it only ends a zone, and ending one must stay
-        possible even for a zone stored before the rules."""
+        the stored zones ``stored()`` gives (read only when the rules run), except a lift: it only
+        ends a zone, and ending one must stay possible even for a zone stored before the rules.
+        Returns the zone row and its history row with the geometry as it will be stored."""
         if action == "lift":
-            return row
-        return guard_zones(row, existing=stored, city_adcode=self.city_adcode, merging=merging)
+            return row, hist
+        row = guard_zones(row, existing=stored(), city_adcode=self.city_adcode, merging=merging)
+        return row, hist.set_geometry(gpd.GeoSeries(list(row.geometry), index=hist.index, crs="EPSG:4326"))
 
     def write_layer(self, key: str, frame: pd.DataFrame, *, mode: Literal["append", "replace"] = "append") -> int:
         """Write rows of one layer atomically and return how many rows the layer has afterwards.
@@ -420,8 +428,7 @@ class GpkgStore(StoreBase):
             match = zones[zones["id"] == str(zone.get("id") or "").strip()]
             current = match.iloc[0].to_dict() if len(match) else None
             row, hist, version = prepare_save(current, zone, based_on=based_on, user=user, action=action, now=now)
-            row = self._guard_saved_zone(row, zones, action=action, merging=merging)
-            hist = hist.set_geometry(gpd.GeoSeries(list(row.geometry), index=hist.index, crs="EPSG:4326"))
+            row, hist = self._guard_saved_zone(row, hist, lambda: zones, action=action, merging=merging)
             rest = zones[zones["id"] != row["id"].iloc[0]]
             new_zones = pd.concat([rest, row], ignore_index=True) if len(rest) else row
             history = self.read("zone_history") if "zone_history" in present else None

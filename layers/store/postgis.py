@@ -549,11 +549,11 @@ class PostgisStore(StoreBase):
             match = self._select(con, zones_spec, sql.SQL("id = %s"), [zone_id])
             current = match.iloc[0].to_dict() if len(match) else None
             row, hist, version = prepare_save(current, zone, based_on=based_on, user=user, action=action, now=now)
-            if action != "lift":  # the other zones of its tier, for the rules
-                tier = sql.SQL("tier = %s AND id <> %s")
-                stored = self._select(con, zones_spec, tier, [str(row["tier"].iloc[0]), zone_id])
-                row = self._guard_saved_zone(row, stored, action=action, merging=merging)
-                hist = hist.set_geometry(gpd.GeoSeries(list(row.geometry), index=hist.index, crs="EPSG:4326"))
+            same_tier = sql.SQL("tier = %s AND id <> %s")  # the other zones of its tier, for the rules
+            row, hist = self._guard_saved_zone(
+                row, hist, lambda: self._select(con, zones_spec, same_tier, [str(row["tier"].iloc[0]), zone_id]),
+                action=action, merging=merging,
+            )
             con.execute("DELETE FROM layer_zones WHERE id = %s", (str(row["id"].iloc[0]),))
             self._insert(con, "zones", row)
             self._insert(con, "zone_history", hist)

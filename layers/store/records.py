@@ -59,6 +59,11 @@ def _record(row: tuple) -> Record:
     return Record(str(kind), str(key), int(version), str(scope), str(action), json.loads(data), str(by), str(at))
 
 
+def _text(data: Mapping[str, Any]) -> str:
+    """A record's fields as stored: JSON, keys sorted, Chinese kept as is."""
+    return json.dumps(dict(data), ensure_ascii=False, sort_keys=True, default=str)
+
+
 def local_stamp(now: dt.datetime | None = None) -> str:
     """``now`` (default: the present) as Asia/Shanghai local time to the second, with its offset
     (``2022-03-28T09:15:00+08:00``); a naive time is taken as local. Every saved version is
@@ -89,6 +94,34 @@ class Records:
     @property
     def location(self) -> str:
         return self._db.location
+
+    @staticmethod
+    def _add_version(tx: Tx, r: Record, text: str) -> int:
+        """Write one version of a record (``text``: its fields as stored); returns its sequence number."""
+        tx.run(
+            "INSERT INTO riskmap_record_versions (kind, record_key, version, scope, action, data, saved_by, saved_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (r.kind, r.key, r.version, r.scope, r.action, text, r.saved_by, r.saved_at),
+        )
+        seq = tx.one("SELECT MAX(seq) FROM riskmap_record_versions")
+        return int(seq[0]) if seq else 0
+
+    @staticmethod
+    def _add_head(tx: Tx, r: Record, seq: int, text: str) -> None:
+        """Make ``r`` the current version of a record that has none yet."""
+        tx.run(
+            f"INSERT INTO riskmap_records ({_COLUMNS}, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (r.kind, r.key, r.version, r.scope, r.action, text, r.saved_by, r.saved_at, seq),
+        )
+
+    @staticmethod
+    def _has(tx: Tx, kind: str) -> bool:
+        return tx.one("SELECT 1 FROM riskmap_records WHERE kind = ? LIMIT 1", (kind,)) is not None
+
+    def has(self, kind: str) -> bool:
+        """Whether any record of ``kind`` exists (one indexed look-up, no record read)."""
+        with self._db.transaction(write=False) as tx:
+            return self._has(tx, kind)
 
     @staticmethod
     def _head(tx: Tx, kind: str, key: str) -> Record | None:
@@ -146,26 +179,18 @@ class Records:
                 if int(based_on) < stored:
                     assert current is not None
                     raise stale_write(current)
-                text = json.dumps(dict(data), ensure_ascii=False, sort_keys=True, default=str)
-                version = stored + 1
-                tx.run(
-                    "INSERT INTO riskmap_record_versions (kind, record_key, version, scope, action, data, saved_by, saved_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (kind, key, version, scope, action, text, user, at),
-                )
-                seq = tx.one("SELECT MAX(seq) FROM riskmap_record_versions")
+                text = _text(data)
+                rec = Record(kind, key, stored + 1, scope, action, json.loads(text), user, at)
+                seq = self._add_version(tx, rec, text)
                 if current is None:
-                    tx.run(
-                        f"INSERT INTO riskmap_records ({_COLUMNS}, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (kind, key, version, scope, action, text, user, at, int(seq[0]) if seq else 0),
-                    )
+                    self._add_head(tx, rec, seq, text)
                 else:
                     tx.run(
                         "UPDATE riskmap_records SET version = ?, scope = ?, action = ?, data = ?, saved_by = ?,"
                         " saved_at = ?, seq = ? WHERE kind = ? AND record_key = ?",
-                        (version, scope, action, text, user, at, int(seq[0]) if seq else 0, kind, key),
+                        (rec.version, scope, action, text, user, at, seq, kind, key),
                     )
-                out.append(Record(kind, key, version, scope, action, json.loads(text), user, at))
+                out.append(rec)
             if check is not None:
                 check(lambda kind: [_record(r) for r in tx.rows(
                     f"SELECT {_COLUMNS} FROM riskmap_records WHERE kind = ? ORDER BY record_key", (kind,))])
@@ -213,7 +238,7 @@ class Records:
         the kind was there already)."""
         items = sorted(versions, key=lambda r: (r.key, r.version))
         with self._db.transaction(write=True) as tx:
-            if tx.one("SELECT 1 FROM riskmap_records WHERE kind = ? LIMIT 1", (kind,)):
+            if self._has(tx, kind):
                 return 0
             heads: dict[str, tuple[Record, int]] = {}
             for r in items:
@@ -221,20 +246,9 @@ class Records:
                 if r.kind != kind or r.version != expected:
                     msg = f"{kind} {r.key}: version {r.version} out of order (expected {expected})"
                     raise ValueError(msg)
-                text = json.dumps(dict(r.data), ensure_ascii=False, sort_keys=True, default=str)
-                tx.run(
-                    "INSERT INTO riskmap_record_versions (kind, record_key, version, scope, action, data, saved_by, saved_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (kind, r.key, r.version, r.scope, r.action, text, r.saved_by, r.saved_at),
-                )
-                seq = tx.one("SELECT MAX(seq) FROM riskmap_record_versions")
-                heads[r.key] = (r, int(seq[0]) if seq else 0)
+                heads[r.key] = (r, self._add_version(tx, r, _text(r.data)))
             for r, seq in heads.values():
-                text = json.dumps(dict(r.data), ensure_ascii=False, sort_keys=True, default=str)
-                tx.run(
-                    f"INSERT INTO riskmap_records ({_COLUMNS}, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (kind, r.key, r.version, r.scope, r.action, text, r.saved_by, r.saved_at, seq),
-                )
+                self._add_head(tx, r, seq, _text(r.data))
         return len(items)
 
     def restore(self, kind: str, key: str, version: int, *, based_on: int, user: str) -> Record:
