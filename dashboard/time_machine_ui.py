@@ -12,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.command_data import province_name
 from dashboard.i18n import t
 from dashboard.mapview import build_map, display_crs, prepare_map
 from dashboard.planning_map import OverlayShape, overlay_script, show_planning_map, tier_style
@@ -31,27 +32,30 @@ def _base(_ctx: PageContext, location: str, version: float, lang: str, settings:
     return prepare_map(build_map(settings, lang, frames, hidden=("hotels",)))
 
 
+_TIER_ORDER = {"precaution": 0, "controlled": 1, "sealed": 2}  # drawn last = on top
+
+
 def _shapes(d: Day, lang: str) -> list[OverlayShape]:
     """The day's zones and risk areas (their own colours), lifted ones faded and dashed."""
-    out: list[OverlayShape] = []
     faded = {"fillOpacity": 0.04, "opacity": 0.55, "dashArray": "4 6", "weight": 2}
-    for frame, lifted in ((d.risk_lifted, True), (d.risk_areas, False)):
-        for r in frame.itertuples(index=False):
-            colour = LEVELS.get(str(r.level), ("", "", "#807dba"))[2]
-            style = {"color": colour, "fillColor": colour, "fillOpacity": 0.35, "weight": 1}
-            tip = f"{level_label(str(r.level), lang)} · {r.area_name}"
+
+    def risk(r) -> tuple[dict, str]:
+        colour = LEVELS.get(str(r.level), ("", "", "#807dba"))[2]
+        return {"color": colour, "fillColor": colour, "fillOpacity": 0.35, "weight": 1}, f"{level_label(str(r.level), lang)} · {r.area_name}"
+
+    def zone(z) -> tuple[dict, str]:
+        return tier_style(str(z.tier), proposal=False), f"{tier_label(str(z.tier), lang)} · {z.name}"
+
+    zones, lifted_zones = (f.sort_values("tier", key=lambda s: s.map(_TIER_ORDER)) for f in (d.zones, d.zones_lifted))
+    out: list[OverlayShape] = []
+    for frame, look, lifted in ((d.risk_lifted, risk, True), (d.risk_areas, risk, False),
+                                (lifted_zones, zone, True), (zones, zone, False)):
+        for row in frame.itertuples(index=False):
+            style, tip = look(row)
             if lifted:
-                style |= faded
-                tip += " · " + t("tm_lifted", lang).format(day=pd.Timestamp(r.lifted).strftime("%Y-%m-%d"))
-            out.append(OverlayShape(r.geometry, style, tip))
-    for frame, lifted in ((d.zones_lifted, True), (d.zones, False)):
-        for z in frame.sort_values("tier", key=lambda s: s.map({"precaution": 0, "controlled": 1, "sealed": 2})).itertuples(index=False):
-            style = tier_style(str(z.tier), proposal=False)
-            tip = f"{tier_label(str(z.tier), lang)} · {z.name}"
-            if lifted:
-                style |= faded
-                tip += " · " + t("tm_lifted", lang).format(day=pd.Timestamp(z.lifted).strftime("%Y-%m-%d"))
-            out.append(OverlayShape(z.geometry, style, tip))
+                style = style | faded
+                tip += " · " + t("tm_lifted", lang).format(day=pd.Timestamp(row.lifted).strftime("%Y-%m-%d"))
+            out.append(OverlayShape(row.geometry, style, tip))
     return out
 
 
@@ -63,12 +67,7 @@ def day_overlay(
     return overlay_script(_shapes(d, lang), crs=crs, draw=False, lang=lang), day_figures(d, province=province)
 
 
-def _province(city_adcode: str) -> str | None:
-    from layers.boundaries import gazetteer
 
-    gaz = gazetteer()
-    name = gaz.loc[gaz["adcode"] == city_adcode[:2] + "0000", "name"]
-    return str(name.iloc[0]) if len(name) else None
 
 
 def _play(labels: list[str]) -> None:
@@ -109,7 +108,7 @@ def render_time_machine(ctx: PageContext) -> None:
                       icon=":material/play_arrow:")
         c2.caption(t("tm_play_help", lang))
         base = _base(ctx, ctx.store.location, ctx.store.version(), lang, ctx.settings)
-        province = _province(ctx.settings.city_adcode)
+        province = province_name(ctx) or None
 
         @st.fragment(run_every=_STEP_S if playing else None)
         def step() -> None:

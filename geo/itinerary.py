@@ -28,12 +28,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
 from geo._gazetteer_match import OK, PlaceIndex
 from geo.screening import RuleSet, classify_with_obligations, rule_set_in_force
+from geo.zones import in_force_during
 
 __all__ = ["MAX_STAYS", "WINDOW_DAYS", "ItineraryAnswer", "ItineraryError", "Stay", "StayAnswer", "check_itinerary"]
 
@@ -116,12 +116,6 @@ def _check(stays: Sequence[Stay], today: dt.date) -> None:
         raise ItineraryError(problems)
 
 
-def _in_force(since: pd.Series, lifted: pd.Series, first: dt.date, last: dt.date) -> np.ndarray:
-    s, lf = pd.to_datetime(since), pd.to_datetime(lifted)
-    a, b = pd.Timestamp(first), pd.Timestamp(last)
-    return ((s.isna() | (s <= b)) & (lf.isna() | (lf > a))).to_numpy()
-
-
 _ENTRY_COLUMNS = ["level", "area_name", "county", "since", "lifted", "scope"]
 _ZONE_COLUMNS = ["tier", "name", "start", "lifted"]
 
@@ -136,7 +130,7 @@ def _entries(stay: Stay, unit, rest: str, risk_areas: pd.DataFrame) -> pd.DataFr
         near = (code.str[:4] == unit.city_adcode[:4]).to_numpy()
     else:
         near = (code.str[:2] == unit.province_adcode[:2]).to_numpy()
-    hit = risk_areas[near & _in_force(risk_areas["since"], risk_areas["lifted"], stay.first, stay.last)]
+    hit = risk_areas[near & in_force_during(risk_areas["since"], risk_areas["lifted"], stay.first, stay.last)]
     out = hit.reindex(columns=["level", "area_name", "county", "since", "lifted"]).copy()
     text = f"{stay.place}{rest}"
     named = [bool(str(a).strip()) and str(a).strip() in text for a in out["area_name"].fillna("")]
@@ -149,7 +143,7 @@ def _zones(stay: Stay, zones: gpd.GeoDataFrame | None) -> pd.DataFrame:
         return pd.DataFrame(columns=_ZONE_COLUMNS)
     point = shapely.Point(stay.lon, stay.lat)
     covers = shapely.covers(zones.geometry.to_numpy(), point)
-    hit = zones[covers & _in_force(zones["start"], zones["lifted"], stay.first, stay.last)]
+    hit = zones[covers & in_force_during(zones["start"], zones["lifted"], stay.first, stay.last)]
     return hit.reindex(columns=_ZONE_COLUMNS).reset_index(drop=True)
 
 

@@ -843,6 +843,19 @@ def as_iso(value: Any) -> str | None:
     return d.isoformat() if d is not None else None
 
 
+def in_force_during(starts: pd.Series, ends: pd.Series, first: object | None, last: object | None = None) -> np.ndarray:
+    """Which lifetimes (``starts`` … ``ends``, an end being the day it was lifted) were in force on
+    some day from ``first`` to ``last`` (open when None): started on or before ``last`` and not
+    lifted by ``first`` — a start or end missing is open. The rule of the screening's risk entries
+    (geo/screening.py) for stays, and of the zones a new zone must not double."""
+    begin = pd.Timestamp(first) if first is not None else pd.Timestamp.min
+    s, e = pd.to_datetime(starts), pd.to_datetime(ends)
+    keep = e.isna() | (e > begin)
+    if last is not None:
+        keep &= s.isna() | (s <= pd.Timestamp(last))
+    return keep.to_numpy(dtype=bool)
+
+
 #: The tier words of zone names (通达街封控区).
 TIER_ZH = {k: zh for k, (zh, _) in _TIER_TEXT.items()}
 

@@ -32,7 +32,11 @@ class FlagResult:
     flagged: int  # travellers newly flagged
     already: int  # travellers flagged on an earlier day (kept)
     unmatched: int  # companion devices no traveller carried
-    added: int = 0  # of those, added to the list as people to identify
+
+    @property
+    def added(self) -> int:
+        """People added to the list to identify: every device no traveller carried."""
+        return self.unmatched
 
 
 def _added_id(device: str) -> str:
@@ -103,7 +107,7 @@ def flag_companions(
         if rows is not None:
             t = gpd.GeoDataFrame(pd.concat([t, rows], ignore_index=True), geometry="geometry", crs="EPSG:4326")
         store.write_layers({"travellers": t}, {"travellers": "replace"}, expect_version=version, user=user, action="companions")
-    return FlagResult(int(new.sum()), int(keep.sum()), len(unknown), len(unknown))
+    return FlagResult(int(new.sum()), int(keep.sum()), len(unknown))
 
 
 def save_summary(store_location: str, summary: dict, *, user: str):

@@ -17,11 +17,10 @@ from functools import lru_cache
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from geo.zones import TIER_ORDER, as_date, as_text, validate_zone
+from geo.zones import TIER_ORDER, as_date, as_text, in_force_during, validate_zone
 from layers.io._issues import Issue
 
 __all__ = [
@@ -79,13 +78,9 @@ def zones_in_force_between(
     if zones is None or len(zones) == 0:
         return zones
     z = zones[~zones["id"].astype(str).isin({str(i) for i in exclude}).to_numpy()]
-    begin = pd.Timestamp(start) if start else pd.Timestamp.min
-    keep = np.ones(len(z), dtype=bool)
-    if "lifted" in z.columns:
-        lifted = pd.to_datetime(z["lifted"])
-        keep &= (lifted.isna() | (lifted > begin)).to_numpy()
-    if end is not None and "start" in z.columns:
-        keep &= (pd.to_datetime(z["start"]).isna() | (pd.to_datetime(z["start"]) <= pd.Timestamp(end))).to_numpy()
+    none = pd.Series(pd.NaT, index=z.index)
+    keep = in_force_during(z["start"] if "start" in z.columns else none, z["lifted"] if "lifted" in z.columns else none,
+                           start or None, end)
     out = z[keep].copy()
     if "lifted" in out.columns:
         out["lifted"] = pd.NaT

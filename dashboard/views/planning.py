@@ -60,11 +60,6 @@ def _counties(city: str) -> gpd.GeoDataFrame:
     return city_counties(city)
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-def _city(city: str) -> shapely.Geometry:
-    return shapely.union_all(_counties(city).geometry.to_numpy())
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
 def _public_impact(_ctx: PageContext, location: str, version: float, wkb: bytes) -> Impact:
     """Area, population, neighbourhoods, sites and hotels of a shape: public layers only, no travellers."""
@@ -202,7 +197,7 @@ nbh = read_public_layer(ctx, "neighbourhoods")
 sites = read_public_layer(ctx, "testing_sites")
 hotels = read_public_layer(ctx, "hotels")
 counties = _counties(ctx.settings.city_adcode)
-city = _city(ctx.settings.city_adcode)
+city = zr.city_shape(ctx.settings.city_adcode)  # the outline the store checks zones against
 base = planning_base_map(ctx, as_of)
 
 

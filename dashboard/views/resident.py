@@ -398,6 +398,7 @@ if ss.get("rl_msg"):
 
 loc = ss.get("rl_loc")
 answers: list[SiteAnswer] = []
+selected: int | None = None  # the card shown on the map
 inside_city = False
 if loc is None:
     st.info(t("rl_no_location", lang))
@@ -493,9 +494,7 @@ m = build_map(
     ctx.settings, lang, frames, compact=True, render_options={"zones": {"as_of": today}, "testing_sites": {"when": when}}
 )
 if loc is not None:
-    chosen = ss.get("rl_sel")
-    _overlay(m, loc, answers if inside_city else [], lang, display_crs(ctx.settings),
-             selected=chosen if answers and isinstance(chosen, int) and chosen <= len(answers) else None)
+    _overlay(m, loc, answers if inside_city else [], lang, display_crs(ctx.settings), selected=selected)
 out = show_map(m, key="resident_map", height=520, returned=["last_clicked"])
 click = out.get("last_clicked")
 if click and click != ss.get("_rl_click"):

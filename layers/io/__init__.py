@@ -174,14 +174,11 @@ def _check_zones(checked: Validated, store: Any, mode: str, city_adcode: str) ->
     zones when appending) or earlier in the file. Refused rows join the other rejects."""
     if checked.fatal or checked.good.empty:
         return
-    import shapely
-
-    from layers.boundaries import city_counties
-    from layers.zone_rules import check_zone_import
+    from layers.zone_rules import check_zone_import, city_shape
 
     existing = store.read("zones") if mode == "append" and store.exists() and "zones" in store.layers() else None
-    city = shapely.union_all(city_counties(city_adcode).geometry.to_numpy())
-    good, rejects, notes = check_zone_import(checked.good, checked.good_rows, existing=existing, city=city, unit=checked.unit)
+    good, rejects, notes = check_zone_import(checked.good, checked.good_rows, existing=existing, city=city_shape(city_adcode),
+                                             unit=checked.unit)
     bad = {r.row for r in rejects}
     checked.good = good
     checked.good_rows = [r for r in checked.good_rows if r not in bad]

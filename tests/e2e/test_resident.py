@@ -23,6 +23,16 @@ e => {
 """
 
 
+def _search(page, app_url: str, text: str):
+    """Open the resident page (Chinese) and search ``text`` as a resident types it; the search box."""
+    page.goto(f"{app_url}/resident?lang=zh", wait_until="domcontentloaded")
+    box = page.get_by_label("地名或地址（门牌、道路、社区、街道、区县、检测点）")
+    box.wait_for(timeout=60_000)
+    box.fill(text)
+    box.press("Enter")
+    return box
+
+
 @pytest.fixture(scope="module")
 def people(demo_store):
     from layers.store.gpkg import GpkgStore
@@ -179,11 +189,7 @@ def test_pinyin_search_answers_and_a_failed_search_clears_the_answer(app_url, pa
     from urllib.parse import unquote
 
     page, _ = page_and_traffic
-    page.goto(f"{app_url}/resident?lang=zh", wait_until="domcontentloaded")
-    box = page.get_by_label("地名或地址（门牌、道路、社区、街道、区县、检测点）")
-    box.wait_for(timeout=60_000)
-    box.fill("xiaodian")
-    box.press("Enter")
+    box = _search(page, app_url, "xiaodian")
     page.get_by_text("位置：小店区（小店区）").wait_for(timeout=60_000)
     page.locator(".rm-site").first.wait_for(timeout=60_000)
     link = page.locator("code", has_text="loc=").first.inner_text()
@@ -213,11 +219,7 @@ def test_a_district_searched_by_name_answers_for_the_area(app_url, page_and_traf
     names = city_counties("140100").set_index("adcode")["name"]
     district = names[str(zones.iloc[0]["district_adcode"])]
     page, _ = page_and_traffic
-    page.goto(f"{app_url}/resident?lang=zh", wait_until="domcontentloaded")
-    box = page.get_by_label("地名或地址（门牌、道路、社区、街道、区县、检测点）")
-    box.wait_for(timeout=60_000)
-    box.fill(district)
-    box.press("Enter")
+    _search(page, app_url, district)
     advice = page.locator("[data-advice='area']")
     advice.wait_for(timeout=60_000)
     assert f"{district}的部分区域在" in advice.inner_text() and "在地图上点选" in advice.inner_text()
@@ -231,11 +233,7 @@ def test_an_address_from_the_gazetteer_answers(app_url, page_and_traffic, demo_s
     addresses = GpkgStore(demo_store).read("addresses", public=True)
     name = str(addresses[addresses["kind"] == "address"]["name"].iloc[7])
     page, _ = page_and_traffic
-    page.goto(f"{app_url}/resident?lang=zh", wait_until="domcontentloaded")
-    box = page.get_by_label("地名或地址（门牌、道路、社区、街道、区县、检测点）")
-    box.wait_for(timeout=60_000)
-    box.fill(name)
-    box.press("Enter")
+    _search(page, app_url, name)
     page.get_by_text(f"位置：{name}").wait_for(timeout=60_000)  # a house number, found and answered
     page.locator(".rm-site").first.wait_for(timeout=60_000)
 
@@ -274,11 +272,7 @@ def test_after_a_search_the_first_card_is_on_a_phones_first_screen(app_url, page
     # an address outside every zone (inside a sealed zone the stay-home message rightly comes first)
     name = str(addresses[(addresses["kind"] == "address") & (addresses["district_adcode"] == "140110")]["name"].iloc[0])
     page, _ = page_and_traffic
-    page.goto(f"{app_url}/resident?lang=zh", wait_until="domcontentloaded")
-    box = page.get_by_label("地名或地址（门牌、道路、社区、街道、区县、检测点）")
-    box.wait_for(timeout=60_000)
-    box.fill(name)  # an address: the usual search
-    box.press("Enter")
+    box = _search(page, app_url, name)  # an address: the usual search
     card = page.locator(".rm-site").first
     card.wait_for(timeout=60_000)
     page.wait_for_timeout(1000)
