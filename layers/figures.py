@@ -31,6 +31,24 @@ class KeyFigures:
     travellers: dict[str, int] = field(default_factory=dict)  # e.g. pending, overdue, red, yellow
 
 
+RISK_LEVELS = ("high", "medium", "cases_unrated")
+
+
+def risk_counts(risk_areas: pd.DataFrame, province: str | None) -> tuple[dict[str, int], dict[str, int]]:
+    """Risk areas by level, nationally and in ``province`` (frames already filtered to a day):
+    the command page's figure, the wall's and the time machine's."""
+    level = risk_areas["level"].astype(str) if len(risk_areas) else pd.Series(dtype=str)
+    in_prov = (risk_areas["province"] == province) if len(risk_areas) and province else pd.Series(False, index=level.index)
+    return ({lv: int((level == lv).sum()) for lv in RISK_LEVELS},
+            {lv: int(((level == lv) & in_prov).sum()) for lv in RISK_LEVELS})
+
+
+def zone_counts_by_tier(zones: pd.DataFrame) -> dict[str, int]:
+    """Zones by tier (a frame already filtered to a day)."""
+    tier = zones["tier"].astype(str) if len(zones) else pd.Series(dtype=str)
+    return {t: int((tier == t).sum()) for t in TIERS}
+
+
 def key_figures(
     *,
     risk_areas: pd.DataFrame,
@@ -52,12 +70,8 @@ def key_figures(
     """
     from geo.followup import hotel_rooms_free
 
-    levels = ("high", "medium", "cases_unrated")
-    risk_nat = {lv: int((risk_areas["level"] == lv).sum()) for lv in levels}
-    in_prov = risk_areas["province"] == province
-    risk_prov = {lv: int(((risk_areas["level"] == lv) & in_prov).sum()) for lv in levels}
-
-    zone_counts = {t: int((zones["tier"] == t).sum()) for t in TIERS}
+    risk_nat, risk_prov = risk_counts(risk_areas, province)
+    zone_counts = zone_counts_by_tier(zones)
     unions = []
     for t in TIERS:
         geoms = zones.loc[zones["tier"] == t, "geometry"]

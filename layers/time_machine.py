@@ -55,22 +55,16 @@ def on_day(zones: pd.DataFrame, risk_areas: pd.DataFrame, day: object, *, fade_d
 
 
 def day_figures(d: Day, *, province: str | None = None) -> dict[str, int]:
-    """The figures that follow the slider: zones in force by tier, risk areas in force by level
-    (nationally, and in ``province`` when given), and how many of each were lifted in the fade
-    window."""
-    z = d.zones["tier"].astype(str).value_counts() if len(d.zones) else pd.Series(dtype=int)
-    r = d.risk_areas["level"].astype(str).value_counts() if len(d.risk_areas) else pd.Series(dtype=int)
-    out = {
-        "sealed": int(z.get("sealed", 0)),
-        "controlled": int(z.get("controlled", 0)),
-        "precaution": int(z.get("precaution", 0)),
-        "high": int(r.get("high", 0)),
-        "medium": int(r.get("medium", 0)),
-        "zones_lifted": len(d.zones_lifted),
-        "risk_lifted": len(d.risk_lifted),
-    }
+    """The figures that follow the slider: zones in force by tier and risk areas in force by level
+    (nationally, and high or medium in ``province`` when given) — counted as the command page's
+    key figures count them (:mod:`layers.figures`) — and how many were lifted in the fade window."""
+    from layers.figures import risk_counts, zone_counts_by_tier
+
+    national, in_province = risk_counts(d.risk_areas, province)
+    out = zone_counts_by_tier(d.zones) | {"high": national["high"], "medium": national["medium"],
+                                           "zones_lifted": len(d.zones_lifted), "risk_lifted": len(d.risk_lifted)}
     if province is not None:
-        out["in_province"] = int((d.risk_areas["province"].astype(str) == province).sum()) if len(d.risk_areas) else 0
+        out["in_province"] = in_province["high"] + in_province["medium"]
     return out
 
 
