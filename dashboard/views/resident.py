@@ -15,7 +15,10 @@ import folium
 import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit_searchbox import _get_react_component as _searchbox_component
+from streamlit_searchbox import st_searchbox
 
+from dashboard.components import registered
 from dashboard.geolocate import my_location
 from dashboard.i18n import t
 from dashboard.itinerary_ui import render_itinerary
@@ -145,6 +148,7 @@ def _set_location(lon: float, lat: float, label: str, *, named: bool = False) ->
     st.session_state["rl_label"] = label
     st.session_state["rl_label_named"] = named
     st.session_state["rl_msg"] = None
+    st.session_state["rl_search_msg"] = None
     st.session_state["rl_area"] = None
 
 
@@ -154,17 +158,57 @@ def _choose(place: Place) -> None:
     st.session_state["rl_area"] = (place.kind, place.name, place.district) if place.kind in ("district", "street") else None
 
 
-def _on_place(gaz: PlaceGazetteer) -> None:
-    text = st.session_state.get("rl_place", "")
-    matches = gaz.search(text) if text.strip() else []
-    st.session_state["rl_matches"] = list(matches)
-    st.session_state["rl_msg"] = getattr(matches, "message", None) if text.strip() else None
-    if text.strip() and not matches:  # a failed search clears the previous answer (the message names the search)
-        st.session_state["rl_loc"] = None
-        st.session_state["rl_label"] = ""
-    # an exact name, or its pinyin / initials (xiaodian, xd), answers at once
-    if matches and (matches[0].how == "exact" or matches[0].score >= 0.9 or len(matches) == 1):
-        _choose(matches[0].place)
+def _place_label(p: Place, lang: str) -> str:
+    """A suggestion as the list shows it (plain text: the list renders it as text, never as markup)."""
+    kind = KINDS[p.kind][0 if lang == "zh" else 1]
+    return f"{p.name} · {kind}" + (f" · {p.district}" if p.district and p.kind != "district" else "")
+
+
+def _worth_searching(text: str) -> bool:
+    """One Latin letter is too little to search (every name has initials): wait for the next."""
+    q = text.strip()
+    return bool(q) and not (len(q) == 1 and q.isascii())
+
+
+@st.fragment
+def _search_box(gaz: PlaceGazetteer, lang: str) -> None:
+    """The place search with suggestions while typing (streamlit-searchbox).
+
+    Each pause in typing searches the gazetteer on the server, so pinyin and initials
+    (``xiaodian``, ``xd``) and the address layer's roads suggest as well as Chinese names; the
+    box's own filter could not. Typing reruns this fragment only; choosing a place, or a search
+    that finds nothing while an answer is shown (it clears that answer), reruns the page.
+    """
+    ss = st.session_state
+
+    def suggest(text: str) -> list[tuple[str, Place]]:
+        if not _worth_searching(text):
+            ss["rl_search_msg"] = None
+            return []
+        matches = gaz.search(text)
+        ss["rl_search_msg"] = getattr(matches, "message", None) if not matches else None
+        ss["_rl_failed_new"] = not matches
+        return [(_place_label(m.place, lang), m.place) for m in matches]
+
+    def chosen(place: Place) -> None:
+        _choose(place)
+        ss["_rl_chosen"] = True
+
+    registered(_searchbox_component)
+    st_searchbox(
+        suggest, key="rl_sb", label=t("rl_place", lang), placeholder=t("rl_place_ph", lang),
+        submit_function=chosen, edit_after_submit="option", rerun_scope="fragment", debounce=200,
+        # react-select's own "No options" is English: hidden; the message below says it in the UI's language
+        style_overrides={"searchbox": {"optionEmpty": "hidden"}},
+    )
+    if ss.pop("_rl_chosen", False):
+        st.rerun(scope="app")
+    if ss.pop("_rl_failed_new", False) and ss.get("rl_loc") is not None:  # a failed search clears the previous answer
+        ss["rl_loc"] = None
+        ss["rl_label"] = ""
+        st.rerun(scope="app")
+    if ss.get("rl_search_msg"):
+        st.warning(ss["rl_search_msg"][0 if lang == "zh" else 1])
 
 
 def _on_coords() -> None:
@@ -367,21 +411,7 @@ ss = st.session_state
 st.html(_CSS)
 
 st.markdown(f"##### {t('rl_where', lang)}")
-st.text_input(t("rl_place", lang), key="rl_place", placeholder=t("rl_place_ph", lang), on_change=_on_place, args=(gaz,))
-suggestions = ss.get("rl_matches") or []
-chosen = bool(suggestions) and ss.get("rl_label") == suggestions[0].place.name
-if suggestions and not (suggestions[0].how == "exact" and chosen) and not (chosen and len(suggestions) == 1):
-    # a place already chosen from the search: the other matches fold away, so the answer stays near the top
-    others = suggestions[1:6] if chosen else suggestions[:6]
-    holder = st.expander(t("rl_more_matches", lang).format(n=len(others))) if chosen else st.container()
-    with holder:
-        if not chosen:
-            st.caption(t("rl_suggest", lang))
-        for i, match in enumerate(others):
-            p = match.place
-            kind = KINDS[p.kind][0 if zh else 1]
-            st.button(md_text(f"{p.name} · {kind}" + (f" · {p.district}" if p.district and p.kind != "district" else "")),
-                      key=f"rl_sug_{i}", on_click=_choose, args=(p,), use_container_width=True)
+_search_box(gaz, lang)
 here = my_location(
     label=t("rl_my_location", lang), insecure=t("rl_my_location_insecure", lang),
     waiting=t("rl_my_location_waiting", lang), failed=t("rl_my_location_failed", lang), key="rl_geo",

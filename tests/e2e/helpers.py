@@ -74,3 +74,23 @@ def map_state(page, timeout_s: float = 60.0) -> dict:
                         continue
         page.wait_for_timeout(300)
     pytest.fail(f"Leaflet map did not draw within {timeout_s}s (last state {last})")
+
+
+SEARCHBOX = "iframe[title='streamlit_searchbox.searchbox']"
+
+
+def search_place(page, text: str, *, choose: str | None = None):
+    """Type ``text`` into the resident page's place search as a person types, wait for the
+    suggestions and choose the one containing ``choose`` (default: ``text`` itself); the box's
+    input is returned. With ``choose=""`` nothing is chosen (a search expected to find nothing)."""
+    box = page.frame_locator(SEARCHBOX).locator("input")
+    box.wait_for(timeout=60_000)
+    if box.input_value():  # type over the place shown (Backspace on an empty box resets the component)
+        box.select_text()
+    box.press_sequentially(text, delay=40)
+    if choose == "":
+        return box
+    option = page.frame_locator(SEARCHBOX).locator("[class*='option']", has_text=choose or text).first
+    option.wait_for(timeout=60_000)
+    option.click()
+    return box

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.helpers import map_state
+from tests.e2e.helpers import map_state, search_place
 
 pytestmark = pytest.mark.e2e
 
@@ -23,14 +23,10 @@ e => {
 """
 
 
-def _search(page, app_url: str, text: str):
+def _search(page, app_url: str, text: str, *, choose: str | None = None):
     """Open the resident page (Chinese) and search ``text`` as a resident types it; the search box."""
     page.goto(f"{app_url}/resident?lang=zh", wait_until="domcontentloaded")
-    box = page.get_by_label("地名或地址（门牌、道路、社区、街道、区县、检测点）")
-    box.wait_for(timeout=60_000)
-    box.fill(text)
-    box.press("Enter")
-    return box
+    return search_place(page, text, choose=choose)
 
 
 @pytest.fixture(scope="module")
@@ -189,14 +185,13 @@ def test_pinyin_search_answers_and_a_failed_search_clears_the_answer(app_url, pa
     from urllib.parse import unquote
 
     page, _ = page_and_traffic
-    box = _search(page, app_url, "xiaodian")
+    _search(page, app_url, "xiaodian", choose="小店区 · 区县")
     page.get_by_text("位置：小店区（小店区）").wait_for(timeout=60_000)
     page.locator(".rm-site").first.wait_for(timeout=60_000)
     link = page.locator("code", has_text="loc=").first.inner_text()
     assert "place=小店区" in unquote(link)  # the share link names the place searched
     shared = link.strip()
-    box.fill("zzzq")
-    box.press("Enter")
+    search_place(page, "zzzq", choose="")
     page.get_by_text("没有找到“zzzq”").wait_for(timeout=60_000)
     # the previous answer is gone once the run has finished (a loaded machine may take a moment)
     page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]') && !document.querySelector('.rm-site')",
@@ -206,6 +201,23 @@ def test_pinyin_search_answers_and_a_failed_search_clears_the_answer(app_url, pa
     page.goto(shared.replace("http://localhost", app_url) if shared.startswith("http") else f"{app_url}{shared}",
               wait_until="domcontentloaded")
     page.get_by_text("位置：小店区（小店区）").wait_for(timeout=60_000)  # the link shows the name, not coordinates
+
+
+@pytest.mark.parametrize("page_and_traffic", [PHONE], indirect=True)
+def test_suggestions_while_typing_initials_and_nothing_answered_until_chosen(app_url, page_and_traffic):
+    from tests.e2e.helpers import SEARCHBOX
+
+    page, traffic = page_and_traffic
+    _search(page, app_url, "xd", choose="")  # initials, no Enter: the list comes while typing
+    options = page.frame_locator(SEARCHBOX).locator("[class*='option']")
+    options.first.wait_for(timeout=60_000)
+    labels = [options.nth(i).inner_text() for i in range(options.count())]
+    assert "小店区 · 区县" in labels and all("·" in x for x in labels), labels
+    assert page.locator(".rm-where").count() == 0  # suggestions only: no place chosen yet
+    assert not any("No options" in x for x in labels)
+    options.filter(has_text="小店街道 · 街道").first.click()
+    page.get_by_text("位置：小店街道（小店区）").wait_for(timeout=60_000)
+    assert traffic.foreign(app_url) == []  # the suggestion box is served by the app, like the maps
 
 
 @pytest.mark.parametrize("page_and_traffic", [PHONE], indirect=True)
