@@ -27,22 +27,23 @@ def run() -> list[dict]:
     layers = build_demo(20220328)
     zones = get_spec("zones").coerce(layers["zones"])
     risk = get_spec("risk_areas").coerce(layers["risk_areas"])
+    hotels = get_spec("hotels").coerce(layers["hotels"])
     settings = Settings()
     days = list(pd.date_range(end=pd.Timestamp(SCENARIO_TODAY), periods=30, freq="D"))
-    day_overlay(zones, risk, days[0], fade_days=7, lang="zh", crs="wgs84", province="山西省")  # warm caches
+    day_overlay(zones, risk, days[0], fade_days=7, lang="zh", crs="wgs84", province="山西省", hotels=hotels)  # warm caches
 
     t0 = time.perf_counter()
     sizes = []
     for d in days:
-        script, _ = day_overlay(zones, risk, d, fade_days=7, lang="zh", crs="wgs84", province="山西省")
+        script, _ = day_overlay(zones, risk, d, fade_days=7, lang="zh", crs="wgs84", province="山西省", hotels=hotels)
         sizes.append(len(script))
     step = (time.perf_counter() - t0) / len(days)
 
     sample = days[::6]  # the baseline is slow: 5 days of the 30
     t0 = time.perf_counter()
     for d in sample:
-        day = on_day(zones, risk, d, fade_days=7)
-        frames = {"neighbourhoods": layers["neighbourhoods"], "hotels": layers["hotels"], "zones": day.zones,
+        day = on_day(zones, risk, d, fade_days=7, hotels=hotels)
+        frames = {"neighbourhoods": layers["neighbourhoods"], "hotels": day.hotels, "zones": day.zones,
                   "risk_areas": day.risk_areas}
         prepare_map(build_map(settings, "zh", frames, render_options={"zones": {"as_of": d}}))
     rebuild = (time.perf_counter() - t0) / len(sample)

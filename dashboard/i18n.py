@@ -591,9 +591,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "zone_history_none": ("尚无管控区域", "No zones yet"),
     "tm_title": ("时间回放：按日期查看风险区与管控区域", "Time machine: risk areas and zones day by day"),
     "tm_help": (
-        "拖动日期或点“播放”逐日查看当天生效的管控区域与风险区；{days} 天内解除的以虚线淡色显示。只更新地图上的图层，不重新加载页面。",
-        "Drag the day or press Play to step through what was in force each day; zones and risk areas lifted within "
-        "{days} days are drawn faded and dashed. Only the map's layers change; the page does not reload.",
+        "拖动日期或点“播放”逐日查看当天生效的管控区域与风险区和当天使用中的集中隔离酒店（深蓝圆点）；{days} 天内解除的以虚线淡色显示。"
+        "只更新地图上的图层，不重新加载页面。",
+        "Drag the day or press Play to step through what was in force each day and the quarantine hotels in use "
+        "that day (dark blue dots); zones and risk areas lifted within {days} days are drawn faded and dashed. "
+        "Only the map's layers change; the page does not reload.",
     ),
     "tm_range": ("日期范围", "Date range"),
     "tm_pick_end": ("请选择结束日期", "Pick the end of the range"),
@@ -605,6 +607,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tm_high_medium_help": ("当天生效的全国高、中风险区数量；其中{province} {n} 个", "In force nationally that day; {n} of them in {province}"),
     "tm_lifted_recently": ("{days} 天内解除", "Lifted within {days} days"),
     "tm_lifted": ("{day} 解除", "lifted {day}"),
+    "tm_hotels": ("使用中的隔离酒店", "Quarantine hotels in use"),
+    "tm_hotels_help": ("当天使用中的集中隔离酒店及其房间总数：{rooms} 间", "In use that day, with {rooms} rooms in all"),
+    "tm_hotel_tip": ("集中隔离酒店 · {name} · {rooms} 间 · {since}起使用", "Quarantine hotel · {name} · {rooms} rooms · in use since {since}"),
+    "tm_hotel_tip_nodate": ("集中隔离酒店 · {name} · {rooms} 间", "Quarantine hotel · {name} · {rooms} rooms"),
     "it_title": ("我去过风险区吗？（行程自查）", "Was I in a risk area? (check your itinerary)"),
     "it_privacy": (
         "您填写的行程只用于本次查询：不保存、不记录、不与其他用户共享，分享链接中也不含行程。关闭页面即清除。",

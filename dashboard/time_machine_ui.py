@@ -1,10 +1,10 @@
 """时间回放 The command page's time machine: a date slider with play over a chosen range.
 
 Each step shows what was in force that day (zones, risk areas; lifted ones faded for
-``history_faded_days`` days — :mod:`layers.time_machine`) and the figures follow it. A step reruns
-only this section (a Streamlit fragment), and the map is not rebuilt: the base map (boundaries,
-neighbourhoods, hotels) is mounted once and each day arrives as an overlay evaluated in the
-mounted map (:func:`dashboard.planning_map.overlay_script`).
+``history_faded_days`` days — :mod:`layers.time_machine`) and the quarantine hotels in use, and
+the figures follow it. A step reruns only this section (a Streamlit fragment), and the map is not
+rebuilt: the base map (boundaries, neighbourhoods) is mounted once and each day arrives as an
+overlay evaluated in the mounted map (:func:`dashboard.planning_map.overlay_script`).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ _STEP_S = 1.2  # seconds between steps while playing
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _base(_ctx: PageContext, location: str, version: float, lang: str, settings: Settings):
     # public layers only (shared across users): what does not change with the day
-    frames = {key: read_public_layer(_ctx, key) for key in ("neighbourhoods", "hotels")}
-    return prepare_map(build_map(settings, lang, frames, hidden=("hotels",)))
+    return prepare_map(build_map(settings, lang, {"neighbourhoods": read_public_layer(_ctx, "neighbourhoods")}))
 
 
 _TIER_ORDER = {"precaution": 0, "controlled": 1, "sealed": 2}  # drawn last = on top
+_HOTEL_STYLE = {"radius": 6, "color": "#ffffff", "weight": 1.5, "fillColor": "#1f3a93", "fillOpacity": 0.95}
 
 
 def _shapes(d: Day, lang: str) -> list[OverlayShape]:
@@ -56,14 +56,20 @@ def _shapes(d: Day, lang: str) -> list[OverlayShape]:
                 style = style | faded
                 tip += " · " + t("tm_lifted", lang).format(day=pd.Timestamp(row.lifted).strftime("%Y-%m-%d"))
             out.append(OverlayShape(row.geometry, style, tip))
+    for h in (d.hotels if d.hotels is not None else pd.DataFrame()).itertuples(index=False):  # on top: small dots
+        since = getattr(h, "in_use_since", None)
+        tip = (t("tm_hotel_tip", lang).format(name=h.name, rooms=int(h.rooms_total), since=pd.Timestamp(since).strftime("%Y-%m-%d"))
+               if pd.notna(since) else t("tm_hotel_tip_nodate", lang).format(name=h.name, rooms=int(h.rooms_total)))
+        out.append(OverlayShape(h.geometry, _HOTEL_STYLE, tip))
     return out
 
 
 def day_overlay(
-    zones: pd.DataFrame, risk: pd.DataFrame, day: pd.Timestamp, *, fade_days: int, lang: str, crs: str, province: str | None = None
+    zones: pd.DataFrame, risk: pd.DataFrame, day: pd.Timestamp, *, fade_days: int, lang: str, crs: str, province: str | None = None,
+    hotels: pd.DataFrame | None = None,
 ) -> tuple[str, dict]:
     """One step's work: the day's frames, its figures and the overlay script (the benchmark times this)."""
-    d = on_day(zones, risk, day, fade_days=fade_days)
+    d = on_day(zones, risk, day, fade_days=fade_days, hotels=hotels)
     return overlay_script(_shapes(d, lang), crs=crs, draw=False, lang=lang), day_figures(d, province=province)
 
 
@@ -90,6 +96,7 @@ def render_time_machine(ctx: PageContext) -> None:
     if not st.toggle(t("tm_title", lang), key="tm_open"):
         return
     zones, risk = read_public_layer(ctx, "zones"), read_public_layer(ctx, "risk_areas")  # every row, with its lifetime
+    hotels = read_public_layer(ctx, "hotels")
     first, last = day_range(zones, risk, ctx.scenario_today)
     with st.container(border=True):
         st.caption(t("tm_help", lang).format(days=ctx.settings.history_faded_days))
@@ -128,8 +135,8 @@ def render_time_machine(ctx: PageContext) -> None:
             ss["tm_day"] = current
             day = pd.Timestamp(st.select_slider(t("tm_day", lang), options=labels, key="tm_day"))
             script, fig = day_overlay(zones, risk, day, fade_days=ctx.settings.history_faded_days, lang=lang,
-                                      crs=display_crs(ctx.settings), province=province)
-            cols = st.columns(5)
+                                      crs=display_crs(ctx.settings), province=province, hotels=hotels)
+            cols = st.columns(6)
             cols[0].metric(tier_label("sealed", lang), fig["sealed"])
             cols[1].metric(tier_label("controlled", lang), fig["controlled"])
             cols[2].metric(tier_label("precaution", lang), fig["precaution"])
@@ -137,6 +144,7 @@ def render_time_machine(ctx: PageContext) -> None:
                            help=t("tm_high_medium_help", lang).format(province=province or "", n=fig.get("in_province", 0)))
             cols[4].metric(t("tm_lifted_recently", lang).format(days=ctx.settings.history_faded_days),
                            fig["zones_lifted"] + fig["risk_lifted"])
+            cols[5].metric(t("tm_hotels", lang), fig["hotels_in_use"], help=t("tm_hotels_help", lang).format(rooms=fig["hotel_rooms"]))
             show_planning_map(base, key="tm_map", overlay=script, returned=[], height=520)
 
         step()

@@ -571,6 +571,35 @@ def _hotels(nb: gpd.GeoDataFrame, internal: pd.DataFrame, rng: np.random.Generat
     return gpd.GeoDataFrame(rows, geometry=shapely.points(xy), crs="EPSG:4326")
 
 
+def _hotel_periods(hotels: gpd.GeoDataFrame, rng: np.random.Generator) -> None:
+    """Each demo hotel's period in use, in place (the time machine shows the hotels in use by day):
+    hotels in use were opened 3–24 days before the scenario's today (the Jiancaoping hotels of
+    seed 004 among the first); half the standby and closed hotels were in use for 4–14 days
+    within the 40 days before and have been stood down since; the rest were never used."""
+    today = pd.Timestamp(SCENARIO_TODAY)
+    n = len(hotels)
+    opened = rng.integers(3, 25, n)
+    past_start = rng.integers(18, 41, n)
+    past_len = rng.integers(4, 15, n)
+    was_used = rng.uniform(size=n) < 0.5
+    status = hotels["status"].to_numpy()
+    first_wave = (hotels["district_adcode"] == "140108").to_numpy()
+    since, until = [], []
+    for i in range(n):
+        if status[i] == "in_use":
+            since.append(today - pd.Timedelta(days=int(24 if first_wave[i] else opened[i])))
+            until.append(pd.NaT)
+        elif was_used[i]:
+            start = today - pd.Timedelta(days=int(past_start[i]))
+            since.append(start)
+            until.append(min(start + pd.Timedelta(days=int(past_len[i])), today - pd.Timedelta(days=1)))
+        else:
+            since.append(pd.NaT)
+            until.append(pd.NaT)
+    hotels["in_use_since"] = pd.to_datetime(pd.Series(since, index=hotels.index))
+    hotels["in_use_until"] = pd.to_datetime(pd.Series(until, index=hotels.index))
+
+
 # ----------------------------------------------------------------------------------------------
 # Risk areas
 
@@ -1208,6 +1237,8 @@ def build_demo(
                                               strict=True)]
     (r_addresses,) = root.spawn(1)  # after the others: their numbers are unchanged
     addresses = _addresses(nb, r_addresses)
+    (r_periods,) = root.spawn(1)
+    _hotel_periods(hotels, r_periods)
     frames: dict[str, pd.DataFrame | gpd.GeoDataFrame] = {
         "neighbourhoods": nb,
         "testing_sites": sites,

@@ -69,6 +69,7 @@ def key_figures(
     taken from the free rooms the way the follow-up page's hotel picker does.
     """
     from geo.followup import hotel_rooms_free
+    from layers.hotels import in_use as hotels_in_use
 
     risk_nat, risk_prov = risk_counts(risk_areas, province)
     zone_counts = zone_counts_by_tier(zones)
@@ -79,7 +80,7 @@ def key_figures(
     pops = population_within(gpd.GeoSeries(unions, crs="EPSG:4326"), neighbourhoods)
     zone_pop = {t: int(round(p)) for t, p in zip(TIERS, pops, strict=True)}
 
-    in_use = hotels["status"] == "in_use"
+    in_use = hotels_in_use(hotels)
     total = hotels.loc[in_use, "rooms_total"].fillna(0).astype(int)
     standby = hotels.loc[hotels["status"] == "standby", "rooms_total"].fillna(0).astype(int)
 

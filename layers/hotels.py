@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import folium
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 
 from layers._markers import CompactMarkers, marker_rows
 from layers._render import truthy
@@ -22,6 +24,9 @@ SPEC_COLUMNS = (
     Column("staff_certified", "int", "持证上岗人数", "Certified staff"),
     Column("reserved_rooms", "int", "预留房间", "Reserved rooms"),
     Column("suitable_for", "str", "适合人群", "Suitable for"),
+    # its time in use (one period): the time machine shows the hotels in use on each day
+    Column("in_use_since", "date", "启用日期", "In use since"),
+    Column("in_use_until", "date", "停用日期", "Stood down on"),
     Column("demo", "bool", "演示数据", "Demo data"),
 )
 
@@ -31,6 +36,27 @@ OCCUPANCY_CLASSES = (
     (0.9, "orange", "#f69730", "较紧张 (60–90%)", "Tight (60–90%)"),
     (1.01, "red", "#d63e2a", "基本满员 (≥90%)", "Nearly full (≥90%)"),
 )
+
+
+def in_use(hotels: pd.DataFrame, day: object = None) -> np.ndarray:
+    """Which hotels are in use: the one definition (key figures, follow-up, time machine).
+
+    Without ``day``: today's status (``in_use``). On ``day``: the hotel's period in use covers it
+    — from ``in_use_since`` (unknown: from any day) up to the day before ``in_use_until``; with
+    no ``in_use_until`` the period lasts while the status is ``in_use`` (a standby or closed hotel
+    without one was not in use). The importer refuses an ``in_use`` hotel with a stand-down date
+    and a stand-down before its start, so on today both answers agree.
+    """
+    status = hotels["status"].astype(str).to_numpy() if "status" in hotels.columns else np.full(len(hotels), "in_use")
+    now = status == "in_use"
+    if day is None:
+        return now
+    d = pd.Timestamp(day).normalize()
+    since = pd.to_datetime(hotels["in_use_since"]) if "in_use_since" in hotels.columns else pd.Series(pd.NaT, index=hotels.index)
+    until = pd.to_datetime(hotels["in_use_until"]) if "in_use_until" in hotels.columns else pd.Series(pd.NaT, index=hotels.index)
+    started = (since.isna() | (since <= d)).to_numpy()
+    ended = until.notna().to_numpy()
+    return started & np.where(ended, (until > d).to_numpy(), now)
 
 
 def occupancy_colour(occupied: int, total: int, status: str) -> str:

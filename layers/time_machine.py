@@ -1,4 +1,5 @@
-"""时间回放 The map over time: what was in force on a day, and what had just been lifted.
+"""时间回放 The map over time: what was in force on a day, what had just been lifted, and the
+quarantine hotels in use that day.
 
 Risk areas and zones keep their lifetimes (``since``/``start`` … ``lifted``; a level change of a
 risk area ends one entry and starts another, :func:`layers.risk_areas.apply_daily_list`), so any
@@ -31,6 +32,7 @@ class Day:
     zones_lifted: pd.DataFrame
     risk_areas: pd.DataFrame
     risk_lifted: pd.DataFrame
+    hotels: pd.DataFrame | None = None  # the quarantine hotels in use that day (None: not asked)
 
 
 def _lifted_within(frame: pd.DataFrame, day: pd.Timestamp, fade_days: int) -> pd.DataFrame:
@@ -41,9 +43,13 @@ def _lifted_within(frame: pd.DataFrame, day: pd.Timestamp, fade_days: int) -> pd
     return frame[keep.to_numpy()]
 
 
-def on_day(zones: pd.DataFrame, risk_areas: pd.DataFrame, day: object, *, fade_days: int) -> Day:
-    """The zones and risk areas in force on ``day`` (every row given with its lifetime), and those
-    lifted within ``fade_days`` days before it."""
+def on_day(zones: pd.DataFrame, risk_areas: pd.DataFrame, day: object, *, fade_days: int,
+           hotels: pd.DataFrame | None = None) -> Day:
+    """The zones and risk areas in force on ``day`` (every row given with its lifetime), those
+    lifted within ``fade_days`` days before it, and of ``hotels`` those in use that day
+    (:func:`layers.hotels.in_use`)."""
+    from layers.hotels import in_use
+
     d = pd.Timestamp(day).normalize()
     return Day(
         day=d,
@@ -51,13 +57,15 @@ def on_day(zones: pd.DataFrame, risk_areas: pd.DataFrame, day: object, *, fade_d
         zones_lifted=_lifted_within(zones, d, fade_days),
         risk_areas=get_spec("risk_areas").as_of(risk_areas, d),
         risk_lifted=_lifted_within(risk_areas, d, fade_days),
+        hotels=None if hotels is None else hotels[in_use(hotels, d)],
     )
 
 
 def day_figures(d: Day, *, province: str | None = None) -> dict[str, int]:
     """The figures that follow the slider: zones in force by tier and risk areas in force by level
     (nationally, and high or medium in ``province`` when given) — counted as the command page's
-    key figures count them (:mod:`layers.figures`) — and how many were lifted in the fade window."""
+    key figures count them (:mod:`layers.figures`) — how many were lifted in the fade window, and
+    (when the day has hotels) the quarantine hotels in use and their rooms."""
     from layers.figures import risk_counts, zone_counts_by_tier
 
     national, in_province = risk_counts(d.risk_areas, province)
@@ -65,6 +73,9 @@ def day_figures(d: Day, *, province: str | None = None) -> dict[str, int]:
                                            "zones_lifted": len(d.zones_lifted), "risk_lifted": len(d.risk_lifted)}
     if province is not None:
         out["in_province"] = in_province["high"] + in_province["medium"]
+    if d.hotels is not None:
+        out["hotels_in_use"] = len(d.hotels)
+        out["hotel_rooms"] = int(pd.to_numeric(d.hotels["rooms_total"]).fillna(0).sum()) if len(d.hotels) else 0
     return out
 
 

@@ -45,6 +45,7 @@ from geo.followup import (
 from geo.screening import CODE_LABELS, mask_phone
 from layers.allocation import layer_rooms
 from layers.followup import load_checkins, load_states, record_checkin, record_outcome, until_verified_kinds
+from layers.hotels import in_use as hotels_in_use
 from layers.screening_io import tasks_xlsx_bytes
 
 PAGE_SIZE = 20
@@ -91,7 +92,7 @@ def _reveal(tid: str) -> None:
 
 def _hotels() -> tuple[list[str], dict[str, str]]:
     hotels = read_public_layer(ctx, "hotels")
-    hotels = hotels[hotels["status"] == "in_use"] if "status" in hotels.columns else hotels
+    hotels = hotels[hotels_in_use(hotels)]
     free = hotel_rooms_free(hotels, hotel_moved_in(ctx))
     labels = {
         h: t("fu_hotel_option", lang).format(name=n, free=f)

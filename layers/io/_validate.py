@@ -43,6 +43,7 @@ _DATE_ORDER = {
     "zones": (("start", "planned_end"), ("start", "lifted")),
     "risk_areas": (("since", "lifted"),),
     "visits": (("from_date", "to_date"),),
+    "hotels": (("in_use_since", "in_use_until"),),
 }
 
 
@@ -386,6 +387,11 @@ def _check_cross(ck: _Checker, spec: LayerSpec, values: dict[str, list[Any]]) ->
         for pos, (total, occ) in enumerate(zip(values["rooms_total"], values["rooms_occupied"], strict=True)):
             if total is not None and occ is not None and occ > total:
                 ck.reject(pos, column_label(spec.column("rooms_occupied")), "已用房间数大于房间总数", "more rooms occupied than rooms_total", f"{occ} > {total}")
+        for pos, (status, until) in enumerate(zip(values["status"], values["in_use_until"], strict=True)):
+            if status == "in_use" and until is not None:  # stood down, yet in use: which is it?
+                ck.reject(pos, column_label(spec.column("in_use_until")), "状态为使用中，却填了停用日期（停用后请把状态改为备用或停用）",
+                          "status is in use, yet a stand-down date is given (set the status to standby or closed once stood down)",
+                          f"{until:%Y-%m-%d}")
     for first, then in _DATE_ORDER.get(spec.key, ()):
         a, b = spec.column(first), spec.column(then)
         for pos, (d0, d1) in enumerate(zip(values[first], values[then], strict=True)):

@@ -65,6 +65,17 @@ def test_play_steps_the_day_and_updates_the_map_in_place(app_url, page_and_traff
     # the same map took the new days: the probe set in it before playing is still there
     assert _tm_frame(page).evaluate(PROBE) == "still here"
     assert _tm_frame(page).evaluate(OVERLAY) >= 0
+    # the hotels in use that day are on the map as dots, as many as the figure says
+    metric = page.locator("[data-testid='stMetric']").filter(has_text="使用中的隔离酒店")
+    dots = "() => { let n = 0; window.map.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n; }"
+    pair = None
+    for _ in range(30):  # the map takes the paused day's overlay a moment after the figures
+        shown = int(metric.locator("[data-testid='stMetricValue']").inner_text())
+        pair = (shown, _tm_frame(page).evaluate(dots))
+        if pair[0] == pair[1] and pair[0] > 0:
+            break
+        page.wait_for_timeout(500)
+    assert pair is not None and pair[0] == pair[1] and pair[0] > 0, pair
     page.screenshot(path=str(ARTIFACTS / "command-time-machine-zh.png"), full_page=True)
     assert traffic.foreign(app_url) == []
 
