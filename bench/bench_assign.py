@@ -2,7 +2,7 @@
 
 3,000 irregular neighbourhoods (Voronoi cells of clustered seeds, clipped to a ragged city
 outline about the size of Taiyuan, in UTM zone 49N; some cells have a hole that another cell
-fills, which makes that one multi-part) and 1 M and 5 M seeded points (most near the seeds,
+fills, which makes that one multi-part) and 100 k, 1 M and 5 M seeded points (most near the seeds,
 where neighbourhoods are small, the rest uniform over the extent and a margin, a few exactly
 on polygon vertices). Both methods are timed in the same run on the same points; the results
 must agree wherever the join gives exactly one polygon. Peak memory is measured for the
@@ -30,7 +30,7 @@ from geo.assign import AssignIndex, Reason, neighbourhood_of_points
 CRS = "EPSG:32649"  # UTM 49N, the zone of Taiyuan
 CENTRE = (548_000.0, 4_191_000.0)  # central Taiyuan in that CRS, metres
 N_POLYGONS = 3000
-SIZES = (1_000_000, 5_000_000)
+SIZES = (100_000, 1_000_000, 5_000_000)
 SJOIN_REPEAT_LIMIT_S = 20.0  # time sjoin once if a single run takes longer than this
 
 
@@ -173,7 +173,7 @@ def _one_size(n: int, polys: gpd.GeoDataFrame) -> dict:
     ours_idx, result_idx = _best_of(lambda: prebuilt.assign(xy), 5)
     diff += int((result_idx.index != result.index).sum() + (result_idx.reason != result.reason).sum())
     counts = result.counts()
-    label = f"{n // 1_000_000}M"
+    label = f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k"
     return {
         "name": f"assign_points_{label}_to_3000_neighbourhoods",
         "unit": "s",
@@ -201,7 +201,7 @@ def _one_size(n: int, polys: gpd.GeoDataFrame) -> dict:
 
 
 def run() -> list[dict]:
-    """Time both methods on 1 M and 5 M points; one row per size (see bench/__main__.py)."""
+    """Time both methods on 100 k, 1 M and 5 M points; one row per size (see bench/__main__.py)."""
     polys = neighbourhoods()
     rows = []
     for n in SIZES:

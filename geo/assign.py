@@ -58,6 +58,12 @@ Every shortcut above is exact; ``tests/geo/test_assign.py`` compares the results
 polygon-by-polygon reference and with ``geopandas.sjoin`` on random tilings with points on
 vertices and edges.
 
+Steps 2 and 3 for the points — the cell, the tables, the side of a cell's one edge — run as
+one compiled loop (numba, :mod:`geo._assign_kernel`); the numpy chain it replaced
+(:func:`_assign_chunk_numpy`) is kept as the reference the tests compare it with. A single call
+sizes its grid at about one cell per point; a reusable :class:`AssignIndex` at twelve, since
+its build is paid once and a finer grid leaves fewer points to step 4 on every query.
+
 Points are processed in chunks (``_CHUNK``), so the memory used beyond the inputs is the output
 (9 bytes a point), the grid (which grows with the boundary length over ``h``) and one chunk of
 work arrays: about 13 bytes a point for 5 M points (see ``bench/bench_assign.py``). The
@@ -78,6 +84,7 @@ from typing import Any, Literal
 import numpy as np
 import shapely
 
+from geo import _assign_kernel as _kernel
 from geo.errors import CoordinateError
 
 __all__ = ["Reason", "REASON_TEXT", "Assignment", "AssignIndex", "neighbourhood_of_points"]
@@ -279,7 +286,8 @@ class AssignIndex:
         self._geoms = shapely.transform(geoms, lambda xy: xy)  # own copies: prepared for life
         self._crs = getattr(polygons, "crs", None)
         self._ids = _id_table(ids, polygons, len(geoms))
-        self._grid = _build_grid(self._geoms, n_points=max(int(expected_points), 1), grid_size=grid_size)
+        self._grid = _build_grid(self._geoms, n_points=max(int(expected_points), 1), grid_size=grid_size,
+                                 cells_per_point=_INDEX_CELLS_PER_POINT)
         self._lock = threading.Lock()
 
     @property
@@ -443,14 +451,17 @@ class _PointSource:
 # ----------------------------------------------------------------------------------------------
 # The grid
 
-_SHIFT = 3  # a coarse cell is _S × _S fine cells
+_SHIFT = _kernel._SHIFT  # a coarse cell is _S × _S fine cells
 _S = 1 << _SHIFT
 _MASK = _S - 1
 _STEP = 0.9  # boundary walk step, in fine cells (< 1 so one step spans at most 2 cells per axis)
 _MAX_SIDE = 1 << 14  # fine cells per side, at most
 _PIECES_PER_BATCH = 1 << 17
 _CELL_BATCH = 1 << 15  # cells per slice in _split_cells
-_CELLS_PER_POINT = 3.0  # default fine-grid size: about this many cells per point (see _cell_size)
+_CELLS_PER_POINT = 1.0  # default fine-grid size for one call: about this many cells per point (see _cell_size)
+#: A reusable index is built once and queried often: a finer grid (its build costs more, once)
+#: leaves fewer points to the exact tests on every query (bench/bench_assign.py measures both).
+_INDEX_CELLS_PER_POINT = 12.0
 
 
 class _Axis:
@@ -501,12 +512,13 @@ class _Axis:
         return (self.edges[i] + self.edges[i + 1]) * 0.5
 
 
-def _cell_size(width: float, height: float, n_points: int, grid_size: int | None, eps: float) -> float:
-    """Fine cell width, a power of two: ~_CELLS_PER_POINT cells per point (build cost ∝ 1/h, test cost ∝ h)."""
+def _cell_size(width: float, height: float, n_points: int, grid_size: int | None, eps: float,
+               cells_per_point: float = _CELLS_PER_POINT) -> float:
+    """Fine cell width, a power of two: ~``cells_per_point`` cells per point (build cost ∝ 1/h, test cost ∝ h)."""
     if grid_size is not None:
         h = max(width, height) / grid_size
     else:
-        cells = min(max(_CELLS_PER_POINT * n_points, 1024.0), float(1 << 26))
+        cells = min(max(cells_per_point * n_points, 1024.0), float(1 << 26))
         h = math.sqrt(width * height / cells)
     h = 2.0 ** round(math.log2(h))
     floor = max(width / _MAX_SIDE, height / _MAX_SIDE, 1024.0 * eps)
@@ -740,7 +752,8 @@ class _Grid:
     edges: _Edges
 
 
-def _build_grid(geoms: np.ndarray, *, n_points: int, grid_size: int | None) -> _Grid | None:
+def _build_grid(geoms: np.ndarray, *, n_points: int, grid_size: int | None,
+                cells_per_point: float = _CELLS_PER_POINT) -> _Grid | None:
     """Classify every fine cell (see the module docstring); prepares ``geoms`` (caller destroys)."""
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if not present.any():
@@ -748,7 +761,7 @@ def _build_grid(geoms: np.ndarray, *, n_points: int, grid_size: int | None) -> _
     minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(geoms[present]))
     magnitude = max(abs(minx), abs(maxx), abs(miny), abs(maxy), np.finfo(float).tiny)
     eps = 16.0 * float(np.spacing(magnitude))  # > rounding error of coordinates in cell units
-    h = _cell_size(maxx - minx, maxy - miny, n_points, grid_size, eps)
+    h = _cell_size(maxx - minx, maxy - miny, n_points, grid_size, eps, cells_per_point)
     ax = _Axis(minx, maxx, h, _S)
     ay = _Axis(miny, maxy, h, _S)
     nx, ny = ax.n, ay.n
@@ -971,7 +984,28 @@ def _split_cells(
 def _assign_chunk(
     grid: _Grid | None, geoms: np.ndarray, x: np.ndarray, y: np.ndarray, index: np.ndarray, reason: np.ndarray
 ) -> None:
-    """Fill ``index`` and ``reason`` (views into the output) for one chunk of coordinates."""
+    """Fill ``index`` and ``reason`` (views into the output) for one chunk of coordinates: the
+    compiled look-up (:mod:`geo._assign_kernel`), then the exact tests for the points it leaves."""
+    if grid is None:
+        _assign_chunk_numpy(grid, geoms, x, y, index, reason)
+        return
+    ax, ay = grid.ax, grid.ay
+    left = _kernel.lookup(
+        np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64),
+        ax.start, ax.stop, ax.inv, ax.n, ax.edges, ax.exact, ay.start, ay.stop, ay.inv, ay.n, ay.edges, ay.exact,
+        grid.g0x, grid.coarse, grid.blocks, grid.split_edge, grid.split_left, grid.split_right,
+        grid.edges.lo, grid.edges.hi, index, reason, np.empty(len(x) + 1, dtype=np.int64),
+    )
+    if left:
+        rest = np.flatnonzero(reason < 0)
+        index[rest], reason[rest] = _exact(geoms, grid.cand_ptr, grid.cand, index[rest], x[rest], y[rest])
+
+
+def _assign_chunk_numpy(
+    grid: _Grid | None, geoms: np.ndarray, x: np.ndarray, y: np.ndarray, index: np.ndarray, reason: np.ndarray
+) -> None:
+    """The same as :func:`_assign_chunk` with numpy passes only: the reference the compiled
+    look-up is tested against (``tests/geo/test_assign.py``)."""
     if grid is None:
         index[:] = -1
         reason[:] = np.where(np.isfinite(x) & np.isfinite(y), Reason.OUTSIDE, Reason.EMPTY)

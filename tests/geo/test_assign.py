@@ -491,3 +491,40 @@ def test_assign_index_reused_equals_one_shot():
         got = index.assign(batch)
         want = neighbourhood_of_points(batch, polys)
         assert np.array_equal(got.index, want.index) and np.array_equal(got.reason, want.reason)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_cells=st.integers(1, 120),
+    frame=st.sampled_from(FRAMES),
+    grid_size=st.sampled_from([None, 1, 3, 16, 64, 700]),
+)
+def test_the_compiled_look_up_equals_the_numpy_chain(seed, n_cells, frame, grid_size):
+    """geo._assign_kernel against the numpy reference it replaced, point for point, on grids
+    whose axes are exact and (around zero) corrected against the cell edges."""
+    from geo.assign import _assign_chunk, _assign_chunk_numpy, _build_grid, _polygon_array
+
+    rng = np.random.default_rng(seed)
+    polygons = voronoi_tiling(rng, n_cells, frame, holes=3)
+    xy = points_for(rng, polygons, frame, 400)
+    geoms = _polygon_array(polygons)
+    try:
+        grid = _build_grid(geoms, n_points=len(xy), grid_size=grid_size)
+        x, y = xy[:, 0].copy(), xy[:, 1].copy()
+        fast = np.empty(len(xy), np.int64), np.empty(len(xy), np.int8)
+        slow = np.empty(len(xy), np.int64), np.empty(len(xy), np.int8)
+        _assign_chunk(grid, geoms, x, y, *fast)
+        _assign_chunk_numpy(grid, geoms, x, y, *slow)
+    finally:
+        shapely.destroy_prepared(geoms)
+    assert (fast[0] == slow[0]).all() and (fast[1] == slow[1]).all()
+
+
+def test_the_compiled_look_up_is_used():
+    """A missing or broken compiler must fail here, not make assignment silently slow."""
+    from geo import _assign_kernel
+
+    assert hasattr(_assign_kernel.lookup, "signatures")  # a numba dispatcher, not a Python loop
+    neighbourhood_of_points(np.array([[0.5, 0.5]]), [shapely.box(0, 0, 1, 1)])
+    assert _assign_kernel.lookup.signatures
