@@ -95,6 +95,7 @@ BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "mass_testing": _lazy("bench.bench_mass_testing"),
     "companions": _lazy("bench.bench_companions"),
     "time_machine": _lazy("bench.bench_time_machine"),
+    "tiles": _lazy("bench.bench_tiles"),
 }
 
 

@@ -90,6 +90,11 @@ _MAP_CSS: _Links = (
     ("awesome_rotate_css", "folium/leaflet.awesome.rotate.min.css"),
 )
 
+class ProtomapsAssets(JSCSSMixin):
+    """The script a vector-tile layer needs (protomaps-leaflet), loaded by the maps that draw
+    one only (:class:`dashboard.vector_tiles.VectorTileLayer`): the others stay as light."""
+
+
 #: The classes whose ``default_js`` / ``default_css`` :func:`use_local_assets`
 #: rewrites, with ``(entry name, path under VENDOR_DIR)`` pairs for each list.
 LOCALISED: dict[type[JSCSSMixin], dict[str, _Links]] = {
@@ -114,6 +119,10 @@ LOCALISED: dict[type[JSCSSMixin], dict[str, _Links]] = {
     folium.plugins.Fullscreen: {
         "default_js": (),  # in the bundle
         "default_css": (("Control.FullScreen.css", "leaflet.fullscreen/Control.FullScreen.css"),),
+    },
+    ProtomapsAssets: {
+        "default_js": (("protomaps_leaflet", "protomaps-leaflet/dist/protomaps-leaflet.js"),),
+        "default_css": (),
     },
 }
 

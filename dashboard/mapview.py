@@ -5,6 +5,7 @@ No page builds a folium map by hand; they call :func:`build_map` and :func:`show
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -23,13 +24,15 @@ from dashboard.components import registered
 from dashboard.i18n import t
 from dashboard.settings import Settings
 from geo.crs import convert_xy, from_wgs84
-from geo.labels import label_groups
+from geo.labels import ZOOMS, label_groups
 from layers import REGISTRY
 from layers._encoded import geojson_group
 from layers._render import esc, js_payload
 from layers.boundaries import capitals, city_counties, provinces, render_districts
 from layers.derived import NEIGHBOURHOOD_FOLLOWUP, NEIGHBOURHOOD_SCREENING, SITE_QUEUE, TRAVELLER_DENSITY
 from layers.spec import LegendEntry
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["build_map", "show_map", "Legend", "display_crs", "to_store_coords", "MapPayload", "prepare_map", "show_prepared"]
 
@@ -213,10 +216,12 @@ def to_store_coords(lon: float, lat: float, settings: Settings) -> tuple[float, 
     return float(x[0]), float(y[0])
 
 
-def _labels(settings: Settings, lang: str, counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], *, national: bool):
+def _labels(settings: Settings, lang: str, counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], *, national: bool,
+            tiled: set[str] = frozenset()):
     """The map's place-name labels: provinces with their high and medium risk areas in force
     (national view; the key figure's count), or
-    districts, streets, neighbourhoods, sites and hotels (city view)."""
+    districts, streets, neighbourhoods, sites and hotels (city view). Neighbourhoods drawn from
+    vector tiles carry their names in the tiles; only their streets are labelled here."""
     if national:
         risk = layers.get("risk_areas")
         counts: dict[str, int] = {}
@@ -230,7 +235,33 @@ def _labels(settings: Settings, lang: str, counties: gpd.GeoDataFrame, layers: d
     nb = layers.get("neighbourhoods")
     pts = [layers[k] for k in ("testing_sites", "hotels") if k in layers]
     return label_groups(lang, districts=_display(counties, settings), neighbourhoods=None if nb is None else _display(nb, settings),
-                        points=[_display(p, settings) for p in pts])
+                        points=[_display(p, settings) for p in pts], neighbourhood_names="neighbourhoods" not in tiled)
+
+
+def _tile_layer(key: str, frame: gpd.GeoDataFrame, settings: Settings, lang: str, *, show: bool):
+    """``frame`` as a vector-tile layer when it is large enough (``vector_tiles_min_features``)
+    and tiles exist for it (:mod:`layers.tiles`); None: draw it inline. A tile set still being
+    built is named all the same: the tile route waits for it, the page does not."""
+    from layers.tiles import MAX_ZOOM, TILED, TileError, ensure
+
+    limit = settings.vector_tiles_min_features
+    if key not in TILED or not limit or len(frame) < limit:
+        return None
+    try:
+        token, _ = ensure(settings.tiles_path, key, frame)
+    except TileError as exc:  # drawn inline (slower, still right); the cause is in the server log
+        _log.warning("vector tiles for %s failed, drawing inline: %s", key, exc)
+        return None
+    from dashboard.vector_tiles import VectorTileLayer, tile_url
+    from layers import neighbourhoods
+
+    style = neighbourhoods.STYLE
+    return VectorTileLayer(
+        tile_url(key, token), data_layer=key, name=_DISPLAY_SPECS[key].name(lang), show=show, max_zoom=MAX_ZOOM,
+        style={"fill": style["fillColor"], "fill_opacity": style["fillOpacity"], "stroke": style["color"], "width": style["weight"]},
+        fields=neighbourhoods.fields(lang), label_prop="name" if lang == "zh" else "name_en",
+        label_zoom=ZOOMS["neighbourhood"][0],
+    )
 
 
 def build_map(
@@ -291,17 +322,24 @@ def build_map(
     legend_sections: list[tuple[str, Iterable[LegendEntry]]] = [
         (boundary_name, [LegendEntry("#34495e", boundary_name, boundary_name, "line")])
     ]
+    tiled: set[str] = set()
     for key, frame in layers.items():
         spec = _DISPLAY_SPECS[key]
         if spec.render is None:
             continue
-        spec.render(_display(frame, settings), lang, show=key not in hidden, **options.get(key, {})).add_to(m)
+        shown = _display(frame, settings)
+        layer = _tile_layer(key, shown, settings, lang, show=key not in hidden) if not options.get(key) else None
+        if layer is not None:
+            layer.add_to(m)
+            tiled.add(key)
+        else:
+            spec.render(shown, lang, show=key not in hidden, **options.get(key, {})).add_to(m)
         if spec.legend:
             legend_sections.append((spec.name(lang), spec.legend))
     for fg in overlays:
         fg.add_to(m)
     legend_sections.extend(overlay_legend)
-    ZoomLabels(_labels(settings, lang, counties, layers, national=national)).add_to(m)
+    ZoomLabels(_labels(settings, lang, counties, layers, national=national, tiled=tiled)).add_to(m)
     if draw:
         Draw(
             export=False,

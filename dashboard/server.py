@@ -50,6 +50,12 @@ def geo_link(request: Request) -> Response:
     return geo_redirect(request)
 
 
+def tiles(request: Request) -> Response:
+    from dashboard.vector_tiles import tile_endpoint
+
+    return tile_endpoint(request)
+
+
 async def signin(request: Request) -> Response:
     from dashboard.signin import signin_endpoint
 
@@ -67,6 +73,7 @@ app = st.App(
     routes=[
         Route(wall_path(), wall),
         Route(route_path("geo"), geo_link),
+        Route(route_path("tiles/{key}/{token}/{z}/{x}/{y}.mvt"), tiles),
         Route(route_path("signin"), signin, methods=["GET", "POST"]),
         Route(route_path("signout"), signout, methods=["GET", "POST"]),
     ],

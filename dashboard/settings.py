@@ -39,6 +39,12 @@ sampling_pooling    ``10``                 people per tube in a mass-testing pla
 sampling_target_hours ``24``               hours to sample everyone in a delimited area
 history_faded_days  ``7``                  the time machine draws a zone or risk area lifted
                                            within this many days faded
+vector_tiles_min_features ``5000``         a map layer with at least this many features is
+                                           drawn from vector tiles built in the background
+                                           (``layers.tiles``); smaller ones inline; 0: never
+tiles_dir           (empty)                where the vector tiles are kept; empty: beside a
+                                           GeoPackage store (``<store>.tiles``), else
+                                           ``var/tiles``
 ==================  =====================  ==================================================
 """
 
@@ -87,6 +93,8 @@ class Settings:
     sampling_pooling: int = 10
     sampling_target_hours: float = 24.0
     history_faded_days: int = 7
+    vector_tiles_min_features: int = 5000
+    tiles_dir: str = ""
     sources: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -121,6 +129,18 @@ class Settings:
         """Absolute path of a GeoPackage store."""
         p = Path(self.store)
         return p if p.is_absolute() else PROJECT_ROOT / p
+
+    @property
+    def tiles_path(self) -> Path:
+        """Where vector tiles are kept (see ``tiles_dir``)."""
+        from layers.store import is_url
+
+        if self.tiles_dir:
+            p = Path(self.tiles_dir)
+            return p if p.is_absolute() else PROJECT_ROOT / p
+        if is_url(self.store):
+            return PROJECT_ROOT / "var" / "tiles"
+        return self.store_path.with_suffix(".tiles")
 
     @property
     def store_location(self) -> str:
@@ -214,6 +234,9 @@ def _validate(s: Settings) -> None:
     _in_range(s, "sampling_target_hours", 1, 24 * 7)
     _in_range(s, "queue_stale_minutes", 5, 24 * 60)
     _in_range(s, "history_faded_days", 0, 60)
+    if s.vector_tiles_min_features < 0:
+        msg = f"setting 'vector_tiles_min_features' must be 0 (never) or more, got {s.vector_tiles_min_features!r}"
+        raise SettingsError(msg)
     if not 0.0 <= s.hotel_reserve_share < 1.0:
         msg = f"setting 'hotel_reserve_share' must be at least 0 and below 1, got {s.hotel_reserve_share!r}"
         raise SettingsError(msg)

@@ -139,6 +139,7 @@ NPM_PACKAGES: tuple[NpmPackage, ...] = (
     ),
     # Bootstrap 3 is installed only for the Glyphicons font; see _build_glyphicons_css.
     NpmPackage("bootstrap3", "bootstrap3", ("dist/fonts/glyphicons-halflings-regular.*",), ("LICENSE",)),
+    NpmPackage("protomaps-leaflet", "protomaps-leaflet", ("dist/protomaps-leaflet.js",), ("LICENSE",)),
 )
 
 GLYPHICONS_SOURCE = "dist/css/bootstrap.css"

