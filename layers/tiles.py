@@ -13,11 +13,11 @@ by the app too.
 * **Which tile set a map uses.** Its *token* is a hash of exactly what is tiled (geometry and
   columns), so a map built from new figures names a new tile set: tiles built from an older
   store are never drawn beside newer figures, and the route serves a token only while its
-  archive exists.
+  archive exists. The newest :data:`KEEP_SETS` sets of a layer are kept.
 * **Never blocking a page.** A missing tile set is built in a background thread
   (:func:`ensure`); until it is there the map says so and draws the layer's other parts.
-  Older tile sets of the same layer are removed once a newer one is complete (writes are to a
-  temporary file renamed into place, so a reader never sees half a tile set).
+  Older tile sets of the same layer beyond those are removed once a newer one is complete
+  (writes are to a temporary file renamed into place, so a reader never sees half a tile set).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ TILED: dict[str, tuple[str, ...]] = {
     "neighbourhoods": ("id", "name", "street", "district", "population"),
 }
 MIN_ZOOM, MAX_ZOOM = 4, 14  # the map overzooms the last level
+KEEP_SETS = 4  # tile sets of one layer kept on disk, newest first
 LABEL_MIN_ZOOM = 12  # label points are in the tiles from here (the map writes them from zoom 15)
 _TOKEN = re.compile(r"[0-9a-f]{20}")
 
@@ -204,9 +205,11 @@ def await_build(path: Path, timeout: float = 120.0) -> bool:
     return Path(path).is_file()
 
 
-def _remove_older(path: Path, key: str) -> None:
-    """Other tile sets of ``key`` older than ``path`` (a map still showing one gets empty tiles
-    for it until its page runs again and names the new set)."""
-    for old in path.parent.glob(f"{key}-*.pmtiles"):
-        if old != path and old.stat().st_mtime < path.stat().st_mtime - 60:
+def _remove_older(path: Path, key: str, keep: int = KEEP_SETS) -> None:
+    """All but the ``keep`` newest tile sets of ``key`` (pages that draw different sets of one
+    layer — a district's, the city's — keep theirs; a map still showing a removed set gets 404s
+    for it until its page runs again and names the new one)."""
+    sets = sorted(path.parent.glob(f"{key}-*.pmtiles"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in sets[keep:]:
+        if old != path:
             old.unlink(missing_ok=True)

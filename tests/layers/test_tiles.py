@@ -184,3 +184,17 @@ def test_streets_of_many_neighbourhoods_are_labelled_without_a_union():
                                                     strict=True):
         assert abs(lat_a - lat_b) < 0.01 and abs(lon_a - lon_b) < 0.01  # near where the union puts it
     assert np.isfinite([r[0] for r in quick["street"]]).all()
+
+
+def test_only_the_newest_sets_of_a_layer_are_kept(tmp_path):
+    import os
+
+    for i in range(tiles.KEEP_SETS + 2):  # older sets, oldest first
+        old = tmp_path / f"neighbourhoods-{i:020x}.pmtiles"
+        old.write_bytes(b"x")
+        os.utime(old, (1_000_000 + i, 1_000_000 + i))
+    frame = squares(3)
+    token = tiles.wait(tmp_path, "neighbourhoods", frame)
+    left = sorted(p.name for p in tmp_path.glob("neighbourhoods-*.pmtiles"))
+    assert len(left) == tiles.KEEP_SETS and f"neighbourhoods-{token}.pmtiles" in left
+    assert f"neighbourhoods-{0:020x}.pmtiles" not in left  # the oldest went first
