@@ -96,6 +96,7 @@ BENCHMARKS: dict[str, Callable[[], list[dict]]] = {
     "companions": _lazy("bench.bench_companions"),
     "time_machine": _lazy("bench.bench_time_machine"),
     "tiles": _lazy("bench.bench_tiles"),
+    "scale": _lazy("bench.bench_scale"),
 }
 
 
