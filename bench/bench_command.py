@@ -59,12 +59,16 @@ def _session_token(store: Path) -> str:
     return db.open_session(account)
 
 
-def _open(browser, url: str, token: str):
+DESKTOP = {"width": 1600, "height": 1000}
+PHONE = {"width": 390, "height": 844}
+
+
+def _open(browser, url: str, token: str, viewport: dict | None = None):
     """A fresh browser context (cold cache), signed in with the session cookie, and its page, not
     yet navigated."""
     from dashboard.auth import COOKIE
 
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    context = browser.new_context(viewport=viewport or DESKTOP)
     context.add_cookies([{"name": COOKIE, "value": token, "url": url}])
     return context, context.new_page()
 
@@ -78,11 +82,13 @@ def _map_frame(page, frame) -> bool:
     return "streamlit_folium" in frame.url or (frame == page.main_frame and "/wall" in frame.url)
 
 
-def _measure(browser, url: str, min_polygons: int, token: str) -> tuple[float, int, int, float]:
+def _measure(browser, url: str, min_polygons: int, token: str, viewport: dict | None = None) -> tuple[float, int, int, float, float]:
     """Seconds from navigation until the map has drawn its layers; bytes received over the
     websocket (the page's data, map included) and over HTTP (scripts, styles, fonts; cold cache);
-    seconds until the map's data arrived (the page shell and the server's run before it)."""
-    context, page = _open(browser, url, token)
+    seconds until the map's data arrived (the page shell and the server's run before it); seconds
+    until the first testing-site card was shown (resident page; NaN elsewhere)."""
+    context, page = _open(browser, url, token, viewport)
+    card = {"at": None}
     received = {"ws": 0, "map_at": None}
 
     def on_frame(payload) -> None:
@@ -101,6 +107,8 @@ def _measure(browser, url: str, min_polygons: int, token: str) -> tuple[float, i
     elapsed = None
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and elapsed is None:
+        if card["at"] is None and page.locator(".rm-site").count():
+            card["at"] = time.perf_counter() - t0
         for frame in page.frames:
             if not _map_frame(page, frame):
                 continue
@@ -118,7 +126,7 @@ def _measure(browser, url: str, min_polygons: int, token: str) -> tuple[float, i
     if elapsed is None:
         msg = f"map at {url} did not draw"
         raise RuntimeError(msg)
-    return elapsed, received["ws"], http["bytes"], received["map_at"] or float("nan")
+    return elapsed, received["ws"], http["bytes"], received["map_at"] or float("nan"), card["at"] or float("nan")
 
 
 def _server_rerun_ms(store: Path, token: str) -> tuple[float, float]:
@@ -159,7 +167,7 @@ def variant_app(tmp: Path, view: str, name: str) -> Path:
     return d / "app.py"
 
 
-def _alternate(urls: dict[str, str], min_polygons: int, token: str) -> dict[str, list]:
+def _alternate(urls: dict[str, str], min_polygons: int, token: str, viewport: dict | None = None) -> dict[str, list]:
     """Measure every URL ``RUNS`` times in one browser, alternating, so load from elsewhere on
     the machine hits each alike (after one warming load each: server caches, browser)."""
     from playwright.sync_api import sync_playwright
@@ -168,21 +176,21 @@ def _alternate(urls: dict[str, str], min_polygons: int, token: str) -> dict[str,
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         for url in urls.values():
-            _measure(browser, url, min_polygons, token)
+            _measure(browser, url, min_polygons, token, viewport)
         for _ in range(RUNS):
             for name, url in urls.items():
-                results[name].append(_measure(browser, url, min_polygons, token))
+                results[name].append(_measure(browser, url, min_polygons, token, viewport))
         browser.close()
     return results
 
 
 def _compare(tmp: Path, store: Path, view: str, query: str, *, min_polygons: int, token: str,
-             variants: tuple[str, ...] = ("ours", "naive")) -> dict[str, list]:
+             variants: tuple[str, ...] = ("ours", "naive"), viewport: dict | None = None) -> dict[str, list]:
     """Serve ``dashboard/views/<view>`` as is and with each baseline map (``bench/<variant>_command_app.py``),
     each on its own server, and measure them alternately."""
     procs = {name: serve(variant_app(tmp, view, name), store) for name in variants}
     try:
-        return _alternate({name: url + query for name, (_proc, url) in procs.items()}, min_polygons, token)
+        return _alternate({name: url + query for name, (_proc, url) in procs.items()}, min_polygons, token, viewport)
     finally:
         for proc, _url in procs.values():
             proc.terminate()
@@ -294,4 +302,20 @@ def _resident_rows(tmp: Path, store: Path, token: str) -> list[dict]:
          "ratio": round(b_naive / b_ours, 2), "target_ratio": 3},
         {"name": "resident_page_time_to_map_drawn", "unit": "s", "value": round(t_ours, 3), "baseline": round(t_naive, 3),
          "baseline_name": "same page, naive map", "ratio": round(t_naive / t_ours, 2), "runs": RUNS},
+    ] + _phone_rows(tmp, store, token)
+
+
+def _phone_rows(tmp: Path, store: Path, token: str) -> list[dict]:
+    """The resident page on a phone-sized screen (390 × 844): time until the first site card is
+    shown and until the map has drawn, ours vs the same page with the naive map."""
+    res = _compare(tmp, store, "resident.py", "/?loc=112.5712,37.8571&lang=zh", min_polygons=300, token=token,
+                   viewport=PHONE)
+    ours, naive = res["ours"], res["naive"]
+    c_ours, c_naive = _median(ours, 4), _median(naive, 4)
+    t_ours, t_naive = _median(ours, 0), _median(naive, 0)
+    return [
+        {"name": "resident_phone_time_to_first_card", "unit": "s", "value": round(c_ours, 3), "baseline": round(c_naive, 3),
+         "baseline_name": "same page on a 390 x 844 screen, naive map", "ratio": round(c_naive / c_ours, 2), "runs": RUNS},
+        {"name": "resident_phone_time_to_map_drawn", "unit": "s", "value": round(t_ours, 3), "baseline": round(t_naive, 3),
+         "baseline_name": "same page on a 390 x 844 screen, naive map", "ratio": round(t_naive / t_ours, 2), "runs": RUNS},
     ]
