@@ -160,6 +160,8 @@ def variant_app(tmp: Path, view: str, name: str) -> Path:
     """A folder with ``dashboard/views/<view>`` as ``page.py`` and ``bench/<name>_command_app.py``
     as ``app.py`` beside the app's static folder (local Leaflet); returns the app's path."""
     d = tmp / f"{Path(view).stem}-{name}"
+    if (d / "app.py").is_file():  # made for an earlier comparison of the same page (desktop, then phone)
+        return d / "app.py"
     d.mkdir()
     (d / "static").symlink_to(ROOT / "dashboard" / "static", target_is_directory=True)
     (d / "page.py").write_text((ROOT / "dashboard" / "views" / view).read_text(encoding="utf-8"), encoding="utf-8")

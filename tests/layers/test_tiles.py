@@ -198,3 +198,18 @@ def test_only_the_newest_sets_of_a_layer_are_kept(tmp_path):
     left = sorted(p.name for p in tmp_path.glob("neighbourhoods-*.pmtiles"))
     assert len(left) == tiles.KEEP_SETS and f"neighbourhoods-{token}.pmtiles" in left
     assert f"neighbourhoods-{0:020x}.pmtiles" not in left  # the oldest went first
+
+
+def test_a_tile_asked_while_its_set_is_built_is_answered_when_the_set_is_done(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from dashboard.vector_tiles import tile_endpoint
+
+    frame = squares(10, x0=112.61)
+    monkeypatch.setenv("RISKMAP_TILES_DIR", str(tmp_path))
+    token, ready = tiles.ensure(tmp_path, "neighbourhoods", frame)
+    assert not ready  # building in the background; the page that asked goes on
+    path = tiles.tile_path(tmp_path, "neighbourhoods", token)
+    r = tile_endpoint(SimpleNamespace(path_params={"key": "neighbourhoods", "token": token, "z": "12", "x": "3376", "y": "1550"}))
+    assert path.is_file() and r.status_code == 200  # the route waited for the build
+    assert tiles.ensure(tmp_path, "neighbourhoods", frame) == (token, True)
