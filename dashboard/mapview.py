@@ -239,9 +239,9 @@ def _labels(settings: Settings, lang: str, counties: gpd.GeoDataFrame, layers: d
 
 
 def _tile_layer(key: str, frame: gpd.GeoDataFrame, settings: Settings, lang: str, *, show: bool):
-    """``frame`` as a vector-tile layer when it is large enough (``vector_tiles_min_features``)
-    and tiles exist for it (:mod:`layers.tiles`); None: draw it inline. A tile set still being
-    built is named all the same: the tile route waits for it, the page does not."""
+    """``frame`` as a vector-tile layer when it is large enough (``vector_tiles_min_features``;
+    :mod:`layers.tiles`); None: draw it inline (small, or its tiles failed to build). A tile set
+    still being built is named all the same: the tile route waits for it, the page does not."""
     from layers.tiles import MAX_ZOOM, TILED, TileError, ensure
 
     limit = settings.vector_tiles_min_features

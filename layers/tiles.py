@@ -15,8 +15,9 @@ by the app too.
   store are never drawn beside newer figures, and the route serves a token only while its
   archive exists. The newest :data:`KEEP_SETS` sets of a layer are kept.
 * **Never blocking a page.** A missing tile set is built in a background thread
-  (:func:`ensure`); until it is there the map says so and draws the layer's other parts.
-  Older tile sets of the same layer beyond those are removed once a newer one is complete
+  (:func:`ensure`); the page names it at once and goes on, and the route answers its first
+  tiles when the build is done (:func:`await_build`). A failed build is reported to the pages
+  that ask, which then draw the layer inline. Older tile sets of the same layer beyond those are removed once a newer one is complete
   (writes are to a temporary file renamed into place, so a reader never sees half a tile set).
 """
 
@@ -30,7 +31,6 @@ import re
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -149,7 +149,7 @@ _building: dict[Path, threading.Thread] = {}
 _failed: dict[Path, str] = {}
 
 
-def ensure(folder: Path, key: str, frame: gpd.GeoDataFrame, *, on_built: Callable[[Path], None] | None = None) -> tuple[str, bool]:
+def ensure(folder: Path, key: str, frame: gpd.GeoDataFrame) -> tuple[str, bool]:
     """The token of ``frame``'s tile set and whether it is ready; a missing one is built in the
     background (once, however many pages ask). Raises :class:`TileError` if its build failed."""
     token = token_of(frame, key)
@@ -167,8 +167,6 @@ def ensure(folder: Path, key: str, frame: gpd.GeoDataFrame, *, on_built: Callabl
                 try:
                     build(work, key, path)
                     _remove_older(path, key)
-                    if on_built is not None:
-                        on_built(path)
                 except Exception as exc:  # noqa: BLE001 - kept and raised to the page that asks
                     with _lock:
                         _failed[path] = str(exc)

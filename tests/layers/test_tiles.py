@@ -213,3 +213,18 @@ def test_a_tile_asked_while_its_set_is_built_is_answered_when_the_set_is_done(tm
     r = tile_endpoint(SimpleNamespace(path_params={"key": "neighbourhoods", "token": token, "z": "12", "x": "3376", "y": "1550"}))
     assert path.is_file() and r.status_code == 200  # the route waited for the build
     assert tiles.ensure(tmp_path, "neighbourhoods", frame) == (token, True)
+
+
+def test_a_failed_build_is_said_and_the_layer_drawn_inline(tmp_path, monkeypatch):
+    import dataclasses
+
+    from dashboard.mapview import build_map
+    from dashboard.settings import Settings
+
+    monkeypatch.setattr(tiles, "_tippecanoe", lambda: "/bin/false")
+    frame = squares(6, x0=112.70)
+    with pytest.raises(tiles.TileError, match="tippecanoe failed"):
+        tiles.wait(tmp_path, "neighbourhoods", frame)
+    settings = dataclasses.replace(Settings(), vector_tiles_min_features=10, tiles_dir=str(tmp_path))
+    html = build_map(settings, "zh", {"neighbourhoods": frame}).get_root().render()
+    assert "protomapsL.leafletLayer" not in html and "测试第5社区" in html  # inline: slower, still right
