@@ -195,8 +195,10 @@ def _search_box(gaz: PlaceGazetteer, lang: str) -> None:
         ss["_rl_chosen"] = True
 
     registered(_searchbox_component)
+    # a shared link's place name stands in the box when it first appears (never again after a clear)
+    first = "" if "rl_sb" in ss else (ss.get("rl_label", "") if ss.get("rl_label_named") else "")
     st_searchbox(
-        suggest, key="rl_sb", label=t("rl_place", lang), placeholder=t("rl_place_ph", lang),
+        suggest, key="rl_sb", label=t("rl_place", lang), placeholder=t("rl_place_ph", lang), default_searchterm=first,
         submit_function=chosen, edit_after_submit="option", rerun_scope="fragment", debounce=200,
         # react-select's own "No options" is English: hidden; the message below says it in the UI's language
         style_overrides={"searchbox": {"optionEmpty": "hidden"}},

@@ -201,6 +201,15 @@ def test_pinyin_search_answers_and_a_failed_search_clears_the_answer(app_url, pa
     page.goto(shared.replace("http://localhost", app_url) if shared.startswith("http") else f"{app_url}{shared}",
               wait_until="domcontentloaded")
     page.get_by_text("位置：小店区（小店区）").wait_for(timeout=60_000)  # the link shows the name, not coordinates
+    from tests.e2e.helpers import SEARCHBOX
+
+    box = page.frame_locator(SEARCHBOX).locator("input")
+    box.wait_for(timeout=60_000)
+    for _ in range(40):  # and so does the search box
+        if box.input_value() == "小店区":
+            break
+        page.wait_for_timeout(250)
+    assert box.input_value() == "小店区"
 
 
 @pytest.mark.parametrize("page_and_traffic", [PHONE], indirect=True)
