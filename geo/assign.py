@@ -84,7 +84,6 @@ from typing import Any, Literal
 import numpy as np
 import shapely
 
-from geo import _assign_kernel as _kernel
 from geo.errors import CoordinateError
 
 __all__ = ["Reason", "REASON_TEXT", "Assignment", "AssignIndex", "neighbourhood_of_points"]
@@ -451,7 +450,7 @@ class _PointSource:
 # ----------------------------------------------------------------------------------------------
 # The grid
 
-_SHIFT = _kernel._SHIFT  # a coarse cell is _S × _S fine cells
+_SHIFT = 3  # a coarse cell is _S × _S fine cells (the compiled look-up's own constant: a test compares them)
 _S = 1 << _SHIFT
 _MASK = _S - 1
 _STEP = 0.9  # boundary walk step, in fine cells (< 1 so one step spans at most 2 cells per axis)
@@ -989,6 +988,8 @@ def _assign_chunk(
     if grid is None:
         _assign_chunk_numpy(grid, geoms, x, y, index, reason)
         return
+    from geo import _assign_kernel as _kernel  # numba loads on the first assignment, not with the package
+
     ax, ay = grid.ax, grid.ay
     left = _kernel.lookup(
         np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64),

@@ -528,3 +528,10 @@ def test_the_compiled_look_up_is_used():
     assert hasattr(_assign_kernel.lookup, "signatures")  # a numba dispatcher, not a Python loop
     neighbourhood_of_points(np.array([[0.5, 0.5]]), [shapely.box(0, 0, 1, 1)])
     assert _assign_kernel.lookup.signatures
+
+
+def test_the_compiled_look_up_reads_the_grid_as_it_is_built():
+    """Its coarse-cell constant is the grid's (both are fixed; the compiled loop folds its own)."""
+    from geo import _assign_kernel, assign
+
+    assert _assign_kernel._SHIFT == assign._SHIFT and _assign_kernel._MASK == assign._MASK
