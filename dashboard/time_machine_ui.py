@@ -73,9 +73,6 @@ def day_overlay(
     return overlay_script(_shapes(d, lang), crs=crs, draw=False, lang=lang), day_figures(d, province=province)
 
 
-
-
-
 def _play(labels: list[str]) -> None:
     """Play from the day shown; from the first day when it shows the last one."""
     st.session_state["tm_playing"] = True

@@ -9,10 +9,11 @@ The demo generates one (``data/demo.py``), labelled as demo data.
 
 from __future__ import annotations
 
+from geo.geocode import KINDS as PLACE_KINDS
 from layers.spec import Column, LayerSpec
 
-#: kind → (zh, en); an empty kind reads as an address.
-KINDS = {"road": ("道路", "Road"), "address": ("门牌地址", "Address"), "poi": ("地点", "Place")}
+#: kind → (zh, en), as the search shows them; an empty kind reads as an address.
+KINDS = {k: PLACE_KINDS[k] for k in ("road", "address", "poi")}
 
 SPEC = LayerSpec(
     key="addresses",

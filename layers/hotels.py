@@ -51,12 +51,12 @@ def in_use(hotels: pd.DataFrame, day: object = None) -> np.ndarray:
     now = status == "in_use"
     if day is None:
         return now
+    from geo.zones import in_force_during  # the one lifetime rule, as for zones and risk areas
+
     d = pd.Timestamp(day).normalize()
-    since = pd.to_datetime(hotels["in_use_since"]) if "in_use_since" in hotels.columns else pd.Series(pd.NaT, index=hotels.index)
-    until = pd.to_datetime(hotels["in_use_until"]) if "in_use_until" in hotels.columns else pd.Series(pd.NaT, index=hotels.index)
-    started = (since.isna() | (since <= d)).to_numpy()
-    ended = until.notna().to_numpy()
-    return started & np.where(ended, (until > d).to_numpy(), now)
+    none = pd.Series(pd.NaT, index=hotels.index)
+    since, until = (pd.to_datetime(hotels[c]) if c in hotels.columns else none for c in ("in_use_since", "in_use_until"))
+    return in_force_during(since, until, d, d) & (until.notna().to_numpy() | now)
 
 
 def occupancy_colour(occupied: int, total: int, status: str) -> str:

@@ -169,11 +169,9 @@ class LayerSpec:
         """
         if day is None or self.temporal is None or frame.empty:
             return frame
+        from geo.zones import in_force_during  # the one lifetime rule (a missing start or end is open)
+
         d = pd.Timestamp(day).normalize()
-        start, end = self.temporal
-        m = pd.Series(True, index=frame.index)
-        if start in frame.columns:
-            m &= frame[start].isna() | (pd.to_datetime(frame[start]) <= d)
-        if end in frame.columns:
-            m &= frame[end].isna() | (pd.to_datetime(frame[end]) > d)
-        return frame[m.to_numpy()]
+        none = pd.Series(pd.NaT, index=frame.index)
+        start, end = (frame[c] if c in frame.columns else none for c in self.temporal)
+        return frame[in_force_during(start, end, d, d)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -15,9 +15,6 @@ from geo.zones import ZoneForm, as_iso, as_text
 from layers._encoded import geojson_group
 from layers._render import esc, table_html, truthy
 from layers.spec import Column, LayerSpec, LegendEntry
-
-if TYPE_CHECKING:
-    pass
 
 TIERS = {
     # tier: (zh, en, colour, fill opacity, z-order: drawn last = on top)
