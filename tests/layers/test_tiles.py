@@ -228,3 +228,33 @@ def test_a_failed_build_is_said_and_the_layer_drawn_inline(tmp_path, monkeypatch
     settings = dataclasses.replace(Settings(), vector_tiles_min_features=10, tiles_dir=str(tmp_path))
     html = build_map(settings, "zh", {"neighbourhoods": frame}).get_root().render()
     assert "protomapsL.leafletLayer" not in html and "测试第5社区" in html  # inline: slower, still right
+
+
+def test_read_tile_answers_as_the_pmtiles_reader_does(built):
+    """The route's reader (directories decoded once per archive) against pmtiles' own, every tile
+    and a tile the set does not have."""
+    from pmtiles.reader import MmapSource, Reader, all_tiles
+
+    _, path = built
+    with open(path, "rb") as f:
+        reference = Reader(MmapSource(f))
+        n = 0
+        for (z, x, y), data in all_tiles(reference.get_bytes):
+            assert tiles.read_tile(path, z, x, y) == data == reference.get(z, x, y)
+            n += 1
+        assert n > 10  # every zoom of the set
+        assert reference.get(tiles.MAX_ZOOM, 0, 0) is None and tiles.read_tile(path, tiles.MAX_ZOOM, 0, 0) is None
+
+
+def test_a_rebuilt_archive_is_read_anew(tmp_path):
+    import os
+
+    a, b = squares(3), squares(3, x0=112.9)
+    path = tmp_path / "neighbourhoods-set.pmtiles"
+    tiles.build(a, "neighbourhoods", path)
+    first = {t["properties"]["x"]: t for t in _decoded(path, ZOOM)}
+    assert tiles.read_tile(path, ZOOM, *next((x, t["properties"]["y"]) for x, t in first.items())) is not None
+    tiles.build(b, "neighbourhoods", path)  # the same name, new contents (renamed into place)
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    for x, t in first.items():
+        assert tiles.read_tile(path, ZOOM, x, t["properties"]["y"]) is None  # the old place is empty now
