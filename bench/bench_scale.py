@@ -45,7 +45,7 @@ READY_OURS = """
   let tiled = null, heat = false;
   m.eachLayer(l => { if (l.paintRules) tiled = l; if (l._heat || (l.options && l.options.gradient)) heat = true; });
   if (!tiled || !tiled._map || (tiled.isLoading && tiled.isLoading())) return false;
-  return document.querySelectorAll('.leaflet-tile-container canvas.leaflet-tile-loaded, .leaflet-tile-container canvas').length > 0 && heat;
+  return document.querySelectorAll('.leaflet-tile-container canvas').length > 0 && heat;
 }
 """
 READY_NAIVE = """
@@ -126,6 +126,7 @@ def _measure(browser, url: str, ready: str, arg) -> tuple[float | None, int, int
 
 
 def _one(n_polygons: int, n_points: int) -> dict:
+    import geopandas as gpd
     from playwright.sync_api import sync_playwright
 
     from layers import tiles
@@ -133,8 +134,6 @@ def _one(n_polygons: int, n_points: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         _data(folder, n_polygons, n_points)
-        import geopandas as gpd
-
         tiles_dir = folder / "tiles"
         tiles.wait(tiles_dir, "neighbourhoods", gpd.read_parquet(folder / "neighbourhoods.parquet"), timeout=1800)
         script = _app(folder)
