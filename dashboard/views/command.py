@@ -67,28 +67,31 @@ if not national:
     from layers.companions import latest_summary
 
     summary = latest_summary(records_of(ctx), as_of)  # aggregates only (geo.companions.companion_summary)
+    # switches, not expanders, below the map: an expander's tables are built and drawn in the
+    # browser even while it is folded, which delayed the map by about 0.35 s (bench command_page);
+    # a switch builds nothing until someone turns it on (as the time machine's)
     if summary is None:
         st.caption(t("cmp_none", lang))
-    else:
-        with st.expander(t("cmp_title", lang).format(day=summary["as_of"], devices=summary["devices"], cases=summary["cases"])):
-            c_nb, c_cell = st.columns(2)
-            c_nb.markdown(f"**{t('cmp_by_nb', lang)}**")
-            c_nb.dataframe(pd.DataFrame({t("cmp_col_nb", lang): [r["name"] for r in summary["neighbourhoods"]],
-                                         t("cmp_col_n", lang): [r["companions"] for r in summary["neighbourhoods"]]}),
-                           hide_index=True, width="stretch")
-            c_cell.markdown(f"**{t('cmp_cells', lang)}**")
-            c_cell.dataframe(pd.DataFrame({t("cmp_col_where", lang): [f"{r['lon']:.4f}, {r['lat']:.4f}" for r in summary["cells"]],
-                                           t("cmp_col_nb", lang): [r["neighbourhood"] for r in summary["cells"]],
-                                           t("cmp_col_n", lang): [r["companions"] for r in summary["cells"]]}),
-                             hide_index=True, width="stretch")
-            st.caption(t("cmp_note", lang).format(n=summary["min_count"], a=summary["suppressed_neighbourhoods"],
-                                                  b=summary["suppressed_cells"]))
+    elif st.toggle(t("cmp_title", lang).format(day=summary["as_of"], devices=summary["devices"], cases=summary["cases"]),
+                   key="cmp_open"):
+        c_nb, c_cell = st.columns(2)
+        c_nb.markdown(f"**{t('cmp_by_nb', lang)}**")
+        c_nb.dataframe(pd.DataFrame({t("cmp_col_nb", lang): [r["name"] for r in summary["neighbourhoods"]],
+                                     t("cmp_col_n", lang): [r["companions"] for r in summary["neighbourhoods"]]}),
+                       hide_index=True, width="stretch")
+        c_cell.markdown(f"**{t('cmp_cells', lang)}**")
+        c_cell.dataframe(pd.DataFrame({t("cmp_col_where", lang): [f"{r['lon']:.4f}, {r['lat']:.4f}" for r in summary["cells"]],
+                                       t("cmp_col_nb", lang): [r["neighbourhood"] for r in summary["cells"]],
+                                       t("cmp_col_n", lang): [r["companions"] for r in summary["cells"]]}),
+                         hide_index=True, width="stretch")
+        st.caption(t("cmp_note", lang).format(n=summary["min_count"], a=summary["suppressed_neighbourhoods"],
+                                              b=summary["suppressed_cells"]))
 if not national:
     # every zone's history beside the risk areas' (national view): when drawn, changed, lifted and by whom
     from dashboard.planning_ui import history_table, zone_choice_label
 
-    every_zone = read_public_layer(ctx, "zones")
-    with st.expander(t("zone_history", lang)):
+    if st.toggle(t("zone_history", lang), key="zone_hist_open"):
+        every_zone = read_public_layer(ctx, "zones")
         if every_zone.empty:
             st.caption(t("zone_history_none", lang))
         else:
@@ -115,8 +118,8 @@ if national:
     # every entry of one area, oldest first: when it was listed, its level changes, when lifted
     from layers.risk_areas import area_history, level_label
 
-    every = read_public_layer(ctx, "risk_areas")
-    with st.expander(t("risk_history", lang)):
+    if st.toggle(t("risk_history", lang), key="risk_hist_open"):
+        every = read_public_layer(ctx, "risk_areas")
         labels = dict(zip(every["id"].astype(str), every["id"].astype(str) + " · " + every["province"].fillna("").astype(str)
                           + every["city"].fillna("").astype(str) + every["county"].fillna("").astype(str) + " "
                           + every["area_name"].fillna("").astype(str), strict=True))
