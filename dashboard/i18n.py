@@ -63,6 +63,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "store_info": ("数据库", "Store"),
     "data_preview": ("图层预览", "Layer preview"),
     "provinces": ("省界", "Province boundaries"),
+    "counties_national": ("区县界", "County boundaries"),
     "rl_my_location": ("使用我的位置", "Use my location"),
     "rl_my_location_label": ("我的位置", "My location"),
     "rl_my_location_insecure": ("浏览器仅在安全连接（https）下提供位置；请输入地名或粘贴坐标", "Browsers give your location only over a secure (https) connection; type a place or paste coordinates"),

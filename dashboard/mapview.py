@@ -28,7 +28,14 @@ from geo.labels import ZOOMS, label_groups
 from layers import REGISTRY
 from layers._encoded import geojson_group
 from layers._render import esc, js_payload
-from layers.boundaries import capitals, city_counties, provinces, render_districts
+from layers.boundaries import (
+    COUNTY_STYLE,
+    capitals,
+    china_counties,
+    city_counties,
+    provinces,
+    render_districts,
+)
 from layers.derived import NEIGHBOURHOOD_FOLLOWUP, NEIGHBOURHOOD_SCREENING, SITE_QUEUE, TRAVELLER_DENSITY
 from layers.spec import LegendEntry
 
@@ -238,14 +245,27 @@ def _labels(settings: Settings, lang: str, counties: gpd.GeoDataFrame, layers: d
                         points=[_display(p, settings) for p in pts], neighbourhood_names="neighbourhoods" not in tiled)
 
 
-def _tile_layer(key: str, frame: gpd.GeoDataFrame, settings: Settings, lang: str, *, show: bool):
+def _tile_look(key: str, lang: str) -> tuple[dict, list[tuple[str, str]], int]:
+    """A tiled layer's look: its style, what a click on it shows, and the zoom its names start at."""
+    if key == "counties":
+        from layers import boundaries
+
+        return boundaries.COUNTY_STYLE, boundaries.county_fields(lang), ZOOMS["county"][0]
+    from layers import neighbourhoods
+
+    return neighbourhoods.STYLE, neighbourhoods.fields(lang), ZOOMS["neighbourhood"][0]
+
+
+def _tile_layer(key: str, frame: gpd.GeoDataFrame, settings: Settings, lang: str, *, show: bool, name: str | None = None,
+                always: bool = False):
     """``frame`` as a vector-tile layer when it is large enough (``vector_tiles_min_features``;
-    :mod:`layers.tiles`); None: draw it inline (small, or its tiles failed to build). A tile set
-    still being built is named all the same: the tile route waits for it, the page does not."""
-    from layers.tiles import MAX_ZOOM, TILED, TileError, ensure
+    ``always``: whatever its size, while tiles are on) — :mod:`layers.tiles`; None: draw it inline
+    (small, tiles off, or its tiles failed to build). A tile set still being built is named all
+    the same: the tile route waits for it, the page does not."""
+    from layers.tiles import TILED, TileError, ensure
 
     limit = settings.vector_tiles_min_features
-    if key not in TILED or not limit or len(frame) < limit:
+    if key not in TILED or not limit or (len(frame) < limit and not always):
         return None
     try:
         token, _ = ensure(settings.tiles_path, key, frame)
@@ -253,14 +273,12 @@ def _tile_layer(key: str, frame: gpd.GeoDataFrame, settings: Settings, lang: str
         _log.warning("vector tiles for %s failed, drawing inline: %s", key, exc)
         return None
     from dashboard.vector_tiles import VectorTileLayer, tile_url
-    from layers import neighbourhoods
 
-    style = neighbourhoods.STYLE
+    style, fields, label_zoom = _tile_look(key, lang)
     return VectorTileLayer(
-        tile_url(key, token), data_layer=key, name=_DISPLAY_SPECS[key].name(lang), show=show, max_zoom=MAX_ZOOM,
+        tile_url(key, token), data_layer=key, name=name or _DISPLAY_SPECS[key].name(lang), show=show, max_zoom=TILED[key].max_zoom,
         style={"fill": style["fillColor"], "fill_opacity": style["fillOpacity"], "stroke": style["color"], "width": style["weight"]},
-        fields=neighbourhoods.fields(lang), label_prop="name" if lang == "zh" else "name_en",
-        label_zoom=ZOOMS["neighbourhood"][0],
+        fields=fields, label_prop="name" if lang == "zh" else "name_en", label_zoom=label_zoom,
     )
 
 
@@ -322,6 +340,14 @@ def build_map(
     legend_sections: list[tuple[str, Iterable[LegendEntry]]] = [
         (boundary_name, [LegendEntry("#34495e", boundary_name, boundary_name, "line")])
     ]
+    if national:  # every county's outline and name, from vector tiles (2,875 of them: megabytes inline)
+        county_name = t("counties_national", lang)
+        county_layer = _tile_layer("counties", _display(china_counties(), settings), settings, lang, show=True, name=county_name,
+                                   always=True)
+        if county_layer is not None:  # tiles off or failed: the provinces alone, as before
+            county_layer.add_to(m)
+            legend_sections.append((county_name, [LegendEntry(COUNTY_STYLE["color"], t("counties_national", "zh"), t("counties_national", "en"),
+                                                                 "line")]))
     tiled: set[str] = set()
     for key, frame in layers.items():
         spec = _DISPLAY_SPECS[key]

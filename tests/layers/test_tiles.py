@@ -87,8 +87,8 @@ def test_tiles_hold_the_source_features_and_their_attributes(built):
         seen |= ids
         labelled |= {f["properties"]["name"] for f in layers.get("neighbourhoods_labels", [])}
     assert seen == set(frame["id"])  # at this zoom every feature is in some tile
-    assert labelled == set(frame["name"])  # from LABEL_MIN_ZOOM every label point too
-    assert ZOOM >= tiles.LABEL_MIN_ZOOM
+    assert labelled == set(frame["name"])  # from the layer's label zoom every label point too
+    assert tiles.TILED["neighbourhoods"].label_min_zoom <= ZOOM
 
 
 def test_labels_carry_both_languages(built):
@@ -258,3 +258,71 @@ def test_a_rebuilt_archive_is_read_anew(tmp_path):
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
     for x, t in first.items():
         assert tiles.read_tile(path, ZOOM, x, t["properties"]["y"]) is None  # the old place is empty now
+
+
+# --- the national view's counties ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def counties(tmp_path_factory):
+    from layers.boundaries import china_counties
+
+    frame = china_counties()
+    folder = tmp_path_factory.mktemp("counties")
+    token = tiles.wait(folder, "counties", frame, timeout=600)
+    return frame, tiles.tile_path(folder, "counties", token)
+
+
+def test_county_tiles_hold_every_county_of_china(counties):
+    """At zoom 6 (the national view zoomed once or twice) every county on a tile is there with its
+    name, city, province and code; from zoom 8 every county's name in both languages."""
+    from geo.labels import english_name
+
+    frame, path = counties
+    by_code = frame.set_index("adcode")
+    seen: set[str] = set()
+    for tile in _decoded(path, 6):
+        z, x, y = (tile["properties"][k] for k in ("zoom", "x", "y"))
+        layers = {layer["properties"]["layer"]: layer["features"] for layer in tile["features"]}
+        codes = {f["properties"]["adcode"] for f in layers.get("counties", [])}
+        inner = set(frame.loc[frame.intersects(_tile_bounds(z, x, y, pad=-0.01)), "adcode"])
+        outer = set(frame.loc[frame.intersects(_tile_bounds(z, x, y, pad=0.05)), "adcode"])
+        assert inner <= codes <= outer, (x, y, sorted(inner - codes)[:5], sorted(codes - outer)[:5])
+        for f in layers.get("counties", []):
+            p, src = f["properties"], by_code.loc[f["properties"]["adcode"]]
+            assert (p["name"], p.get("city"), p["province"]) == (src["name"], src["city"] if isinstance(src["city"], str) else None,
+                                                                src["province"])
+        assert "counties_labels" not in layers  # names only from zoom 8: no clutter at national zoom
+        seen |= codes
+    assert seen == set(frame["adcode"])
+    names: dict[str, str] = {}
+    for tile in _decoded(path, tiles.TILED["counties"].label_min_zoom):
+        for layer in tile["features"]:
+            if layer["properties"]["layer"] == "counties_labels":
+                names |= {f["properties"]["name"]: f["properties"]["name_en"] for f in layer["features"]}
+    assert set(names) == set(frame["name"]) and all(en == english_name(zh) for zh, en in names.items())
+    assert names["小店区"] == "Xiaodian District"
+
+
+def test_the_national_map_draws_the_counties_from_tiles(tmp_path, counties):
+    """The national view names the county tile set (the counties are not in the page), lists them
+    in the layer switcher and the legend, and leaves them out when tiles are off."""
+    import dataclasses
+    import shutil
+
+    from dashboard.mapview import build_map
+    from dashboard.settings import Settings
+
+    frame, built_path = counties
+    shutil.copy(built_path, tmp_path / built_path.name)  # the same set, already built
+    on = dataclasses.replace(Settings(), tiles_dir=str(tmp_path))
+    html = build_map(on, "en", {}, national=True).get_root().render()
+    token = tiles.token_of(frame, "counties")
+    assert f"/tiles/counties/{token}/" in html and "County boundaries" in html
+    assert "maxDataZoom: 9" in html and "Xiaodian District" not in html  # names come from the tiles
+    zh = build_map(on, "zh", {}, national=True).get_root().render()
+    assert "区县界" in zh or json.dumps("区县界")[1:-1] in zh  # (escaped in the script)
+    off = dataclasses.replace(Settings(), vector_tiles_min_features=0, tiles_dir=str(tmp_path))
+    assert "/tiles/counties/" not in build_map(off, "zh", {}, national=True).get_root().render()
+    city = build_map(on, "zh", {}).get_root().render()
+    assert "/tiles/counties/" not in city  # the city view has its own districts
