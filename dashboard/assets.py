@@ -35,7 +35,7 @@ Limits
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import branca.colormap
@@ -81,6 +81,10 @@ _Links = tuple[tuple[str, str], ...]
 # the map draws. Bootstrap's script, which folium's template also lists, is vendored but not
 # loaded: nothing on a folium map uses it.
 _MAP_JS: _Links = (("leaflet", "riskmap/leaflet-bundle.js"),)
+#: The bundle with protomaps-leaflet after it (``dashboard.vendor_assets.TILES_BUNDLE_PARTS``),
+#: loaded instead of the two by the maps that draw vector tiles (:func:`map_scripts`).
+TILES_BUNDLE = "riskmap/leaflet-tiles-bundle.js"
+_PROTOMAPS_JS = "protomaps-leaflet/dist/protomaps-leaflet.js"
 _MAP_CSS: _Links = (
     ("leaflet_css", "leaflet/dist/leaflet.css"),
     ("bootstrap_css", "bootstrap/dist/css/bootstrap.min.css"),
@@ -121,7 +125,7 @@ LOCALISED: dict[type[JSCSSMixin], dict[str, _Links]] = {
         "default_css": (("Control.FullScreen.css", "leaflet.fullscreen/Control.FullScreen.css"),),
     },
     ProtomapsAssets: {
-        "default_js": (("protomaps_leaflet", "protomaps-leaflet/dist/protomaps-leaflet.js"),),
+        "default_js": (("protomaps_leaflet", _PROTOMAPS_JS),),
         "default_css": (),
     },
 }
@@ -203,6 +207,18 @@ def use_local_assets(base_path: str = "") -> None:
     for cls, lists in LOCALISED.items():
         for attr, links in lists.items():
             setattr(cls, attr, [(name, f"{prefix}/{rel}") for name, rel in links])
+
+
+def map_scripts(js: Sequence[str]) -> list[str]:
+    """A map's scripts as streamlit-folium loads them, one after another: where a map needs both
+    Leaflet's bundle and protomaps-leaflet (a vector-tile layer), the one bundle that holds both
+    (:data:`TILES_BUNDLE`), which saves a round trip and a wait before the map draws."""
+    bundle = next((u for u in js if u.endswith("/" + _MAP_JS[0][1])), None)
+    tiles = next((u for u in js if u.endswith("/" + _PROTOMAPS_JS)), None)
+    if bundle is None or tiles is None:
+        return list(js)
+    merged = bundle[: -len(_MAP_JS[0][1])] + TILES_BUNDLE
+    return [merged if u == bundle else u for u in js if u != tiles]
 
 
 def local_asset_paths() -> list[Path]:

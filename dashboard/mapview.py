@@ -17,9 +17,8 @@ from branca.element import MacroElement
 from folium.plugins import Draw, Fullscreen
 from folium.utilities import JsCode
 from jinja2 import Template
-from streamlit_folium import st_folium
 
-from dashboard.assets import streamlit_base_path, use_local_assets
+from dashboard.assets import map_scripts, streamlit_base_path, use_local_assets
 from dashboard.components import registered
 from dashboard.i18n import t
 from dashboard.settings import Settings
@@ -383,18 +382,13 @@ def build_map(
 
 
 def show_map(m: folium.Map, *, key: str, height: int = 620, returned: list[str] | None = None) -> dict:
-    """Show with streamlit-folium; a stable ``key`` keeps the map from flashing on reruns.
+    """Show a map built on this run; a stable ``key`` keeps it from flashing on reruns.
 
-    A cached map goes through :func:`prepare_map` and :func:`show_prepared` instead.
+    The same component and behaviour as ``st_folium``, through :func:`prepare_map` and
+    :func:`show_prepared` like a cached map, so every map loads its scripts the same way
+    (one bundle; with vector tiles, the one that holds protomaps-leaflet too).
     """
-    registered(_sf._component_func)
-    return st_folium(
-        m,
-        key=key,
-        height=height,
-        use_container_width=True,
-        returned_objects=returned if returned is not None else [],
-    ) or {}
+    return show_prepared(prepare_map(m), key=key, height=height, returned=returned)
 
 
 @dataclass(frozen=True)
@@ -442,7 +436,7 @@ def prepare_map(m: folium.Map) -> MapPayload:
         bounds={"_southWest": {"lat": s_lat, "lng": s_lng}, "_northEast": {"lat": n_lat, "lng": n_lng}},
         zoom=m.options.get("zoom"),
         css_links=tuple(dict.fromkeys(css)),
-        js_links=tuple(dict.fromkeys(js)),
+        js_links=tuple(map_scripts(list(dict.fromkeys(js)))),
     )
 
 

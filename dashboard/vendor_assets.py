@@ -44,7 +44,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dashboard.assets import ICON_PATH_SCRIPT, LEAFLET_IMAGES, VENDOR_DIR, local_asset_paths
+from dashboard.assets import ICON_PATH_SCRIPT, LEAFLET_IMAGES, TILES_BUNDLE, VENDOR_DIR, local_asset_paths
 
 __all__ = ["NPM_PACKAGES", "VendorError", "build", "main"]
 
@@ -443,22 +443,25 @@ BUNDLE_PARTS = (
     "leaflet.fullscreen/Control.FullScreen.js",
     "leaflet-draw/dist/leaflet.draw.js",
 )
+#: The same with protomaps-leaflet after it (``TILES_BUNDLE``), for the maps that draw vector
+#: tiles (:func:`dashboard.assets.map_scripts`): one file for them too, not two loaded in turn.
+TILES_BUNDLE_PARTS = (*BUNDLE_PARTS, "protomaps-leaflet/dist/protomaps-leaflet.js")
 
 
-def _write_bundle(out: Path) -> None:
+def _write_bundle(out: Path, name: str = BUNDLE, parts: Sequence[str] = BUNDLE_PARTS) -> None:
     """Leaflet and the plugins the app uses in one script.
 
     streamlit-folium loads a map's scripts one after another (to keep their order), so seven
     files cost seven round trips before the map can draw; one file costs one. The icon-path
     script finds the images relative to its own URL, which stays ``riskmap/`` in the bundle.
     """
-    parts = []
-    for rel in BUNDLE_PARTS:
+    texts = []
+    for rel in parts:
         src = out / rel
         if not src.is_file():
             raise _missing(src)
-        parts.append(f"/* ---- {rel} ---- */\n" + src.read_text(encoding="utf-8") + "\n;\n")
-    (out / BUNDLE).write_text("".join(parts), encoding="utf-8")
+        texts.append(f"/* ---- {rel} ---- */\n" + src.read_text(encoding="utf-8") + "\n;\n")
+    (out / name).write_text("".join(texts), encoding="utf-8")
 
 
 def build(
@@ -496,6 +499,7 @@ def build(
         _write_icon_path_script(staging)
         sources["folium"] = _copy_folium_files(staging)
         _write_bundle(staging)
+        _write_bundle(staging, TILES_BUNDLE, TILES_BUNDLE_PARTS)
         _verify(staging)
         _write_manifest(staging, sources)
         if old.exists():

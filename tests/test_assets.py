@@ -155,6 +155,21 @@ def test_streamlit_folium_header_has_no_remote_urls() -> None:
     assert not re.search(r"https?://", _get_header(build_map()))
 
 
+def test_maps_with_vector_tiles_load_one_bundle_with_protomaps_after_leaflet() -> None:
+    from dashboard.assets import TILES_BUNDLE, map_scripts
+
+    assert vendor_assets.TILES_BUNDLE_PARTS[: len(vendor_assets.BUNDLE_PARTS)] == vendor_assets.BUNDLE_PARTS
+    assert vendor_assets.TILES_BUNDLE_PARTS[-1] == "protomaps-leaflet/dist/protomaps-leaflet.js"
+    text = (VENDOR_DIR / TILES_BUNDLE).read_text("utf-8")
+    order = [text.find(f"/* ---- {rel} ---- */") for rel in vendor_assets.TILES_BUNDLE_PARTS]
+    assert all(i >= 0 for i in order) and order == sorted(order), order
+    assert text.startswith((VENDOR_DIR / vendor_assets.BUNDLE).read_text("utf-8"))  # the bundle, then protomaps-leaflet
+    base = "/riskmap/app/static/vendor/"
+    both = [base + vendor_assets.BUNDLE, base + "protomaps-leaflet/dist/protomaps-leaflet.js", "/other.js"]
+    assert map_scripts(both) == [base + TILES_BUNDLE, "/other.js"]
+    assert map_scripts(both[:1] + both[2:]) == both[:1] + both[2:]  # no tiles: the lighter bundle, as before
+
+
 def test_default_marker_icon_path_is_set_right_after_leaflet() -> None:
     # one bundle: Leaflet first, then the icon-path script, then the plugins
     assert [name for name, _ in folium.Map.default_js] == ["leaflet"]

@@ -50,7 +50,7 @@ def test_neighbourhoods_come_as_vector_tiles_from_the_app(tiled_url, page_and_tr
     assert state["names"] and all(isinstance(n, str) and n for n in state["names"])  # the tile under the centre
     tile_requests = [u for u in traffic.requests if "/tiles/neighbourhoods/" in u]
     assert tile_requests and all(u.startswith(tiled_url) and u.endswith(".mvt") for u in tile_requests)
-    assert any("protomaps-leaflet.js" in u for u in traffic.requests)
+    assert any(u.endswith("/riskmap/leaflet-tiles-bundle.js") for u in traffic.requests)  # Leaflet and protomaps-leaflet in one
     assert not [f for f in traffic.failures if "/tiles/" in f]
     assert traffic.foreign(tiled_url) == []
 

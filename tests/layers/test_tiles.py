@@ -161,6 +161,12 @@ def test_a_large_layer_is_drawn_from_tiles_and_a_small_one_inline(tmp_path):
     assert "protomapsL.leafletLayer" in html and f"/tiles/neighbourhoods/{token}/" in html
     assert "测试第5社区" not in html  # the features are in the tiles, not in the page
     assert "/app/static/vendor/protomaps-leaflet/dist/protomaps-leaflet.js" in html
+    from dashboard.mapview import prepare_map
+
+    scripts = prepare_map(build_map(large, "zh", {"neighbourhoods": frame})).js_links
+    assert [s.rsplit("/vendor/", 1)[1] for s in scripts] == ["riskmap/leaflet-tiles-bundle.js"]  # one script, not two in turn
+    small_scripts = prepare_map(build_map(small, "zh", {"neighbourhoods": frame})).js_links
+    assert [s.rsplit("/vendor/", 1)[1] for s in small_scripts] == ["riskmap/leaflet-bundle.js"]
     tiles.wait(tmp_path, "neighbourhoods", frame)
     assert tiles.tile_path(tmp_path, "neighbourhoods", token).is_file()
 
