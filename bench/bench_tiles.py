@@ -1,4 +1,5 @@
-"""Benchmark: neighbourhoods as vector tiles (``layers.tiles``) against the same layer inline.
+"""Benchmark: neighbourhoods and the national view's counties as vector tiles (``layers.tiles``)
+against the same layer inline.
 
 3,000 and 30,000 generated neighbourhood polygons (``bench.bench_assign.neighbourhoods``: Voronoi
 cells of clustered seeds over a city-sized outline, in lon/lat here) with names, streets,
@@ -6,6 +7,8 @@ districts and populations. For each size: the bytes the browser fetches for the 
 the city (the zoom-10 tiles covering the polygons' bounds, gzip-encoded as the tile route sends
 them) beside the bytes of the layer inline as folium sends it (GeoJSON at full precision, all
 features, in the page), and the background build time (tippecanoe) with the archive's size.
+The same for China's 2,875 counties (the boundary data) at the national view's first zoom (4,
+over mainland China's bounds), against the county file inline.
 
 Not measured here: time until the browser has drawn the tiles (the command page's own benchmark
 measures time-to-map for the demo, whose 448 neighbourhoods stay inline).
@@ -22,6 +25,8 @@ import numpy as np
 
 SIZES = (3_000, 30_000)
 VIEW_ZOOM = 10
+NATIONAL_ZOOM = 4  # the national view opens on mainland China (dashboard.mapview.build_map)
+CHINA_BOUNDS = (73.5, 18.0, 135.0, 53.6)
 
 
 def _tiles_over(bounds: tuple[float, float, float, float], z: int) -> list[tuple[int, int]]:
@@ -50,27 +55,25 @@ def _frame(n: int):
     return polys
 
 
-def _one(n: int) -> dict:
+def _one(key: str, frame, label: str, zoom: int, bounds: tuple[float, float, float, float]) -> dict:
     from layers import tiles
 
-    frame = _frame(n)
     inline = len(frame.to_json().encode())  # folium's GeoJson embeds this in the page
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        token = tiles.wait(Path(tmp), "neighbourhoods", frame, timeout=1800)
+        token = tiles.wait(Path(tmp), key, frame, timeout=1800)
         build_s = time.perf_counter() - t0
-        path = tiles.tile_path(Path(tmp), "neighbourhoods", token)
+        path = tiles.tile_path(Path(tmp), key, token)
         archive = path.stat().st_size
-        view = _tiles_over(tuple(frame.total_bounds), VIEW_ZOOM)
-        sent = [tiles.read_tile(path, VIEW_ZOOM, x, y) for x, y in view]
+        view = _tiles_over(bounds, zoom)
+        sent = [tiles.read_tile(path, zoom, x, y) for x, y in view]
         first_view = sum(len(b) for b in sent if b)
-    label = f"{n // 1000}k"
     return {
-        "name": f"tiles_first_view_bytes_{label}_neighbourhoods",
+        "name": f"tiles_first_view_bytes_{label}",
         "unit": "bytes",
         "value": first_view,
         "baseline": inline,
-        "baseline_name": f"the same {label} neighbourhoods inline (folium GeoJSON, full precision)",
+        "baseline_name": f"the same {label.replace('_', ' ')} inline (folium GeoJSON, full precision)",
         "ratio": round(inline / max(first_view, 1), 1),
         "value_tiles_in_view": len(view),
         "index_build_s": round(build_s, 2),
@@ -79,7 +82,14 @@ def _one(n: int) -> dict:
 
 
 def run() -> list[dict]:
-    return [_one(n) for n in SIZES]
+    from layers.boundaries import china_counties
+
+    rows = []
+    for n in SIZES:
+        frame = _frame(n)
+        rows.append(_one("neighbourhoods", frame, f"{n // 1000}k_neighbourhoods", VIEW_ZOOM, tuple(frame.total_bounds)))
+    rows.append(_one("counties", china_counties(), "national_counties", NATIONAL_ZOOM, CHINA_BOUNDS))
+    return rows
 
 
 if __name__ == "__main__":
