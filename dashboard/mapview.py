@@ -268,8 +268,8 @@ def _tile_layer(key: str, frame: gpd.GeoDataFrame, settings: Settings, lang: str
         return None
     try:
         token, _ = ensure(settings.tiles_path, key, frame)
-    except TileError as exc:  # drawn inline (slower, still right); the cause is in the server log
-        _log.warning("vector tiles for %s failed, drawing inline: %s", key, exc)
+    except TileError as exc:  # the caller draws it inline (slower, still right) or, for the counties, leaves it out
+        _log.warning("vector tiles for %s failed, drawn without them: %s", key, exc)
         return None
     from dashboard.vector_tiles import VectorTileLayer, tile_url
 
