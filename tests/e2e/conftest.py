@@ -102,11 +102,12 @@ def app_url(demo_store, accounts) -> Iterator[str]:
 
 def store_copy(demo_store: Path, into: Path) -> Path:
     """A copy of the demo store (the GeoPackage and its accounts and records beside it) in
-    ``into``, for a test whose writes the other browser tests must not see."""
+    ``into``, for a test whose writes the other browser tests must not see. The tiles folder
+    beside it (``<store>.tiles``, built by a server that drew tiles) is a cache: not copied."""
     import shutil
 
     for f in demo_store.parent.iterdir():
-        if f.name.startswith(demo_store.stem) and not f.name.endswith(".lock"):
+        if f.is_file() and f.name.startswith(demo_store.stem) and not f.name.endswith(".lock"):
             shutil.copy2(f, into / f.name)
     return into / demo_store.name
 
