@@ -24,7 +24,7 @@ from dashboard.i18n import t
 from dashboard.settings import Settings
 from geo.crs import convert_xy, from_wgs84
 from geo.labels import ZOOMS, label_groups
-from layers import REGISTRY
+from layers import REGISTRY, neighbourhoods
 from layers._encoded import geojson_group
 from layers._render import esc, js_payload
 from layers.boundaries import (
@@ -32,6 +32,7 @@ from layers.boundaries import (
     capitals,
     china_counties,
     city_counties,
+    county_fields,
     provinces,
     render_districts,
 )
@@ -244,15 +245,12 @@ def _labels(settings: Settings, lang: str, counties: gpd.GeoDataFrame, layers: d
                         points=[_display(p, settings) for p in pts], neighbourhood_names="neighbourhoods" not in tiled)
 
 
-def _tile_look(key: str, lang: str) -> tuple[dict, list[tuple[str, str]], int]:
-    """A tiled layer's look: its style, what a click on it shows, and the zoom its names start at."""
-    if key == "counties":
-        from layers import boundaries
-
-        return boundaries.COUNTY_STYLE, boundaries.county_fields(lang), ZOOMS["county"][0]
-    from layers import neighbourhoods
-
-    return neighbourhoods.STYLE, neighbourhoods.fields(lang), ZOOMS["neighbourhood"][0]
+#: Each tileable layer's look (:data:`layers.tiles.TILED`): its style, what a click on it shows
+#: (by language) and the zoom its names start at.
+_TILE_LOOKS: dict[str, tuple[dict, Callable[[str], list[tuple[str, str]]], int]] = {
+    "neighbourhoods": (neighbourhoods.STYLE, neighbourhoods.fields, ZOOMS["neighbourhood"][0]),
+    "counties": (COUNTY_STYLE, county_fields, ZOOMS["county"][0]),
+}
 
 
 def _tile_layer(key: str, frame: gpd.GeoDataFrame, settings: Settings, lang: str, *, show: bool, name: str | None = None,
@@ -273,11 +271,11 @@ def _tile_layer(key: str, frame: gpd.GeoDataFrame, settings: Settings, lang: str
         return None
     from dashboard.vector_tiles import VectorTileLayer, tile_url
 
-    style, fields, label_zoom = _tile_look(key, lang)
+    style, fields, label_zoom = _TILE_LOOKS[key]
     return VectorTileLayer(
         tile_url(key, token), data_layer=key, name=name or _DISPLAY_SPECS[key].name(lang), show=show, max_zoom=TILED[key].max_zoom,
         style={"fill": style["fillColor"], "fill_opacity": style["fillOpacity"], "stroke": style["color"], "width": style["weight"]},
-        fields=fields, label_prop="name" if lang == "zh" else "name_en", label_zoom=label_zoom,
+        fields=fields(lang), label_prop="name" if lang == "zh" else "name_en", label_zoom=label_zoom,
     )
 
 

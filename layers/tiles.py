@@ -18,7 +18,8 @@ by the app too.
 * **Never blocking a page.** A missing tile set is built in a background thread
   (:func:`ensure`); the page names it at once and goes on, and the route answers its first
   tiles when the build is done (:func:`await_build`). A failed build is reported to the pages
-  that ask, which then draw the layer inline. Older tile sets of the same layer beyond those are removed once a newer one is complete
+  that ask, which then draw the neighbourhoods inline and leave the national counties out.
+  Older tile sets of the same layer beyond those are removed once a newer one is complete
   (writes are to a temporary file renamed into place, so a reader never sees half a tile set).
 """
 
