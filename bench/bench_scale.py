@@ -66,16 +66,11 @@ def _data(folder: Path, n_polygons: int, n_points: int) -> None:
     import geopandas as gpd
 
     from bench.bench_assign import CRS, neighbourhoods, points
+    from bench.bench_tiles import named
 
     polys = neighbourhoods(n_polygons)
     xy = points(n_points, polys)
-    nb = polys.to_crs("EPSG:4326")
-    k = range(len(nb))
-    nb["name"] = [f"演示第{i}社区" for i in k]
-    nb["street"] = [f"演示第{i // 12}街道" for i in k]
-    nb["district"] = [f"演示{i // 400}区" for i in k]
-    nb["population"] = [800 + (i * 37) % 5000 for i in k]
-    nb.to_parquet(folder / "neighbourhoods.parquet")
+    named(polys.to_crs("EPSG:4326")).to_parquet(folder / "neighbourhoods.parquet")
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=CRS).to_crs("EPSG:4326")
     pts.to_parquet(folder / "arrivals.parquet")
 

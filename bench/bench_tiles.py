@@ -43,16 +43,21 @@ def _tiles_over(bounds: tuple[float, float, float, float], z: int) -> list[tuple
     return [(x, y) for x in range(tx(minx), tx(maxx) + 1) for y in range(ty(maxy), ty(miny) + 1)]
 
 
-def _frame(n: int):
-    from bench.bench_assign import neighbourhoods
-
-    polys = neighbourhoods(n).to_crs("EPSG:4326")
+def named(polys):
+    """Generated neighbourhoods with the columns their tiles carry: a name, a street per 12, a
+    district per 400, a population (also the scale benchmark's)."""
     k = np.arange(len(polys))
     polys["name"] = [f"演示第{i}社区" for i in k]
     polys["street"] = [f"演示第{i // 12}街道" for i in k]
     polys["district"] = [f"演示{i // 400}区" for i in k]
     polys["population"] = 800 + (k * 37) % 5000
     return polys
+
+
+def _frame(n: int):
+    from bench.bench_assign import neighbourhoods
+
+    return named(neighbourhoods(n).to_crs("EPSG:4326"))
 
 
 def _one(key: str, frame, label: str, zoom: int, bounds: tuple[float, float, float, float]) -> dict:
