@@ -76,6 +76,19 @@ def map_state(page, timeout_s: float = 60.0) -> dict:
     pytest.fail(f"Leaflet map did not draw within {timeout_s}s (last state {last})")
 
 
+def open_national_view(page, base_url: str) -> dict:
+    """Signed in as the command centre: the command page switched to the national view, once its
+    province labels are drawn; returns the map's state."""
+    login(page, base_url, "command")
+    page.goto(f"{base_url}/?lang=zh", wait_until="domcontentloaded")
+    map_state(page)
+    page.get_by_text("全国", exact=True).click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('iframe')].some(f => { try { return f.contentDocument.querySelector('.rm-label-province'); }"
+        " catch (e) { return false; } })", timeout=90_000)
+    return map_state(page)
+
+
 SEARCHBOX = "iframe[title='streamlit_searchbox.searchbox']"
 
 

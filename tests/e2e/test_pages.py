@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import login, map_state
+from tests.e2e.helpers import login, map_state, open_national_view
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -166,14 +166,7 @@ def test_place_names_show_at_their_zooms_in_the_pages_language(app_url, page_and
 
 def test_the_national_view_shows_every_risk_area_and_counts_by_province(app_url, page_and_traffic):
     page, _ = page_and_traffic
-    login(page, app_url, "command")
-    page.goto(f"{app_url}/?lang=zh", wait_until="domcontentloaded")
-    map_state(page)
-    page.get_by_text("全国", exact=True).click()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('iframe')].some(f => { try { return f.contentDocument.querySelector('.rm-label-province'); }"
-        " catch (e) { return false; } })", timeout=90_000)
-    state = map_state(page)
+    state = open_national_view(page, app_url)
     assert "本省" in state["control"]
     labels = _labels_at(page, 5)
     counted = [x for x in labels if x.startswith("province:") and x.split(" ")[-1].isdigit()]

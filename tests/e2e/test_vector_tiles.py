@@ -7,16 +7,16 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import ARTIFACTS, running_server, store_copy
-from tests.e2e.helpers import login, map_state
+from tests.e2e.helpers import login, map_state, open_national_view
 
 pytestmark = pytest.mark.e2e
 
-TILED_JS = """
-() => {
+TILES_JS = """
+(key) => {
   const m = window.map;
   if (!m || !window.protomapsL) return null;
   let layer = null;
-  m.eachLayer(l => { if (l.paintRules && l.queryTileFeaturesDebug) layer = l; });
+  m.eachLayer(l => { if (l.paintRules && l.queryTileFeaturesDebug && String(l.options.url).includes(`/tiles/${key}/`)) layer = l; });
   if (!layer) return {layer: false};
   const c = m.getCenter();
   let names = [];
@@ -24,6 +24,19 @@ TILED_JS = """
   return {layer: true, canvases: document.querySelectorAll('.leaflet-tile-container canvas').length, names: names};
 }
 """
+
+
+def _tile_state(page, key: str) -> tuple[object, dict | None]:
+    """The map's frame and the state of its ``key`` tile layer once drawn with names under the
+    centre (the first tiles wait for the set to be built in the background), else the last seen."""
+    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    state = None
+    for _ in range(120):
+        state = frame.evaluate(TILES_JS, key)
+        if state and state.get("layer") and state["canvases"] and state["names"]:
+            break
+        page.wait_for_timeout(500)
+    return frame, state
 
 
 @pytest.fixture(scope="module")
@@ -39,13 +52,7 @@ def test_neighbourhoods_come_as_vector_tiles_from_the_app(tiled_url, page_and_tr
     page.locator(".rm-site").first.wait_for(timeout=60_000)
     page.locator("iframe[title*='streamlit_folium']").scroll_into_view_if_needed(timeout=60_000)
     map_state(page)  # the map has drawn
-    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
-    state = None
-    for _ in range(120):  # the first tiles wait for the set to be built (in the background)
-        state = frame.evaluate(TILED_JS)
-        if state and state.get("layer") and state["canvases"] and state["names"]:
-            break
-        page.wait_for_timeout(500)
+    _frame, state = _tile_state(page, "neighbourhoods")
     assert state and state["layer"] and state["canvases"] > 0, state
     assert state["names"] and all(isinstance(n, str) and n for n in state["names"])  # the tile under the centre
     tile_requests = [u for u in traffic.requests if "/tiles/neighbourhoods/" in u]
@@ -55,22 +62,13 @@ def test_neighbourhoods_come_as_vector_tiles_from_the_app(tiled_url, page_and_tr
     assert traffic.foreign(tiled_url) == []
 
 
-def _tile_frame(page):
-    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
-    for _ in range(120):
-        state = frame.evaluate(TILED_JS)
-        if state and state.get("layer") and state["canvases"] and state["names"]:
-            return frame
-        page.wait_for_timeout(500)
-    raise AssertionError("no vector tiles drawn")
-
-
 def test_a_click_on_a_tiled_neighbourhood_names_it(tiled_url, page_and_traffic):
     page, traffic = page_and_traffic
     login(page, tiled_url, "command")
     page.goto(f"{tiled_url}/?lang=zh", wait_until="domcontentloaded")
     map_state(page)
-    frame = _tile_frame(page)
+    frame, state = _tile_state(page, "neighbourhoods")
+    assert state and state["layer"] and state["canvases"] and state["names"], f"no vector tiles drawn: {state}"
     frame.evaluate("() => window.map.setView([37.8571, 112.5712], 15)")  # the urban core, at neighbourhood zoom
     page.wait_for_timeout(1500)
     box = frame.locator(".leaflet-container").bounding_box()
@@ -84,41 +82,14 @@ def test_a_click_on_a_tiled_neighbourhood_names_it(tiled_url, page_and_traffic):
     assert traffic.foreign(tiled_url) == []
 
 
-COUNTY_JS = """
-() => {
-  const m = window.map;
-  if (!m || !window.protomapsL) return null;
-  let layer = null;
-  m.eachLayer(l => { if (l.paintRules && l.queryTileFeaturesDebug && String(l.options.url).includes('/tiles/counties/')) layer = l; });
-  if (!layer) return {layer: false};
-  const c = m.getCenter();
-  let names = [];
-  layer.queryTileFeaturesDebug(c.lng, c.lat).forEach(list => list.forEach(p => names.push(p.feature.props.name)));
-  return {layer: true, names: names, canvases: document.querySelectorAll('.leaflet-tile-container canvas').length};
-}
-"""
-
-
 def test_the_national_view_draws_every_county_from_the_apps_tiles(app_url, page_and_traffic):
     """Default settings: the national view's 2,875 counties come as tiles from the app (not
     megabytes inline); at zoom 8 over Taiyuan the tiles name its counties, a click names one."""
     page, traffic = page_and_traffic
-    login(page, app_url, "command")
-    page.goto(f"{app_url}/?lang=zh", wait_until="domcontentloaded")
-    map_state(page)
-    page.get_by_text("全国", exact=True).click()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('iframe')].some(f => { try { return f.contentDocument.querySelector('.rm-label-province'); }"
-        " catch (e) { return false; } })", timeout=90_000)
-    assert "区县界" in map_state(page)["control"]  # listed in the layer switcher
+    assert "区县界" in open_national_view(page, app_url)["control"]  # listed in the layer switcher
     frame = next(f for f in page.frames if "streamlit_folium" in f.url)
     frame.evaluate("() => { window.map.setView([37.80, 112.55], 8); }")
-    state = None
-    for _ in range(120):  # the first tiles wait for the set to be built (in the background)
-        state = frame.evaluate(COUNTY_JS)
-        if state and state.get("layer") and state["names"] and state["canvases"]:
-            break
-        page.wait_for_timeout(500)
+    frame, state = _tile_state(page, "counties")
     assert state and state["layer"] and state["names"], state
     assert set(state["names"]) & {"小店区", "迎泽区", "晋源区", "清徐县", "杏花岭区", "万柏林区", "尖草坪区"}, state["names"]
     frame.evaluate("() => { window.__rmClick = null; window.map.once('click', e => { window.__rmClick = [e.latlng.lng, e.latlng.lat]; }); }")
