@@ -8,7 +8,9 @@ on polygon vertices). Both methods are timed in the same run on the same points;
 must agree wherever the join gives exactly one polygon. Peak memory is measured for the
 coordinate-array input with ``tracemalloc``: every numpy array the call allocates, output
 included; GEOS's own allocations (the prepared polygons, well under 1 MB for 3,000 small
-polygons) are not counted.
+polygons) are not counted, nor are the arrays the compiled walk grid allocates (numba's own
+allocator), so their size is reported apart (``walk_grid_mb``: the grid a call of that size
+builds, plus the build's 4 bytes a cell of scratch).
 
 Run: ``python -c "from bench.bench_assign import run; print(run())"``.
 """
@@ -25,7 +27,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.assign import AssignIndex, Reason, neighbourhood_of_points
+from geo.assign import AssignIndex, Reason, _polygon_array, _walk_grid, neighbourhood_of_points
 
 CRS = "EPSG:32649"  # UTM 49N, the zone of Taiyuan
 CENTRE = (548_000.0, 4_191_000.0)  # central Taiyuan in that CRS, metres
@@ -167,6 +169,8 @@ def _one_size(n: int, polys: gpd.GeoDataFrame) -> dict:
     diff = _differences(result.index, result.reason, count, lowest)
     diff += int((result_gdf.index != result.index).sum() + (result_gdf.reason != result.reason).sum())
     peak_mb = _peak_memory(lambda: neighbourhood_of_points(xy, poly_geoms))
+    grid = _walk_grid(_polygon_array(poly_geoms), n_points=n, grid_size=None)
+    grid_mb = (2 * grid.table.nbytes + sum(a.nbytes for a in (grid.crec, grid.erec, grid.items))) / 1e6
     t0 = time.perf_counter()
     prebuilt = AssignIndex(poly_geoms, expected_points=n)  # built once, as the app keeps it
     build_s = time.perf_counter() - t0
@@ -194,6 +198,7 @@ def _one_size(n: int, polys: gpd.GeoDataFrame) -> dict:
         "peak_mem_mb": peak_mb,
         "input_mb": round(xy.nbytes / 1e6, 1),
         "peak_mem_over_input": round(peak_mb / (xy.nbytes / 1e6), 2),
+        "walk_grid_mb": round(grid_mb, 1),
         "polygons": len(polys),
         "multipart_polygons": int((shapely.get_type_id(poly_geoms.to_numpy()) == 6).sum()),
         "polygons_with_holes": _with_holes(poly_geoms.to_numpy()),

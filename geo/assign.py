@@ -29,7 +29,28 @@ or projected x/y); nothing is reprojected. Polygons must be valid (``shapely.is_
 
 How it is fast and still exact
 ------------------------------
-A grid of square cells, ``h`` wide (a power of two, chosen from the number of points), is laid
+Two grids answer the same question with the same exact arithmetic; they differ in what they
+spend on the build. A single call pays for its grid every time, so it builds the *walk grid*
+(:mod:`geo._walk_kernel`), a few compiled passes over the coordinates and cells; a reusable
+:class:`AssignIndex` pays once, so it builds the *block grid* below, slower to build and faster
+to query. ``tests/geo/test_assign.py`` checks that both give the same answers.
+
+The walk grid. The distinct boundary segments are read from the coordinate array (an edge two
+polygons share is kept once, with both polygons) and every cell each can touch is marked, as
+in step 1 below. Then each grid row's centre line is walked from a first column left of every
+polygon: by the ray-casting rule, a point on the line that is on no boundary lies in exactly
+the polygons whose segments the line crossed an odd number of times to its left. So each cell
+gets the polygons of a reference point on that line, chosen where its side of every segment in
+the cell is an exact orientation sign; a cell no segment touches is wholly in those polygons.
+A point in a cell with segments starts from the reference point's polygons and takes each
+polygon in or out whose segment the straight path to the point crosses (exact signs again).
+Where a sign is too close to call — the point on or at a rounding from a segment's line, the
+path through a segment's end — the point is tested with GEOS against its cell's candidates
+(the reference point's polygons and the segments' owners), as in step 4; a row the walk cannot
+settle (a sign on the line too close to call, or more than 64 overlapping polygons) sends its
+points to an STRtree.
+
+The block grid. A grid of square cells, ``h`` wide (a power of two, chosen from the number of points), is laid
 over the polygons' bounds. Cells are half-open, ``[x_i, x_{i+1}) × [y_j, y_{j+1})``, their edges
 are exact multiples of ``h``, and a point's cell is found with exact arithmetic (or corrected
 against the edges where that is not possible), so a point is never put in the wrong cell.
@@ -60,15 +81,16 @@ vertices and edges.
 
 Steps 2 and 3 for the points — the cell, the tables, the side of a cell's one edge — run as
 one compiled loop (numba, :mod:`geo._assign_kernel`); the numpy chain it replaced
-(:func:`_assign_chunk_numpy`) is kept as the reference the tests compare it with. A single call
-sizes its grid at about one cell per point; a reusable :class:`AssignIndex` at twelve, since
-its build is paid once and a finer grid leaves fewer points to step 4 on every query.
+(:func:`_assign_chunk_numpy`) is kept as the reference the tests compare it with. The index
+sizes its grid at twelve cells per point expected, since its build is paid once and a finer
+grid leaves fewer points to step 4 on every query; the walk grid at about one.
 
 Points are processed in chunks (``_CHUNK``), so the memory used beyond the inputs is the output
-(9 bytes a point), the grid (which grows with the boundary length over ``h``) and one chunk of
-work arrays: about 13 bytes a point for 5 M points (see ``bench/bench_assign.py``). The
-polygons are prepared (``shapely.prepare``) during the call and released after it unless the
-caller had prepared them.
+(9 bytes a point), the grid (4 bytes a cell while in use, 8 while the walk grid is built, at
+most 2**24 cells, plus its segments) and one chunk of work arrays (see
+``bench/bench_assign.py`` for the figure). Polygons a point is tested against with GEOS are
+prepared (``shapely.prepare``) during the call and released after it unless the caller had
+prepared them.
 """
 
 from __future__ import annotations
@@ -241,11 +263,11 @@ def neighbourhood_of_points(
     n = len(source)
     was_prepared = shapely.is_prepared(geoms)
     try:
-        grid = _build_grid(geoms, n_points=n, grid_size=grid_size) if n else None
+        grid = _walk_grid(geoms, n_points=n, grid_size=grid_size) if n else None
         index = np.empty(n, dtype=np.int64)
         reason = np.empty(n, dtype=np.int8)
         for lo, hi, x, y in source.chunks(_CHUNK):
-            _assign_chunk(grid, geoms, x, y, index[lo:hi], reason[lo:hi])
+            _walk_chunk(grid, geoms, x, y, index[lo:hi], reason[lo:hi])
     finally:
         shapely.destroy_prepared(geoms[~was_prepared])
     return Assignment(index=index, reason=reason, ids=id_table)
@@ -472,8 +494,8 @@ class _Axis:
     exactly the cell; otherwise the estimate is corrected against the edges.
     """
 
-    def __init__(self, lo: float, hi: float, h: float, cells_per_block: int) -> None:
-        start = math.floor(lo / h) * h
+    def __init__(self, lo: float, hi: float, h: float, cells_per_block: int, pad: int = 0) -> None:
+        start = math.floor(lo / h) * h - pad * h  # ``pad`` whole cells before ``lo``
         n = (math.floor((hi - start) / (h * cells_per_block)) + 1) * cells_per_block
         edges = start + np.arange(n + 1, dtype=np.float64) * h
         while edges[-1] <= hi:  # only if rounding made the grid fall short
@@ -512,12 +534,12 @@ class _Axis:
 
 
 def _cell_size(width: float, height: float, n_points: int, grid_size: int | None, eps: float,
-               cells_per_point: float = _CELLS_PER_POINT) -> float:
+               cells_per_point: float = _CELLS_PER_POINT, max_cells: float = float(1 << 26)) -> float:
     """Fine cell width, a power of two: ~``cells_per_point`` cells per point (build cost ∝ 1/h, test cost ∝ h)."""
     if grid_size is not None:
         h = max(width, height) / grid_size
     else:
-        cells = min(max(cells_per_point * n_points, 1024.0), float(1 << 26))
+        cells = min(max(cells_per_point * n_points, 1024.0), max_cells)
         h = math.sqrt(width * height / cells)
     h = 2.0 ** round(math.log2(h))
     floor = max(width / _MAX_SIDE, height / _MAX_SIDE, 1024.0 * eps)
@@ -1101,3 +1123,121 @@ def _exact(
     out_index[order] = index
     out_reason[order] = reason
     return out_index, out_reason
+
+
+# ----------------------------------------------------------------------------------------------
+# The walk grid (one call)
+
+_WALK_CELLS_PER_POINT = 1.0  # cells per point for one call (bench/bench_assign.py measured 0.25 to 4)
+_WALK_MAX_CELLS = float(1 << 24)  # 8 bytes a cell while it is built: at most 134 MB
+
+
+@dataclass
+class _WalkGrid:
+    """The grid a single call builds (see :mod:`geo._walk_kernel`)."""
+
+    ax: _Axis
+    ay: _Axis
+    table: np.ndarray  # int32 per cell: >= 0 polygon, -1 none, FAILED, else -2 - (cell with segments)
+    crec: np.ndarray  # per cell with segments: reference x, first entry, entries, polygons
+    erec: np.ndarray  # per entry: segment, side of the reference point, polygons
+    items: np.ndarray  # sets of more than one polygon
+    given_up: int  # rows the walk could not settle (their points go to an STRtree)
+
+
+def _expected_rings(geoms: np.ndarray) -> np.ndarray:
+    """Rings per geometry, from GEOS's counts: what :func:`geo._walk_kernel.find_rings` must find."""
+    types = shapely.get_type_id(geoms)
+    solid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    out = np.zeros(len(geoms), dtype=np.int64)
+    single = np.flatnonzero(solid & (types == _POLYGON))
+    out[single] = shapely.get_num_interior_rings(geoms[single]) + 1
+    multi = np.flatnonzero(solid & (types == _MULTIPOLYGON))
+    if multi.size:
+        parts, which = shapely.get_parts(geoms[multi], return_index=True)
+        per_part = (shapely.get_num_interior_rings(parts) + 1) * ~shapely.is_empty(parts)
+        np.add.at(out, multi[which], per_part)
+    return out
+
+
+def _ring_ids(geoms: np.ndarray, coords: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """The ring of every coordinate of ``shapely.get_coordinates(geoms)``.
+
+    Read from the coordinates (a ring closes at the first repeat of its start) where the ring
+    counts agree with GEOS's; else, when a repeated point at a ring's end makes that reading
+    unsure, asked from GEOS ring by ring (slower, the same order).
+    """
+    from geo import _walk_kernel as kernel
+
+    ring, found, ok = kernel.find_rings(coords, which, len(geoms))
+    if ok and np.array_equal(found, _expected_rings(geoms)):
+        return ring
+    rings = shapely.get_rings(shapely.get_parts(geoms))
+    return np.repeat(np.arange(len(rings), dtype=np.int64), shapely.get_num_coordinates(rings))
+
+
+def _walk_grid(geoms: np.ndarray, *, n_points: int, grid_size: int | None, give_up_row: int = -1) -> _WalkGrid | None:
+    """Build the walk grid over ``geoms`` (``give_up_row`` makes the walk give a row up: tests)."""
+    from geo import _walk_kernel as kernel
+
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not present.any():
+        return None
+    coords, which = shapely.get_coordinates(geoms, return_index=True)
+    coords = np.ascontiguousarray(coords)
+    seg, owner = kernel.segments(coords, coords.view(np.int64), _ring_ids(geoms, coords, which),
+                                 which.astype(np.int32))
+    minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(geoms[present]))
+    magnitude = max(abs(minx), abs(maxx), abs(miny), abs(maxy), np.finfo(float).tiny)
+    eps = 16.0 * float(np.spacing(magnitude))  # > rounding error of coordinates in cell units
+    h = _cell_size(maxx - minx, maxy - miny, n_points, grid_size, eps, _WALK_CELLS_PER_POINT, _WALK_MAX_CELLS)
+    ax = _Axis(minx, maxx, h, 1, pad=1)  # a first column left of every polygon: the walk starts there
+    ay = _Axis(miny, maxy, h, 1)
+    margin = eps * max(ax.inv, ay.inv) + 1e-9
+    table, ptr, entries, erec = kernel.mark_cells(seg, owner, ax.start, ax.inv, ax.n, ay.start, ay.inv, ay.n, margin)
+    crec, items, given_up = kernel.walk(table, ptr, entries, erec, len(seg), ax.edges, ay.edges, ax.n, ay.n,
+                                        kernel.OFFSETS, give_up_row)
+    return _WalkGrid(ax=ax, ay=ay, table=table, crec=crec, erec=erec, items=items, given_up=given_up)
+
+
+def _walk_chunk(
+    grid: _WalkGrid | None, geoms: np.ndarray, x: np.ndarray, y: np.ndarray, index: np.ndarray, reason: np.ndarray
+) -> None:
+    """Fill ``index`` and ``reason`` for one chunk: the compiled look-up, then GEOS for the rest."""
+    if grid is None:
+        index[:] = -1
+        reason[:] = np.where(np.isfinite(x) & np.isfinite(y), Reason.OUTSIDE, Reason.EMPTY)
+        return
+    from geo import _walk_kernel as kernel
+
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    ax, ay = grid.ax, grid.ay
+    left = kernel.lookup(
+        x, y, ax.start, ax.stop, ax.inv, ax.n, ax.edges, ax.exact, ay.start, ay.stop, ay.inv, ay.n, ay.edges, ay.exact,
+        grid.table, grid.crec, grid.erec, grid.items, index, reason,
+    )
+    if not left:
+        return
+    rest = np.flatnonzero(reason == kernel.LEFT)
+    if rest.size:
+        cells, pos = np.unique(index[rest], return_inverse=True)
+        cand_ptr, cand = kernel.candidates(cells, grid.crec, grid.erec, grid.items)
+        shapely.prepare(geoms[np.unique(cand)])
+        index[rest], reason[rest] = _exact(geoms, cand_ptr, cand, pos.astype(np.int64), x[rest], y[rest])
+    tree = np.flatnonzero(reason == kernel.TREE)
+    if tree.size:
+        index[tree], reason[tree] = _by_tree(geoms, x[tree], y[tree])
+
+
+def _by_tree(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The tie rule for points with no candidates known: every polygon an STRtree finds."""
+    index = np.full(len(x), _NONE, dtype=np.int64)
+    on_edge = np.full(len(x), _NONE, dtype=np.int64)
+    pt, poly = shapely.STRtree(geoms).query(shapely.points(x, y), predicate="intersects")
+    inside = shapely.contains_xy(geoms[poly], x[pt], y[pt])
+    np.minimum.at(index, pt[inside], poly[inside])
+    np.minimum.at(on_edge, pt, poly)
+    reason = np.where(index < _NONE, Reason.INSIDE, np.where(on_edge < _NONE, Reason.ON_EDGE, Reason.OUTSIDE))
+    index = np.where(index < _NONE, index, np.where(on_edge < _NONE, on_edge, -1))
+    return index.astype(np.int64), reason.astype(np.int8)

@@ -521,13 +521,94 @@ def test_the_compiled_look_up_equals_the_numpy_chain(seed, n_cells, frame, grid_
     assert (fast[0] == slow[0]).all() and (fast[1] == slow[1]).all()
 
 
-def test_the_compiled_look_up_is_used():
-    """A missing or broken compiler must fail here, not make assignment silently slow."""
-    from geo import _assign_kernel
+def test_the_compiled_look_ups_are_used():
+    """A missing or broken compiler must fail here, not make assignment silently slow: one call
+    builds the walk grid, a reusable index the block grid, each with its compiled look-up."""
+    from geo import _assign_kernel, _walk_kernel
+    from geo.assign import AssignIndex
 
-    assert hasattr(_assign_kernel.lookup, "signatures")  # a numba dispatcher, not a Python loop
+    for kernel in (_assign_kernel.lookup, _walk_kernel.walk, _walk_kernel.lookup):
+        assert hasattr(kernel, "signatures")  # a numba dispatcher, not a Python loop
     neighbourhood_of_points(np.array([[0.5, 0.5]]), [shapely.box(0, 0, 1, 1)])
+    assert _walk_kernel.walk.signatures and _walk_kernel.lookup.signatures
+    AssignIndex([shapely.box(0, 0, 1, 1)], expected_points=10).assign(np.array([[0.5, 0.5]]))
     assert _assign_kernel.lookup.signatures
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_cells=st.integers(1, 120),
+    frame=st.sampled_from(FRAMES),
+    expected=st.sampled_from([10, 1000, 100_000]),
+)
+def test_the_two_grids_agree(seed, n_cells, frame, expected):
+    """The walk grid (one call) and the block grid (a reusable index) give the same answers."""
+    from geo.assign import AssignIndex
+
+    rng = np.random.default_rng(seed)
+    polygons = voronoi_tiling(rng, n_cells, frame, holes=3)
+    xy = points_for(rng, polygons, frame, 400)
+    one = neighbourhood_of_points(xy, polygons)
+    reused = AssignIndex(polygons, expected_points=expected).assign(xy)
+    assert (one.index == reused.index).all() and (one.reason == reused.reason).all()
+
+
+@pytest.mark.parametrize("frame", FRAMES)
+def test_rows_the_walk_gives_up_are_answered_exactly(frame):
+    """A row the walk cannot settle sends its points to an STRtree; the answers are the same."""
+    from geo.assign import _polygon_array, _walk_chunk, _walk_grid
+
+    rng = np.random.default_rng(5)
+    polygons = voronoi_tiling(rng, 40, frame, holes=3)
+    xy = points_for(rng, polygons, frame, 600)
+    geoms = _polygon_array(polygons)
+    want = reference(xy, polygons)
+    for row in (0, 3, 8):
+        grid = _walk_grid(geoms, n_points=len(xy), grid_size=16, give_up_row=row)
+        assert grid.given_up == 1
+        index, reason = np.empty(len(xy), np.int64), np.empty(len(xy), np.int8)
+        try:
+            _walk_chunk(grid, geoms, xy[:, 0].copy(), xy[:, 1].copy(), index, reason)
+        finally:
+            shapely.destroy_prepared(geoms)
+        np.testing.assert_array_equal(index, want[0])
+        np.testing.assert_array_equal(reason, want[1])
+
+
+def test_more_overlapping_polygons_than_the_walk_holds():
+    """80 nested squares overlap at the centre, more than the walk's set holds: those rows are
+    given up and answered by the STRtree, still by the tie rule."""
+    from geo._walk_kernel import MAX_SET
+    from geo.assign import _polygon_array, _walk_grid
+
+    squares = [shapely.box(-r, -r, r, r) for r in np.linspace(1.0, 2.0, MAX_SET + 16)]
+    xy = np.array([[0.0, 0.0], [0.5, -0.3], [1.0, 0.2], [1.99, 0.0], [2.0, 2.0], [3.0, 0.0], [-1.5, 1.2]])
+    assert _walk_grid(_polygon_array(squares), n_points=len(xy), grid_size=None).given_up > 0
+    check(xy, squares)
+    check(xy, squares[::-1])
+
+
+@pytest.mark.parametrize(
+    "polygon",
+    [
+        shapely.Polygon([(0, 0), (0, 0), (4, 0), (4, 4), (0, 4), (0, 0)]),  # start repeated
+        shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4), (0, 0), (0, 0)]),  # end repeated
+        shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4), (0, 0)], [[(0, 0), (1, 2), (2, 1), (0, 0)]]),  # hole at the start
+        shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4), (0, 0), (0, 0)], [[(0, 0), (1, 2), (2, 1), (0, 0)]]),
+    ],
+)
+def test_rings_with_repeated_points_at_their_ends(polygon):
+    """Where a repeated point makes the rings unreadable from the coordinates, GEOS gives them."""
+    from geo import _walk_kernel
+
+    assert polygon.is_valid
+    polygons = [polygon, shapely.box(4, 0, 6, 4)]
+    coords, which = shapely.get_coordinates(polygons, return_index=True)
+    ok = _walk_kernel.find_rings(coords, which, 2)[2]
+    assert not ok or polygon.interiors  # the ambiguous ones are refused, not guessed
+    xy = np.concatenate([shapely.get_coordinates(polygons), [[1, 1], [0.5, 1.4], [3, 3], [5, 2], [4, 2], [-1, 0]]])
+    check(xy, polygons)
 
 
 def test_the_compiled_look_up_reads_the_grid_as_it_is_built():
