@@ -445,6 +445,36 @@ def walk(table: np.ndarray, ptr: np.ndarray, entries: np.ndarray, ecoord: np.nda
     return crec, items[:n_items], given_up
 
 
+@njit(cache=True, nogil=True, inline="always")
+def locate(xk: float, yk: float, x_start: float, x_stop: float, x_inv: float, x_n: int, x_edges: np.ndarray,
+           x_exact: bool, y_start: float, y_stop: float, y_inv: float, y_n: int, y_edges: np.ndarray,
+           y_exact: bool) -> tuple[int, int, int]:
+    """The cell of a point, ``(column, row, off)``: ``off`` is 0 on the grid, else the point's
+    reason (OUTSIDE off the grid, EMPTY not a number). Exact: ``floor((v - start) / h)`` is
+    exact on an exact axis (see :class:`geo.assign._Axis`) and corrected against the cell
+    edges on the others. The block grid's look-up (:mod:`geo._assign_kernel`) folds the same
+    arithmetic into its first pass without this early return: calling this there made it a
+    quarter slower (measured), as off-grid points are no longer a branch it can skip."""
+    u = (xk - x_start) * x_inv
+    w = (yk - y_start) * y_inv
+    if not (u >= 0.0 and u < x_n and w >= 0.0 and w < y_n):
+        return 0, 0, _OUTSIDE if (math.isfinite(xk) and math.isfinite(yk)) else _EMPTY
+    ix = int(u)
+    iy = int(w)
+    on = True
+    if not x_exact:
+        ix = min(max(ix, 0), x_n - 1)
+        ix -= xk < x_edges[ix]
+        ix += xk >= x_edges[ix + 1]
+        on = xk >= x_start and xk < x_stop
+    if not y_exact:
+        iy = min(max(iy, 0), y_n - 1)
+        iy -= yk < y_edges[iy]
+        iy += yk >= y_edges[iy + 1]
+        on = on and yk >= y_start and yk < y_stop
+    return ix, iy, 0 if on else _OUTSIDE
+
+
 @njit(cache=True, nogil=True)
 def lookup(
     x: np.ndarray, y: np.ndarray,
@@ -469,28 +499,11 @@ def lookup(
     for t in range(n):
         xk = x[t]
         yk = y[t]
-        u = (xk - x_start) * x_inv
-        w = (yk - y_start) * y_inv
-        on = u >= 0.0 and u < x_n and w >= 0.0 and w < y_n
-        if not on:
+        ix, iy, off = locate(xk, yk, x_start, x_stop, x_inv, x_n, x_edges, x_exact,
+                             y_start, y_stop, y_inv, y_n, y_edges, y_exact)
+        if off:
             index[t] = -1
-            reason[t] = _OUTSIDE if (math.isfinite(xk) and math.isfinite(yk)) else _EMPTY
-            continue
-        ix = int(u)
-        iy = int(w)
-        if not x_exact:  # the estimate, corrected against the cell edges
-            ix = min(max(ix, 0), x_n - 1)
-            ix -= xk < x_edges[ix]
-            ix += xk >= x_edges[ix + 1]
-            on = xk >= x_start and xk < x_stop
-        if not y_exact:
-            iy = min(max(iy, 0), y_n - 1)
-            iy -= yk < y_edges[iy]
-            iy += yk >= y_edges[iy + 1]
-            on = on and yk >= y_start and yk < y_stop
-        if not on:
-            index[t] = -1
-            reason[t] = _OUTSIDE
+            reason[t] = off
             continue
         v = table[iy * x_n + ix]
         if v >= -1:
