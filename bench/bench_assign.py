@@ -9,7 +9,7 @@ must agree wherever the join gives exactly one polygon. Peak memory is measured 
 coordinate-array input with ``tracemalloc``: every numpy array the call allocates, output
 included; GEOS's own allocations (the prepared polygons, well under 1 MB for 3,000 small
 polygons) are not counted, nor are the arrays the compiled walk grid allocates (numba's own
-allocator), so their size is reported apart (``walk_grid_mb``: the grid a call of that size
+allocator), so their size is reported apart (``peak_mem_walk_grid_mb``: the grid a call of that size
 builds, plus the build's 4 bytes a cell of scratch).
 
 Run: ``python -c "from bench.bench_assign import run; print(run())"``.
@@ -187,6 +187,7 @@ def _one_size(n: int, polys: gpd.GeoDataFrame) -> dict:
         "ratio": round(base / ours, 1),
         "value_prebuilt_index": round(ours_idx, 4),
         "ratio_prebuilt_index": round(base / ours_idx, 1),
+        "value_prebuilt_index_mpoints_per_s": round(n / ours_idx / 1e6, 1),
         "index_build_s": round(build_s, 4),
         "value_from_geodataframe": round(ours_gdf, 4),
         "ratio_from_geodataframe": round(base / ours_gdf, 1),
@@ -198,7 +199,7 @@ def _one_size(n: int, polys: gpd.GeoDataFrame) -> dict:
         "peak_mem_mb": peak_mb,
         "input_mb": round(xy.nbytes / 1e6, 1),
         "peak_mem_over_input": round(peak_mb / (xy.nbytes / 1e6), 2),
-        "walk_grid_mb": round(grid_mb, 1),
+        "peak_mem_walk_grid_mb": round(grid_mb, 1),
         "polygons": len(polys),
         "multipart_polygons": int((shapely.get_type_id(poly_geoms.to_numpy()) == 6).sum()),
         "polygons_with_holes": _with_holes(poly_geoms.to_numpy()),
