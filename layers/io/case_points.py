@@ -3,7 +3,6 @@ row that gives no usable point named (never the row's other cells, which may be 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,27 +14,10 @@ from geo.crs import convert_xy, normalize_crs_name
 from geo.errors import CoordinateError
 from geo.zones import as_text
 from layers.io import read_file
+from layers.io._headers import map_headers
 from layers.io._issues import Issue
 
 __all__ = ["CasePoints", "case_points_from_file"]
-
-
-_LON_HEADERS = ("经度", "lng", "lon", "long", "longitude", "x")
-
-
-_LAT_HEADERS = ("纬度", "lat", "latitude", "y")
-
-
-def _find_header(headers: Sequence[str], names: Sequence[str]) -> str | None:
-    low = {str(h).strip().lower(): str(h) for h in headers}
-    for n in names:
-        if n in low:
-            return low[n]
-    for h in headers:  # bilingual export headers such as "经度 lon"
-        words = str(h).strip().lower().replace("(", " ").replace(")", " ").split()
-        if any(w in names for w in words):
-            return str(h)
-    return None
 
 
 @dataclass(frozen=True)
@@ -59,8 +41,10 @@ def _crs_name(crs: Any) -> str:
 
 
 def case_points_from_file(path: Path | str, *, crs: str | None = None) -> CasePoints:
-    """Read case locations from a CSV/XLSX (lon/lat columns: 经度/纬度, lng/lon/longitude, lat/latitude,
-    x/y) or a GeoJSON/GeoPackage/KML/zipped Shapefile of points.
+    """Read case locations from a CSV/XLSX (lon/lat columns: 经度/纬度, 东经/北纬, lng/lon/longitude,
+    lat/latitude, x/y, read as every layer importer reads them: units in brackets and a second
+    language in the header are fine; two longitude or latitude columns are refused, never one
+    of them guessed) or a GeoJSON/GeoPackage/KML/zipped Shapefile of points.
 
     ``crs`` declares the coordinates' system (``wgs84``, ``gcj02``, ``bd09``, ``EPSG:n``); default
     the file's own, else WGS-84. Only coordinates are read. A row without a usable point is a
@@ -90,8 +74,15 @@ def case_points_from_file(path: Path | str, *, crs: str | None = None) -> CasePo
                 xs.append(g.x)
                 ys.append(g.y)
     else:
-        headers = [str(h) for h in raw.frame.columns]
-        lon_h, lat_h = _find_header(headers, _LON_HEADERS), _find_header(headers, _LAT_HEADERS)
+        # The importers' own reading of headers: only the coordinate roles matter here.
+        cmap = map_headers([str(h) for h in raw.frame.columns], keys={})
+        twice = [hs for target, hs in cmap.clashes if target in (":lon", ":lat")]
+        if twice:
+            names = "; ".join(", ".join(hs) for hs in twice)
+            issue = Issue(None, None, f"经度或纬度列不止一个（{names}），请只保留一个",
+                          f"more than one longitude or latitude column ({names}); keep one of each", unit=unit)
+            return CasePoints(np.empty((0, 2)), [issue], [])
+        lon_h, lat_h = cmap.lon, cmap.lat
         if lon_h is None or lat_h is None:
             issue = Issue(None, None, "未找到经度、纬度列（经度/纬度、lng/lat、x/y）",
                           "no longitude and latitude columns (经度/纬度, lng/lat, x/y)", unit=unit)

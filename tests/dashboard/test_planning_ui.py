@@ -328,6 +328,24 @@ def test_case_points_from_a_csv_with_rejects(tmp_path):
     assert not any("张三" in str(r) or "李四" in str(r) for r in pts.rejects)  # names never in messages
 
 
+@pytest.mark.parametrize("header", ["东经,北纬", "经度（°）,纬度（°）", "Longitude (deg),Latitude (deg)", "经度 lon,纬度 lat"])
+def test_case_point_columns_are_found_as_every_importer_finds_them(tmp_path, header):
+    """The headers the layer importers read as longitude/latitude, this file reads too."""
+    path = tmp_path / "cases.csv"
+    path.write_text(f"{header}\n112.55,37.86\n", encoding="utf-8")
+    np.testing.assert_allclose(case_points_from_file(path).lonlat, [[112.55, 37.86]])
+
+
+def test_two_longitude_columns_are_refused_not_guessed(tmp_path):
+    path = tmp_path / "cases.csv"
+    path.write_text("lon,x,lat\n112.55,500000,37.86\n", encoding="utf-8")
+    pts = case_points_from_file(path)
+    assert len(pts.lonlat) == 0
+    ((row, column, zh, en),) = pts.rejects
+    assert row is None and column is None
+    assert "经度或纬度列不止一个（lon, x）" in zh and "more than one longitude or latitude column (lon, x)" in en
+
+
 def test_case_points_declared_gcj02_are_converted(tmp_path):
     gx, gy = wgs84_to_gcj02([112.55], [37.86])
     path = tmp_path / "cases.csv"
