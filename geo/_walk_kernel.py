@@ -32,8 +32,6 @@ FAILED = np.int32(-(2**31))  # cell table: a cell of a row the walk gave up on
 MAX_SET = 64  # polygons whose interiors may overlap at one point, at most (more: row given up)
 _CCW_BOUND = (3.0 + 16.0 * 2.0**-53) * 2.0**-53
 _STEP = 0.9  # boundary walk step, in cells (< 1 so one step spans at most 2 cells per axis)
-#: Where a cell's reference point may sit along its row's centre line, as a fraction of the
-#: cell, in the order tried (exact binary fractions, so the point is exact).
 #: An entry's row in ``erec``: the segment ``ax, ay, bx, by``, the side of its cell's reference
 #: point (:data:`_SIDE`), and the polygons it bounds (``_OWN``, ``_OWN + 1``; -1 for none).
 _SIDE, _OWN = 4, 5
@@ -41,6 +39,8 @@ _SIDE, _OWN = 4, 5
 #: (``-1 - count`` if the point is not clean), and its polygons: -1 for none, one polygon, or
 #: ``-2 - start`` where ``items[start]`` is how many and the polygons follow.
 _REF, _FIRST, _COUNT, _SET = 0, 1, 2, 3
+#: Where a cell's reference point may sit along its row's centre line, as a fraction of the
+#: cell, in the order tried (exact binary fractions, so the point is exact).
 OFFSETS = np.array([0.5, 0.375, 0.625, 0.25, 0.75, 0.4375, 0.5625, 0.3125, 0.6875, 0.125, 0.875, 0.1875, 0.8125])
 
 
@@ -274,43 +274,43 @@ def row_centre(y_edges: np.ndarray, j: int) -> float:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _straddles(ecoord: np.ndarray, q: int, yc: float) -> bool:
+def _straddles(erec: np.ndarray, q: int, yc: float) -> bool:
     """Does entry ``q``'s segment cross the line ``y = yc`` by the half-open rule?"""
-    return (ecoord[q, 1] > yc) != (ecoord[q, 3] > yc)
+    return (erec[q, 1] > yc) != (erec[q, 3] > yc)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _side(ecoord: np.ndarray, q: int, x: float, y: float) -> int:
-    return _orient(ecoord[q, 0], ecoord[q, 1], ecoord[q, 2], ecoord[q, 3], x, y)
+def _side(erec: np.ndarray, q: int, x: float, y: float) -> int:
+    return _orient(erec[q, 0], erec[q, 1], erec[q, 2], erec[q, 3], x, y)
 
 
 @njit(cache=True, nogil=True)
-def _place(ecoord: np.ndarray, lo: int, hi: int, rx: float, yc: float) -> tuple[bool, bool]:
+def _place(erec: np.ndarray, lo: int, hi: int, rx: float, yc: float) -> tuple[bool, bool]:
     """Sides of ``(rx, yc)`` of entries ``lo:hi`` into their rows: all certain for the segments
     crossing the centre line (``walkable``)? For all of them (``clean``)?"""
     walkable = True
     clean = True
     for q in range(lo, hi):
-        o = _side(ecoord, q, rx, yc)
-        ecoord[q, _SIDE] = o
+        o = _side(erec, q, rx, yc)
+        erec[q, _SIDE] = o
         if o == 0:
             clean = False
-            if _straddles(ecoord, q, yc):
+            if _straddles(erec, q, yc):
                 walkable = False
     return walkable, clean
 
 
 @njit(cache=True, nogil=True)
-def _certain(ecoord: np.ndarray, lo: int, hi: int, rx: float, yc: float) -> bool:
+def _certain(erec: np.ndarray, lo: int, hi: int, rx: float, yc: float) -> bool:
     """Is the side of ``(rx, yc)`` certain for every segment of entries ``lo:hi`` crossing the line?"""
     for q in range(lo, hi):  # noqa: SIM110 (a compiled loop: no generator)
-        if _straddles(ecoord, q, yc) and _side(ecoord, q, rx, yc) == 0:
+        if _straddles(erec, q, yc) and _side(erec, q, rx, yc) == 0:
             return False
     return True
 
 
 @njit(cache=True, nogil=True)
-def walk(table: np.ndarray, ptr: np.ndarray, entries: np.ndarray, ecoord: np.ndarray, n_seg: int,
+def walk(table: np.ndarray, ptr: np.ndarray, entries: np.ndarray, erec: np.ndarray, n_seg: int,
          x_edges: np.ndarray, y_edges: np.ndarray, nx: int, ny: int, offsets: np.ndarray, give_up_row: int
          ) -> tuple[np.ndarray, np.ndarray, int]:
     """Walk every row's centre line from the left, where no polygon is, counting crossings.
@@ -330,7 +330,7 @@ def walk(table: np.ndarray, ptr: np.ndarray, entries: np.ndarray, ecoord: np.nda
     polygons at once; ``give_up_row`` forces it on one row, for tests) :data:`FAILED`.
 
     Returns ``crec`` (a row per cell with segments, see :data:`_REF`), ``items`` (the sets of
-    more than one polygon) and how many rows were given up; each entry's row in ``ecoord`` (the
+    more than one polygon) and how many rows were given up; each entry's row in ``erec`` (the
     ``erec`` of :func:`mark_cells`) gets the side of its cell's reference point.
     """
     n_marked = ptr.shape[0] - 1
@@ -365,10 +365,10 @@ def walk(table: np.ndarray, ptr: np.ndarray, entries: np.ndarray, ecoord: np.nda
                 rx = x_edges[i] + f * (x_edges[i + 1] - x_edges[i])
                 walkable, is_clean = True, True
                 if k >= 0:
-                    walkable, is_clean = _place(ecoord, ptr[k], ptr[k + 1], rx, yc)
+                    walkable, is_clean = _place(erec, ptr[k], ptr[k + 1], rx, yc)
                     last = rx
                 if walkable and prev_k >= 0:
-                    walkable = _certain(ecoord, ptr[prev_k], ptr[prev_k + 1], rx, yc)
+                    walkable = _certain(erec, ptr[prev_k], ptr[prev_k + 1], rx, yc)
                 if walkable and (is_clean or not have):
                     have = True
                     chosen = rx
@@ -376,13 +376,13 @@ def walk(table: np.ndarray, ptr: np.ndarray, entries: np.ndarray, ecoord: np.nda
                     if is_clean:
                         break
             if have and k >= 0 and last != chosen:
-                _place(ecoord, ptr[k], ptr[k + 1], chosen, yc)
+                _place(erec, ptr[k], ptr[k + 1], chosen, yc)
             if have and i > 0 and prev_k < 0:
                 # The last cell has no segments, so all of it has one answer: its point may move.
                 have = False
                 for f in offsets:
                     px = x_edges[i - 1] + f * (x_edges[i] - x_edges[i - 1])
-                    if _certain(ecoord, ptr[k], ptr[k + 1], px, yc):
+                    if _certain(erec, ptr[k], ptr[k + 1], px, yc):
                         prev_x = px
                         have = True
                         break
@@ -392,27 +392,27 @@ def walk(table: np.ndarray, ptr: np.ndarray, entries: np.ndarray, ecoord: np.nda
                 if prev_k >= 0:
                     for q in range(ptr[prev_k], ptr[prev_k + 1]):
                         seen[entries[q]] = step
-                        if not _straddles(ecoord, q, yc):
+                        if not _straddles(erec, q, yc):
                             continue
-                        after = _side(ecoord, q, chosen, yc)
+                        after = _side(erec, q, chosen, yc)
                         if after == 0:
                             failed = True
                             break
-                        if after != ecoord[q, _SIDE]:
-                            n_cur = _cross(cur, n_cur, ecoord, q)
+                        if after != erec[q, _SIDE]:
+                            n_cur = _cross(cur, n_cur, erec, q)
                             if n_cur < 0:
                                 failed = True
                                 break
                 if k >= 0 and not failed:
                     for q in range(ptr[k], ptr[k + 1]):
-                        if seen[entries[q]] == step or not _straddles(ecoord, q, yc):
+                        if seen[entries[q]] == step or not _straddles(erec, q, yc):
                             continue
-                        before = _side(ecoord, q, prev_x, yc)
+                        before = _side(erec, q, prev_x, yc)
                         if before == 0:
                             failed = True
                             break
-                        if before != ecoord[q, _SIDE]:
-                            n_cur = _cross(cur, n_cur, ecoord, q)
+                        if before != erec[q, _SIDE]:
+                            n_cur = _cross(cur, n_cur, erec, q)
                             if n_cur < 0:
                                 failed = True
                                 break
