@@ -157,6 +157,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         print(f"riskmap serve: rule sets: {exc}", file=sys.stderr)
         return 2
     _first_accounts(settings.store_location, demo=None)
+    import geo.assign
+
+    started = time.perf_counter()  # compiled once per machine (numba's cache), then loaded
+    geo.assign.compile_kernels()
+    print(f"riskmap: point assignment compiled and ready ({time.perf_counter() - started:.1f} s)", flush=True)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     cmd = [

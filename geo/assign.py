@@ -108,7 +108,7 @@ import shapely
 
 from geo.errors import CoordinateError
 
-__all__ = ["Reason", "REASON_TEXT", "Assignment", "AssignIndex", "neighbourhood_of_points"]
+__all__ = ["Reason", "REASON_TEXT", "Assignment", "AssignIndex", "neighbourhood_of_points", "compile_kernels"]
 
 
 class Reason(enum.IntEnum):
@@ -271,6 +271,19 @@ def neighbourhood_of_points(
     finally:
         shapely.destroy_prepared(geoms[~was_prepared])
     return Assignment(index=index, reason=reason, ids=id_table)
+
+
+def compile_kernels() -> None:
+    """Compile every compiled step of both grids, or load it from numba's cache (about a second).
+
+    The first call on a new machine compiles them (several seconds); ``riskmap serve`` calls
+    this before the app starts, so that no user waits for it. A tiny input takes every path: a
+    point inside, one on an edge (left to GEOS), one outside, in a single call and an index.
+    """
+    square = [shapely.box(0.0, 0.0, 1.0, 1.0)]
+    xy = np.array([[0.5, 0.5], [1.0, 0.5], [2.0, 2.0]])
+    neighbourhood_of_points(xy, square)
+    AssignIndex(square, expected_points=16).assign(xy)
 
 
 class AssignIndex:

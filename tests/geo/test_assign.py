@@ -616,3 +616,16 @@ def test_the_compiled_look_up_reads_the_grid_as_it_is_built():
     from geo import _assign_kernel, assign
 
     assert _assign_kernel._SHIFT == assign._SHIFT and _assign_kernel._MASK == assign._MASK
+
+
+def test_compile_kernels_readies_every_compiled_step():
+    """``riskmap serve`` calls this before the app starts, so the first assignment on a new
+    machine does not wait for numba (several seconds) in front of a user."""
+    from geo import _assign_kernel, _walk_kernel
+    from geo.assign import compile_kernels
+
+    compile_kernels()
+    kernels = [_assign_kernel.lookup] + [getattr(_walk_kernel, name) for name in
+                                         ("find_rings", "segments", "mark_cells", "walk", "lookup", "candidates")]
+    assert all(k.signatures for k in kernels)
+
