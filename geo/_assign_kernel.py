@@ -25,6 +25,8 @@ import math
 import numpy as np
 from numba import njit
 
+from geo._walk_kernel import corrected
+
 # Codes as geo.assign.Reason (INSIDE, OUTSIDE, EMPTY) and the mark of a point left to the exact tests.
 _INSIDE, _OUTSIDE, _EMPTY, _LEFT = 0, 2, 3, -1
 _CCW_BOUND = (3.0 + 16.0 * 2.0**-53) * 2.0**-53
@@ -61,15 +63,10 @@ def lookup(
             ix = int(t)
             iy = int(u)
             if not x_exact:  # the estimate, corrected against the cell edges
-                ix = min(max(ix, 0), x_n - 1)
-                ix -= xk < x_edges[ix]
-                ix += xk >= x_edges[ix + 1]
-                on = xk >= x_start and xk < x_stop
+                ix, on = corrected(ix, xk, x_n, x_edges, x_start, x_stop)
             if not y_exact:
-                iy = min(max(iy, 0), y_n - 1)
-                iy -= yk < y_edges[iy]
-                iy += yk >= y_edges[iy + 1]
-                on = on and yk >= y_start and yk < y_stop
+                iy, on_y = corrected(iy, yk, y_n, y_edges, y_start, y_stop)
+                on = on and on_y
             if on:
                 v = coarse[(iy >> _SHIFT) * g0x + (ix >> _SHIFT)]
                 if v <= -2:
