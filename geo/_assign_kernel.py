@@ -1,19 +1,23 @@
-"""The compiled look-up of :mod:`geo.assign`: one pass over the points, fused.
+"""The compiled look-up of :mod:`geo.assign`'s block grid: one pass over the points, fused.
 
 :func:`geo.assign._assign_chunk` answers a point by a chain of steps — its fine cell on each
-axis, the coarse table, the block of fine cells, and for a cell one edge cuts, the side of that
-edge. In numpy each step is a pass over the chunk with its own temporary arrays, so the chain
-costs a dozen passes over memory. Here the same steps run point by point in one compiled loop
-(numba), with the same exact arithmetic:
+axis, the coarse table, the block of fine cells, for a cell one edge cuts the side of that edge,
+and for another boundary cell a crossing from its reference point. In numpy each step would be
+a pass over the chunk with its own temporary arrays, a dozen passes over memory. Here the steps
+run point by point in one compiled loop (numba), with exact arithmetic:
 
 * the cell of a coordinate is ``floor((v - start) / h)`` where that is exact (the grid's
   ``exact`` axes), else that estimate corrected against the cell edges, as
   :meth:`geo.assign._Axis.locate` does;
 * the side of an edge is the sign of ``orient2d`` where the floating-point determinant exceeds
-  Shewchuk's error bound, as :func:`geo.assign._orientation` does; a point too close to call is
-  left, like every point in a cell with more than one edge, to the exact GEOS tests.
+  Shewchuk's error bound, as :func:`geo.assign._orientation` does;
+* a point in a cell with more than one edge crosses from the cell's reference point, as in the
+  walk grid (:func:`geo._walk_kernel.settle`, the same compiled step).
 
-The numpy chain stays in :mod:`geo.assign` as the reference the tests compare this with.
+A point too close to call is left to the exact GEOS tests.
+
+The numpy chain this replaced stays in :mod:`geo.assign` (:func:`geo.assign._assign_chunk_numpy`,
+which leaves the crossing cells to GEOS) as the reference the tests compare this with.
 numba compiles the loop on first use and keeps the machine code in its cache (``cache=True``),
 so only the first call on a new machine pays the compilation (about a second).
 """
@@ -25,7 +29,7 @@ import math
 import numpy as np
 from numba import njit
 
-from geo._walk_kernel import corrected
+from geo._walk_kernel import MAX_SET, UNSURE, corrected, settle
 
 # Codes as geo.assign.Reason (INSIDE, OUTSIDE, EMPTY) and the mark of a point left to the exact tests.
 _INSIDE, _OUTSIDE, _EMPTY, _LEFT = 0, 2, 3, -1
@@ -41,6 +45,7 @@ def lookup(
     y_start: float, y_stop: float, y_inv: float, y_n: int, y_edges: np.ndarray, y_exact: bool,
     g0x: int, coarse: np.ndarray, blocks: np.ndarray,
     split_edge: np.ndarray, split_left: np.ndarray, split_right: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+    c_row: np.ndarray, crec: np.ndarray, erec: np.ndarray, items: np.ndarray, ref_y: np.ndarray,
     index: np.ndarray, reason: np.ndarray, pending: np.ndarray,
 ) -> int:
     """Fill ``index`` / ``reason`` for every point the grid answers; a point it cannot answer gets
@@ -48,7 +53,9 @@ def lookup(
 
     Two passes: the first answers the points in cells off every boundary with no branch it
     could mispredict and notes the others in ``pending`` (one slot more than the points); the
-    second settles those: off the grid (or not a number), or in a cell one edge cuts.
+    second settles those: off the grid (or not a number), in a cell one edge cuts (the side of
+    that edge), or in another boundary cell with a reference point (``c_row``; crossing from it,
+    :func:`geo._walk_kernel.settle`).
     """
     m = 0
     n = x.shape[0]
@@ -76,6 +83,7 @@ def lookup(
         pending[m] = k
         m += (v <= -2) | (not on)
     left = 0
+    cur = np.empty(MAX_SET, dtype=np.int32)
     for j in range(m):
         k = pending[j]
         v = index[k]
@@ -98,6 +106,14 @@ def lookup(
                 index[k] = lab
                 reason[k] = _INSIDE if lab >= 0 else _OUTSIDE
                 continue
+        else:
+            r = c_row[b]
+            if r >= 0:
+                low = settle(xk, yk, crec, erec, items, r, ref_y[r], cur)
+                if low != UNSURE:
+                    index[k] = low
+                    reason[k] = _INSIDE if low >= 0 else _OUTSIDE
+                    continue
         index[k] = b
         reason[k] = _LEFT
         left += 1

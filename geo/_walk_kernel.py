@@ -28,6 +28,7 @@ from numba import njit
 _INSIDE, _OUTSIDE, _EMPTY = 0, 2, 3
 LEFT = -1  # left to the exact tests against its cell's candidates (index holds the cell)
 TREE = -2  # left to the exact tests against every polygon (its row could not be walked)
+UNSURE = -2  # settle: a sign too close to call (the point is left to GEOS)
 FAILED = np.int32(-(2**31))  # cell table: a cell of a row the walk gave up on
 MAX_SET = 64  # polygons whose interiors may overlap at one point, at most (more: row given up)
 _CCW_BOUND = (3.0 + 16.0 * 2.0**-53) * 2.0**-53
@@ -480,6 +481,41 @@ def corrected(i: int, v: float, n: int, edges: np.ndarray, start: float, stop: f
     return i, v >= start and v < stop
 
 
+@njit(cache=True, nogil=True, inline="always")
+def settle(xk: float, yk: float, crec: np.ndarray, erec: np.ndarray, items: np.ndarray, k: int, ry: float,
+           cur: np.ndarray) -> int:
+    """The lowest polygon whose interior holds ``(xk, yk)`` (-1 for none), from cell ``k``'s
+    reference point ``(crec[k, _REF], ry)``; :data:`UNSURE` where a sign is too close to call.
+
+    It starts from the polygons of the reference point ``r`` and, for each of the cell's
+    segments the straight path ``r → p`` crosses, takes that segment's polygons in or out. It
+    is certain only if ``p`` is off the line of every segment in the cell (so on no boundary:
+    every boundary that meets the cell is among its segments) and the path misses every
+    segment's ends. Both grids' look-ups answer their cells with segments by this.
+    """
+    count = int(crec[k, _COUNT])
+    if count < 0:
+        return UNSURE
+    rx = crec[k, _REF]
+    n_cur = _load_set(cur, crec, items, k)
+    first = int(crec[k, _FIRST])
+    for q in range(first, first + count):
+        side_p = _side(erec, q, xk, yk)
+        if side_p == 0:
+            return UNSURE
+        if side_p == erec[q, _SIDE]:
+            continue
+        end_a = _orient(rx, ry, xk, yk, erec[q, 0], erec[q, 1])
+        end_b = _orient(rx, ry, xk, yk, erec[q, 2], erec[q, 3])
+        if end_a == 0 or end_b == 0:
+            return UNSURE
+        if end_a != end_b:
+            n_cur = _cross(cur, n_cur, erec, q)
+            if n_cur < 0:
+                return UNSURE
+    return _lowest(cur, n_cur)
+
+
 @njit(cache=True, nogil=True)
 def lookup(
     x: np.ndarray, y: np.ndarray,
@@ -490,13 +526,10 @@ def lookup(
 ) -> int:
     """Fill ``index`` / ``reason`` for every point the grid answers; returns how many it left.
 
-    A point in a cell without segments takes the cell's answer. In a cell with segments, it
-    starts from the polygons of the cell's reference point ``r`` and, for each of the cell's
-    segments the straight path ``r → p`` crosses, takes that segment's polygons in or out. It
-    is certain only if ``p`` is off the line of every segment in the cell (so on no boundary:
-    every boundary that meets the cell is among its segments) and the path misses every
-    segment's ends; otherwise it gets reason :data:`LEFT` and, in ``index``, its cell. A point
-    in a cell of a row the walk gave up on gets :data:`TREE`.
+    A point in a cell without segments takes the cell's answer; in a cell with segments, the
+    answer :func:`settle` finds from the cell's reference point, or, where it is not sure,
+    reason :data:`LEFT` and, in ``index``, its cell. A point in a cell of a row the walk gave up
+    on gets :data:`TREE`.
     """
     n = x.shape[0]
     cur = np.empty(MAX_SET, dtype=np.int32)
@@ -521,37 +554,12 @@ def lookup(
             left += 1
             continue
         k = -2 - v
-        count = int(crec[k, _COUNT])
-        sure = count >= 0
-        n_cur = 0
-        if sure:
-            rx = crec[k, _REF]
-            ry = row_centre(y_edges, iy)
-            n_cur = _load_set(cur, crec, items, k)
-            first = int(crec[k, _FIRST])
-            for q in range(first, first + count):
-                side_p = _side(erec, q, xk, yk)
-                if side_p == 0:
-                    sure = False
-                    break
-                if side_p == erec[q, _SIDE]:
-                    continue
-                end_a = _orient(rx, ry, xk, yk, erec[q, 0], erec[q, 1])
-                end_b = _orient(rx, ry, xk, yk, erec[q, 2], erec[q, 3])
-                if end_a == 0 or end_b == 0:
-                    sure = False
-                    break
-                if end_a != end_b:
-                    n_cur = _cross(cur, n_cur, erec, q)
-                    if n_cur < 0:
-                        sure = False
-                        break
-        if not sure:
+        low = settle(xk, yk, crec, erec, items, k, row_centre(y_edges, iy), cur)
+        if low == UNSURE:
             index[t] = k
             reason[t] = LEFT
             left += 1
             continue
-        low = _lowest(cur, n_cur)
         index[t] = low
         reason[t] = _INSIDE if low >= 0 else _OUTSIDE
     return left

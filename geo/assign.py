@@ -69,8 +69,11 @@ against the edges where that is not possible), so a point is never put in the wr
    polygon covering the whole cell. A point there is answered by the exact sign of an
    orientation test (Shewchuk's floating-point filter; too close to call goes to step 4).
    Cells the segment only comes near are answered whole by one test of their centre.
-4. *Other marked cells* (near vertices) test their points exactly with ``shapely.contains_xy``
-   and ``shapely.intersects_xy`` against the cell's candidate polygons in ascending position,
+4. *Other marked cells* (near vertices) get a reference point on no boundary, whose polygons
+   GEOS finds once, and a point there crosses from it as in the walk grid (the same compiled
+   step). A point that crossing cannot settle — on or at a rounding from an edge's line, or
+   with its path through an edge's end — is tested exactly with ``shapely.contains_xy`` and
+   ``shapely.intersects_xy`` against the cell's candidate polygons in ascending position,
    which is the tie rule itself.
 
 Overlapping polygons are detected while the grid is built (two interior runs covering one
@@ -79,9 +82,10 @@ Every shortcut above is exact; ``tests/geo/test_assign.py`` compares the results
 polygon-by-polygon reference and with ``geopandas.sjoin`` on random tilings with points on
 vertices and edges.
 
-Steps 2 and 3 for the points — the cell, the tables, the side of a cell's one edge — run as
-one compiled loop (numba, :mod:`geo._assign_kernel`); the numpy chain it replaced
-(:func:`_assign_chunk_numpy`) is kept as the reference the tests compare it with. The index
+Steps 2 to 4 for the points — the cell, the tables, the side of a cell's one edge, the
+crossing — run as one compiled loop (numba, :mod:`geo._assign_kernel`); the numpy chain it
+replaced (:func:`_assign_chunk_numpy`, which leaves step 4 to GEOS) is kept as the reference the
+tests compare it with. The index
 sizes its grid at twelve cells per point expected, since its build is paid once and a finer
 grid leaves fewer points to step 4 on every query; the walk grid at about one.
 
@@ -278,12 +282,15 @@ def compile_kernels() -> None:
 
     The first call on a new machine compiles them (several seconds); ``riskmap serve`` calls
     this before the app starts, so that no user waits for it. A tiny input takes every path: a
-    point inside, one on an edge (left to GEOS), one outside, in a single call and an index.
+    point inside, one on an edge (left to GEOS), one outside, in a single call and an index,
+    given as coordinates and as points (the look-ups are compiled for each array layout).
     """
     square = [shapely.box(0.0, 0.0, 1.0, 1.0)]
     xy = np.array([[0.5, 0.5], [1.0, 0.5], [2.0, 2.0]])
-    neighbourhood_of_points(xy, square)
-    AssignIndex(square, expected_points=16).assign(xy)
+    index = AssignIndex(square, expected_points=16)
+    for points in (xy, shapely.points(xy)):  # coordinate columns (strided) and points (contiguous)
+        neighbourhood_of_points(points, square)
+        index.assign(points)
 
 
 class AssignIndex:
@@ -336,8 +343,19 @@ class AssignIndex:
         index = np.empty(n, dtype=np.int64)
         reason = np.empty(n, dtype=np.int8)
         with self._lock:
+            rest: list[np.ndarray] = []
+            rest_x: list[np.ndarray] = []
+            rest_y: list[np.ndarray] = []
             for lo, hi, x, y in source.chunks(_CHUNK):
-                _assign_chunk(self._grid, self._geoms, x, y, index[lo:hi], reason[lo:hi])
+                left = _assign_chunk(self._grid, self._geoms, x, y, index[lo:hi], reason[lo:hi])
+                if left.size:
+                    rest.append(left + lo)
+                    rest_x.append(x[left])
+                    rest_y.append(y[left])
+            if rest:  # the few points left to GEOS, in one batch rather than one per chunk
+                left = np.concatenate(rest)
+                index[left], reason[left] = _exact(self._geoms, self._grid.cand_ptr, self._grid.cand, index[left],
+                                                   np.concatenate(rest_x), np.concatenate(rest_y))
         return Assignment(index=index, reason=reason, ids=self._ids)
 
 
@@ -772,6 +790,22 @@ def _group_starts(sorted_keys: np.ndarray) -> np.ndarray:
 
 
 @dataclass
+class _Crossing:
+    """Boundary cells answered by crossing from a reference point (:func:`_crossing_cells`).
+
+    ``row[b]`` is boundary cell ``b``'s row in ``crec`` (-1: left to the exact tests); ``crec``,
+    ``erec`` and ``items`` are laid out as the walk grid's (:mod:`geo._walk_kernel`), and
+    ``ref_y`` holds each row's reference point's y.
+    """
+
+    row: np.ndarray
+    crec: np.ndarray
+    erec: np.ndarray
+    items: np.ndarray
+    ref_y: np.ndarray
+
+
+@dataclass
 class _Grid:
     ax: _Axis
     ay: _Axis
@@ -784,6 +818,7 @@ class _Grid:
     split_left: np.ndarray  # ... and the answer left / right of it (polygon or -1)
     split_right: np.ndarray
     edges: _Edges
+    crossing: _Crossing  # the other boundary cells, answered from a reference point
 
 
 def _build_grid(geoms: np.ndarray, *, n_points: int, grid_size: int | None,
@@ -862,16 +897,25 @@ def _build_grid(geoms: np.ndarray, *, n_points: int, grid_size: int | None,
     e_cell = e_keys // n_edges
     e_edge = e_keys - e_cell * n_edges
     starts = _group_starts(e_cell)
+    if not np.array_equal(e_cell[starts], b_cell):  # every edge mark is a mark of its polygons
+        msg = "edge marks and polygon marks disagree"
+        raise AssertionError(msg)
     del e_keys, e_cell
     single = np.minimum.reduceat(e_edge, starts) == np.maximum.reduceat(e_edge, starts)
     one_edge = np.where(single, e_edge[starts], -1)
-    del e_edge, starts, single
+    del single
     split_edge, split_left, split_right, decided = _split_cells(
         geoms, edges, one_edge, cover, b_cell, ax, ay, cand_ptr, cand
     )
     del cover, one_edge
 
-    # 5. Look-up tables: a coarse table, and blocks of fine cells under coarse cells with marks.
+    # 5. The other boundary cells: a reference point whose polygons GEOS finds, and the cell's
+    #    edges with their sides of it; a point there crosses from it (geo._walk_kernel.settle).
+    crossing = _crossing_cells(edges, e_edge, np.append(starts, len(e_edge)), b_cell,
+                               np.flatnonzero((split_edge < 0) & (decided == -2)), ax, ay, tree)
+    del e_edge, starts
+
+    # 6. Look-up tables: a coarse table, and blocks of fine cells under coarse cells with marks.
     coarse, blocks = _lookup_tables(runs, b_cell, decided, ax, ay, tree)
     return _Grid(
         ax=ax,
@@ -885,7 +929,109 @@ def _build_grid(geoms: np.ndarray, *, n_points: int, grid_size: int | None,
         split_left=split_left,
         split_right=split_right,
         edges=edges,
+        crossing=crossing,
     )
+
+
+#: Where a boundary cell's reference point may sit, as fractions of the cell along x and y, in
+#: the order tried: exact binary fractions, no three on one line.
+_REF_OFFSETS = ((0.5, 0.5), (0.375, 0.625), (0.625, 0.4375), (0.3125, 0.3125), (0.6875, 0.8125), (0.1875, 0.5625))
+
+
+def _crossing_cells(edges: _Edges, e_edge: np.ndarray, e_ptr: np.ndarray, b_cell: np.ndarray, todo: np.ndarray,
+                    ax: _Axis, ay: _Axis, tree: Callable[[], shapely.STRtree]) -> _Crossing:
+    """Settle the boundary cells ``todo`` (several edges, or one too near a corner) as the walk
+    grid settles its cells with segments.
+
+    Each gets a reference point: its centre, or where that lies on (or too near) the line of an
+    edge marked for the cell (``e_edge[e_ptr[b]:e_ptr[b + 1]]``) — axis-parallel edges on round
+    numbers do — the first of :data:`_REF_OFFSETS` whose side of every such line is an exact
+    sign. That point is on no boundary (every boundary in the cell is among those edges), so the
+    polygons an STRtree finds meeting it are the polygons whose interior holds it. A point of the
+    cell then starts from those and crosses the edges on its way
+    (:func:`geo._walk_kernel.settle`). A cell with no such point, or whose point is in more than
+    ``MAX_SET`` polygons at once, is left to the exact tests.
+    """
+    from geo import _walk_kernel as kernel
+
+    row = np.full(len(b_cell), -1, dtype=np.int32)
+    # Entries: each cell's edges, an edge once per pair of the polygons it bounds.
+    count = e_ptr[todo + 1] - e_ptr[todo]
+    cell = np.repeat(np.arange(len(todo)), count)
+    edge = e_edge[np.repeat(e_ptr[todo] - (np.cumsum(count) - count), count) + np.arange(len(cell))]
+    n_owner = np.diff(edges.owner_ptr)
+    pairs = (n_owner[edge] + 1) // 2
+    entry = np.repeat(np.arange(len(edge)), pairs)
+    pair = np.arange(len(entry)) - np.repeat(np.cumsum(pairs) - pairs, pairs)
+    cell, edge = cell[entry], edge[entry]
+    first = edges.owner_ptr[edge] + 2 * pair
+    second = np.where(first + 1 < edges.owner_ptr[edge + 1], first + 1, -1)
+    del count, entry, pair, pairs
+    lo, hi = edges.lo[edge], edges.hi[edge]
+    # A reference point off every edge's line: the centre, else the next of _REF_OFFSETS.
+    rows, cols = np.divmod(b_cell[todo], ax.n)
+    rx = np.empty(len(todo))
+    ry = np.empty(len(todo))
+    side = np.zeros(len(cell), dtype=np.int8)
+    pending = np.ones(len(todo), dtype=bool)
+    for fx, fy in _REF_OFFSETS:
+        px = ax.edges[cols] + fx * (ax.edges[cols + 1] - ax.edges[cols])
+        py = ay.edges[rows] + fy * (ay.edges[rows + 1] - ay.edges[rows])
+        want = np.flatnonzero(pending[cell])
+        s = _orientation(lo[want, 0], lo[want, 1], hi[want, 0], hi[want, 1], px[cell[want]], py[cell[want]])
+        side[want] = s
+        unsure = np.bincount(cell[want[s == 0]], minlength=len(todo)) > 0
+        found = pending & ~unsure
+        rx[found], ry[found] = px[found], py[found]
+        pending &= unsure
+        if not pending.any():
+            break
+    clean = ~pending
+    del rows, cols, pending
+    # The polygons holding each reference point.
+    ok = np.flatnonzero(clean)
+    pt, poly = tree().query(shapely.points(rx[ok], ry[ok]), predicate="intersects")
+    n_set = np.bincount(pt, minlength=len(ok))
+    clean[ok[n_set > kernel.MAX_SET]] = False
+    keep = clean[ok]
+    ok, n_set = ok[keep], n_set[keep]
+    order = np.argsort(pt, kind="stable")
+    pt, poly = pt[order], poly[order]
+    in_kept = keep[pt]
+    poly = poly[in_kept]
+    del order, pt, keep, in_kept
+    # Rows: a crec row per clean cell, its entries' rows in erec, sets of several in items.
+    live = clean[cell]
+    cell, edge, side, first, second = cell[live], edge[live], side[live], first[live], second[live]
+    lo, hi = lo[live], hi[live]
+    new_row = np.full(len(todo), -1, dtype=np.int64)
+    new_row[ok] = np.arange(len(ok))
+    r_of = new_row[cell]
+    n_entries = np.bincount(r_of, minlength=len(ok))
+    crec = np.empty((len(ok), 4), dtype=np.float64)
+    crec[:, kernel._REF] = rx[ok]
+    crec[:, kernel._FIRST] = np.cumsum(n_entries) - n_entries
+    crec[:, kernel._COUNT] = n_entries
+    set_start = np.cumsum(n_set) - n_set  # into poly
+    many = n_set > 1
+    item_size = np.where(many, n_set + 1, 0)
+    item_start = np.cumsum(item_size) - item_size
+    one = poly[np.minimum(set_start, max(len(poly) - 1, 0))] if len(poly) else np.zeros(len(ok), dtype=np.int64)
+    crec[:, kernel._SET] = np.where(n_set == 0, -1, np.where(many, -2 - item_start, one))
+    items = np.empty(int(item_size.sum()), dtype=np.int32)
+    items[item_start[many]] = n_set[many]
+    holder = np.repeat(np.arange(len(ok)), n_set)
+    at = np.arange(len(poly)) - set_start[holder]
+    in_items = many[holder]
+    items[item_start[holder[in_items]] + 1 + at[in_items]] = poly[in_items]
+    erec = np.zeros((len(cell), 8), dtype=np.float64)
+    erec[:, 0:2] = lo
+    erec[:, 2:4] = hi
+    erec[:, kernel._SIDE] = side
+    erec[:, kernel._OWN] = edges.owner[first]
+    erec[:, kernel._OWN + 1] = np.where(second >= 0, edges.owner[np.maximum(second, 0)], -1)
+    row[todo[ok]] = np.arange(len(ok), dtype=np.int32)
+    return _Crossing(row=row, crec=crec, erec=erec, items=items, ref_y=ry[ok])
 
 
 def _lookup_tables(
@@ -1017,24 +1163,24 @@ def _split_cells(
 
 def _assign_chunk(
     grid: _Grid | None, geoms: np.ndarray, x: np.ndarray, y: np.ndarray, index: np.ndarray, reason: np.ndarray
-) -> None:
-    """Fill ``index`` and ``reason`` (views into the output) for one chunk of coordinates: the
-    compiled look-up (:mod:`geo._assign_kernel`), then the exact tests for the points it leaves."""
+) -> np.ndarray:
+    """Fill ``index`` and ``reason`` (views into the output) for one chunk of coordinates by the
+    compiled look-up (:mod:`geo._assign_kernel`). Returns the positions it left to the exact
+    tests (:func:`_exact`), whose ``index`` holds their boundary cell."""
     if grid is None:
         _assign_chunk_numpy(grid, geoms, x, y, index, reason)
-        return
+        return np.empty(0, dtype=np.int64)
     from geo import _assign_kernel as _kernel  # numba loads on the first assignment, not with the package
 
     ax, ay = grid.ax, grid.ay
     left = _kernel.lookup(
-        np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64),
+        np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64),
         ax.start, ax.stop, ax.inv, ax.n, ax.edges, ax.exact, ay.start, ay.stop, ay.inv, ay.n, ay.edges, ay.exact,
         grid.g0x, grid.coarse, grid.blocks, grid.split_edge, grid.split_left, grid.split_right,
-        grid.edges.lo, grid.edges.hi, index, reason, np.empty(len(x) + 1, dtype=np.int64),
+        grid.edges.lo, grid.edges.hi, grid.crossing.row, grid.crossing.crec, grid.crossing.erec,
+        grid.crossing.items, grid.crossing.ref_y, index, reason, np.empty(len(x) + 1, dtype=np.int64),
     )
-    if left:
-        rest = np.flatnonzero(reason < 0)
-        index[rest], reason[rest] = _exact(geoms, grid.cand_ptr, grid.cand, index[rest], x[rest], y[rest])
+    return np.flatnonzero(reason < 0) if left else np.empty(0, dtype=np.int64)
 
 
 def _assign_chunk_numpy(
@@ -1223,8 +1369,8 @@ def _walk_chunk(
         return
     from geo import _walk_kernel as kernel
 
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    y = np.ascontiguousarray(y, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
     ax, ay = grid.ax, grid.ay
     left = kernel.lookup(
         x, y, ax.start, ax.stop, ax.inv, ax.n, ax.edges, ax.exact, ay.start, ay.stop, ay.inv, ay.n, ay.edges, ay.exact,

@@ -53,12 +53,18 @@ def assert_matches_sjoin(xy: np.ndarray, polygons, result: Assignment) -> int:
 
 
 def check(xy, polygons, **kw) -> Assignment:
+    """One call and a reusable index (each its own grid) against the reference."""
+    from geo.assign import AssignIndex
+
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     result = neighbourhood_of_points(xy, polygons, **kw)
     want_index, want_reason = reference(xy, polygons)
     np.testing.assert_array_equal(result.index, want_index)
     np.testing.assert_array_equal(result.reason, want_reason)
     assert result.index.dtype == np.int64 and result.reason.dtype == np.int8
+    reused = AssignIndex(polygons, expected_points=len(xy), grid_size=kw.get("grid_size")).assign(xy)
+    np.testing.assert_array_equal(reused.index, want_index)
+    np.testing.assert_array_equal(reused.reason, want_reason)
     return result
 
 
@@ -503,7 +509,7 @@ def test_assign_index_reused_equals_one_shot():
 def test_the_compiled_look_up_equals_the_numpy_chain(seed, n_cells, frame, grid_size):
     """geo._assign_kernel against the numpy reference it replaced, point for point, on grids
     whose axes are exact and (around zero) corrected against the cell edges."""
-    from geo.assign import _assign_chunk, _assign_chunk_numpy, _build_grid, _polygon_array
+    from geo.assign import _assign_chunk, _assign_chunk_numpy, _build_grid, _exact, _polygon_array
 
     rng = np.random.default_rng(seed)
     polygons = voronoi_tiling(rng, n_cells, frame, holes=3)
@@ -514,7 +520,10 @@ def test_the_compiled_look_up_equals_the_numpy_chain(seed, n_cells, frame, grid_
         x, y = xy[:, 0].copy(), xy[:, 1].copy()
         fast = np.empty(len(xy), np.int64), np.empty(len(xy), np.int8)
         slow = np.empty(len(xy), np.int64), np.empty(len(xy), np.int8)
-        _assign_chunk(grid, geoms, x, y, *fast)
+        rest = _assign_chunk(grid, geoms, x, y, *fast)
+        if grid is not None and rest.size:
+            index, reason = fast
+            index[rest], reason[rest] = _exact(geoms, grid.cand_ptr, grid.cand, index[rest], x[rest], y[rest])
         _assign_chunk_numpy(grid, geoms, x, y, *slow)
     finally:
         shapely.destroy_prepared(geoms)
@@ -552,6 +561,36 @@ def test_the_two_grids_agree(seed, n_cells, frame, expected):
     one = neighbourhood_of_points(xy, polygons)
     reused = AssignIndex(polygons, expected_points=expected).assign(xy)
     assert (one.index == reused.index).all() and (one.reason == reused.reason).all()
+
+
+@pytest.mark.parametrize("frame", FRAMES)
+def test_the_index_leaves_only_boundary_points_to_geos(frame, monkeypatch):
+    """A reusable index answers points in cells that several edges cross (near vertices) in its
+    compiled look-up, crossing from the cell's reference point: only points on or at a rounding
+    from a boundary reach the exact GEOS tests, not every point near a vertex."""
+    from geo import assign
+
+    rng = np.random.default_rng(11)
+    polygons = voronoi_tiling(rng, 60, frame, holes=4)
+    vertices = shapely.get_coordinates(polygons)
+    x0, y0, size = frame
+    near = vertices[rng.integers(0, len(vertices), 3000)] + rng.normal(0, size / 400, (3000, 2))
+    xy = np.concatenate([near, vertices[:50]])
+    sent: list[int] = []
+    exact = assign._exact
+
+    def counted(geoms, cand_ptr, cand, cell, x, y):
+        sent.append(len(cell))
+        return exact(geoms, cand_ptr, cand, cell, x, y)
+
+    monkeypatch.setattr(assign, "_exact", counted)
+    index = assign.AssignIndex(polygons, expected_points=len(xy))
+    sent.clear()  # the build tests cell centres with GEOS; only the look-up counts here
+    got = index.assign(xy)
+    want = reference(xy, polygons)
+    np.testing.assert_array_equal(got.index, want[0])
+    np.testing.assert_array_equal(got.reason, want[1])
+    assert sum(sent) == 50  # the vertices themselves, no other point
 
 
 @pytest.mark.parametrize("frame", FRAMES)
@@ -628,4 +667,8 @@ def test_compile_kernels_readies_every_compiled_step():
     kernels = [_assign_kernel.lookup] + [getattr(_walk_kernel, name) for name in
                                          ("find_rings", "segments", "mark_cells", "walk", "lookup", "candidates")]
     assert all(k.signatures for k in kernels)
+    # Both look-ups read coordinate columns as given: strided (an (N, 2) array) and contiguous (points).
+    for lookup in (_assign_kernel.lookup, _walk_kernel.lookup):
+        layouts = {sig[0].layout for sig in lookup.signatures}
+        assert {"A", "C"} <= layouts, layouts
 
