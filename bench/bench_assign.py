@@ -10,7 +10,8 @@ coordinate-array input with ``tracemalloc``: every numpy array the call allocate
 included; GEOS's own allocations (the prepared polygons, well under 1 MB for 3,000 small
 polygons) are not counted, nor are the arrays the compiled walk grid allocates (numba's own
 allocator), so their size is reported apart (``peak_mem_walk_grid_mb``: the grid a call of that size
-builds, plus the build's 4 bytes a cell of scratch).
+builds, plus the build's 4 bytes a cell of scratch). The prebuilt index is built once for the
+size it expects; ``index_grid_mb`` is what it keeps (every array of its grid).
 
 Run: ``python -c "from bench.bench_assign import run; print(run())"``.
 """
@@ -142,6 +143,14 @@ def _peak_memory(fn: Callable[[], object]) -> float:
     return round(peak / 1e6, 1)
 
 
+def _nbytes(obj: object) -> int:
+    """Bytes of every numpy array held by a grid and the records it holds (dataclasses, _Axis)."""
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    fields = getattr(obj, "__dict__", None)
+    return sum(_nbytes(v) for v in fields.values()) if fields else 0
+
+
 def _with_holes(geoms: np.ndarray) -> int:
     parts, which = shapely.get_parts(geoms, return_index=True)
     return len(np.unique(which[shapely.get_num_interior_rings(parts) > 0]))
@@ -189,6 +198,7 @@ def _one_size(n: int, polys: gpd.GeoDataFrame) -> dict:
         "ratio_prebuilt_index": round(base / ours_idx, 1),
         "value_prebuilt_index_mpoints_per_s": round(n / ours_idx / 1e6, 1),
         "index_build_s": round(build_s, 4),
+        "index_grid_mb": round(_nbytes(prebuilt._grid) / 1e6, 1),
         "value_from_geodataframe": round(ours_gdf, 4),
         "ratio_from_geodataframe": round(base / ours_gdf, 1),
         "identical": diff == 0,
