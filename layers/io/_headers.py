@@ -12,7 +12,8 @@ from layers import get_spec
 from layers.spec import Column
 
 __all__ = [
-    "ALIASES", "ColumnMap", "map_headers", "header_keys", "norm", "column_label", "LON_LABEL", "LAT_LABEL", "GEOM_LABEL",
+    "ALIASES", "ColumnMap", "map_headers", "header_keys", "norm", "column_label", "clash_text", "LON_LABEL", "LAT_LABEL",
+    "GEOM_LABEL",
 ]
 
 LON_LABEL = "经度 lon"
@@ -154,6 +155,12 @@ class ColumnMap:
             if norm(k) in by_norm:
                 return by_norm[norm(k)]
         return None
+
+
+def clash_text(label: str, headers: Iterable[str]) -> tuple[str, str]:
+    """What every importer says when several columns map to one (``label``): Chinese, English."""
+    hs = list(headers)
+    return f"多个列都对应 {label}：{'、'.join(hs)}", f"several columns map to {label}: {', '.join(hs)}"
 
 
 def _target(header: str, keys: dict[str, str]) -> str | None:

@@ -25,7 +25,15 @@ from geo.crs import CHINA_BBOX, convert_geometry, normalize_crs_name, to_metric,
 from layers import get_spec
 from layers.boundaries import city_counties, gazetteer
 from layers.io._geocode import Locator
-from layers.io._headers import GEOM_LABEL, LAT_LABEL, LON_LABEL, ColumnMap, column_label, map_headers
+from layers.io._headers import (
+    GEOM_LABEL,
+    LAT_LABEL,
+    LON_LABEL,
+    ColumnMap,
+    clash_text,
+    column_label,
+    map_headers,
+)
 from layers.io._issues import Issue, Unit
 from layers.io._readers import CrsLike, RawTable
 from layers.io._values import DOMAINS, BadText, BadValue, domain_value, is_empty, parse, parse_number
@@ -205,7 +213,7 @@ def validate(
 
     for target, hs in cmap.clashes:
         label = {":lon": LON_LABEL, ":lat": LAT_LABEL, ":wkt": GEOM_LABEL}.get(target) or column_label(spec.column(target))
-        ck.file_error(f"多个列都对应 {label}：{'、'.join(hs)}", f"several columns map to {label}: {', '.join(hs)}")
+        ck.file_error(*clash_text(label, hs))
     clashed = {target for target, _ in cmap.clashes}
     missing = [column_label(c) for c in spec.columns if c.required and c.name not in cmap.schema and c.name not in clashed]
     if missing:

@@ -14,7 +14,7 @@ from geo.crs import convert_xy, normalize_crs_name
 from geo.errors import CoordinateError
 from geo.zones import as_text
 from layers.io import read_file
-from layers.io._headers import map_headers
+from layers.io._headers import LAT_LABEL, LON_LABEL, clash_text, map_headers
 from layers.io._issues import Issue
 
 __all__ = ["CasePoints", "case_points_from_file"]
@@ -76,12 +76,10 @@ def case_points_from_file(path: Path | str, *, crs: str | None = None) -> CasePo
     else:
         # The importers' own reading of headers: only the coordinate roles matter here.
         cmap = map_headers([str(h) for h in raw.frame.columns], keys={})
-        twice = [hs for target, hs in cmap.clashes if target in (":lon", ":lat")]
+        twice = [Issue(None, None, *clash_text(LON_LABEL if target == ":lon" else LAT_LABEL, hs), unit=unit)
+                 for target, hs in cmap.clashes if target in (":lon", ":lat")]
         if twice:
-            names = "; ".join(", ".join(hs) for hs in twice)
-            issue = Issue(None, None, f"经度或纬度列不止一个（{names}），请只保留一个",
-                          f"more than one longitude or latitude column ({names}); keep one of each", unit=unit)
-            return CasePoints(np.empty((0, 2)), [issue], [])
+            return CasePoints(np.empty((0, 2)), twice, [])
         lon_h, lat_h = cmap.lon, cmap.lat
         if lon_h is None or lat_h is None:
             issue = Issue(None, None, "未找到经度、纬度列（经度/纬度、lng/lat、x/y）",

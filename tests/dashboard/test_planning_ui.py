@@ -337,13 +337,14 @@ def test_case_point_columns_are_found_as_every_importer_finds_them(tmp_path, hea
 
 
 def test_two_longitude_columns_are_refused_not_guessed(tmp_path):
+    """Refused in the words every importer uses for two columns mapping to one."""
     path = tmp_path / "cases.csv"
     path.write_text("lon,x,lat\n112.55,500000,37.86\n", encoding="utf-8")
     pts = case_points_from_file(path)
     assert len(pts.lonlat) == 0
     ((row, column, zh, en),) = pts.rejects
     assert row is None and column is None
-    assert "经度或纬度列不止一个（lon, x）" in zh and "more than one longitude or latitude column (lon, x)" in en
+    assert (zh, en) == ("多个列都对应 经度 lon：lon、x", "several columns map to 经度 lon: lon, x")
 
 
 def test_case_points_declared_gcj02_are_converted(tmp_path):
