@@ -1304,10 +1304,10 @@ class _WalkGrid:
     given_up: int  # rows the walk could not settle (their points go to an STRtree)
 
 
-def _expected_rings(geoms: np.ndarray) -> np.ndarray:
-    """Rings per geometry, from GEOS's counts: what :func:`geo._walk_kernel.find_rings` must find."""
+def _expected_rings(geoms: np.ndarray, solid: np.ndarray) -> np.ndarray:
+    """Rings per geometry (``solid``: neither missing nor empty), from GEOS's counts: what
+    :func:`geo._walk_kernel.find_rings` must find."""
     types = shapely.get_type_id(geoms)
-    solid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     out = np.zeros(len(geoms), dtype=np.int64)
     single = np.flatnonzero(solid & (types == _POLYGON))
     out[single] = shapely.get_num_interior_rings(geoms[single]) + 1
@@ -1319,7 +1319,7 @@ def _expected_rings(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _ring_ids(geoms: np.ndarray, coords: np.ndarray, which: np.ndarray) -> np.ndarray:
+def _ring_ids(geoms: np.ndarray, solid: np.ndarray, coords: np.ndarray, which: np.ndarray) -> np.ndarray:
     """The ring of every coordinate of ``shapely.get_coordinates(geoms)``.
 
     Read from the coordinates (a ring closes at the first repeat of its start) where the ring
@@ -1329,7 +1329,7 @@ def _ring_ids(geoms: np.ndarray, coords: np.ndarray, which: np.ndarray) -> np.nd
     from geo import _walk_kernel as kernel
 
     ring, found, ok = kernel.find_rings(coords, which, len(geoms))
-    if ok and np.array_equal(found, _expected_rings(geoms)):
+    if ok and np.array_equal(found, _expected_rings(geoms, solid)):
         return ring
     rings = shapely.get_rings(shapely.get_parts(geoms))
     return np.repeat(np.arange(len(rings), dtype=np.int64), shapely.get_num_coordinates(rings))
@@ -1344,7 +1344,7 @@ def _walk_grid(geoms: np.ndarray, *, n_points: int, grid_size: int | None, give_
         return None
     coords, which = shapely.get_coordinates(geoms, return_index=True)
     coords = np.ascontiguousarray(coords)
-    seg, owner = kernel.segments(coords, coords.view(np.int64), _ring_ids(geoms, coords, which),
+    seg, owner = kernel.segments(coords, coords.view(np.int64), _ring_ids(geoms, present, coords, which),
                                  which.astype(np.int32))
     minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(geoms[present]))
     magnitude = max(abs(minx), abs(maxx), abs(miny), abs(maxy), np.finfo(float).tiny)
