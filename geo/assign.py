@@ -990,7 +990,10 @@ def _crossing_cells(edges: _Edges, e_edge: np.ndarray, e_ptr: np.ndarray, b_cell
     del rows, cols, pending
     # The polygons holding each reference point.
     ok = np.flatnonzero(clean)
-    pt, poly = tree().query(shapely.points(rx[ok], ry[ok]), predicate="intersects")
+    if ok.size:
+        pt, poly = tree().query(shapely.points(rx[ok], ry[ok]), predicate="intersects")
+    else:  # no cell to settle: no tree to build
+        pt, poly = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     n_set = np.bincount(pt, minlength=len(ok))
     clean[ok[n_set > kernel.MAX_SET]] = False
     keep = clean[ok]
