@@ -116,7 +116,7 @@ def main(argv: list[str]) -> int:
                 f"({r['baseline_name']})  ratio {r['ratio']}x",
                 flush=True,
             )
-            extra = {k: v for k, v in r.items() if k.startswith(("value_", "ratio_", "identical", "peak_mem", "index_build"))}
+            extra = {k: v for k, v in r.items() if k.startswith(("value_", "ratio_", "identical", "peak_mem", "index_"))}
             if extra:
                 print("    " + ", ".join(f"{k}={v}" for k, v in extra.items()), flush=True)
     RESULTS.write_text(
