@@ -85,9 +85,9 @@ vertices and edges.
 Steps 2 to 4 for the points — the cell, the tables, the side of a cell's one edge, the
 crossing — run as one compiled loop (numba, :mod:`geo._assign_kernel`); the numpy chain it
 replaced (:func:`_assign_chunk_numpy`, which leaves step 4 to GEOS) is kept as the reference the
-tests compare it with. The index
-sizes its grid at twelve cells per point expected, since its build is paid once and a finer
-grid leaves fewer points to step 4 on every query; the walk grid at about one.
+tests compare it with. The index sizes its grid at twelve cells per point expected, since its
+build is paid once and a finer grid leaves fewer points to step 4 on every query; the walk grid
+at about one.
 
 Points are processed in chunks (``_CHUNK``), so the memory used beyond the inputs is the output
 (9 bytes a point), the grid (4 bytes a cell while in use, 8 while the walk grid is built, at
@@ -564,6 +564,20 @@ class _Axis:
         return (self.edges[i] + self.edges[i + 1]) * 0.5
 
 
+def _extent(geoms: np.ndarray) -> tuple[float, float, float, float, float]:
+    """The bounds of ``geoms`` (none missing or empty) and ``eps``, more than the rounding error
+    of their coordinates (both grids mark cells with this margin)."""
+    minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(geoms))
+    magnitude = max(abs(minx), abs(maxx), abs(miny), abs(maxy), np.finfo(float).tiny)
+    return minx, miny, maxx, maxy, 16.0 * float(np.spacing(magnitude))
+
+
+def _margin(eps: float, ax: _Axis, ay: _Axis) -> float:
+    """How far, in cell units, a segment's steps are widened when its cells are marked: more than
+    the rounding error of coordinates in cell units."""
+    return eps * max(ax.inv, ay.inv) + 1e-9
+
+
 def _cell_size(width: float, height: float, n_points: int, grid_size: int | None, eps: float,
                cells_per_point: float = _CELLS_PER_POINT, max_cells: float = float(1 << 26)) -> float:
     """Fine cell width, a power of two: ~``cells_per_point`` cells per point (build cost ∝ 1/h, test cost ∝ h)."""
@@ -692,7 +706,7 @@ def _mark_keys(a: np.ndarray, b: np.ndarray, ax: _Axis, ay: _Axis, eps: float) -
     uy = (a[:, 1] - ay.start) * ay.inv
     dx = (b[:, 0] - ax.start) * ax.inv - ux
     dy = (b[:, 1] - ay.start) * ay.inv - uy
-    margin = eps * max(ax.inv, ay.inv) + 1e-9
+    margin = _margin(eps, ax, ay)
     pieces = np.maximum(np.ceil(np.maximum(np.abs(dx), np.abs(dy)) * (1.0 / _STEP)), 1).astype(np.int64)
     base = np.arange(len(a), dtype=np.int64) * n_cells
     ends = np.cumsum(pieces)
@@ -827,9 +841,7 @@ def _build_grid(geoms: np.ndarray, *, n_points: int, grid_size: int | None,
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if not present.any():
         return None
-    minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(geoms[present]))
-    magnitude = max(abs(minx), abs(maxx), abs(miny), abs(maxy), np.finfo(float).tiny)
-    eps = 16.0 * float(np.spacing(magnitude))  # > rounding error of coordinates in cell units
+    minx, miny, maxx, maxy, eps = _extent(geoms[present])
     h = _cell_size(maxx - minx, maxy - miny, n_points, grid_size, eps, cells_per_point)
     ax = _Axis(minx, maxx, h, _S)
     ay = _Axis(miny, maxy, h, _S)
@@ -1019,8 +1031,9 @@ def _crossing_cells(edges: _Edges, e_edge: np.ndarray, e_ptr: np.ndarray, b_cell
     many = n_set > 1
     item_size = np.where(many, n_set + 1, 0)
     item_start = np.cumsum(item_size) - item_size
-    one = poly[np.minimum(set_start, max(len(poly) - 1, 0))] if len(poly) else np.zeros(len(ok), dtype=np.int64)
-    crec[:, kernel._SET] = np.where(n_set == 0, -1, np.where(many, -2 - item_start, one))
+    code = np.where(many, -2 - item_start, -1)  # several: where in items; none: -1
+    code[n_set == 1] = poly[set_start[n_set == 1]]  # one: the polygon
+    crec[:, kernel._SET] = code
     items = np.empty(int(item_size.sum()), dtype=np.int32)
     items[item_start[many]] = n_set[many]
     holder = np.repeat(np.arange(len(ok)), n_set)
@@ -1349,13 +1362,11 @@ def _walk_grid(geoms: np.ndarray, *, n_points: int, grid_size: int | None, give_
     coords = np.ascontiguousarray(coords)
     seg, owner = kernel.segments(coords, coords.view(np.int64), _ring_ids(geoms, present, coords, which),
                                  which.astype(np.int32))
-    minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(geoms[present]))
-    magnitude = max(abs(minx), abs(maxx), abs(miny), abs(maxy), np.finfo(float).tiny)
-    eps = 16.0 * float(np.spacing(magnitude))  # > rounding error of coordinates in cell units
+    minx, miny, maxx, maxy, eps = _extent(geoms[present])
     h = _cell_size(maxx - minx, maxy - miny, n_points, grid_size, eps, _WALK_CELLS_PER_POINT, _WALK_MAX_CELLS)
     ax = _Axis(minx, maxx, h, 1, pad=1)  # a first column left of every polygon: the walk starts there
     ay = _Axis(miny, maxy, h, 1)
-    margin = eps * max(ax.inv, ay.inv) + 1e-9
+    margin = _margin(eps, ax, ay)
     table, ptr, entries, erec = kernel.mark_cells(seg, owner, ax.start, ax.inv, ax.n, ay.start, ay.inv, ay.n, margin)
     crec, items, given_up = kernel.walk(table, ptr, entries, erec, len(seg), ax.edges, ay.edges, ax.n, ay.n,
                                         kernel.OFFSETS, give_up_row)
