@@ -13,12 +13,14 @@ from layers.spec import Column
 
 __all__ = [
     "ALIASES", "ColumnMap", "map_headers", "header_keys", "norm", "column_label", "clash_text", "LON_LABEL", "LAT_LABEL",
-    "GEOM_LABEL",
+    "GEOM_LABEL", "ROLE_LABELS",
 ]
 
 LON_LABEL = "经度 lon"
 LAT_LABEL = "纬度 lat"
 GEOM_LABEL = "几何 geometry"
+#: The coordinate roles a header may map to (:class:`ColumnMap` ``lon``, ``lat``, ``wkt``), as named in messages.
+ROLE_LABELS = {":lon": LON_LABEL, ":lat": LAT_LABEL, ":wkt": GEOM_LABEL}
 
 # Headers that are recognised in addition to each column's name, label_zh and label_en.
 ALIASES: dict[str, dict[str, tuple[str, ...]]] = {

@@ -29,6 +29,7 @@ from layers.io._headers import (
     GEOM_LABEL,
     LAT_LABEL,
     LON_LABEL,
+    ROLE_LABELS,
     ColumnMap,
     clash_text,
     column_label,
@@ -212,7 +213,7 @@ def validate(
     src = _declared_crs(ck, raw, crs, spec)
 
     for target, hs in cmap.clashes:
-        label = {":lon": LON_LABEL, ":lat": LAT_LABEL, ":wkt": GEOM_LABEL}.get(target) or column_label(spec.column(target))
+        label = ROLE_LABELS.get(target) or column_label(spec.column(target))
         ck.file_error(*clash_text(label, hs))
     clashed = {target for target, _ in cmap.clashes}
     missing = [column_label(c) for c in spec.columns if c.required and c.name not in cmap.schema and c.name not in clashed]

@@ -14,7 +14,7 @@ from geo.crs import convert_xy, normalize_crs_name
 from geo.errors import CoordinateError
 from geo.zones import as_text
 from layers.io import read_file
-from layers.io._headers import LAT_LABEL, LON_LABEL, clash_text, map_headers
+from layers.io._headers import ROLE_LABELS, clash_text, map_headers
 from layers.io._issues import Issue
 
 __all__ = ["CasePoints", "case_points_from_file"]
@@ -76,7 +76,7 @@ def case_points_from_file(path: Path | str, *, crs: str | None = None) -> CasePo
     else:
         # The importers' own reading of headers: only the coordinate roles matter here.
         cmap = map_headers([str(h) for h in raw.frame.columns], keys={})
-        twice = [Issue(None, None, *clash_text(LON_LABEL if target == ":lon" else LAT_LABEL, hs), unit=unit)
+        twice = [Issue(None, None, *clash_text(ROLE_LABELS[target], hs), unit=unit)
                  for target, hs in cmap.clashes if target in (":lon", ":lat")]
         if twice:
             return CasePoints(np.empty((0, 2)), twice, [])
