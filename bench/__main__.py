@@ -1,15 +1,19 @@
 """Run every benchmark, print each figure beside its same-run baseline, write bench/results.json.
 
-Usage: ``python -m bench [NAME ...]`` (``make bench`` runs all).
+Usage: ``python -m bench [NAME ...]`` (``make bench`` runs all). A run of some benchmarks
+replaces only their rows in the results file; the figures of the others are kept, each row
+marked with its benchmark and when it was measured.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -109,8 +113,9 @@ def main(argv: list[str]) -> int:
     rows: list[dict] = []
     for name in names:
         print(f"[{name}] running …", flush=True)
+        measured_at = datetime.now(UTC).isoformat(timespec="seconds")
         for r in BENCHMARKS[name]():
-            rows.append(r)
+            rows.append({"benchmark": name, "measured_at": measured_at, **r})
             print(
                 f"  {r['name']}: {r['value']} {r['unit']}  vs baseline {r['baseline']} {r['unit']} "
                 f"({r['baseline_name']})  ratio {r['ratio']}x",
@@ -119,16 +124,28 @@ def main(argv: list[str]) -> int:
             extra = {k: v for k, v in r.items() if k.startswith(("value_", "ratio_", "identical", "peak_mem", "index_"))}
             if extra:
                 print("    " + ", ".join(f"{k}={v}" for k, v in extra.items()), flush=True)
-    RESULTS.write_text(
-        json.dumps(
-            {"machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()}, "results": rows},
-            ensure_ascii=False,
-            indent=2,
-        ),
-        encoding="utf-8",
-    )
+    write_results(RESULTS, rows, names)
     print(f"wrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS.name}")
     return 0
+
+
+def write_results(path: Path, rows: list[dict], ran: list[str]) -> None:
+    """Write ``rows`` to ``path``, keeping the rows of benchmarks not in ``ran`` from the file
+    (rows without a benchmark name, from before rows carried one, are dropped), in
+    :data:`BENCHMARKS` order. The write is atomic: a run stopped midway leaves the old file."""
+    kept: list[dict] = []
+    try:
+        old = json.loads(path.read_text(encoding="utf-8")).get("results", [])
+    except (OSError, ValueError, AttributeError):
+        old = []
+    if isinstance(old, list):
+        kept = [r for r in old if isinstance(r, dict) and r.get("benchmark") in BENCHMARKS and r["benchmark"] not in ran]
+    order = {name: i for i, name in enumerate(BENCHMARKS)}
+    merged = sorted(kept + rows, key=lambda r: order[r["benchmark"]])  # stable: a benchmark's rows keep their order
+    body = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count()}, "results": merged}
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(body, ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":
