@@ -444,7 +444,13 @@ def _read_records(path: Path):
     if suffix == ".parquet":
         frame = pd.read_parquet(path)
     elif suffix == ".csv":
-        frame = pd.read_csv(path, dtype={"device": "string"})
+        # blank lines read as empty rows and then left out, so the index stays each record's
+        # position in the file and the row numbers reported stay spreadsheet rows
+        frame = pd.read_csv(path, dtype={"device": "string"}, skip_blank_lines=False)
+        blank = frame.isna().all(axis=1)
+        if blank.any():
+            frame = frame[~blank]
+            frame.attrs["blank_rows"] = int(blank.sum())
     else:
         msg = f"{path.name}：位置记录须为 Parquet 或 CSV 文件 / location records must be a Parquet or CSV file"
         raise ValueError(msg)
@@ -467,6 +473,7 @@ def _cmd_companions(args: argparse.Namespace) -> int:
         dask_records,
         load_companion_rule,
     )
+    from layers.io._issues import bilingual, row_numbers_note
 
     t0 = time.perf_counter()
     try:
@@ -483,15 +490,22 @@ def _cmd_companions(args: argparse.Namespace) -> int:
     if "infectious_to" not in cases.columns:
         cases["infectious_to"] = None
     records, issues = clean_records(raw, crs=args.crs, row_numbers=numbered)
+    blank_rows = raw.attrs.get("blank_rows", 0)
     del raw
     print(f"读取 {len(records) + issues.total:,} 条记录，可用 {len(records):,} 条 / read {len(records) + issues.total:,} records,"
           f" {len(records):,} usable")
+    if blank_rows:
+        print(f"  跳过 {blank_rows:,} 个空行 / {blank_rows:,} blank rows skipped", file=sys.stderr)
     for kind, n in issues.counts.items():
         if n:
             zh, en = ISSUE_KINDS[kind]
             rows = issues.rows.get(kind, [])
-            where = f" (rows {', '.join(map(str, rows[:10]))}{' …' if len(rows) > 10 else ''})" if rows else ""
+            more = " …" if len(rows) > 10 else ""
+            where = (f"（第 {'、'.join(map(str, rows[:10]))}{more} 行 / row{'s' if len(rows) > 1 else ''} "
+                     f"{', '.join(map(str, rows[:10]))}{more}）") if rows else ""
             print(f"  {zh} {n:,} 条 / {en}: {n:,}{where}", file=sys.stderr)
+    if issues.rows:
+        print("  " + bilingual(*row_numbers_note("row")), file=sys.stderr)
     known = set(records["device"].astype(str).unique()) if len(records) else set()
     unknown = [d for d in cases["device"].astype(str) if d not in known]
     if unknown:

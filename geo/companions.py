@@ -81,8 +81,9 @@ def load_companion_rule(path: Path | str | None = None) -> CompanionRule:
 
 @dataclass(frozen=True)
 class RecordIssues:
-    """Rows set aside, by kind, with their row numbers (1 = the first data row) where the input
-    had row numbers (CSV). Nothing is dropped without being counted here."""
+    """Rows set aside, by kind, with their row numbers where the input had them (CSV): spreadsheet
+    rows, the header being row 1, as every importer numbers them. Nothing is dropped without
+    being counted here."""
 
     counts: Mapping[str, int]
     rows: Mapping[str, list[int]]
@@ -95,6 +96,7 @@ class RecordIssues:
 ISSUE_KINDS = {
     "missing_time": ("时间缺失或无法识别", "time missing or not understood"),
     "end_before_start": ("结束早于开始", "end before start"),
+    "missing_coordinates": ("坐标缺失或不是数字", "coordinates missing or not a number"),
     "outside_china": ("坐标不在中国境内", "coordinates outside China"),
     "missing_device": ("缺少设备编号", "device id missing"),
     "duplicate": ("重复记录", "duplicate record"),
@@ -104,10 +106,18 @@ ISSUE_KINDS = {
 def clean_records(records: pd.DataFrame, *, crs: str = "wgs84", row_numbers: bool = True) -> tuple[pd.DataFrame, RecordIssues]:
     """Check location records and return the usable ones (WGS-84, ``start``/``end`` as
     datetimes; a missing ``end`` is the ``start``: a ping) and the rows set aside by kind:
-    missing or unreadable times, end before start, coordinates outside China, no device id,
-    duplicates (the same device, place and times again: the first is kept)."""
+    missing or unreadable times, end before start, coordinates missing or not numbers,
+    coordinates outside China, no device id, duplicates (the same device, place and times again:
+    the first is kept). With ``row_numbers``, the frame's index is each record's position among
+    the file's data rows (0 for the first, as ``pandas.read_csv`` numbers them; a reader that
+    skips blank lines keeps the positions), and the rows reported are spreadsheet rows: position
+    + 2, the header being row 1."""
     from geo.crs import convert_xy
 
+    position = None
+    if row_numbers:
+        integer = pd.api.types.is_integer_dtype(records.index)
+        position = records.index.to_numpy() if integer else np.arange(len(records))
     r = records.reset_index(drop=True)
     n = len(r)
     start = pd.to_datetime(r["start"], errors="coerce")
@@ -125,10 +135,12 @@ def clean_records(records: pd.DataFrame, *, crs: str = "wgs84", row_numbers: boo
     bad["missing_device"] = (codes < 0) | (blank[np.maximum(codes, 0)] if len(names) else True)
     bad["missing_time"] = start.isna().to_numpy() | (end.isna().to_numpy() & ~start.isna().to_numpy())
     bad["end_before_start"] = ((end < start).fillna(False)).to_numpy() & ~bad["missing_time"]
+    bad["missing_coordinates"] = ~(np.isfinite(lon.to_numpy(dtype="float64", na_value=np.nan))
+                                   & np.isfinite(lat.to_numpy(dtype="float64", na_value=np.nan)))
     minx, miny, maxx, maxy = CHINA
     bad["outside_china"] = ~((lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)).fillna(False).to_numpy()
     taken = np.zeros(n, dtype=bool)
-    for k in ("missing_device", "missing_time", "end_before_start", "outside_china"):
+    for k in ("missing_device", "missing_time", "end_before_start", "missing_coordinates", "outside_china"):
         bad[k] = bad[k] & ~taken
         taken |= bad[k]
     keyed = pd.DataFrame({"d": codes, "x": lon, "y": lat, "s": start, "e": end})
@@ -143,7 +155,7 @@ def clean_records(records: pd.DataFrame, *, crs: str = "wgs84", row_numbers: boo
     out = pd.DataFrame({"device": pd.Categorical.from_codes(codes[ok], categories=pd.Index(names, dtype=object)),
                         "lon": x, "lat": y, "start": start.to_numpy()[ok], "end": end.to_numpy()[ok]})
     counts = {k: int(v.sum()) for k, v in bad.items()}
-    rows = {k: (np.flatnonzero(v) + 1).tolist()[:1000] for k, v in bad.items() if v.any()} if row_numbers else {}
+    rows = {k: (position[v] + 2).tolist()[:1000] for k, v in bad.items() if v.any()} if position is not None else {}
     return out, RecordIssues(counts, rows)
 
 
@@ -280,13 +292,20 @@ def _combine(pairs: pd.DataFrame, dwell: pd.Series) -> pd.DataFrame:
     """Pairs (``device``, ``case_device``, ``cell``, ``o`` in microseconds, ``t``) summed per
     device, case and cell, with both parties' stay in the cell (``dwell``: hours by device, cell)."""
     if pairs.empty:
-        return pd.DataFrame(columns=OUTPUT_COLUMNS)
+        return _no_companions()
     g = pairs.groupby(["device", "case_device", "cell"], as_index=False).agg(overlap_minutes=("o", "sum"), first_together=("t", "min"))
     g["overlap_minutes"] = g["overlap_minutes"] / _US_PER_MINUTE
     d = dwell.rename("h").reset_index()
     g = g.merge(d.rename(columns={"h": "device_hours"}), on=["device", "cell"], how="left")
     g = g.merge(d.rename(columns={"device": "case_device", "h": "case_hours"}), on=["case_device", "cell"], how="left")
     return g.fillna({"device_hours": 0.0, "case_hours": 0.0})
+
+
+def _no_companions() -> pd.DataFrame:
+    """No rows, with the column types a detection that finds some gives (every engine alike)."""
+    types = {"device": "str", "case_device": "str", "cell": "int64", "overlap_minutes": "float64",
+             "first_together": "datetime64[us]", "device_hours": "float64", "case_hours": "float64"}
+    return pd.DataFrame({c: pd.Series([], dtype=types[c]) for c in OUTPUT_COLUMNS})
 
 
 def _decide(g: pd.DataFrame, rule: CompanionRule) -> pd.DataFrame:
@@ -345,7 +364,7 @@ def companions_duckdb(records: pd.DataFrame, cases: pd.DataFrame, rule: Companio
     finally:
         con.close()
     if g.empty:
-        return pd.DataFrame(columns=OUTPUT_COLUMNS)
+        return _no_companions()
     return _decide(_named(g, names), rule)
 
 

@@ -117,22 +117,43 @@ def test_gcj02_input_gives_the_same_companions():
     # read as WGS-84 by mistake, the points move by hundreds of metres: the answer may differ, so the CRS is a parameter
 
 
-def test_bad_records_are_counted_by_kind_with_row_numbers():
+def test_no_companions_has_the_same_columns_and_types_as_some():
+    """A detection that finds nobody returns no rows typed as one that finds some (the CLI formats
+    ``first_together`` as a date and writes a CSV with only its header)."""
+    found = _both(_home("case", 10, 10, 3) + _home("p", 10, 10, 3))
+    assert len(found) == 1
+    for nobody in (_both(_home("case", 10, 10, 3)), _both(_home("case", 10, 10, 3) + [_rec("p", 900, 10, "2022-03-21 07:00", "2022-03-21 08:00")])):
+        assert nobody.empty
+        assert list(nobody.columns) == list(found.columns)
+        assert dict(nobody.dtypes) == dict(found.dtypes)
+
+
+def test_bad_records_are_counted_by_kind_with_spreadsheet_row_numbers():
+    """Row numbers are spreadsheet rows, as every importer gives them: the header is row 1."""
     good = _rec("a", 1, 1, "2022-03-21 07:00", "2022-03-21 08:00")
     rows = pd.DataFrame([
-        good,
-        {**good, "start": None},                                  # 2: missing time
-        {**good, "end": pd.Timestamp("2022-03-21 06:00")},        # 3: end before start
-        {**good, "lon": 2.35, "lat": 48.85},                      # 4: outside China
-        {**good, "device": ""},                                   # 5: no device
-        good,                                                     # 6: duplicate of row 1
-        {**good, "start": "yesterday"},                           # 7: time not understood
+        good,                                                     # row 2
+        {**good, "start": None},                                  # 3: missing time
+        {**good, "end": pd.Timestamp("2022-03-21 06:00")},        # 4: end before start
+        {**good, "lon": 2.35, "lat": 48.85},                      # 5: outside China
+        {**good, "device": ""},                                   # 6: no device
+        good,                                                     # 7: duplicate of row 2
+        {**good, "start": "yesterday"},                           # 8: time not understood
+        {**good, "lon": None},                                    # 9: no coordinate (not "outside China")
+        {**good, "lat": "north"},                                 # 10: a coordinate that is not a number
     ])
     clean, issues = clean_records(rows)
     assert len(clean) == 1
-    assert issues.counts == {"missing_device": 1, "missing_time": 2, "end_before_start": 1, "outside_china": 1, "duplicate": 1}
-    assert issues.rows == {"missing_device": [5], "missing_time": [2, 7], "end_before_start": [3], "outside_china": [4],
-                           "duplicate": [6]}
+    assert issues.counts == {"missing_device": 1, "missing_time": 2, "end_before_start": 1, "missing_coordinates": 2,
+                             "outside_china": 1, "duplicate": 1}
+    assert issues.rows == {"missing_device": [6], "missing_time": [3, 8], "end_before_start": [4],
+                           "missing_coordinates": [9, 10], "outside_china": [5], "duplicate": [7]}
+
+
+def test_row_numbers_follow_the_frames_index_so_skipped_blank_lines_keep_them_true():
+    good = _rec("a", 1, 1, "2022-03-21 07:00", "2022-03-21 08:00")
+    rows = pd.DataFrame([good, {**good, "start": None}], index=[0, 3])  # data rows 1 and 4 (2 and 3 were blank)
+    assert clean_records(rows)[1].rows == {"missing_time": [5]}
 
 
 def test_the_engines_agree_on_a_random_city():

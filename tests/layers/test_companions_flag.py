@@ -85,3 +85,24 @@ def test_the_command_line_flags_and_keeps_the_aggregates(store, tmp_path, capsys
     assert main(["companions", "--records", str(tmp_path / "r.txt"), "--cases", str(tmp_path / "c.csv"), "--as-of", SCENARIO_TODAY,
                  "--out", str(out)]) == 2
     assert "must be a Parquet or CSV file" in capsys.readouterr().err
+
+
+def test_the_cli_names_bad_records_by_spreadsheet_row_past_blank_lines(tmp_path, capsys):
+    from dashboard.cli import main
+
+    (tmp_path / "r.csv").write_text(
+        "device,lon,lat,start,end\n"                                         # row 1: the header
+        "d1,112.55,37.87,2022-03-20 10:00,2022-03-20 11:00\n"                # 2
+        "\n"                                                                  # 3: blank
+        "d2,,37.87,2022-03-20 10:00,2022-03-20 11:00\n"                      # 4: no longitude
+        "d3,112.55,37.87,2022-03-20 12:00,2022-03-20 11:00\n",               # 5: end before start
+        encoding="utf-8")
+    (tmp_path / "c.csv").write_text("device,infectious_from,infectious_to\nd1,2022-03-18,2022-03-25\n", encoding="utf-8")
+    assert main(["companions", "--records", str(tmp_path / "r.csv"), "--cases", str(tmp_path / "c.csv"),
+                 "--as-of", "2022-03-25", "--out", str(tmp_path / "o.csv")]) == 0
+    out, err = capsys.readouterr()
+    assert "read 3 records, 1 usable" in out
+    assert "坐标缺失或不是数字 1 条 / coordinates missing or not a number: 1（第 4 行 / row 4）" in err
+    assert "结束早于开始 1 条 / end before start: 1（第 5 行 / row 5）" in err
+    assert "1 blank rows skipped" in err and "row 1 is the header" in err
+    assert "outside China" not in err
