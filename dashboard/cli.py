@@ -467,17 +467,17 @@ def _cmd_companions(args: argparse.Namespace) -> int:
 
     from geo.companions import (
         ISSUE_KINDS,
+        check_cases,
         clean_records,
         companions_dask,
         companions_duckdb,
         dask_records,
         load_companion_rule,
     )
-    from layers.io._issues import bilingual, row_numbers_note
+    from layers.io._issues import Issue, bilingual, row_numbers_note
 
     t0 = time.perf_counter()
     try:
-        raw, numbered = _read_records(Path(args.records))
         cases = pd.read_csv(args.cases, dtype={"device": "string"})
     except (ValueError, OSError) as exc:
         print(f"riskmap: {exc}", file=sys.stderr)
@@ -487,8 +487,18 @@ def _cmd_companions(args: argparse.Namespace) -> int:
             print(f"riskmap: {Path(args.cases).name}：缺少列 {c} / missing column {c} (need device, infectious_from, infectious_to)",
                   file=sys.stderr)
             return 2
-    if "infectious_to" not in cases.columns:
-        cases["infectious_to"] = None
+    try:  # before the records are read: a bad case row stops the run at once
+        cases = check_cases(cases)
+    except ImportRejected as exc:
+        print(f"riskmap: {Path(args.cases).name}：{exc}", file=sys.stderr)
+        for row in exc.rows:
+            _print_issue(Issue(*row), set(), file=sys.stderr)
+        return 2
+    try:
+        raw, numbered = _read_records(Path(args.records))
+    except (ValueError, OSError) as exc:
+        print(f"riskmap: {exc}", file=sys.stderr)
+        return 2
     records, issues = clean_records(raw, crs=args.crs, row_numbers=numbered)
     blank_rows = raw.attrs.get("blank_rows", 0)
     del raw

@@ -21,6 +21,7 @@ benchmark's baseline on a sample) and :func:`companions_dask` (the same steps on
 from __future__ import annotations
 
 import tomllib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ __all__ = [
     "load_companion_rule",
     "RecordIssues",
     "clean_records",
+    "check_cases",
     "cells_of",
     "companions_duckdb",
     "companions_reference",
@@ -159,6 +161,48 @@ def clean_records(records: pd.DataFrame, *, crs: str = "wgs84", row_numbers: boo
     return out, RecordIssues(counts, rows)
 
 
+def check_cases(cases: pd.DataFrame) -> pd.DataFrame:
+    """The cases (``device``, ``infectious_from``, ``infectious_to``) checked: device ids stripped
+    as :func:`clean_records` strips them, the dates as timestamps (an empty ``infectious_to``:
+    still infectious). A case left out is every companion of it missed, so any bad row refuses
+    them all: :class:`~geo.errors.ImportRejected` names each (spreadsheet rows, the header being
+    row 1): a missing device id or one listed twice, a missing or unreadable start, an
+    unreadable end, an end before the start. Every engine checks its cases with this."""
+    from geo.errors import ImportRejected
+
+    c = cases.reset_index(drop=True)
+    device = c["device"].astype("string").str.strip().fillna("")
+    given_to = c["infectious_to"] if "infectious_to" in c.columns else pd.Series(None, index=c.index, dtype=object)
+    with warnings.catch_warnings():  # a row that is not a date is named below, not warned about
+        warnings.simplefilter("ignore", UserWarning)
+        start = pd.to_datetime(c["infectious_from"], errors="coerce")
+        end = pd.to_datetime(given_to, errors="coerce")
+    first_row = {}
+    problems: list[tuple[int, str, str, str]] = []
+    for i in range(len(c)):
+        row = i + 2
+        d = device.iloc[i]
+        if not d:
+            problems.append((row, "device", "病例设备编号缺失", "case device id missing"))
+        elif d in first_row:
+            problems.append((row, "device", f"病例设备编号重复（第 {first_row[d]} 行已列出）",
+                             f"case device listed twice (also row {first_row[d]})"))
+        else:
+            first_row[d] = row
+        if pd.isna(start.iloc[i]):
+            problems.append((row, "infectious_from", "传染期开始缺失或不是日期", "infectious_from missing or not a date"))
+        if pd.isna(end.iloc[i]) and not pd.isna(given_to.iloc[i]) and str(given_to.iloc[i]).strip():
+            problems.append((row, "infectious_to", "传染期结束不是日期", "infectious_to is not a date"))
+        elif not pd.isna(end.iloc[i]) and not pd.isna(start.iloc[i]) and end.iloc[i] < start.iloc[i]:
+            problems.append((row, "infectious_to", "传染期结束早于开始", "infectious_to before infectious_from"))
+    if problems:
+        msg = (f"病例文件有 {len({p[0] for p in problems})} 行有问题，未运行检测 / "
+               f"{len({p[0] for p in problems})} case rows have problems; nothing was run")
+        raise ImportRejected(msg, problems)
+    return pd.DataFrame({"device": device.astype(str).to_numpy(dtype=object), "infectious_from": start.to_numpy(),
+                         "infectious_to": end.to_numpy()})
+
+
 def cells_of(lon: np.ndarray, lat: np.ndarray, cell_m: float, *, crs: str | None = None) -> tuple[np.ndarray, str]:
     """The grid cell of each point: ``floor(x / cell_m)`` and ``floor(y / cell_m)`` in metres of a
     UTM zone (``crs``; default: the zone of the points' mean), packed into one int64 (x in the
@@ -237,7 +281,8 @@ def _clipped(device, cell: np.ndarray, start, end, window: tuple[pd.Timestamp, p
 
 
 def _case_windows(cases: pd.DataFrame, window: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
-    """Each case's infectious window within the look-back window (``case_device``, ``cs``, ``ce``)."""
+    """Each case's infectious window within the look-back window (``case_device``, ``cs``, ``ce``);
+    ``cases`` as :func:`check_cases` returns them."""
     lo, hi = window
     return pd.DataFrame({
         "case_device": cases["device"].astype(str).to_numpy(),
@@ -256,6 +301,7 @@ def _case_stays(stays: pd.DataFrame, windows: pd.DataFrame) -> pd.DataFrame:
 def _prepare(records: pd.DataFrame, cases: pd.DataFrame, rule: CompanionRule, as_of: object, crs: str | None):
     """Records as integer device codes with their cell, clipped to the window; the cases'
     windows (by code; a case device with no record is left out); the device names by code."""
+    cases = check_cases(cases)
     window = _window(rule, as_of)
     codes, names = pd.factorize(records["device"], sort=False)
     names = pd.Index(names.astype(str))
@@ -389,6 +435,8 @@ def companions_dask(records, cases: pd.DataFrame, rule: CompanionRule, *, as_of:
     yields its pairs and dwell sums, combined at the end. Same answer as the others; ``crs``
     must be given (the UTM zone: every partition must use the same grid)."""
     import dask.dataframe as dd
+
+    cases = check_cases(cases)
 
     if not isinstance(records, dd.DataFrame):
         records = dd.from_pandas(records, npartitions=max(1, len(records) // 1_000_000))

@@ -12,11 +12,13 @@ from pyproj import Transformer
 from geo.companions import (
     CompanionRule,
     cells_of,
+    check_cases,
     clean_records,
     companions_duckdb,
     companions_reference,
     load_companion_rule,
 )
+from geo.errors import ImportRejected
 
 UTM = "EPSG:32649"
 _INV = Transformer.from_crs(UTM, "EPSG:4326", always_xy=True)
@@ -154,6 +156,34 @@ def test_row_numbers_follow_the_frames_index_so_skipped_blank_lines_keep_them_tr
     good = _rec("a", 1, 1, "2022-03-21 07:00", "2022-03-21 08:00")
     rows = pd.DataFrame([good, {**good, "start": None}], index=[0, 3])  # data rows 1 and 4 (2 and 3 were blank)
     assert clean_records(rows)[1].rows == {"missing_time": [5]}
+
+
+def test_a_bad_cases_file_is_refused_with_every_row_named():
+    """A case left out is every companion of it missed, so a bad case row refuses the whole file
+    (spreadsheet rows: the header is row 1), in every engine; nothing is guessed."""
+    cases = pd.DataFrame({
+        "device": ["c1", "c2", "c3", " ", "c1", "c6"],
+        "infectious_from": ["2022-03-18", "yesterday", None, "2022-03-18", "2022-03-19", "2022-03-20"],
+        "infectious_to": [None, None, "2022-03-20", None, None, "2022-03-19"],
+    })
+    with pytest.raises(ImportRejected) as err:
+        check_cases(cases)
+    named = sorted((r[0], r[1]) for r in err.value.rows)
+    assert named == [(3, "infectious_from"), (4, "infectious_from"), (5, "device"), (6, "device"), (7, "infectious_to")]
+    assert all(r[2] and r[3] for r in err.value.rows)  # Chinese and English
+    assert "also row 2" in next(r[3] for r in err.value.rows if r[0] == 6)
+    records = pd.DataFrame(_home("c1", 10, 10, 3) + _home("p", 10, 10, 3))
+    for engine in (companions_reference, companions_duckdb):
+        with pytest.raises(ImportRejected):
+            engine(records, cases, RULE, as_of=AS_OF, crs=UTM)
+
+
+def test_case_devices_are_read_as_records_are_spaces_stripped_and_an_open_end_is_still_infectious():
+    cases = pd.DataFrame({"device": [" case "], "infectious_from": ["2022-03-18"], "infectious_to": [None]})
+    checked = check_cases(cases)
+    assert checked["device"].tolist() == ["case"] and pd.isna(checked["infectious_to"].iloc[0])
+    found = _both(_home("case", 10, 10, 3) + _home("p", 10, 10, 3), cases=cases)
+    assert found["case_device"].tolist() == ["case"]
 
 
 def test_the_engines_agree_on_a_random_city():

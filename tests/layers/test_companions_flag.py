@@ -106,3 +106,19 @@ def test_the_cli_names_bad_records_by_spreadsheet_row_past_blank_lines(tmp_path,
     assert "结束早于开始 1 条 / end before start: 1（第 5 行 / row 5）" in err
     assert "1 blank rows skipped" in err and "row 1 is the header" in err
     assert "outside China" not in err
+
+
+def test_the_cli_refuses_a_bad_cases_file_before_reading_the_records(tmp_path, capsys):
+    from dashboard.cli import main
+
+    (tmp_path / "c.csv").write_text("device,infectious_from,infectious_to\n"
+                                    "d1,yesterday,\n"             # row 2
+                                    "d1,2022-03-18,\n", encoding="utf-8")  # row 3: listed twice
+    out = tmp_path / "o.csv"
+    assert main(["companions", "--records", str(tmp_path / "never-read.csv"), "--cases", str(tmp_path / "c.csv"),
+                 "--as-of", "2022-03-25", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "nothing was run" in err
+    assert "第 2 行 row 2 · infectious_from: 传染期开始缺失或不是日期 / infectious_from missing or not a date" in err
+    assert "第 3 行 row 3 · device: 病例设备编号重复（第 2 行已列出） / case device listed twice (also row 2)" in err
+    assert not out.exists()
