@@ -446,7 +446,7 @@ def _read_records(path: Path):
     elif suffix == ".csv":
         # blank lines read as empty rows and then left out, so the index stays each record's
         # position in the file and the row numbers reported stay spreadsheet rows
-        frame = pd.read_csv(path, dtype={"device": "string"}, skip_blank_lines=False)
+        frame = _read_csv_text(path, dtype={"device": "string"}, skip_blank_lines=False)
         blank = frame.isna().all(axis=1)
         if blank.any():
             frame = frame[~blank]
@@ -461,9 +461,25 @@ def _read_records(path: Path):
     return frame, suffix == ".csv"
 
 
+def _read_csv_text(path: Path, **kwargs):
+    """A CSV read as the importers read text: UTF-8 (with or without BOM) straight by pandas;
+    anything else through the importers' one decoder (GBK/GB18030 or Big5 when the text says
+    which), which refuses, bilingually, a file it cannot read reliably (:class:`ImportRejected`)."""
+    import io
+
+    import pandas as pd
+
+    from layers.io import decode_text
+
+    try:
+        return pd.read_csv(path, encoding="utf-8", **kwargs)
+    except UnicodeDecodeError:
+        text, _ = decode_text(path.read_bytes(), path.name)
+        return pd.read_csv(io.StringIO(text), **kwargs)
+
+
 def _cmd_companions(args: argparse.Namespace) -> int:
     """``riskmap companions``: 时空伴随 detection (geo.companions) on location records."""
-    import pandas as pd
 
     from geo.companions import (
         ISSUE_KINDS,
@@ -478,8 +494,8 @@ def _cmd_companions(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     try:
-        cases = pd.read_csv(args.cases, dtype={"device": "string"})
-    except (ValueError, OSError) as exc:
+        cases = _read_csv_text(Path(args.cases), dtype={"device": "string"})
+    except (ValueError, OSError) as exc:  # incl. ImportRejected: an encoding that cannot be told
         print(f"riskmap: {exc}", file=sys.stderr)
         return 2
     for c in ("device", "infectious_from"):

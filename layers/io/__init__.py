@@ -30,7 +30,15 @@ from geo.errors import ImportRejected
 from layers import get_spec
 from layers._cells import neutralise_row
 from layers.io._issues import Issue, Unit, format_issue, row_numbers_note
-from layers.io._readers import DEFAULT_LIMITS, FORMATS, ImportLimits, RawTable, format_of, read_file
+from layers.io._readers import (
+    DEFAULT_LIMITS,
+    FORMATS,
+    ImportLimits,
+    RawTable,
+    decode_text,
+    format_of,
+    read_file,
+)
 from layers.io._validate import Validated, validate
 from layers.io._writers import export_frame, export_layer, short_field_names
 
@@ -42,6 +50,7 @@ __all__ = [
     "Issue",
     "RawTable",
     "Validated",
+    "decode_text",
     "export_frame",
     "export_layer",
     "format_issue",

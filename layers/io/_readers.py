@@ -38,7 +38,7 @@ from geo.errors import CoordinateError, ImportRejected
 from layers.io._headers import GEOM_LABEL
 from layers.io._issues import Issue, Unit
 
-__all__ = ["RawTable", "read_file", "FORMATS", "format_of", "CrsLike"]
+__all__ = ["RawTable", "read_file", "FORMATS", "format_of", "CrsLike", "decode_text"]
 
 CrsLike = str | pyproj.CRS
 
@@ -259,7 +259,7 @@ def _detect_legacy(data: bytes) -> str | None:
     return best.encoding if best.encoding in _LEGACY else None
 
 
-def _decode(data: bytes, name: str) -> tuple[str, str]:
+def decode_text(data: bytes, name: str) -> tuple[str, str]:
     """Text and codec: UTF-16 by its BOM, else UTF-8 (with or without BOM) strictly, else GB18030
     or Big5 as :func:`_detect_legacy` decides, else refused naming the encodings tried."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -353,7 +353,7 @@ def _table(records: list[tuple[int, list[Any]]], name: str, fmt: str) -> RawTabl
 
 
 def _read_csv(p: Path, **_: Any) -> RawTable:
-    text, codec = _decode(p.read_bytes(), p.name)
+    text, codec = decode_text(p.read_bytes(), p.name)
     if not text.strip():
         raise _reject(p.name, "文件为空", "the file is empty")
     first = text.lstrip().split("\n", 1)[0]
@@ -421,7 +421,7 @@ def _shape(geom: Any) -> BaseGeometry:
 
 
 def _read_geojson(p: Path, **_: Any) -> RawTable:
-    text, codec = _decode(p.read_bytes(), p.name)
+    text, codec = decode_text(p.read_bytes(), p.name)
     if not text.strip():
         raise _reject(p.name, "文件为空", "the file is empty")
     try:

@@ -122,3 +122,27 @@ def test_the_cli_refuses_a_bad_cases_file_before_reading_the_records(tmp_path, c
     assert "第 2 行 row 2 · infectious_from: 传染期开始缺失或不是日期 / infectious_from missing or not a date" in err
     assert "第 3 行 row 3 · device: 病例设备编号重复（第 2 行已列出） / case device listed twice (also row 2)" in err
     assert not out.exists()
+
+
+def test_the_cli_reads_gbk_files_as_the_importers_do_and_refuses_an_unreadable_one(tmp_path, capsys):
+    """Spreadsheets saved on a Chinese desktop come as GBK; the CLI reads them with the importers'
+    one decoder (UTF-8, else GBK/GB18030 or Big5 when the text says which, else refused)."""
+    from dashboard.cli import main
+
+    note = "太原市小店区报告的确诊病例，传染期按流行病学调查报告填写"  # enough text to tell GBK from Big5
+    (tmp_path / "c.csv").write_bytes(f"device,infectious_from,infectious_to,备注\n病例甲,2022-03-18,,{note}\n".encode("gb18030"))
+    lines = ["device,lon,lat,start,end,备注"]
+    lines += [f"病例甲,112.55,37.87,2022-03-{20 + d} 20:00,2022-03-{21 + d} 08:00,{note}" for d in range(3)]
+    lines += [f"居民乙,112.55,37.87,2022-03-22 06:00,2022-03-22 07:00,{note}"]
+    (tmp_path / "r.csv").write_bytes(("\n".join(lines) + "\n").encode("gb18030"))
+    out = tmp_path / "o.csv"
+    assert main(["companions", "--records", str(tmp_path / "r.csv"), "--cases", str(tmp_path / "c.csv"),
+                 "--as-of", "2022-03-25", "--out", str(out)]) == 0
+    found = pd.read_csv(out, encoding="utf-8-sig")
+    assert found[["device", "case_device"]].values.tolist() == [["居民乙", "病例甲"]]
+    capsys.readouterr()
+    (tmp_path / "bad.csv").write_bytes(bytes(range(128, 256)) * 4)
+    assert main(["companions", "--records", str(tmp_path / "r.csv"), "--cases", str(tmp_path / "bad.csv"),
+                 "--as-of", "2022-03-25", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot tell the text encoding reliably" in err and "无法可靠识别文字编码" in err
