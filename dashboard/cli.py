@@ -351,7 +351,6 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from layers.io import FORMATS, export_layer
-    from layers.store.gpkg import StoreMissing
 
     suffix = Path(args.file).suffix.lower()
     if suffix not in FORMATS:
@@ -361,9 +360,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
     store = _store(args)
     try:
         n = export_layer(store, args.layer, args.file, crs=args.crs or "wgs84")
-    except StoreMissing as exc:
-        print(f"riskmap: 找不到数据库 / store not found: {exc}", file=sys.stderr)
-        return 2
     except CoordinateError:
         raise  # a usage error, exit 2 in main()
     except ValueError as exc:
@@ -461,6 +457,19 @@ def _read_records(path: Path):
     return frame, suffix == ".csv"
 
 
+def _day_arg(value: str) -> str:
+    """An ``--as-of`` / ``--at`` value, checked by :func:`geo.screening.parse_as_of` (the one check
+    every command's dates get) before the command runs; the text itself is passed on."""
+    from geo.screening import parse_as_of
+
+    try:
+        parse_as_of(value)
+    except ValueError as exc:
+        msg = f"日期无效（YYYY-MM-DD，或 'YYYY-MM-DD HH:MM'）/ {exc}"
+        raise argparse.ArgumentTypeError(msg) from None
+    return value
+
+
 def _read_csv_text(path: Path, **kwargs):
     """A CSV read as the importers read text: UTF-8 (with or without BOM) straight by pandas;
     anything else through the importers' one decoder (GBK/GB18030 or Big5 when the text says
@@ -489,10 +498,15 @@ def _cmd_companions(args: argparse.Namespace) -> int:
         companions_duckdb,
         dask_records,
         load_companion_rule,
+        outside_window,
     )
     from layers.io._issues import Issue, bilingual, row_numbers_note
 
     t0 = time.perf_counter()
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        print(f"riskmap: 输出文件夹不存在：{out.parent} / the output folder does not exist: {out.parent}", file=sys.stderr)
+        return 2
     try:
         cases = _read_csv_text(Path(args.cases), dtype={"device": "string"})
     except (ValueError, OSError) as exc:  # incl. ImportRejected: an encoding that cannot be told
@@ -540,6 +554,11 @@ def _cmd_companions(args: argparse.Namespace) -> int:
     from geo.crs import utm_crs_for
 
     rule = load_companion_rule()
+    outside, lo, hi = outside_window(records, rule, args.as_of)
+    if outside:
+        span = f"{lo:%Y-%m-%d %H:%M} – {hi:%Y-%m-%d %H:%M}"
+        print(f"  检测窗口 {span} 之外的记录 {outside:,} 条（不参与检测） / {outside:,} records lie wholly outside the "
+              f"detection window {span} (not used)", file=sys.stderr)
     crs = str(utm_crs_for(float(records["lon"].mean()), float(records["lat"].mean()))) if len(records) else "EPSG:32649"
     if args.engine == "dask":
         from dask.distributed import Client, LocalCluster
@@ -556,7 +575,6 @@ def _cmd_companions(args: argparse.Namespace) -> int:
                 found = companions_dask(data, cases, rule, as_of=args.as_of, crs=crs, client=client)
     else:
         found = companions_duckdb(records, cases, rule, as_of=args.as_of, crs=crs)
-    out = Path(args.out)
     tmp = out.with_name(out.name + ".part")
     found.assign(cell=found["cell"].astype(str), first_together=found["first_together"].dt.strftime("%Y-%m-%d %H:%M:%S")) \
         .to_csv(tmp, index=False, encoding="utf-8-sig")
@@ -753,7 +771,7 @@ def build_parser() -> argparse.ArgumentParser:
                          " (adds, level changes and lifts recorded by date; lifted entries kept)")
     im.add_argument("--store", default=None, help="GeoPackage path or postgresql:// URL (default: setting store)")
     im.add_argument("--source-layer", default=None, help="GeoPackage layer, shapefile in the zip, or XLSX sheet to read")
-    im.add_argument("--as-of", default=None, help="outcomes: the screening day the outcomes belong to; risk_areas --mode daily:"
+    im.add_argument("--as-of", default=None, type=_day_arg, help="outcomes: the screening day the outcomes belong to; risk_areas --mode daily:"
                                                    " the day the list was published (YYYY-MM-DD)")
     im.set_defaults(func=_cmd_import)
     ex = sub.add_parser("export", help="export a layer to a file (format by suffix)")
@@ -763,14 +781,14 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--store", default=None, help="GeoPackage path or postgresql:// URL (default: setting store)")
     ex.set_defaults(func=_cmd_export)
     sc = sub.add_parser("screen", help="classify travellers and list the neighbourhoods to screen on a date")
-    sc.add_argument("--as-of", required=True, help="date, YYYY-MM-DD")
+    sc.add_argument("--as-of", required=True, type=_day_arg, help="date, YYYY-MM-DD")
     sc.add_argument("--out", default=None, help="write the lists to .csv (two files) or .xlsx (a sheet per district)")
     sc.add_argument("--store", default=None, help="GeoPackage path or postgresql:// URL (default: setting store)")
     sc.set_defaults(func=_cmd_screen)
     co = sub.add_parser("companions", help="find 时空伴随 companions of cases in location records")
     co.add_argument("--records", required=True, help="location records: .parquet or .csv (device, lon, lat, start, end)")
     co.add_argument("--cases", required=True, help="cases: .csv (device, infectious_from, infectious_to)")
-    co.add_argument("--as-of", required=True, help="the day detection is run for, YYYY-MM-DD (the window ends that day)")
+    co.add_argument("--as-of", required=True, type=_day_arg, help="the day detection is run for, YYYY-MM-DD (the window ends that day)")
     co.add_argument("--crs", default="wgs84", choices=("wgs84", "gcj02"), help="the records' coordinates (default wgs84)")
     co.add_argument("--engine", default="local", choices=("local", "dask"), help="local: DuckDB; dask: a dask.distributed cluster")
     co.add_argument("--scheduler", default=None, help="with --engine dask: the scheduler address (default: a local 2-worker cluster)")
@@ -788,8 +806,8 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--seed", type=int, default=20220328)
     dl.set_defaults(func=_cmd_demo_locations)
     al = sub.add_parser("allocate", help="plan the transfer of people to quarantine hotels (集中隔离转运)")
-    al.add_argument("--as-of", required=True, help="the screening day, YYYY-MM-DD")
-    al.add_argument("--at", default=None, help="the moment the plan is made for, 'YYYY-MM-DD HH:MM' (default: now, at most the day's end)")
+    al.add_argument("--as-of", required=True, type=_day_arg, help="the screening day, YYYY-MM-DD")
+    al.add_argument("--at", default=None, type=_day_arg, help="the moment the plan is made for, 'YYYY-MM-DD HH:MM' (default: now, at most the day's end)")
     al.add_argument("--seats", type=int, default=None, help="seats per vehicle (default: setting transfer_seats)")
     al.add_argument("--out", default=None, help="write the plan to an .xlsx workbook (a sheet per hotel and the batches)")
     al.add_argument("--confirm", action="store_true", help="record the plan: one 'transferred' outcome per person placed")
@@ -833,6 +851,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ConnectionError as exc:  # layers.store.postgis.StoreUnavailable: the URL's password is masked
         print(f"riskmap: 无法打开数据库 / store unavailable: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        from layers.store.gpkg import StoreMissing  # loaded already: the store raised it
+
+        if not isinstance(exc, StoreMissing):
+            raise
+        print(f"riskmap: {exc}", file=sys.stderr)  # any command that opens the store; it says how to build one
         return 2
 
 

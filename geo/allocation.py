@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from geo.hours import local_naive
+
 __all__ = [
     "AllocationPlan",
     "assign_units",
@@ -102,9 +104,7 @@ def people_to_place(result, *, now: object) -> pd.DataFrame:
     Columns: ``traveller_id``, ``kind`` (the obligation the transfer is recorded on),
     ``neighbourhood_id``, ``code``, ``phase_start``, ``phase_end`` (days), ``due`` (the
     obligation's first-action deadline) — the strictest obligation per person."""
-    now = pd.Timestamp(now)
-    if now.tzinfo is not None:
-        now = now.tz_convert("Asia/Shanghai").tz_localize(None)
+    now = local_naive(now)
     spans = hotel_phase_kinds(result.rule_set)
     ob = result.obligations
     cols = ["traveller_id", "kind", "neighbourhood_id", "code", "phase_start", "phase_end", "due"]

@@ -35,6 +35,7 @@ __all__ = [
     "RecordIssues",
     "clean_records",
     "check_cases",
+    "outside_window",
     "cells_of",
     "companions_duckdb",
     "companions_reference",
@@ -105,6 +106,33 @@ ISSUE_KINDS = {
 }
 
 
+_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"  # a time written with its zone: "…Z", "…+08:00", "…+0800"
+
+
+def _times(col: pd.Series) -> pd.Series:
+    """Record times as naive Asia/Shanghai local time (:func:`geo.hours.local_naive`): text or
+    datetimes; an aware time or text with an offset converted, a naive one local already.
+    Numbers (an epoch in an unknown unit) and text that is not a time are ``NaT``: not
+    understood, never guessed."""
+    from geo.hours import local_naive
+
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return pd.Series(pd.NaT, index=col.index, dtype="datetime64[us]")
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return local_naive(col)
+    with warnings.catch_warnings():  # a value that is not a time is counted, not warned about
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            return local_naive(pd.to_datetime(col, errors="coerce"))
+        except ValueError:  # several offsets in one column: each value read with its own
+            text = col.astype("string").str.strip()
+            aware = text.str.contains(_OFFSET, regex=True, na=False).to_numpy()
+            out = pd.Series(pd.NaT, index=col.index, dtype="datetime64[us]")
+            out[~aware] = pd.to_datetime(text[~aware], errors="coerce")
+            out[aware] = local_naive(pd.to_datetime(text[aware], errors="coerce", utc=True))
+            return out
+
+
 def clean_records(records: pd.DataFrame, *, crs: str = "wgs84", row_numbers: bool = True) -> tuple[pd.DataFrame, RecordIssues]:
     """Check location records and return the usable ones (WGS-84, ``start``/``end`` as
     datetimes; a missing ``end`` is the ``start``: a ping) and the rows set aside by kind:
@@ -122,8 +150,8 @@ def clean_records(records: pd.DataFrame, *, crs: str = "wgs84", row_numbers: boo
         position = records.index.to_numpy() if integer else np.arange(len(records))
     r = records.reset_index(drop=True)
     n = len(r)
-    start = pd.to_datetime(r["start"], errors="coerce")
-    end = pd.to_datetime(r["end"], errors="coerce") if "end" in r.columns else start.copy()
+    start = _times(r["start"])
+    end = _times(r["end"]) if "end" in r.columns else start.copy()
     end = end.where(~(r["end"].isna() if "end" in r.columns else pd.Series(True, index=r.index)), start)
     lon = pd.to_numeric(r["lon"], errors="coerce")
     lat = pd.to_numeric(r["lat"], errors="coerce")
@@ -173,10 +201,8 @@ def check_cases(cases: pd.DataFrame) -> pd.DataFrame:
     c = cases.reset_index(drop=True)
     device = c["device"].astype("string").str.strip().fillna("")
     given_to = c["infectious_to"] if "infectious_to" in c.columns else pd.Series(None, index=c.index, dtype=object)
-    with warnings.catch_warnings():  # a row that is not a date is named below, not warned about
-        warnings.simplefilter("ignore", UserWarning)
-        start = pd.to_datetime(c["infectious_from"], errors="coerce")
-        end = pd.to_datetime(given_to, errors="coerce")
+    start = _times(c["infectious_from"])
+    end = _times(given_to)
     first_row = {}
     problems: list[tuple[int, str, str, str]] = []
     for i in range(len(c)):
@@ -273,11 +299,19 @@ def _window(rule: CompanionRule, as_of: object) -> tuple[pd.Timestamp, pd.Timest
     return w_end - pd.Timedelta(days=rule.window_days), w_end
 
 
+def outside_window(records: pd.DataFrame, rule: CompanionRule, as_of: object) -> tuple[int, pd.Timestamp, pd.Timestamp]:
+    """How many clean records lie wholly outside the look-back window (they take no part in the
+    detection), and the window."""
+    lo, hi = _window(rule, as_of)
+    return int(((records["end"] < lo) | (records["start"] >= hi)).sum()), lo, hi
+
+
 def _clipped(device, cell: np.ndarray, start, end, window: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
     """Stays (``device``, ``cell``, ``s``, ``e``) with their times clipped to the window."""
     lo, hi = window
-    return pd.DataFrame({"device": device, "cell": cell, "s": pd.to_datetime(start).clip(lower=lo, upper=hi).to_numpy(),
-                         "e": pd.to_datetime(end).clip(lower=lo, upper=hi).to_numpy()})
+    return pd.DataFrame({"device": device, "cell": cell,
+                         "s": _times(pd.Series(start)).clip(lower=lo, upper=hi).to_numpy(),
+                         "e": _times(pd.Series(end)).clip(lower=lo, upper=hi).to_numpy()})
 
 
 def _case_windows(cases: pd.DataFrame, window: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from geo._classify import SEVERITY
+from geo.hours import local_naive
 
 __all__ = [
     "KIND",
@@ -232,11 +233,6 @@ def verified_visits(records: Iterable[Any]) -> pd.DataFrame:
 # Applying recorded states to a screening
 
 
-def _now(now: object) -> pd.Timestamp:
-    ts = pd.Timestamp(now)
-    return ts.tz_convert("Asia/Shanghai").tz_localize(None) if ts.tzinfo is not None else ts
-
-
 def apply_followup(result, states: pd.DataFrame, *, now: object, neighbourhoods: pd.DataFrame | None = None):
     """The screening ``result`` (:class:`geo.screening.Screening`) with the recorded follow-up
     ``states`` (:func:`states_frame`) applied at the moment ``now``: a new Screening.
@@ -251,7 +247,7 @@ def apply_followup(result, states: pd.DataFrame, *, now: object, neighbourhoods:
     """
     from geo.screening import LIFTED, count_per_neighbourhood, screening_levels
 
-    now = _now(now)
+    now = local_naive(now)
     st = states[(states["at"].isna()) | (states["at"] <= now)] if len(states) else states
     ob = result.obligations.copy()
     key = ob["traveller_id"].astype(str) + "|" + ob["kind"].astype(str)
@@ -398,7 +394,7 @@ def task_list(result, *, now: object, checkins: pd.DataFrame | None = None) -> p
     ``checkins`` (:func:`checkin_items`): the daily check-ins of people at home join the list as
     items of kind ``checkin`` (``day``): a missed day (``missed_checkin``, right after the
     overdue obligations) and today's (``due``, by its deadline: the end of the day)."""
-    now = _now(now)
+    now = local_naive(now)
     ob = result.obligations
     ob = ob[ob["community"].astype(bool)]
     if checkins is not None and len(checkins):
@@ -663,7 +659,7 @@ def home_days(result, *, now: object) -> pd.DataFrame:
     community follows up, from the day the person was reached (the obligation's first action done:
     before that the obligation itself is the open item) to the day before it closed, and not after
     the measure's last day. ``result``: a screening with follow-up applied."""
-    now = _now(now)
+    now = local_naive(now)
     today = now.normalize()
     spans = _home_spans(result.rule_set)
     ob = result.obligations
@@ -699,7 +695,7 @@ def checkin_items(result, checkins: pd.DataFrame, *, now: object) -> pd.DataFram
     ended and nothing was recorded: an open item), ``today`` (still due), ``explained`` (recorded
     as missed, with the reason) — and ``temperature``, ``symptoms``, ``abnormal``, ``late``,
     ``version`` (0: nothing recorded). A check-in recorded after ``now`` does not count."""
-    now = _now(now)
+    now = local_naive(now)
     days = home_days(result, now=now)
     ck = checkins[checkins["at"].isna() | (checkins["at"] <= now)] if len(checkins) else checkins
     cols = ["traveller_id", "day", "version", "temperature", "symptoms", "abnormal", "missed", "reason", "late"]
@@ -743,7 +739,7 @@ def _checkin_tasks(result, items: pd.DataFrame) -> pd.DataFrame:
 def checkin_figures(items: pd.DataFrame, *, now: object) -> dict[str, int]:
     """Today's check-in figures: ``expected`` (people to check in today), ``done`` (today's
     recorded), ``missed`` (open missed days, any day), ``abnormal`` (today's with a fever or a symptom)."""
-    day = _now(now).normalize()
+    day = local_naive(now).normalize()
     today = items[items["day"] == day]
     return {
         "expected": int(len(today)),

@@ -104,6 +104,16 @@ def parse_hours(text: str) -> list[tuple[int, int]]:
     return list(_parse(text))
 
 
+def local_naive(t: Any) -> Any:
+    """``t`` as naive Asia/Shanghai local time, the product's one convention for stored and
+    compared times: an aware time (a timestamp, or a Series of them) is converted to Shanghai
+    time and its zone dropped; a naive one is local already and returned as it is."""
+    if isinstance(t, pd.Series):
+        return t.dt.tz_convert(SHANGHAI).dt.tz_localize(None) if t.dt.tz is not None else t
+    ts = pd.Timestamp(t)
+    return ts.tz_convert(SHANGHAI).tz_localize(None) if ts.tzinfo is not None else ts
+
+
 def _local(when: datetime) -> datetime:
     if not isinstance(when, datetime):
         msg = f"when must be a datetime, got {type(when).__name__}"

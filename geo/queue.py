@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo.hours import local_naive
+
 __all__ = [
     "KIND",
     "LEVELS",
@@ -50,11 +52,6 @@ class QueueError(ValueError):
     """A queue report that cannot be saved; the message is bilingual (中文 / English)."""
 
 
-def _local(t: object) -> pd.Timestamp:
-    ts = pd.Timestamp(t)
-    return ts.tz_convert("Asia/Shanghai").tz_localize(None) if ts.tzinfo is not None else ts
-
-
 def queue_report(level: str, wait_min: object = None, *, at: dt.datetime) -> dict[str, Any]:
     """The fields of one report: ``level`` (a key of :data:`LEVELS`), ``wait_min`` (whole minutes
     0–600, or None when not known), ``reported_at`` (local time to the second). Raises
@@ -74,7 +71,7 @@ def queue_report(level: str, wait_min: object = None, *, at: dt.datetime) -> dic
             raise QueueError(msg)
     if level == "paused":
         wait = None  # no queue while sampling is paused
-    return {"level": level, "wait_min": wait, "reported_at": _local(at).strftime("%Y-%m-%dT%H:%M:%S")}
+    return {"level": level, "wait_min": wait, "reported_at": local_naive(at).strftime("%Y-%m-%dT%H:%M:%S")}
 
 
 def queue_states(records: Iterable[Any], *, now: object, stale_minutes: int = 60) -> pd.DataFrame:
@@ -83,7 +80,7 @@ def queue_states(records: Iterable[Any], *, now: object, stale_minutes: int = 60
     report is older than ``stale_minutes`` or later than ``now``), ``wait_min``, ``reported_at``,
     ``age_min`` (whole minutes since the report), ``fresh`` and ``reported_level`` (the level
     reported, fresh or not)."""
-    now = _local(now)
+    now = local_naive(now)
     rows = [(r.key, r.data.get("level"), r.data.get("wait_min"), r.data.get("reported_at")) for r in records]
     out = pd.DataFrame(rows, columns=["site_id", "reported_level", "wait_min", "reported_at"])
     out["reported_at"] = pd.to_datetime(out["reported_at"], errors="coerce")
@@ -113,7 +110,7 @@ def not_crowded(site_ids: Iterable[object], queue: Mapping[str, tuple[str, str]]
 
 def age_text(reported_at: object, now: object, lang: str) -> str:
     """``"12 分钟前"`` / ``"12 min ago"``; ``"刚刚"`` / ``"just now"`` under a minute."""
-    minutes = int((_local(now) - _local(reported_at)).total_seconds() // 60)
+    minutes = int((local_naive(now) - local_naive(reported_at)).total_seconds() // 60)
     if minutes < 1:
         return "刚刚" if lang == "zh" else "just now"
     if minutes < 60:

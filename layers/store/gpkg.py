@@ -455,7 +455,8 @@ class GpkgStore(StoreBase):
 
     def _require(self) -> None:
         if not self.path.exists():
-            msg = f"store not found: {self.path.name} — run `make run` or `riskmap demo` to build it"
+            msg = (f"找不到数据库 {self.path.name}，请先运行 `make run` 或 `riskmap demo` 建立 / "
+                   f"store not found: {self.path.name} — run `make run` or `riskmap demo` to build it")
             raise StoreMissing(msg)
 
     def version(self) -> float:

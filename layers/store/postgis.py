@@ -294,6 +294,7 @@ class PostgisStore(StoreBase):
 
     def _missing(self) -> StoreMissing:
         msg = (
+            f"找不到数据库：{self.display} 尚无 riskmap 数据，请运行 `riskmap demo --store URL` 建立或导入图层 / "
             f"store not found: {self.display} holds no riskmap data yet — run "
             "`riskmap demo --store URL` (or `make run` with this store) to build it, or import layers"
         )

@@ -152,6 +152,29 @@ def test_bad_records_are_counted_by_kind_with_spreadsheet_row_numbers():
                            "missing_coordinates": [9, 10], "outside_china": [5], "duplicate": [7]}
 
 
+def test_times_with_a_zone_are_read_as_shanghai_local_time_and_numbers_are_not_guessed():
+    """The product's times are Asia/Shanghai local. An aware time (a Parquet UTC column, text with
+    an offset, several offsets in one file) is converted; a naive one is local already; a number
+    (an epoch in an unknown unit) is a time not understood, never read as 1970."""
+    local = pd.DataFrame(_home("case", 10, 10, 3) + _home("p", 10, 10, 3))
+    expected = _both(local)
+    assert len(expected) == 1
+    utc = local.assign(start=local["start"].dt.tz_localize("Asia/Shanghai").dt.tz_convert("UTC"),
+                       end=local["end"].dt.tz_localize("Asia/Shanghai").dt.tz_convert("UTC"))
+    clean, issues = clean_records(utc)
+    assert issues.total == 0 and clean["start"].dt.tz is None
+    pd.testing.assert_series_equal(clean["start"], clean_records(local)[0]["start"], check_dtype=False)
+    pd.testing.assert_frame_equal(_both(utc), expected)
+    text = utc.assign(start=[t.isoformat() if i % 2 else t.tz_convert("Asia/Shanghai").isoformat()
+                             for i, t in enumerate(utc["start"])],  # "+00:00" and "+08:00" in one column
+                      end=[t.tz_convert("Asia/Shanghai").strftime("%Y-%m-%dT%H:%M:%S+0800") for t in utc["end"]])
+    pd.testing.assert_series_equal(clean_records(text)[0]["start"], clean_records(local)[0]["start"], check_dtype=False)
+    pd.testing.assert_frame_equal(_both(text), expected)
+    epoch = local.assign(start=local["start"].astype("int64") // 10**9, end=local["end"].astype("int64") // 10**9)
+    clean, issues = clean_records(epoch)
+    assert clean.empty and issues.counts["missing_time"] == len(epoch)
+
+
 def test_row_numbers_follow_the_frames_index_so_skipped_blank_lines_keep_them_true():
     good = _rec("a", 1, 1, "2022-03-21 07:00", "2022-03-21 08:00")
     rows = pd.DataFrame([good, {**good, "start": None}], index=[0, 3])  # data rows 1 and 4 (2 and 3 were blank)

@@ -146,3 +146,17 @@ def test_the_cli_reads_gbk_files_as_the_importers_do_and_refuses_an_unreadable_o
                  "--as-of", "2022-03-25", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "cannot tell the text encoding reliably" in err and "无法可靠识别文字编码" in err
+
+
+def test_the_cli_says_how_many_records_lie_outside_the_detection_window(tmp_path, capsys):
+    """A wrong --as-of (or times in the wrong year) must not pass as "nobody found" unexplained."""
+    from dashboard.cli import main
+
+    (tmp_path / "r.csv").write_text("device,lon,lat,start,end\n"
+                                    "d1,112.55,37.87,2022-03-20 10:00,2022-03-20 11:00\n"
+                                    "d2,112.55,37.87,2022-02-01 10:00,2022-02-01 11:00\n", encoding="utf-8")
+    (tmp_path / "c.csv").write_text("device,infectious_from,infectious_to\nd1,2022-03-18,\n", encoding="utf-8")
+    assert main(["companions", "--records", str(tmp_path / "r.csv"), "--cases", str(tmp_path / "c.csv"),
+                 "--as-of", "2022-03-25", "--out", str(tmp_path / "o.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "1 records lie wholly outside the detection window 2022-03-12 00:00 – 2022-03-26 00:00 (not used)" in err

@@ -1,0 +1,50 @@
+"""Every date a CLI command takes is checked the one way (geo.screening.parse_as_of) before the
+command runs: a bad one is a usage error in both languages, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.cli import main
+
+BAD_DAYS = ["2022-13-45", "nope", "1000-01-01"]
+
+
+@pytest.mark.parametrize("bad", BAD_DAYS)
+@pytest.mark.parametrize("command", [
+    ["screen"],
+    ["allocate"],
+    ["companions", "--records", "r.csv", "--cases", "c.csv", "--out", "o.csv"],
+    ["import", "risk_areas", "list.csv", "--mode", "daily"],
+])
+def test_a_bad_as_of_is_a_usage_error_in_both_languages(command, bad, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main([*command, "--as-of", bad]) == 2
+    err = capsys.readouterr().err
+    assert "--as-of" in err and "日期无效" in err and "YYYY-MM-DD" in err and "Traceback" not in err
+
+
+def test_a_bad_at_is_a_usage_error_too(capsys):
+    assert main(["allocate", "--as-of", "2022-03-28", "--at", "soon"]) == 2
+    assert "--at" in capsys.readouterr().err
+
+
+def test_companions_names_an_output_folder_that_does_not_exist_before_any_work(tmp_path, capsys):
+    (tmp_path / "c.csv").write_text("device,infectious_from,infectious_to\nd1,2022-03-18,\n", encoding="utf-8")
+    (tmp_path / "r.csv").write_text("device,lon,lat,start,end\nd1,112.55,37.87,2022-03-20 10:00,2022-03-20 11:00\n",
+                                    encoding="utf-8")
+    out = tmp_path / "missing" / "o.csv"
+    assert main(["companions", "--records", str(tmp_path / "r.csv"), "--cases", str(tmp_path / "c.csv"),
+                 "--as-of", "2022-03-25", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "输出文件夹不存在" in err and "the output folder does not exist" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", [["allocate", "--as-of", "2022-03-28"], ["screen", "--as-of", "2022-03-28"],
+                                     ["export", "zones", "z.csv"]])
+def test_a_store_not_built_yet_is_named_with_how_to_build_it_in_both_languages(command, tmp_path, capsys):
+    missing = str(tmp_path / "none.gpkg")
+    assert main([*command, "--store", missing]) in (1, 2)
+    err = capsys.readouterr().err
+    assert "找不到数据库 none.gpkg" in err and "store not found: none.gpkg" in err and "riskmap demo" in err
+    assert "Traceback" not in err and err.count("store not found") == 1
