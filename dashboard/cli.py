@@ -470,6 +470,22 @@ def _day_arg(value: str) -> str:
     return value
 
 
+def _count_arg(minimum: int):
+    """An argparse type: a whole number of at least ``minimum`` (a usage error in both languages)."""
+
+    def count(value: str) -> int:
+        try:
+            n = int(value)
+        except ValueError:
+            n = None
+        if n is None or n < minimum:
+            msg = f"须为不小于 {minimum} 的整数 / must be a whole number of at least {minimum} (got {value!r})"
+            raise argparse.ArgumentTypeError(msg)
+        return n
+
+    return count
+
+
 def _read_csv_text(path: Path, **kwargs):
     """A CSV read as the importers read text: UTF-8 (with or without BOM) straight by pandas;
     anything else through the importers' one decoder (GBK/GB18030 or Big5 when the text says
@@ -617,6 +633,10 @@ def _cmd_demo_locations(args: argparse.Namespace) -> int:
     cases.to_csv(args.cases, index=False)
     print(f"wrote {len(records):,} demo location records to {out} and {len(cases)} cases to {args.cases}"
           f" in {time.perf_counter() - t0:.1f} s")
+    if len(records) > args.records:
+        print(f"  记录数多于所要求的 {args.records:,} 条：每台设备至少有 14 晚在家和工作日的记录，且设备数不少于病例数 + 1 / "
+              f"more than the {args.records:,} asked: every device has at least its 14 nights at home and its workdays,"
+              " and there is at least one device more than there are cases")
     return 0
 
 
@@ -801,8 +821,9 @@ def build_parser() -> argparse.ArgumentParser:
     dl = sub.add_parser("demo-locations", help="write the seeded demo location records and cases (for companions)")
     dl.add_argument("--out", required=True, help="the records' .parquet")
     dl.add_argument("--cases", required=True, help="the cases' .csv")
-    dl.add_argument("--records", type=int, default=10_000_000, help="how many records (default 10,000,000)")
-    dl.add_argument("--n-cases", type=int, default=100, help="how many cases (default 100)")
+    dl.add_argument("--records", type=_count_arg(1), default=10_000_000,
+                    help="how many records (default 10,000,000; at least 14 nights and the workdays of each device)")
+    dl.add_argument("--n-cases", type=_count_arg(0), default=100, help="how many cases (default 100)")
     dl.add_argument("--seed", type=int, default=20220328)
     dl.set_defaults(func=_cmd_demo_locations)
     al = sub.add_parser("allocate", help="plan the transfer of people to quarantine hotels (集中隔离转运)")

@@ -48,3 +48,20 @@ def test_a_store_not_built_yet_is_named_with_how_to_build_it_in_both_languages(c
     err = capsys.readouterr().err
     assert "找不到数据库 none.gpkg" in err and "store not found: none.gpkg" in err and "riskmap demo" in err
     assert "Traceback" not in err and err.count("store not found") == 1
+
+
+@pytest.mark.parametrize(("option", "value"), [("--records", "0"), ("--records", "-5"), ("--n-cases", "-1"),
+                                               ("--records", "many")])
+def test_demo_locations_refuses_counts_that_make_no_sense(option, value, tmp_path, capsys):
+    assert main(["demo-locations", "--out", str(tmp_path / "r.parquet"), "--cases", str(tmp_path / "c.csv"),
+                 option, value]) == 2
+    err = capsys.readouterr().err
+    assert option in err and "Traceback" not in err
+    assert not (tmp_path / "r.parquet").exists()
+
+
+def test_demo_locations_says_when_it_wrote_more_records_than_asked(tmp_path, capsys):
+    assert main(["demo-locations", "--out", str(tmp_path / "r.parquet"), "--cases", str(tmp_path / "c.csv"),
+                 "--records", "100", "--n-cases", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "more than the 100 asked" in out and "多于所要求的 100 条" in out
