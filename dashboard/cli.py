@@ -431,6 +431,21 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _readable(path: Path, kind: str, read):
+    """``read()``, with a file that is missing or cannot be read as ``kind`` named in both
+    languages (``ValueError``); an :class:`ImportRejected` (an encoding that cannot be told) as it is."""
+    try:
+        return read()
+    except ImportRejected:
+        raise
+    except FileNotFoundError:
+        msg = f"{path.name}：找不到文件 / file not found: {path.name}"
+        raise ValueError(msg) from None
+    except (ValueError, OSError) as exc:  # incl. pandas' EmptyDataError and pyarrow's ArrowInvalid
+        msg = f"{path.name}：无法读取为 {kind} 文件 / cannot be read as a {kind} file: {exc}"
+        raise ValueError(msg) from None
+
+
 def _read_records(path: Path):
     """Location records from Parquet or CSV (``device``, ``lon``, ``lat``, ``start``, ``end``)."""
     import pandas as pd
@@ -438,11 +453,11 @@ def _read_records(path: Path):
     cols = ["device", "lon", "lat", "start", "end"]
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        frame = pd.read_parquet(path)
+        frame = _readable(path, "Parquet", lambda: pd.read_parquet(path))
     elif suffix == ".csv":
         # blank lines read as empty rows and then left out, so the index stays each record's
         # position in the file and the row numbers reported stay spreadsheet rows
-        frame = _read_csv_text(path, dtype={"device": "string"}, skip_blank_lines=False)
+        frame = _readable(path, "CSV", lambda: _read_csv_text(path, dtype={"device": "string"}, skip_blank_lines=False))
         blank = frame.isna().all(axis=1)
         if blank.any():
             frame = frame[~blank]
@@ -524,7 +539,7 @@ def _cmd_companions(args: argparse.Namespace) -> int:
         print(f"riskmap: 输出文件夹不存在：{out.parent} / the output folder does not exist: {out.parent}", file=sys.stderr)
         return 2
     try:
-        cases = _read_csv_text(Path(args.cases), dtype={"device": "string"})
+        cases = _readable(Path(args.cases), "CSV", lambda: _read_csv_text(Path(args.cases), dtype={"device": "string"}))
     except (ValueError, OSError) as exc:  # incl. ImportRejected: an encoding that cannot be told
         print(f"riskmap: {exc}", file=sys.stderr)
         return 2

@@ -160,3 +160,25 @@ def test_the_cli_says_how_many_records_lie_outside_the_detection_window(tmp_path
                  "--as-of", "2022-03-25", "--out", str(tmp_path / "o.csv")]) == 0
     err = capsys.readouterr().err
     assert "1 records lie wholly outside the detection window 2022-03-12 00:00 – 2022-03-26 00:00 (not used)" in err
+
+
+def test_the_cli_names_a_file_it_cannot_read_in_both_languages(tmp_path, capsys):
+    from dashboard.cli import main
+
+    good_cases = tmp_path / "c.csv"
+    good_cases.write_text("device,infectious_from,infectious_to\nd1,2022-03-18,\n", encoding="utf-8")
+    good_records = tmp_path / "r.csv"
+    good_records.write_text("device,lon,lat,start,end\nd1,112.55,37.87,2022-03-20 10:00,2022-03-20 11:00\n", encoding="utf-8")
+    (tmp_path / "fake.parquet").write_text("device,lon\n", encoding="utf-8")
+    (tmp_path / "empty.csv").write_text("", encoding="utf-8")
+    for records, cases, name, zh in [
+        ("fake.parquet", "c.csv", "fake.parquet", "无法读取"),
+        ("empty.csv", "c.csv", "empty.csv", "无法读取"),
+        ("r.csv", "empty.csv", "empty.csv", "无法读取"),
+        ("absent.csv", "c.csv", "absent.csv", "找不到文件"),
+        ("r.csv", "absent.csv", "absent.csv", "找不到文件"),
+    ]:
+        assert main(["companions", "--records", str(tmp_path / records), "--cases", str(tmp_path / cases),
+                     "--as-of", "2022-03-25", "--out", str(tmp_path / "o.csv")]) == 2, (records, cases)
+        err = capsys.readouterr().err
+        assert f"riskmap: {name}：{zh}" in err and " / " in err and "Traceback" not in err, err
