@@ -309,6 +309,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             mode=args.mode,
             layer=args.source_layer,
             as_of=getattr(args, "as_of", None),
+            user=_cli_user(),
             city_adcode=load_settings().city_adcode,
             limits=load_settings().import_limits,
             # recorded before the write: an import that cannot be audited does not happen

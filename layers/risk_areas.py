@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import folium
 import geopandas as gpd
 import pandas as pd
@@ -162,6 +164,32 @@ def _area_key(frame: pd.DataFrame) -> pd.Series:
     for p in parts[1:]:
         text = text + "|" + p.fillna("").astype(str)
     return text.map(lambda s: unicodedata.normalize("NFKC", s).replace(" ", ""))
+
+
+#: Records (layers/store/records.py) of the daily lists applied: one per list, keyed by its day.
+LIST_KIND = "risk_list"
+
+
+def check_list_day(applied: Iterable[str], day: object) -> None:
+    """Refuse the daily list of ``day`` (:class:`~geo.errors.ImportRejected`, nothing written) when
+    a later list is applied already (``applied``: the days of the lists applied, ``YYYY-MM-DD``,
+    as :data:`LIST_KIND` records keep them).
+
+    Applied after a later list, an older one would add areas that no later list can lift: they
+    would stay in force for ever. The same day again (a corrected list) and later days are taken.
+    Entries written otherwise (the demo, an append or replace import) are not lists, and do not
+    count: the demo holds areas listed months after its scenario day."""
+    from geo.errors import ImportRejected
+    from layers.io._issues import Issue
+
+    day = pd.Timestamp(day).normalize()
+    later = sorted(d for d in applied if pd.Timestamp(d).normalize() > day)
+    if not later:
+        return
+    zh = f"{later[-1]} 的每日名单已导入，更早日期（{day:%Y-%m-%d}）的名单会改写其后的历史，未写入任何数据"
+    en = (f"the daily list of {later[-1]} is applied already; a list of an earlier day ({day:%Y-%m-%d}) would rewrite"
+          " the history after it; nothing was written")
+    raise ImportRejected(f"{zh} / {en}", rows=[Issue(None, None, zh, en)])
 
 
 def apply_daily_list(current: pd.DataFrame, listed: pd.DataFrame, *, day: object) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -247,13 +247,15 @@ def import_file(
     as_of: object | None = None,
     limits: ImportLimits = DEFAULT_LIMITS,
     progress: Callable[[str], None] | None = None,
+    user: str = "system",
 ) -> ImportReport:
     """Read, validate and write a file into layer ``key`` of ``store``.
 
     ``audit(rows_to_write, rows_rejected)`` is called after the checks and *before* the write: if
     it raises (the audit trail cannot be written), nothing is written — an import that cannot be
     audited does not happen. ``progress(stage)`` is told ``read``, ``validate`` and ``write`` as
-    each begins.
+    each begins. A daily list (``mode="daily"``) older than one applied is refused
+    (:func:`layers.risk_areas.check_list_day`); each list applied is recorded, by ``user``.
 
     All or nothing by default: any reject raises :class:`ImportRejected` (``.rows`` lists every
     ``(row, column, reason_zh, reason_en)``) and the store is not touched. With ``skip_bad`` the
@@ -302,11 +304,19 @@ def import_file(
     tell("write")
     changes = None
     if mode == "daily":  # the list of the day: what it adds, changes and lifts; old entries are kept
-        from layers.risk_areas import apply_daily_list
+        from layers.risk_areas import LIST_KIND, apply_daily_list, check_list_day
+        from layers.store.records import records_for
 
         current = store.read("risk_areas") if store.exists() and "risk_areas" in store.layers() else checked.good.iloc[0:0]
+        records = records_for(store.location)
+        applied = {r.key: r for r in records.current(LIST_KIND)}
+        check_list_day(applied, as_of)
         merged, changes = apply_daily_list(current, checked.good, day=as_of)
         layer_rows = store.write_layers({spec.key: merged}, {spec.key: "replace"}, expect_version=version)[spec.key]
+        day = f"{pd.Timestamp(as_of):%Y-%m-%d}"
+        counts = changes["change"].value_counts()
+        records.save(LIST_KIND, day, {"file": path.name, **{k: int(counts.get(k, 0)) for k in ("added", "changed", "lifted")}},
+                     based_on=applied[day].version if day in applied else 0, user=user, action="daily list")
     else:
         layer_rows = store.write_layers({spec.key: checked.good}, {spec.key: mode}, expect_version=version)[spec.key]
     return ImportReport(

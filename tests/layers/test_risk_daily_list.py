@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
+import pytest
 import shapely
 
 from layers.risk_areas import apply_daily_list, area_history
@@ -73,3 +74,45 @@ def test_the_command_line_imports_a_daily_list_and_says_what_changed(tmp_path, c
     after = open_store(path).read("risk_areas").set_index("id")
     assert len(after) == len(before)  # nothing lost
     assert str(after.loc[live.iloc[-1]["id"], "lifted"])[:10] == "2022-03-29"
+
+
+def test_a_list_older_than_one_applied_is_refused_so_history_is_never_rewritten(tmp_path, capsys):
+    """Applied after a later list, an older list would add areas no later list can lift: they
+    would stay in force for ever and flag every traveller from them. So it is refused on the write
+    path (nothing written), naming the later day; the same day again (a corrected list) and a later
+    day are taken."""
+    from dashboard.cli import main
+    from data.demo import build_demo, demo_meta
+    from layers.store import open_store
+    from layers.store.gpkg import write_new_store
+
+    path = tmp_path / "riskmap.gpkg"
+    write_new_store(path, build_demo(20220328), meta=demo_meta(20220328))
+    f = tmp_path / "list.csv"
+    pd.DataFrame({"id": ["N1"], "level": ["high"], "province": ["吉林省"], "city": ["吉林市"], "county": ["船营区"],
+                  "area_name": ["丁小区"], "since": ["2022-03-29"], "adcode": ["220204"]}).to_csv(f, index=False)
+
+    def run(day: str) -> int:
+        return main(["import", "risk_areas", str(f), "--mode", "daily", "--as-of", day, "--store", str(path)])
+
+    assert run("2022-03-30") == 0
+    capsys.readouterr()
+    before = open_store(path).read("risk_areas")
+    assert run("2022-03-29") == 1
+    err = capsys.readouterr().err
+    assert "2022-03-30 的每日名单已导入" in err and "the daily list of 2022-03-30 is applied already" in err
+    assert "nothing was written" in err
+    pd.testing.assert_frame_equal(open_store(path).read("risk_areas"), before)
+    assert run("2022-03-30") == 0  # the same day again: a corrected list
+    assert run("2022-03-31") == 0
+
+
+def test_check_list_day_names_the_latest_later_list():
+    from geo.errors import ImportRejected
+    from layers.risk_areas import check_list_day
+
+    check_list_day([], "2022-03-20")
+    check_list_day(["2022-03-18", "2022-03-20"], "2022-03-20")  # the same day: a corrected list
+    with pytest.raises(ImportRejected, match="2022-03-25") as err:
+        check_list_day(["2022-03-18", "2022-03-22", "2022-03-25"], "2022-03-21")
+    assert err.value.rows[0][2] and err.value.rows[0][3]  # Chinese and English
