@@ -21,13 +21,14 @@ benchmark's baseline on a sample) and :func:`companions_dask` (the same steps on
 from __future__ import annotations
 
 import tomllib
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from geo.hours import local_times
 
 __all__ = [
     "CompanionRule",
@@ -106,33 +107,6 @@ ISSUE_KINDS = {
 }
 
 
-_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"  # a time written with its zone: "…Z", "…+08:00", "…+0800"
-
-
-def _times(col: pd.Series) -> pd.Series:
-    """Record times as naive Asia/Shanghai local time (:func:`geo.hours.local_naive`): text or
-    datetimes; an aware time or text with an offset converted, a naive one local already.
-    Numbers (an epoch in an unknown unit) and text that is not a time are ``NaT``: not
-    understood, never guessed."""
-    from geo.hours import local_naive
-
-    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-        return pd.Series(pd.NaT, index=col.index, dtype="datetime64[us]")
-    if pd.api.types.is_datetime64_any_dtype(col):
-        return local_naive(col)
-    with warnings.catch_warnings():  # a value that is not a time is counted, not warned about
-        warnings.simplefilter("ignore", UserWarning)
-        try:
-            return local_naive(pd.to_datetime(col, errors="coerce"))
-        except ValueError:  # several offsets in one column: each value read with its own
-            text = col.astype("string").str.strip()
-            aware = text.str.contains(_OFFSET, regex=True, na=False).to_numpy()
-            out = pd.Series(pd.NaT, index=col.index, dtype="datetime64[us]")
-            out[~aware] = pd.to_datetime(text[~aware], errors="coerce")
-            out[aware] = local_naive(pd.to_datetime(text[aware], errors="coerce", utc=True))
-            return out
-
-
 def clean_records(records: pd.DataFrame, *, crs: str = "wgs84", row_numbers: bool = True) -> tuple[pd.DataFrame, RecordIssues]:
     """Check location records and return the usable ones (WGS-84, ``start``/``end`` as
     datetimes; a missing ``end`` is the ``start``: a ping) and the rows set aside by kind:
@@ -150,8 +124,8 @@ def clean_records(records: pd.DataFrame, *, crs: str = "wgs84", row_numbers: boo
         position = records.index.to_numpy() if integer else np.arange(len(records))
     r = records.reset_index(drop=True)
     n = len(r)
-    start = _times(r["start"])
-    end = _times(r["end"]) if "end" in r.columns else start.copy()
+    start = local_times(r["start"])
+    end = local_times(r["end"]) if "end" in r.columns else start.copy()
     end = end.where(~(r["end"].isna() if "end" in r.columns else pd.Series(True, index=r.index)), start)
     lon = pd.to_numeric(r["lon"], errors="coerce")
     lat = pd.to_numeric(r["lat"], errors="coerce")
@@ -201,8 +175,8 @@ def check_cases(cases: pd.DataFrame) -> pd.DataFrame:
     c = cases.reset_index(drop=True)
     device = c["device"].astype("string").str.strip().fillna("")
     given_to = c["infectious_to"] if "infectious_to" in c.columns else pd.Series(None, index=c.index, dtype=object)
-    start = _times(c["infectious_from"])
-    end = _times(given_to)
+    start = local_times(c["infectious_from"])
+    end = local_times(given_to)
     first_row = {}
     problems: list[tuple[int, str, str, str]] = []
     for i in range(len(c)):
@@ -310,8 +284,8 @@ def _clipped(device, cell: np.ndarray, start, end, window: tuple[pd.Timestamp, p
     """Stays (``device``, ``cell``, ``s``, ``e``) with their times clipped to the window."""
     lo, hi = window
     return pd.DataFrame({"device": device, "cell": cell,
-                         "s": _times(pd.Series(start)).clip(lower=lo, upper=hi).to_numpy(),
-                         "e": _times(pd.Series(end)).clip(lower=lo, upper=hi).to_numpy()})
+                         "s": local_times(pd.Series(start)).clip(lower=lo, upper=hi).to_numpy(),
+                         "e": local_times(pd.Series(end)).clip(lower=lo, upper=hi).to_numpy()})
 
 
 def _case_windows(cases: pd.DataFrame, window: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:

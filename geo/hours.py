@@ -114,6 +114,41 @@ def local_naive(t: Any) -> Any:
     return ts.tz_convert(SHANGHAI).tz_localize(None) if ts.tzinfo is not None else ts
 
 
+_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"  # a time written with its zone: "…Z", "…+08:00", "…+0800"
+
+
+def local_times(values: Any) -> pd.Series:
+    """Imported times (text, datetimes, a column of either) as naive Asia/Shanghai local time,
+    the one reader every import of times uses.
+
+    Text is read as ISO 8601 element by element (``2022-03-28 09:00``, ``2022-3-28 9:00``,
+    ``2022/03/28``, ``2022-03-28T01:00:00Z``, ``…+08:00``; ``年月日`` as separators too) — never
+    by a format guessed from the first row, nor by a free-form parser that makes a date of
+    ``12``. A naive time is local already; an aware one, or text with an offset, is converted
+    (:func:`local_naive`), each with its own offset. A number (an epoch in an unknown unit, a
+    spreadsheet number), an ambiguous ``03/04/2022`` and text that is not a time are ``NaT``:
+    not understood, for the caller to count — never guessed (pandas would read a number as
+    nanoseconds after 1970)."""
+    col = values if isinstance(values, pd.Series) else pd.Series(values)
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return pd.Series(pd.NaT, index=col.index, dtype="datetime64[us]")
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return local_naive(col)
+    if col.dtype == object:  # numbers among text (a spreadsheet cell): set aside; datetimes read as text
+        number = col.map(lambda v: isinstance(v, int | float | np.number)).astype(bool)
+        col = col.where(~number, None).map(lambda v: v.isoformat() if isinstance(v, datetime | pd.Timestamp) else v)
+    text = col.astype("string").str.strip()
+    if text.str.contains("[年月日]", regex=True, na=False).any():
+        text = text.str.replace(r"\s*[年月]\s*", "-", regex=True).str.replace(r"\s*日\s*", " ", regex=True).str.strip()
+    aware = text.str.contains(_OFFSET, regex=True, na=False).to_numpy()
+    out = pd.Series(pd.NaT, index=col.index, dtype="datetime64[us]")
+    if (~aware).any():
+        out[~aware] = pd.to_datetime(text[~aware], errors="coerce", format="ISO8601")
+    if aware.any():
+        out[aware] = local_naive(pd.to_datetime(text[aware], errors="coerce", format="ISO8601", utc=True))
+    return out
+
+
 def _local(when: datetime) -> datetime:
     if not isinstance(when, datetime):
         msg = f"when must be a datetime, got {type(when).__name__}"

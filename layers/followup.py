@@ -32,6 +32,7 @@ from geo.followup import (
     record_key,
     states_frame,
 )
+from geo.hours import local_times
 from layers.screening_io import screen_store, with_followup
 from layers.store.records import Record, Records, records_for, stale_write
 
@@ -116,12 +117,13 @@ def record_checkins_bulk(
     :func:`record_outcomes_bulk`; a row for a day already recorded is rejected (edit it on the page)."""
     existing = {r.key for r in records.current(CHECKIN_KIND)}
     items, rejected, seen = [], [], set()
+    ats = local_times(rows["at"]).tolist() if "at" in rows.columns else [pd.NaT] * len(rows)
     for n, row in enumerate(rows.to_dict("records"), start=1):
         tid = str(row.get("traveller_id") or "").strip()
         if tid not in scope_of:
             rejected.append((n, f"编号 {tid!r} 不在随访名单中", f"id {tid!r} is not on the follow-up list"))
             continue
-        at = pd.to_datetime(row.get("at"), errors="coerce")
+        at = ats[n - 1]
         if pd.isna(at):
             rejected.append((n, "时间无法识别", "time not understood"))
             continue
@@ -226,13 +228,14 @@ def record_outcomes_bulk(
     states: dict[str, tuple[dict | None, int, str]] = {}
     rejected: list[tuple[int, str, str]] = []
     field_names = ("reason", "test_date", "result", "hotel_id", "to_neighbourhood", "note", "method", "place", "from_date", "to_date")
-    order = pd.to_datetime(rows["at"], errors="coerce").sort_values(kind="stable").index
+    ats = local_times(rows["at"])  # Shanghai local time whatever zone the other system wrote
+    order = ats.sort_values(kind="stable").index
     for pos in order:
         row = rows.loc[pos]
         i = int(rows.index.get_loc(pos))
         n = numbers[i] if numbers is not None else i + 1
         tid = str(row.get("traveller_id") or "").strip()
-        at = pd.to_datetime(row.get("at"), errors="coerce")
+        at = ats.loc[pos]
         if tid not in by_person:
             rejected.append((n, f"编号 {tid!r} 不在随访名单中", f"id {tid!r} is not on the follow-up list"))
             continue

@@ -198,3 +198,23 @@ def test_matches_minute_by_minute_reference(text_ranges, minute):
     assert nxt == DAY + timedelta(minutes=first - 1440)
     assert is_open(text, nxt)
     assert open_mask([text, "closed"], when).tolist() == [bool(line[now]), False]
+
+
+def test_local_times_reads_every_zone_as_shanghai_local_and_never_guesses_a_number():
+    """The one reader of imported times: naive is local already; an offset or an aware column is
+    converted; several offsets in one column are each read with their own; a number (an epoch in
+    an unknown unit, or a spreadsheet number) is not understood, never 1970."""
+    import pandas as pd
+
+    from geo.hours import local_times
+
+    text = pd.Series(["2022-03-28 09:00", "2022-03-28T01:00:00Z", "2022-03-28T09:00:00+08:00", "2022-03-28T02:00+0100",
+                      "yesterday", None, 1648458000, 1.5, True])
+    got = local_times(text)
+    want = ["2022-03-28 09:00"] * 4
+    assert [f"{t:%Y-%m-%d %H:%M}" for t in got[:4]] == want and got[4:].isna().all()
+    assert local_times(pd.Series([1648458000, 1648458001])).isna().all()
+    aware = pd.Series(pd.to_datetime(["2022-03-28 01:00"]).tz_localize("UTC"))
+    assert f"{local_times(aware).iloc[0]:%Y-%m-%d %H:%M}" == "2022-03-28 09:00" and local_times(aware).dt.tz is None
+    same = pd.Series(["2022-03-28 01:00Z", "2022-03-28 02:00Z"])  # one offset for all: the fast path
+    assert [f"{t:%H:%M}" for t in local_times(same)] == ["09:00", "10:00"]

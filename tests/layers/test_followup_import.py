@@ -82,3 +82,22 @@ def test_headers_are_matched_as_every_import_matches_them(demo, tmp_path, capsys
     assert main(["import", "outcomes", str(f), "--as-of", SCENARIO_TODAY, "--store", str(path)]) == 1
     err = capsys.readouterr().err
     assert "several columns for traveller_id: Traveller-ID, 编号" in err and "missing columns" not in err
+
+
+def test_times_with_a_zone_are_recorded_as_shanghai_local_time_and_numbers_are_refused(demo, tmp_path, capsys):
+    """Another system may write UTC ("…Z") or offsets; the time recorded is Shanghai local (it
+    decides "reached in time"). Mixed offsets in one file are each read with their own; a number
+    is "time not understood", never 1970."""
+    path, ob = demo
+    a, b, c = _people(ob.iloc[len(ob) // 2:], 3)
+    f = tmp_path / "outcomes.csv"
+    pd.DataFrame({"traveller_id": [a, b], "outcome": ["reached_phone", "reached_phone"],
+                  "at": ["2022-03-27T01:00:00Z", "2022-03-27T10:30:00+08:00"]}).to_csv(f, index=False)
+    assert main(["import", "outcomes", str(f), "--as-of", SCENARIO_TODAY, "--store", str(path)]) == 0
+    got = {r.key.split("|")[0]: r.data["at"] for r in records_for(str(path)).current(KIND)}
+    assert got[a] == "2022-03-27T09:00:00" and got[b] == "2022-03-27T10:30:00"
+    capsys.readouterr()
+    g = tmp_path / "numbers.xlsx"
+    pd.DataFrame({"traveller_id": [c], "outcome": ["reached_phone"], "at": [1648458000]}).to_excel(g, index=False)
+    assert main(["import", "outcomes", str(g), "--as-of", SCENARIO_TODAY, "--store", str(path)]) == 1
+    assert "time not understood" in capsys.readouterr().err
