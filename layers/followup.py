@@ -32,7 +32,7 @@ from geo.followup import (
     record_key,
     states_frame,
 )
-from geo.hours import local_times
+from geo.hours import local_naive, local_times
 from layers.screening_io import screen_store, with_followup
 from layers.store.records import Record, Records, records_for, stale_write
 
@@ -229,6 +229,7 @@ def record_outcomes_bulk(
     rejected: list[tuple[int, str, str]] = []
     field_names = ("reason", "test_date", "result", "hotel_id", "to_neighbourhood", "note", "method", "place", "from_date", "to_date")
     ats = local_times(rows["at"])  # Shanghai local time whatever zone the other system wrote
+    latest = local_naive(pd.Timestamp.now(tz="Asia/Shanghai")) + pd.Timedelta(minutes=5)  # clocks drift a little
     order = ats.sort_values(kind="stable").index
     for pos in order:
         row = rows.loc[pos]
@@ -241,6 +242,9 @@ def record_outcomes_bulk(
             continue
         if pd.isna(at):
             rejected.append((n, "时间无法识别", "time not understood"))
+            continue
+        if at > latest:
+            rejected.append((n, "时间晚于现在", "the time is later than now"))
             continue
         kind = str(row.get("kind") or "").strip()
         targets = [o for o in by_person[tid] if not kind or str(o["kind"]) == kind]

@@ -101,3 +101,7 @@ def test_times_with_a_zone_are_recorded_as_shanghai_local_time_and_numbers_are_r
     pd.DataFrame({"traveller_id": [c], "outcome": ["reached_phone"], "at": [1648458000]}).to_excel(g, index=False)
     assert main(["import", "outcomes", str(g), "--as-of", SCENARIO_TODAY, "--store", str(path)]) == 1
     assert "time not understood" in capsys.readouterr().err
+    h = tmp_path / "future.csv"
+    pd.DataFrame({"traveller_id": [c], "outcome": ["reached_phone"], "at": ["2099-01-01 10:00"]}).to_csv(h, index=False)
+    assert main(["import", "outcomes", str(h), "--as-of", SCENARIO_TODAY, "--store", str(path)]) == 1
+    assert "时间晚于现在 / the time is later than now" in capsys.readouterr().err
