@@ -306,12 +306,33 @@ def _account(row: tuple) -> Account:
     )
 
 
+def store_areas(store: str, role: str, *, root: Path | None = None, city_adcode: str | None = None) -> set[str] | None:
+    """The codes a ``role``'s areas may name in ``store``: for grid workers the neighbourhood ids
+    and the 6-digit codes of the city's districts, for site staff the testing-site ids; ``None``
+    while the store does not exist yet (accounts may be set up first: nothing to check against)."""
+    from layers.store import open_store
+
+    s = open_store(store, root=root)
+    if not s.exists():
+        return None
+    present = set(s.layers())
+    if role == "site":
+        return set(s.read("testing_sites", public=True)["id"].astype(str)) if "testing_sites" in present else set()
+    from dashboard.settings import load_settings
+    from layers.boundaries import city_counties
+
+    ids = set(s.read("neighbourhoods", public=True)["id"].astype(str)) if "neighbourhoods" in present else set()
+    return ids | set(city_counties(city_adcode or load_settings().city_adcode)["adcode"].astype(str))
+
+
 class Accounts:
     """Accounts, sessions and audit for one store. Cheap to keep; opens a connection per operation.
 
     ``location``: a ``postgresql://`` URL or the path of the SQLite file (see
     :func:`accounts_location`). ``clock`` returns an aware ``datetime`` (tests move time);
-    ``hasher`` an argon2 ``PasswordHasher`` (tests use cheap parameters).
+    ``hasher`` an argon2 ``PasswordHasher`` (tests use cheap parameters). ``areas_known(role)``:
+    the codes that role's areas may name (:func:`store_areas`; ``None``: nothing to check
+    against yet) — areas given that are not among them are refused on every write.
     """
 
     def __init__(
@@ -321,9 +342,11 @@ class Accounts:
         clock: Callable[[], datetime] | None = None,
         hasher: PasswordHasher | None = None,
         upgrade: bool = True,
+        areas_known: Callable[[str], set[str] | None] | None = None,
     ):
         loc = str(location)
         self.location = loc
+        self._areas_known = areas_known
         self._db = open_db(loc)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._hasher = hasher or PasswordHasher()  # argon2id
@@ -405,6 +428,22 @@ class Accounts:
         with self._db.transaction(write=False) as tx:
             return self._get(tx, name)
 
+    def _check_known(self, role: str, areas: tuple[str, ...]) -> None:
+        """Refuse areas the store does not know for ``role`` (each named; nothing written)."""
+        if not areas or self._areas_known is None or role not in AREA_ROLES:
+            return
+        known = self._areas_known(role)
+        if known is None:
+            return
+        unknown = [a for a in areas if a not in known]
+        if unknown:
+            shown = "、".join(unknown[:10]) + ("…" if len(unknown) > 10 else "")
+            what = ("社区编号或本市 6 位区县代码", "neighbourhood ids or 6-digit district codes of the city") if role == "grid" \
+                else ("采样点编号", "testing-site ids")
+            msg = (f"未知的负责范围：{shown}（应为{what[0]}）/ unknown areas: {', '.join(unknown[:10])}"
+                   f"{' …' if len(unknown) > 10 else ''} (expected {what[1]})")
+            raise AccountError(msg)
+
     def list(self) -> list[Account]:
         with self._db.transaction(write=False) as tx:
             return [_account(r) for r in tx.rows(f"SELECT {_USER_COLUMNS} FROM riskmap_users ORDER BY name")]
@@ -427,6 +466,7 @@ class Accounts:
         if role not in AREA_ROLES and area_t:
             msg = f"只有网格员和采样点人员有负责范围 / areas are for grid workers and site staff only, not for role {role!r}"
             raise AccountError(msg)
+        self._check_known(role, area_t)
         if password is not None:
             check_password(password, n)
         pw_hash = self._hash(password) if password is not None else None
@@ -497,6 +537,8 @@ class Accounts:
             if new_role not in AREA_ROLES and new_areas:
                 msg = f"只有网格员和采样点人员有负责范围 / areas are for grid workers and site staff only, not for role {new_role!r}"
                 raise AccountError(msg)
+            # areas kept from before are not checked again (a neighbourhood since removed stays listed)
+            self._check_known(new_role, tuple(a for a in new_areas if new_role != acc.role or a not in acc.areas))
             if acc.role == "admin" and new_role != "admin" and not acc.disabled and self._other_enabled_admins(tx, acc.name) == 0:
                 msg = "最后一个启用的管理员必须保留管理员角色 / the last enabled administrator must stay an administrator"
                 raise AccountError(msg)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,7 +52,7 @@ _lock = threading.Lock()
 def accounts_for(store: str | None = None):
     """The :class:`dashboard.accounts.Accounts` of a store setting (default: the configured one),
     opened (and migrated) once per process."""
-    from dashboard.accounts import Accounts, accounts_location
+    from dashboard.accounts import Accounts, accounts_location, store_areas
     from dashboard.settings import PROJECT_ROOT, load_settings
 
     if store is None:
@@ -60,7 +61,7 @@ def accounts_for(store: str | None = None):
     with _lock:
         acc = _open.get(location)
         if acc is None:
-            acc = Accounts(location)
+            acc = Accounts(location, areas_known=partial(store_areas, str(store), root=PROJECT_ROOT))
             _open[location] = acc
     return acc
 

@@ -735,8 +735,12 @@ def _read_password(args: argparse.Namespace, name: str) -> str:
 
     if getattr(args, "password_stdin", False):
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass(f"{name} 的新密码 / new password for {name}: ")
-    again = getpass.getpass("再次输入 / again: ")
+    try:
+        first = getpass.getpass(f"{name} 的新密码 / new password for {name}: ")
+        again = getpass.getpass("再次输入 / again: ")
+    except EOFError:  # no terminal and stdin ran out
+        msg = "没有读到密码（无终端时请用 --password-stdin）/ no password was read (without a terminal, use --password-stdin)"
+        raise ValueError(msg) from None
     if first != again:
         msg = "两次输入的密码不一致 / the passwords differ"
         raise ValueError(msg)

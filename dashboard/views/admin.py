@@ -18,7 +18,7 @@ from dashboard.accounts import MIN_PASSWORD, AccountError
 from dashboard.audit import audit_csv_bytes, audit_xlsx_bytes, record
 from dashboard.auth import accounts, md_text, require_role
 from dashboard.i18n import STRINGS, t
-from dashboard.roles import ROLES
+from dashboard.roles import AREA_ROLES, ROLES
 from dashboard.ui import page_frame, read_public_layer
 from layers.boundaries import city_counties
 
@@ -145,7 +145,7 @@ with c_edit:
                     db.set_password(chosen.name, r1, by=ctx.user)
                     key = "adm_reset_ok"
                 else:
-                    db.update(chosen.name, role=ch_role, areas=ch_areas if ch_role == "grid" else "",
+                    db.update(chosen.name, role=ch_role, areas=ch_areas if ch_role in AREA_ROLES else "",
                               display_name=ch_display, by=ctx.user)
                     key = "adm_saved"
             except AccountError as exc:

@@ -65,3 +65,15 @@ def test_demo_locations_says_when_it_wrote_more_records_than_asked(tmp_path, cap
                  "--records", "100", "--n-cases", "20"]) == 0
     out = capsys.readouterr().out
     assert "more than the 100 asked" in out and "多于所要求的 100 条" in out
+
+
+def test_a_password_prompt_without_a_terminal_says_to_use_password_stdin(tmp_path, monkeypatch, capsys):
+    import getpass
+
+    def no_terminal(prompt: str = "") -> str:
+        raise EOFError
+
+    monkeypatch.setattr(getpass, "getpass", no_terminal)
+    assert main(["user", "add", "bob", "--role", "planner", "--store", str(tmp_path / "s.gpkg")]) == 1
+    err = capsys.readouterr().err
+    assert "--password-stdin" in err and "没有读到密码" in err and "Traceback" not in err
