@@ -49,7 +49,7 @@ def demo_locations(n_records: int = 10_000_000, *, n_cases: int = 100, seed: int
     n_start = day0 + pd.to_timedelta(day_n * 1440 + 1200 + rng.normal(0, 60, len(day_n)), unit="min")
     n_end = n_start + pd.to_timedelta(rng.uniform(10, 13, len(day_n)), unit="h")
     # weekday work: 09:00–17:00 ± 30 min
-    weekday = ((day0.dayofweek + day_n) % 7) < 5
+    weekday = ((day0.day_of_week + day_n) % 7) < 5
     w_dev, w_day = dev_n[weekday], day_n[weekday]
     w_start = day0 + pd.to_timedelta(w_day * 1440 + 540 + rng.normal(0, 30, len(w_day)), unit="min")
     w_end = w_start + pd.to_timedelta(rng.uniform(7, 9, len(w_day)), unit="h")
