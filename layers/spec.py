@@ -47,7 +47,8 @@ class Column:
     """One attribute column.
 
     ``personal`` columns are personal data: they never leave the server for the public role and
-    are never put in popups, tooltips, logs or shared caches.
+    are never put in popups, tooltips, logs or shared caches. ``references``: the layer whose ids
+    the column's values must be (an import refuses a value the store's layer does not have).
     """
 
     name: str
@@ -56,6 +57,7 @@ class Column:
     label_en: str
     required: bool = False
     personal: bool = False
+    references: str | None = None
 
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en

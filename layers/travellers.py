@@ -16,7 +16,7 @@ SPEC = LayerSpec(
         Column("id_number", "str", "身份证号", "ID-card number", personal=True),
         Column("address", "str", "住址", "Address", personal=True),
         Column("arrival_date", "date", "抵并日期", "Arrival date"),
-        Column("neighbourhood_id", "str", "社区编号", "Neighbourhood ID"),
+        Column("neighbourhood_id", "str", "社区编号", "Neighbourhood ID", references="neighbourhoods"),
         Column("household_id", "str", "户编号", "Household ID", personal=True),
         Column("needs", "str", "特殊需要", "Special needs", personal=True),
         Column("inbound", "bool", "境外入境", "Inbound from abroad"),

@@ -11,7 +11,7 @@ SPEC = LayerSpec(
     geometry=None,
     id_column=None,
     columns=(
-        Column("traveller_id", "str", "人员编号", "Traveller ID", required=True, personal=True),
+        Column("traveller_id", "str", "人员编号", "Traveller ID", required=True, personal=True, references="travellers"),
         Column("place", "str", "地点", "Place", required=True, personal=True),
         Column("adcode", "str", "行政区划代码", "Admin code", personal=True),
         Column("from_date", "date", "开始日期", "From", personal=True),

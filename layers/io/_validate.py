@@ -227,6 +227,7 @@ def validate(
     if not ck.file_errors:
         values = _check_attributes(ck, raw, spec, cmap)
         _check_ids(ck, spec, values, store if mode == "append" else None)
+        _check_references(ck, spec, values, store)
     geoms: list[BaseGeometry | None] = [None] * n
     if not ck.file_errors and source == "admin":
         geoms = _admin_boundaries(ck, values, n)
@@ -479,6 +480,37 @@ def _check_ids(ck: _Checker, spec: LayerSpec, values: dict[str, list[Any]], stor
     for pos, v in enumerate(ids):
         if v is not None and v in stored:
             ck.reject(pos, label, "编号已存在于数据库中（追加模式）", "id already in the store (append mode)", v, hide=col.personal)
+
+
+#: What a value of a column that names another layer's ids is refused with, by that layer.
+_UNKNOWN_REFERENCE = {
+    "neighbourhoods": ("社区编号不在社区图层中", "neighbourhood id not in the neighbourhoods layer"),
+    "travellers": ("人员编号不在人员图层中（请先导入人员）", "traveller id not in the travellers layer (import the travellers first)"),
+}
+
+
+def _check_references(ck: _Checker, spec: LayerSpec, values: dict[str, list[Any]], store: Any) -> None:
+    """Refuse a value of a column that names another layer's ids (:attr:`Column.references`) when
+    the store's layer does not have it: a traveller in a neighbourhood no one knows is on no grid
+    worker's list and in no neighbourhood's counts; a visit of no known traveller is never screened.
+    Without a store nothing is checked; without the named layer, a note says so."""
+    if store is None:
+        return
+    for col in spec.columns:
+        target = col.references
+        if target is None or col.name not in values or all(v is None for v in values[col.name]):
+            continue
+        label = column_label(col)
+        target_spec = get_spec(target)
+        if not store.exists() or target not in store.layers():
+            ck.note(f"{label}未核对：数据库中还没有“{target_spec.name_zh}”图层",
+                    f"{label} not checked: the store has no {target_spec.name_en} layer yet")
+            continue
+        known = set(store.read(target, public=target_spec.public)["id"].dropna().astype(str))  # kept: the ids only
+        zh, en = _UNKNOWN_REFERENCE[target]
+        for pos, v in enumerate(values[col.name]):
+            if v is not None and str(v) not in known:
+                ck.reject(pos, label, zh, en, v, hide=col.personal)
 
 
 def _check_geometry(

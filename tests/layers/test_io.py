@@ -992,3 +992,35 @@ def test_an_address_list_with_a_bad_kind_or_no_point_names_the_row(tmp_path, sto
     rejected = {(r.row, r.column) for r in info.value.rows}
     assert (2, "类别 kind") in rejected and any(row == 3 for row, _ in rejected)
     assert store.read("addresses").empty  # all or nothing
+
+
+# ---------------------------------------------------------------- references to other layers
+
+
+def test_a_traveller_in_a_neighbourhood_the_store_does_not_have_is_refused(tmp_path, store):
+    """A typo in 社区编号 would put the person in no neighbourhood's counts and on no grid
+    worker's list; the row is refused, named (the id is not personal: shown)."""
+    rows = [["编号", "姓名", "社区编号", "抵并日期", "经度", "纬度"], ["T1", "张三", "N1", "2022-03-27", 112.565, 37.825],
+            ["T2", "李四", "N9", "2022-03-27", 112.565, 37.825], ["T3", "王五", "", "2022-03-27", 112.565, 37.825]]
+    checked = validate(read_file(write_csv(tmp_path / "t.csv", rows)), "travellers", store=store)
+    assert checked.rejects == [(3, "社区编号 neighbourhood_id", "社区编号不在社区图层中", "neighbourhood id not in the neighbourhoods layer")]
+    assert checked.rejects[0].value == "N9"
+
+
+def test_a_visit_of_a_traveller_the_store_does_not_have_is_refused(tmp_path, store):
+    """A visit nobody is found for is never screened; refused, named, its personal value unshown."""
+    write = [["编号", "姓名", "抵并日期", "经度", "纬度"], ["T1", "张三", "2022-03-27", 112.565, 37.825]]
+    import_file(write_csv(tmp_path / "t.csv", write), "travellers", store=store)
+    visits = [["人员编号", "地点", "开始日期"], ["T1", "四川省阿坝县", "2022-03-20"], ["T7", "四川省阿坝县", "2022-03-20"]]
+    checked = validate(read_file(write_csv(tmp_path / "v.csv", visits)), "visits", store=store)
+    assert checked.rejects == [(3, "人员编号 traveller_id", "人员编号不在人员图层中（请先导入人员）",
+                                "traveller id not in the travellers layer (import the travellers first)")]
+    assert checked.rejects[0].value is None  # traveller ids are personal here
+
+
+def test_references_are_not_checked_without_the_layer_they_name(tmp_path):
+    empty = GpkgStore(tmp_path / "none.gpkg")
+    rows = [["编号", "姓名", "社区编号", "抵并日期", "经度", "纬度"], ["T1", "张三", "N9", "2022-03-27", 112.565, 37.825]]
+    checked = validate(read_file(write_csv(tmp_path / "t.csv", rows)), "travellers", store=empty)
+    assert checked.rejects == []
+    assert any("未核对" in n[2] and "not checked" in n[3] for n in checked.notes)
