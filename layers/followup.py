@@ -33,6 +33,7 @@ from geo.followup import (
     states_frame,
 )
 from geo.hours import local_naive, local_times
+from geo.screening import AS_OF_RANGE
 from layers.screening_io import screen_store, with_followup
 from layers.store.records import Record, Records, records_for, stale_write
 
@@ -245,6 +246,10 @@ def record_outcomes_bulk(
             continue
         if at > latest:
             rejected.append((n, "时间晚于现在", "the time is later than now"))
+            continue
+        if at < AS_OF_RANGE[0]:  # recorded as done decades before the deadline: a typo
+            first = f"{AS_OF_RANGE[0]:%Y-%m-%d}"
+            rejected.append((n, f"时间早于 {first}（多半是笔误）", f"the time is before {first} (most likely a typo)"))
             continue
         kind = str(row.get("kind") or "").strip()
         targets = [o for o in by_person[tid] if not kind or str(o["kind"]) == kind]

@@ -129,18 +129,32 @@ _DMY_OR_MDY = re.compile(r"^\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{2,4}(?:[ T].*
 _DATE_HINT = "请用 2022-03-28、2022/3/28 或 2022年3月28日", "use 2022-03-28, 2022/3/28 or 2022年3月28日"
 
 
+def _in_range(day: pd.Timestamp) -> pd.Timestamp:
+    """``day``, or :class:`BadValue` outside the days the product's data can name (the range every
+    as-of date is held to, :data:`geo.screening.AS_OF_RANGE`): ``1900-01-01`` or ``0022-03-27``
+    is a typo, and would put a person's every deadline decades in the past."""
+    from geo.screening import AS_OF_RANGE
+
+    lo, hi = AS_OF_RANGE
+    if not lo <= day <= hi:
+        span = f"{lo:%Y-%m-%d} … {hi:%Y-%m-%d}"
+        raise BadValue(f"日期超出范围 {span}（多半是笔误）", f"date outside {span} (most likely a typo)")
+    return day
+
+
 def parse_date(v: object) -> tuple[pd.Timestamp, bool]:
     """A calendar day and whether a time of day (other than midnight) was dropped.
 
-    Year-first forms only; ``03/04/2022`` (day and month order unknown) is refused, not guessed.
+    Year-first forms only; ``03/04/2022`` (day and month order unknown) is refused, not guessed;
+    so is a day outside the product's range (:func:`_in_range`).
     """
     if isinstance(v, pd.Timestamp | dt.datetime):
         ts = pd.Timestamp(v)
         if ts.tzinfo is not None:
             ts = ts.tz_convert("Asia/Shanghai").tz_localize(None)
-        return ts.normalize(), ts != ts.normalize()
+        return _in_range(ts.normalize()), ts != ts.normalize()
     if isinstance(v, dt.date):
-        return pd.Timestamp(v), False
+        return _in_range(pd.Timestamp(v)), False
     if isinstance(v, int | float) and not isinstance(v, bool):
         raise BadValue(f"是数字而不是日期；{_DATE_HINT[0]}", f"a number, not a date; {_DATE_HINT[1]}")
     s = _strip(str(v))
@@ -158,7 +172,7 @@ def parse_date(v: object) -> tuple[pd.Timestamp, bool]:
         raise BadValue("没有这一天（月或日超出范围）", "no such day (month or day out of range)") from None
     time = m.groupdict().get("time")
     dropped = bool(time) and any(int(p) for p in re.split(r"[:.]", time))
-    return day, dropped
+    return _in_range(day), dropped
 
 
 def parse(v: object, dtype: str) -> tuple[object, bool]:

@@ -105,3 +105,6 @@ def test_times_with_a_zone_are_recorded_as_shanghai_local_time_and_numbers_are_r
     pd.DataFrame({"traveller_id": [c], "outcome": ["reached_phone"], "at": ["2099-01-01 10:00"]}).to_csv(h, index=False)
     assert main(["import", "outcomes", str(h), "--as-of", SCENARIO_TODAY, "--store", str(path)]) == 1
     assert "时间晚于现在 / the time is later than now" in capsys.readouterr().err
+    pd.DataFrame({"traveller_id": [c], "outcome": ["reached_phone"], "at": ["1900-01-01 10:00"]}).to_csv(h, index=False)
+    assert main(["import", "outcomes", str(h), "--as-of", SCENARIO_TODAY, "--store", str(path)]) == 1
+    assert "时间早于 2020-01-01（多半是笔误） / the time is before 2020-01-01 (most likely a typo)" in capsys.readouterr().err

@@ -262,6 +262,9 @@ def test_dates_accepted(text, expected):
         ("2022-02-30", "没有这一天（月或日超出范围）"),
         ("next week", "不是日期；请用 2022-03-28、2022/3/28 或 2022年3月28日"),
         (44648, "是数字而不是日期；请用 2022-03-28、2022/3/28 或 2022年3月28日"),
+        ("1900-01-01", "日期超出范围 2020-01-01 … 2099-12-31（多半是笔误）"),  # the product's data start in 2020
+        ("0022-03-27", "日期超出范围 2020-01-01 … 2099-12-31（多半是笔误）"),  # a two-digit year typed as four
+        (dt.datetime(1899, 12, 31), "日期超出范围 2020-01-01 … 2099-12-31（多半是笔误）"),  # a spreadsheet's day 0
     ],
 )
 def test_dates_refused_not_guessed(text, zh):
