@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -170,6 +171,36 @@ def _area_key(frame: pd.DataFrame) -> pd.Series:
 LIST_KIND = "risk_list"
 
 
+def list_record(changes: pd.DataFrame, file: str, before: Any = None) -> dict[str, Any]:
+    """What a :data:`LIST_KIND` record keeps of a daily list applied: its file and the entries it
+    started (``added``; ``changed``: ``[new, ended]`` pairs) and ended (``lifted``). ``before``:
+    the record of an earlier import of the same day (a corrected list), whose entries are kept."""
+    old = dict(before.data) if before is not None else {}
+    pick = {k: changes[changes["change"] == k] for k in ("added", "changed", "lifted")}
+    added = list(old.get("added", [])) + pick["added"]["id"].astype(str).tolist()
+    changed = list(old.get("changed", [])) + [[str(a), str(b)] for a, b in zip(pick["changed"]["id"], pick["changed"]["previous_id"], strict=True)]
+    lifted = list(old.get("lifted", [])) + pick["lifted"]["id"].astype(str).tolist()
+    return {"file": file, "added": list(dict.fromkeys(added)), "changed": changed, "lifted": list(dict.fromkeys(lifted))}
+
+
+def list_provenance(records: Iterable[Any]) -> dict[str, dict[str, str]]:
+    """From the :data:`LIST_KIND` records: which list started (``listed``) and ended (``lifted``)
+    each entry, as ``"<file> · <user>"`` by entry id — the history table's "by which notice or user"."""
+    listed: dict[str, str] = {}
+    lifted: dict[str, str] = {}
+    for r in sorted(records, key=lambda r: r.key):
+        data = r.data
+        by = f"{data.get('file', '')} · {r.saved_by}"
+        for i in data.get("added", []):
+            listed[str(i)] = by
+        for new, ended in data.get("changed", []):
+            listed[str(new)] = by
+            lifted[str(ended)] = by
+        for i in data.get("lifted", []):
+            lifted[str(i)] = by
+    return {"listed": listed, "lifted": lifted}
+
+
 def check_list_day(applied: Iterable[str], day: object) -> None:
     """Refuse the daily list of ``day`` (:class:`~geo.errors.ImportRejected`, nothing written) when
     a later list is applied already (``applied``: the days of the lists applied, ``YYYY-MM-DD``,
@@ -250,12 +281,19 @@ def apply_daily_list(current: pd.DataFrame, listed: pd.DataFrame, *, day: object
     return out, pd.DataFrame(changes, columns=["change", "id", "previous_id", "area", "level_before", "level_after"])
 
 
-def area_history(layer: pd.DataFrame, area_id: str) -> pd.DataFrame:
+def area_history(layer: pd.DataFrame, area_id: str, *, lists: Mapping[str, Mapping[str, str]] | None = None) -> pd.DataFrame:
     """Every entry of the area that ``area_id`` is one entry of, oldest first: its lifetime —
-    listed, level changes, lifted (``id``, ``level``, ``since``, ``lifted``, ``source``)."""
+    listed, level changes, lifted (``id``, ``level``, ``since``, ``lifted``, ``source``). With
+    ``lists`` (:func:`list_provenance`), also ``listed_by`` and ``lifted_by``: the daily list and
+    user that started and ended each entry (empty where no recorded list did)."""
     key = _area_key(layer)
     mine = key[layer["id"].astype(str) == str(area_id)]
     if mine.empty:
         return layer.iloc[0:0][["id", "level", "since", "lifted"]]
     cols = [c for c in ("id", "level", "since", "lifted", "source") if c in layer.columns]
-    return layer[key == mine.iloc[0]].sort_values("since", kind="stable")[cols].reset_index(drop=True)
+    out = layer[key == mine.iloc[0]].sort_values("since", kind="stable")[cols].reset_index(drop=True)
+    if lists is not None:
+        ids = out["id"].astype(str)
+        out["listed_by"] = ids.map(lists.get("listed", {}))
+        out["lifted_by"] = ids.map(lists.get("lifted", {}))
+    return out

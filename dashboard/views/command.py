@@ -116,7 +116,8 @@ if national:
         width="stretch",
     )
     # every entry of one area, oldest first: when it was listed, its level changes, when lifted
-    from layers.risk_areas import area_history, level_label
+    from layers.risk_areas import LIST_KIND, area_history, level_label, list_provenance
+    from layers.store.records import records_for
 
     if st.toggle(t("risk_history", lang), key="risk_hist_open"):
         every = read_public_layer(ctx, "risk_areas")
@@ -125,13 +126,14 @@ if national:
                           + every["area_name"].fillna("").astype(str), strict=True))
         pick = st.selectbox(t("risk_history_pick", lang), list(labels), format_func=lambda i: labels[i], key="risk_hist")
         if pick:
-            hist = area_history(every, pick)
+            hist = area_history(every, pick, lists=list_provenance(records_for(ctx.store.location).current(LIST_KIND)))
             cols = t("risk_history_cols", lang).split("|")
             st.dataframe(pd.DataFrame({
                 cols[0]: hist["id"], cols[1]: [level_label(v, lang) for v in hist["level"]],
                 cols[2]: pd.to_datetime(hist["since"]).dt.strftime("%Y-%m-%d"),
                 cols[3]: pd.to_datetime(hist["lifted"]).dt.strftime("%Y-%m-%d").fillna(t("risk_history_open", lang)),
                 cols[4]: hist["source"] if "source" in hist.columns else "",
+                cols[5]: hist["listed_by"].fillna(""), cols[6]: hist["lifted_by"].fillna(""),
             }), hide_index=True, width="stretch")
 
 # 时间回放: the map day by day (a fragment below the map; stepping reruns only it)

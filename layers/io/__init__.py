@@ -304,7 +304,7 @@ def import_file(
     tell("write")
     changes = None
     if mode == "daily":  # the list of the day: what it adds, changes and lifts; old entries are kept
-        from layers.risk_areas import LIST_KIND, apply_daily_list, check_list_day
+        from layers.risk_areas import LIST_KIND, apply_daily_list, check_list_day, list_record
         from layers.store.records import records_for
 
         current = store.read("risk_areas") if store.exists() and "risk_areas" in store.layers() else checked.good.iloc[0:0]
@@ -314,8 +314,7 @@ def import_file(
         merged, changes = apply_daily_list(current, checked.good, day=as_of)
         layer_rows = store.write_layers({spec.key: merged}, {spec.key: "replace"}, expect_version=version)[spec.key]
         day = f"{pd.Timestamp(as_of):%Y-%m-%d}"
-        counts = changes["change"].value_counts()
-        records.save(LIST_KIND, day, {"file": path.name, **{k: int(counts.get(k, 0)) for k in ("added", "changed", "lifted")}},
+        records.save(LIST_KIND, day, list_record(changes, path.name, applied.get(day)),
                      based_on=applied[day].version if day in applied else 0, user=user, action="daily list")
     else:
         layer_rows = store.write_layers({spec.key: checked.good}, {spec.key: mode}, expect_version=version)[spec.key]

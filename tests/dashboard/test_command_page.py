@@ -86,3 +86,32 @@ def test_the_zone_history_switch_shows_a_zones_versions(page):
     assert pick.key == "zone_hist" and pick.value
     (table,) = page.dataframe
     assert len(table.value) >= 1  # the chosen zone's versions
+
+
+def test_the_risk_area_history_names_the_list_and_user_behind_each_entry(page, store):
+    """Lists applied by `riskmap import risk_areas --mode daily` are recorded; the history table
+    says which list (and who) started and ended each entry."""
+    from dashboard.cli import main
+    from layers.store import open_store
+
+    folder = store.parent
+    row = {"id": ["H1"], "province": ["吉林省"], "city": ["吉林市"], "county": ["船营区"], "area_name": ["历史小区"],
+           "since": ["2022-03-29"], "adcode": ["220204"]}
+    pd.DataFrame(row | {"level": ["high"]}).to_csv(folder / "h29.csv", index=False)
+    pd.DataFrame(row | {"level": ["medium"]}).to_csv(folder / "h30.csv", index=False)
+    for day in ("29", "30"):
+        assert main(["import", "risk_areas", str(folder / f"h{day}.csv"), "--mode", "daily", "--as-of", f"2022-03-{day}",
+                     "--store", str(store)]) == 0
+    assert "H1" in set(open_store(store).read("risk_areas")["id"])
+    page.session_state["view"] = "national"  # the risk areas' history is on the national view
+    page.run()
+    _toggle(page, "risk_hist_open").set_value(True).run()
+    assert not page.exception, page.exception
+    pick = next(w for w in page.selectbox if w.key == "risk_hist")
+    pick.set_value("H1").run()
+    assert not page.exception, page.exception
+    table = page.dataframe[-1].value
+    cols = t("risk_history_cols", "zh").split("|")
+    assert list(table[cols[1]]) == ["高风险区", "中风险区"]
+    assert table[cols[5]].tolist()[0].startswith("h29.csv · cli:") and table[cols[6]].tolist()[0].startswith("h30.csv · cli:")
+    assert table[cols[5]].tolist()[1].startswith("h30.csv · cli:") and table[cols[6]].tolist()[1] == ""

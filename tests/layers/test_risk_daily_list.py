@@ -116,3 +116,30 @@ def test_check_list_day_names_the_latest_later_list():
     with pytest.raises(ImportRejected, match="2022-03-25") as err:
         check_list_day(["2022-03-18", "2022-03-22", "2022-03-25"], "2022-03-21")
     assert err.value.rows[0][2] and err.value.rows[0][3]  # Chinese and English
+
+
+def test_the_history_says_which_list_listed_changed_and_lifted_an_area_and_who_applied_it(tmp_path, capsys):
+    """"By which notice or user": each entry's start and end name the daily list (its file) and
+    the user who applied it, where a recorded list did it."""
+    from dashboard.cli import main
+    from data.demo import build_demo, demo_meta
+    from layers.risk_areas import LIST_KIND, area_history, list_provenance
+    from layers.store import open_store
+    from layers.store.gpkg import write_new_store
+    from layers.store.records import records_for
+
+    path = tmp_path / "riskmap.gpkg"
+    write_new_store(path, build_demo(20220328), meta=demo_meta(20220328))
+    row = {"id": ["N1"], "province": ["吉林省"], "city": ["吉林市"], "county": ["船营区"], "area_name": ["丁小区"],
+           "since": ["2022-03-29"], "adcode": ["220204"]}
+    pd.DataFrame(row | {"level": ["high"]}).to_csv(tmp_path / "d29.csv", index=False)
+    pd.DataFrame(row | {"level": ["medium"]}).to_csv(tmp_path / "d30.csv", index=False)
+    for day in ("29", "30"):
+        assert main(["import", "risk_areas", str(tmp_path / f"d{day}.csv"), "--mode", "daily", "--as-of", f"2022-03-{day}",
+                     "--store", str(path)]) == 0
+    capsys.readouterr()
+    lists = list_provenance(records_for(str(path)).current(LIST_KIND))
+    hist = area_history(open_store(path).read("risk_areas"), "N1", lists=lists)
+    assert list(hist["level"]) == ["high", "medium"]
+    assert hist.loc[0, "listed_by"].startswith("d29.csv · cli:") and hist.loc[0, "lifted_by"].startswith("d30.csv · cli:")
+    assert hist.loc[1, "listed_by"].startswith("d30.csv · cli:") and pd.isna(hist.loc[1, "lifted_by"])
