@@ -299,18 +299,19 @@ def import_file(
         for note in checked.notes:
             exc.add_note(format_issue(note))
         raise exc
+    if mode == "daily":  # refused before the audit entry: a list older than one applied writes nothing
+        from layers.risk_areas import LIST_KIND, apply_daily_list, check_list_day, list_record
+        from layers.store.records import records_for
+
+        records = records_for(store.location)
+        applied = {r.key: r for r in records.current(LIST_KIND)}
+        check_list_day(applied, as_of)
     if audit is not None:
         audit(len(checked.good), len(checked.rejects))
     tell("write")
     changes = None
     if mode == "daily":  # the list of the day: what it adds, changes and lifts; old entries are kept
-        from layers.risk_areas import LIST_KIND, apply_daily_list, check_list_day, list_record
-        from layers.store.records import records_for
-
         current = store.read("risk_areas") if store.exists() and "risk_areas" in store.layers() else checked.good.iloc[0:0]
-        records = records_for(store.location)
-        applied = {r.key: r for r in records.current(LIST_KIND)}
-        check_list_day(applied, as_of)
         merged, changes = apply_daily_list(current, checked.good, day=as_of)
         layer_rows = store.write_layers({spec.key: merged}, {spec.key: "replace"}, expect_version=version)[spec.key]
         day = f"{pd.Timestamp(as_of):%Y-%m-%d}"

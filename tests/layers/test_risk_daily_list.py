@@ -98,7 +98,11 @@ def test_a_list_older_than_one_applied_is_refused_so_history_is_never_rewritten(
     assert run("2022-03-30") == 0
     capsys.readouterr()
     before = open_store(path).read("risk_areas")
+    from dashboard.audit import accounts_for
+
+    audited = len(accounts_for(str(path)).audit_log())
     assert run("2022-03-29") == 1
+    assert len(accounts_for(str(path)).audit_log()) == audited  # refused before the audit entry: nothing happened
     err = capsys.readouterr().err
     assert "2022-03-30 的每日名单已导入" in err and "the daily list of 2022-03-30 is applied already" in err
     assert "nothing was written" in err
