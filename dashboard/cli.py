@@ -536,8 +536,10 @@ def _cmd_companions(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     out = Path(args.out)
-    if not out.parent.is_dir():
-        print(f"riskmap: 输出文件夹不存在：{out.parent} / the output folder does not exist: {out.parent}", file=sys.stderr)
+    try:  # as every command that writes a file: a missing folder is made, before any work
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"riskmap: 无法创建输出文件夹 {out.parent} / cannot make the output folder {out.parent}: {exc.strerror}", file=sys.stderr)
         return 2
     try:
         cases = _readable(Path(args.cases), "CSV", lambda: _read_csv_text(Path(args.cases), dtype={"device": "string"}))

@@ -29,15 +29,20 @@ def test_a_bad_at_is_a_usage_error_too(capsys):
     assert "--at" in capsys.readouterr().err
 
 
-def test_companions_names_an_output_folder_that_does_not_exist_before_any_work(tmp_path, capsys):
+def test_companions_makes_a_missing_output_folder_as_every_command_does_and_names_one_it_cannot(tmp_path, capsys):
     (tmp_path / "c.csv").write_text("device,infectious_from,infectious_to\nd1,2022-03-18,\n", encoding="utf-8")
     (tmp_path / "r.csv").write_text("device,lon,lat,start,end\nd1,112.55,37.87,2022-03-20 10:00,2022-03-20 11:00\n",
                                     encoding="utf-8")
-    out = tmp_path / "missing" / "o.csv"
+    out = tmp_path / "new" / "o.csv"
     assert main(["companions", "--records", str(tmp_path / "r.csv"), "--cases", str(tmp_path / "c.csv"),
-                 "--as-of", "2022-03-25", "--out", str(out)]) == 2
+                 "--as-of", "2022-03-25", "--out", str(out)]) == 0
+    assert out.exists()
+    capsys.readouterr()
+    blocked = tmp_path / "c.csv" / "o.csv"  # under a file: no folder can be made there
+    assert main(["companions", "--records", str(tmp_path / "r.csv"), "--cases", str(tmp_path / "c.csv"),
+                 "--as-of", "2022-03-25", "--out", str(blocked)]) == 2
     err = capsys.readouterr().err
-    assert "输出文件夹不存在" in err and "the output folder does not exist" in err and "Traceback" not in err
+    assert "无法创建输出文件夹" in err and "cannot make the output folder" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("command", [["allocate", "--as-of", "2022-03-28"], ["screen", "--as-of", "2022-03-28"],
