@@ -895,13 +895,16 @@ def main(argv: list[str] | None = None) -> int:
     except ConnectionError as exc:  # layers.store.postgis.StoreUnavailable: the URL's password is masked
         print(f"riskmap: 无法打开数据库 / store unavailable: {exc}", file=sys.stderr)
         return 2
-    except FileNotFoundError as exc:
-        from layers.store.gpkg import StoreMissing  # loaded already: the store raised it
+    except OSError as exc:  # after ConnectionError, which is one
+        from layers.store.gpkg import StoreMissing  # loaded already if the store raised it
 
-        if not isinstance(exc, StoreMissing):
-            raise
-        print(f"riskmap: {exc}", file=sys.stderr)  # any command that opens the store; it says how to build one
-        return 2
+        if isinstance(exc, StoreMissing):
+            print(f"riskmap: {exc}", file=sys.stderr)  # any command that opens the store; it says how to build one
+            return 2
+        where = f" {exc.filename}" if exc.filename else ""  # e.g. an output path under a file, a full disk
+        why = exc.strerror or str(exc)
+        print(f"riskmap: 无法读写文件{where}：{why} / cannot read or write{where}: {why}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

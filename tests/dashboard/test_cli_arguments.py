@@ -82,3 +82,20 @@ def test_a_password_prompt_without_a_terminal_says_to_use_password_stdin(tmp_pat
     assert main(["user", "add", "bob", "--role", "planner", "--store", str(tmp_path / "s.gpkg")]) == 1
     err = capsys.readouterr().err
     assert "--password-stdin" in err and "没有读到密码" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", [["screen", "--as-of", "2022-03-28", "--out", "{blocked}/s.csv"],
+                                     ["allocate", "--as-of", "2022-03-28", "--out", "{blocked}/a.xlsx"],
+                                     ["export", "neighbourhoods", "{blocked}/n.geojson"]])
+def test_an_output_path_that_cannot_be_written_is_named_not_a_traceback(command, tmp_path, capsys):
+    from data.demo import build_demo, demo_meta
+    from layers.store.gpkg import write_new_store
+
+    store = tmp_path / "riskmap.gpkg"
+    write_new_store(store, build_demo(20220328), meta=demo_meta(20220328))
+    blocked = tmp_path / "a-file"
+    blocked.write_text("x", encoding="utf-8")  # a file where the output's folder should be
+    code = main([c.replace("{blocked}", str(blocked)) for c in command] + ["--store", str(store)])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "无法读写文件" in err and "cannot read or write" in err and str(blocked) in err and "Traceback" not in err
