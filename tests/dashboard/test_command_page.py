@@ -91,17 +91,10 @@ def test_the_zone_history_switch_shows_a_zones_versions(page):
 def test_the_risk_area_history_names_the_list_and_user_behind_each_entry(page, store):
     """Lists applied by `riskmap import risk_areas --mode daily` are recorded; the history table
     says which list (and who) started and ended each entry."""
-    from dashboard.cli import main
     from layers.store import open_store
+    from tests.layers.test_risk_daily_list import apply_high_then_medium
 
-    folder = store.parent
-    row = {"id": ["H1"], "province": ["吉林省"], "city": ["吉林市"], "county": ["船营区"], "area_name": ["历史小区"],
-           "since": ["2022-03-29"], "adcode": ["220204"]}
-    pd.DataFrame(row | {"level": ["high"]}).to_csv(folder / "h29.csv", index=False)
-    pd.DataFrame(row | {"level": ["medium"]}).to_csv(folder / "h30.csv", index=False)
-    for day in ("29", "30"):
-        assert main(["import", "risk_areas", str(folder / f"h{day}.csv"), "--mode", "daily", "--as-of", f"2022-03-{day}",
-                     "--store", str(store)]) == 0
+    apply_high_then_medium(store, store.parent, "H1", prefix="h")
     assert "H1" in set(open_store(store).read("risk_areas")["id"])
     page.session_state["view"] = "national"  # the risk areas' history is on the national view
     page.run()

@@ -18,6 +18,19 @@ def _areas(rows):
         geometry=[shapely.box(112, 37, 112.1, 37.1)] * len(rows), crs=4326)
 
 
+def apply_high_then_medium(store, folder, area_id: str, *, prefix: str) -> None:
+    """Two daily lists through the command line: ``area_id`` listed high on 2022-03-29
+    (``<prefix>29.csv``), medium on 2022-03-30 (``<prefix>30.csv``)."""
+    from dashboard.cli import main
+
+    row = {"id": [area_id], "province": ["吉林省"], "city": ["吉林市"], "county": ["船营区"], "area_name": [f"{area_id}小区"],
+           "since": ["2022-03-29"], "adcode": ["220204"]}
+    for day, level in (("29", "high"), ("30", "medium")):
+        pd.DataFrame(row | {"level": [level]}).to_csv(folder / f"{prefix}{day}.csv", index=False)
+        assert main(["import", "risk_areas", str(folder / f"{prefix}{day}.csv"), "--mode", "daily", "--as-of",
+                     f"2022-03-{day}", "--store", str(store)]) == 0
+
+
 def test_added_changed_and_lifted_by_date_and_the_old_list_kept():
     current = _areas([
         ("R1", "medium", "浙江省", "杭州市", "上城区", "甲小区", "2022-03-20", None),
@@ -125,7 +138,6 @@ def test_check_list_day_names_the_latest_later_list():
 def test_the_history_says_which_list_listed_changed_and_lifted_an_area_and_who_applied_it(tmp_path, capsys):
     """"By which notice or user": each entry's start and end name the daily list (its file) and
     the user who applied it, where a recorded list did it."""
-    from dashboard.cli import main
     from data.demo import build_demo, demo_meta
     from layers.risk_areas import LIST_KIND, area_history, list_provenance
     from layers.store import open_store
@@ -134,13 +146,7 @@ def test_the_history_says_which_list_listed_changed_and_lifted_an_area_and_who_a
 
     path = tmp_path / "riskmap.gpkg"
     write_new_store(path, build_demo(20220328), meta=demo_meta(20220328))
-    row = {"id": ["N1"], "province": ["吉林省"], "city": ["吉林市"], "county": ["船营区"], "area_name": ["丁小区"],
-           "since": ["2022-03-29"], "adcode": ["220204"]}
-    pd.DataFrame(row | {"level": ["high"]}).to_csv(tmp_path / "d29.csv", index=False)
-    pd.DataFrame(row | {"level": ["medium"]}).to_csv(tmp_path / "d30.csv", index=False)
-    for day in ("29", "30"):
-        assert main(["import", "risk_areas", str(tmp_path / f"d{day}.csv"), "--mode", "daily", "--as-of", f"2022-03-{day}",
-                     "--store", str(path)]) == 0
+    apply_high_then_medium(path, tmp_path, "N1", prefix="d")
     capsys.readouterr()
     lists = list_provenance(records_for(str(path)).current(LIST_KIND))
     hist = area_history(open_store(path).read("risk_areas"), "N1", lists=lists)
