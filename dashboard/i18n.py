@@ -916,6 +916,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "adm_col_display": ("姓名/说明", "Display name"),
     "adm_col_role": ("角色", "Role"),
     "adm_col_areas": ("负责区域", "Areas"),
+    "adm_area_gone": ("（库中已没有）", " (no longer in the store)"),
+    "adm_areas_gone": (
+        "以下账户的负责区域在库中已没有（社区或采样点已被删除或替换），这些区域的人员不会出现在他们的名单中，请修改：{accounts}",
+        "These accounts name areas the store no longer has (a neighbourhood or site removed or replaced): their lists hold"
+        " nobody from them; change them: {accounts}",
+    ),
     "adm_col_status": ("状态", "Status"),
     "adm_col_password": ("密码登录", "Password sign-in"),
     "adm_col_created": ("创建时间", "Created"),

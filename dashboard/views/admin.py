@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
-from dashboard.accounts import MIN_PASSWORD, AccountError
+from dashboard.accounts import MIN_PASSWORD, AccountError, store_areas
 from dashboard.audit import audit_csv_bytes, audit_xlsx_bytes, record
 from dashboard.auth import accounts, md_text, require_role
 from dashboard.i18n import STRINGS, t
@@ -41,10 +41,30 @@ def _area_names() -> dict[str, str]:
     return names
 
 
-def _areas(codes) -> str:
-    """An account's areas by name, each with its code (what is typed to change them)."""
+def _areas(codes, gone: set[str] = frozenset()) -> str:
+    """An account's areas by name, each with its code (what is typed to change them); those the
+    store no longer has (``gone``) marked."""
     sep, form = ("、", "{name}（{code}）") if lang == "zh" else (", ", "{name} ({code})")
-    return sep.join(form.format(name=_AREA_NAMES[str(c)], code=c) if str(c) in _AREA_NAMES else str(c) for c in codes)
+
+    def one(c: str) -> str:
+        if c in gone:
+            return f"{c}{t('adm_area_gone', lang)}"
+        return form.format(name=_AREA_NAMES[c], code=c) if c in _AREA_NAMES else c
+
+    return sep.join(one(str(c)) for c in codes)
+
+
+def _gone_areas(people) -> dict[str, list[str]]:
+    """Account name → the areas it names that the store no longer has (a neighbourhood or site
+    removed since): the same check as the write path (:func:`dashboard.accounts.store_areas`)."""
+    known = {role: store_areas(ctx.store.location, role, city_adcode=ctx.settings.city_adcode) for role in AREA_ROLES}
+    out = {}
+    for a in people:
+        have = known.get(a.role)
+        missing = [c for c in a.areas if have is not None and c not in have]
+        if missing:
+            out[a.name] = missing
+    return out
 
 
 def _action(action: str, lang: str) -> str:
@@ -71,13 +91,17 @@ st.subheader(t("adm_accounts", lang))
 _outcome()
 _AREA_NAMES = _area_names()
 people = db.list()
+gone = _gone_areas(people)
+if gone:
+    st.warning(md_text(t("adm_areas_gone", lang).format(
+        accounts="；".join(f"{name}（{'、'.join(codes)}）" for name, codes in gone.items()))))
 st.dataframe(
     pd.DataFrame(
         {
             t("adm_col_name", lang): [a.name for a in people],
             t("adm_col_display", lang): [a.display_name for a in people],
             t("adm_col_role", lang): [_role(a.role) for a in people],
-            t("adm_col_areas", lang): [_areas(a.areas) for a in people],
+            t("adm_col_areas", lang): [_areas(a.areas, set(gone.get(a.name, ()))) for a in people],
             t("adm_col_status", lang): [t("adm_disabled" if a.disabled else "adm_active", lang) for a in people],
             t("adm_col_password", lang): [t("yes" if a.has_password else "no", lang) for a in people],
             t("adm_col_created", lang): [_local(a.created_at) for a in people],

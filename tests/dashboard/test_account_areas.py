@@ -90,3 +90,32 @@ def test_editing_a_site_staff_account_on_the_admin_page_keeps_its_sites(store, d
     edited = db.get("s_edit")
     assert edited.display_name == "采样点乙" and edited.areas == (site,)
     settings.clear()
+
+
+def test_the_admin_page_warns_of_accounts_whose_areas_the_store_no_longer_has(store, db, monkeypatch):
+    """A neighbourhood removed (a replace import) after a grid worker was given it leaves that
+    worker's list without its people: the accounts page says so, naming the account and the area."""
+    import sqlite3
+
+    from dashboard.accounts import accounts_location
+    from dashboard.ui import settings
+
+    path, nb, _ = store
+    monkeypatch.setenv("RISKMAP_STORE", str(path))
+    monkeypatch.delenv("RISKMAP_CONFIG", raising=False)
+    settings.clear()
+    db.add("g_stale", "grid", PW, areas=nb, by="test")
+    with sqlite3.connect(accounts_location(str(path))) as con:  # as if the neighbourhood had been removed since
+        con.execute("UPDATE riskmap_users SET areas = ? WHERE name = 'g_stale'", (f"{nb} N-gone",))
+    admin = db.get("a_page") or db.add("a_page", "admin", PW, by="test")
+    at = AppTest.from_file(ADMIN_PAGE, default_timeout=120)
+    at.session_state["lang"] = "zh"
+    at.session_state[TOKEN_KEY] = db.open_session(admin)
+    at.run()
+    assert not at.exception, at.exception
+    warned = " ".join(w.value for w in at.warning).replace("\\", "")  # names are escaped for markdown
+    assert "g_stale" in warned and "N-gone" in warned and "库中已没有" in warned
+    table = at.dataframe[0].value
+    areas = table.set_index(table.columns[0]).loc["g_stale", "负责区域"]
+    assert "N-gone（库中已没有）" in areas
+    settings.clear()
