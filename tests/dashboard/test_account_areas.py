@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
 from dashboard.accounts import AccountError
-from dashboard.auth import TOKEN_KEY
+from tests.dashboard._pages import signed_in_page
 
 PW = "a long enough password"
 ADMIN_PAGE = str(Path(__file__).resolve().parents[2] / "dashboard" / "views" / "admin.py")
@@ -68,20 +68,28 @@ def test_the_cli_gets_the_same_answer(store, monkeypatch, capsys):
     assert "unknown areas: NOPE" in err
 
 
-def test_editing_a_site_staff_account_on_the_admin_page_keeps_its_sites(store, db, monkeypatch):
+@pytest.fixture
+def admin_page(store, db, monkeypatch):
+    """The admin page, headless, for an administrator: ``open()`` runs it with what the store and
+    the accounts hold at that moment."""
     from dashboard.ui import settings
 
-    path, _, site = store
-    monkeypatch.setenv("RISKMAP_STORE", str(path))
+    monkeypatch.setenv("RISKMAP_STORE", str(store[0]))
     monkeypatch.delenv("RISKMAP_CONFIG", raising=False)
     settings.clear()
-    db.add("s_edit", "site", PW, areas=site, display_name="采样点甲", by="test")
     admin = db.get("a_page") or db.add("a_page", "admin", PW, by="test")
-    at = AppTest.from_file(ADMIN_PAGE, default_timeout=120)
-    at.session_state["lang"] = "zh"
-    at.session_state[TOKEN_KEY] = db.open_session(admin)
-    at.run()
-    assert not at.exception, at.exception
+
+    def open_page() -> AppTest:
+        return signed_in_page(ADMIN_PAGE, db, admin)
+
+    yield open_page
+    settings.clear()
+
+
+def test_editing_a_site_staff_account_on_the_admin_page_keeps_its_sites(store, db, admin_page):
+    _, _, site = store
+    db.add("s_edit", "site", PW, areas=site, display_name="采样点甲", by="test")
+    at = admin_page()
     at.selectbox(key="adm_pick").set_value("s_edit").run()
     form_inputs = [w for w in at.text_input if w.value == "采样点甲"]
     form_inputs[0].set_value("采样点乙")
@@ -89,33 +97,22 @@ def test_editing_a_site_staff_account_on_the_admin_page_keeps_its_sites(store, d
     assert not at.exception, at.exception
     edited = db.get("s_edit")
     assert edited.display_name == "采样点乙" and edited.areas == (site,)
-    settings.clear()
 
 
-def test_the_admin_page_warns_of_accounts_whose_areas_the_store_no_longer_has(store, db, monkeypatch):
+def test_the_admin_page_warns_of_accounts_whose_areas_the_store_no_longer_has(store, db, admin_page):
     """A neighbourhood removed (a replace import) after a grid worker was given it leaves that
     worker's list without its people: the accounts page says so, naming the account and the area."""
     import sqlite3
 
     from dashboard.accounts import accounts_location
-    from dashboard.ui import settings
 
     path, nb, _ = store
-    monkeypatch.setenv("RISKMAP_STORE", str(path))
-    monkeypatch.delenv("RISKMAP_CONFIG", raising=False)
-    settings.clear()
     db.add("g_stale", "grid", PW, areas=nb, by="test")
     with sqlite3.connect(accounts_location(str(path))) as con:  # as if the neighbourhood had been removed since
         con.execute("UPDATE riskmap_users SET areas = ? WHERE name = 'g_stale'", (f"{nb} N-gone",))
-    admin = db.get("a_page") or db.add("a_page", "admin", PW, by="test")
-    at = AppTest.from_file(ADMIN_PAGE, default_timeout=120)
-    at.session_state["lang"] = "zh"
-    at.session_state[TOKEN_KEY] = db.open_session(admin)
-    at.run()
-    assert not at.exception, at.exception
+    at = admin_page()
     warned = " ".join(w.value for w in at.warning).replace("\\", "")  # names are escaped for markdown
     assert "g_stale" in warned and "N-gone" in warned and "库中已没有" in warned
     table = at.dataframe[0].value
     areas = table.set_index(table.columns[0]).loc["g_stale", "负责区域"]
     assert "N-gone（库中已没有）" in areas
-    settings.clear()

@@ -12,8 +12,8 @@ from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
 from dashboard.accounts import Accounts, accounts_location
-from dashboard.auth import TOKEN_KEY
 from dashboard.i18n import t
+from tests.dashboard._pages import signed_in_page
 
 PAGE = str(Path(__file__).resolve().parents[2] / "dashboard" / "views" / "command.py")
 
@@ -49,12 +49,7 @@ def page(store, monkeypatch) -> AppTest:
     settings.clear()
     db = Accounts(accounts_location(str(store)), hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     account = db.get("command1") or db.add("command1", "command", "a long enough password")
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["lang"] = "zh"
-    at.session_state[TOKEN_KEY] = db.open_session(account)
-    at.run()
-    assert not at.exception, at.exception
-    yield at
+    yield signed_in_page(PAGE, db, account)
     settings.clear()
 
 
