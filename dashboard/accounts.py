@@ -428,14 +428,25 @@ class Accounts:
         with self._db.transaction(write=False) as tx:
             return self._get(tx, name)
 
+    def _unknown(self, role: str, areas: Iterable[str], known: dict[str, set[str] | None]) -> list[str]:
+        """The ``areas`` the store does not have for ``role``; ``known`` keeps what was read, by role."""
+        if not areas or self._areas_known is None or role not in AREA_ROLES:
+            return []
+        if role not in known:
+            known[role] = self._areas_known(role)
+        have = known[role]
+        return [] if have is None else [c for c in areas if c not in have]
+
+    def unknown_areas(self, accounts: Iterable[Account]) -> dict[str, list[str]]:
+        """Account name → the areas it names that the store does not have (a neighbourhood or site
+        removed since it was given): the check every write of areas makes, with the store read
+        once per role. Empty while there is nothing to check against."""
+        known: dict[str, set[str] | None] = {}
+        return {a.name: missing for a in accounts if (missing := self._unknown(a.role, a.areas, known))}
+
     def _check_known(self, role: str, areas: tuple[str, ...]) -> None:
         """Refuse areas the store does not know for ``role`` (each named; nothing written)."""
-        if not areas or self._areas_known is None or role not in AREA_ROLES:
-            return
-        known = self._areas_known(role)
-        if known is None:
-            return
-        unknown = [a for a in areas if a not in known]
+        unknown = self._unknown(role, areas, {})
         if unknown:
             shown = "、".join(unknown[:10]) + ("…" if len(unknown) > 10 else "")
             what = ("社区编号或本市 6 位区县代码", "neighbourhood ids or 6-digit district codes of the city") if role == "grid" \

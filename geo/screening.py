@@ -75,6 +75,7 @@ import shapely
 
 from geo import _classify as _c
 from geo._gazetteer_match import PlaceIndex
+from geo.hours import local_naive
 
 __all__ = [
     "CODES",
@@ -340,9 +341,7 @@ def parse_as_of(value: object) -> pd.Timestamp:
 
 
 def _as_of(as_of: object) -> tuple[pd.Timestamp, pd.Timestamp]:
-    ts = parse_as_of(as_of)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("Asia/Shanghai").tz_localize(None)
+    ts = local_naive(parse_as_of(as_of))
     return ts, ts.normalize()
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
-from dashboard.accounts import MIN_PASSWORD, AccountError, store_areas
+from dashboard.accounts import MIN_PASSWORD, AccountError
 from dashboard.audit import audit_csv_bytes, audit_xlsx_bytes, record
 from dashboard.auth import accounts, md_text, require_role
 from dashboard.i18n import STRINGS, t
@@ -54,19 +54,6 @@ def _areas(codes, gone: set[str] = frozenset()) -> str:
     return sep.join(one(str(c)) for c in codes)
 
 
-def _gone_areas(people) -> dict[str, list[str]]:
-    """Account name → the areas it names that the store no longer has (a neighbourhood or site
-    removed since): the same check as the write path (:func:`dashboard.accounts.store_areas`)."""
-    known = {role: store_areas(ctx.store.location, role, city_adcode=ctx.settings.city_adcode) for role in AREA_ROLES}
-    out = {}
-    for a in people:
-        have = known.get(a.role)
-        missing = [c for c in a.areas if have is not None and c not in have]
-        if missing:
-            out[a.name] = missing
-    return out
-
-
 def _action(action: str, lang: str) -> str:
     """An audit action in the page's language (an action the catalogue does not know: its code)."""
     return t(f"aud_{action}", lang) if f"aud_{action}" in STRINGS else action
@@ -91,7 +78,7 @@ st.subheader(t("adm_accounts", lang))
 _outcome()
 _AREA_NAMES = _area_names()
 people = db.list()
-gone = _gone_areas(people)
+gone = db.unknown_areas(people)  # the write path's check: areas the store no longer has
 if gone:
     st.warning(md_text(t("adm_areas_gone", lang).format(
         accounts="；".join(f"{name}（{'、'.join(codes)}）" for name, codes in gone.items()))))

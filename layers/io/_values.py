@@ -9,6 +9,7 @@ from functools import cache
 
 import pandas as pd
 
+from geo.hours import local_naive
 from layers import addresses, hotels, risk_areas, testing_sites, zones
 from layers._cells import restore
 from layers.spec import _FALSE, _TRUE
@@ -149,9 +150,7 @@ def parse_date(v: object) -> tuple[pd.Timestamp, bool]:
     so is a day outside the product's range (:func:`_in_range`).
     """
     if isinstance(v, pd.Timestamp | dt.datetime):
-        ts = pd.Timestamp(v)
-        if ts.tzinfo is not None:
-            ts = ts.tz_convert("Asia/Shanghai").tz_localize(None)
+        ts = local_naive(v)
         return _in_range(ts.normalize()), ts != ts.normalize()
     if isinstance(v, dt.date):
         return _in_range(pd.Timestamp(v)), False
