@@ -10,6 +10,7 @@ from functools import cache
 import pandas as pd
 
 from geo.hours import local_naive
+from geo.screening import AS_OF_RANGE
 from layers import addresses, hotels, risk_areas, testing_sites, zones
 from layers._cells import restore
 from layers.spec import _FALSE, _TRUE
@@ -134,8 +135,6 @@ def _in_range(day: pd.Timestamp) -> pd.Timestamp:
     """``day``, or :class:`BadValue` outside the days the product's data can name (the range every
     as-of date is held to, :data:`geo.screening.AS_OF_RANGE`): ``1900-01-01`` or ``0022-03-27``
     is a typo, and would put a person's every deadline decades in the past."""
-    from geo.screening import AS_OF_RANGE
-
     lo, hi = AS_OF_RANGE
     if not lo <= day <= hi:
         span = f"{lo:%Y-%m-%d} … {hi:%Y-%m-%d}"
